@@ -1,0 +1,1 @@
+//! The `system!` macro of Verdict. Use it through the `verdict` crate.
