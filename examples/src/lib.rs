@@ -1,0 +1,1 @@
+//! Example systems written with Verdict.

@@ -1,0 +1,1 @@
+//! Compile tests for the system! macro live in tests/.
