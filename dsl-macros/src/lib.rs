@@ -1,1 +1,41 @@
-//! The `system!` macro of Verdict. Use it through the `verdict` crate.
+//! The `system!` macro of Verdict. Use it through the `verdict` crate, which
+//! re-exports it; the book's reference chapter documents the grammar.
+//!
+//! The macro is three passes: [`parse`] reads the tokens into [`ast`],
+//! [`valid`] rejects what cannot be a correct system (each error with a span
+//! and a sentence saying what to change), with [`scan`] adding friendlier
+//! messages for footprint violations it can see in handler bodies, and
+//! [`expand`] generates the types, the footprint-restricted views and the
+//! `verdict::System` implementation.
+
+mod ast;
+mod expand;
+mod names;
+mod parse;
+mod scan;
+mod valid;
+
+use proc_macro::TokenStream;
+
+/// Declares a distributed system: its nodes, messages, state, handlers with
+/// footprints, and invariants. See the `verdict` crate and the book.
+#[proc_macro]
+pub fn system(input: TokenStream) -> TokenStream {
+    let def = match syn::parse::<ast::SystemDef>(input) {
+        Ok(def) => def,
+        Err(e) => return e.to_compile_error().into(),
+    };
+    match valid::validate(&def) {
+        Ok(()) => expand::expand(&def, true).into(),
+        Err(errors) => {
+            // Report every problem, and still declare the system's types
+            // (with empty handler bodies) so the rest of the crate does not
+            // drown the real errors in "cannot find type" noise.
+            let mut out = errors.to_compile_error();
+            if valid::expandable(&def) {
+                out.extend(expand::expand(&def, false));
+            }
+            out.into()
+        }
+    }
+}

@@ -1,2 +1,50 @@
-//! Verdict: write a distributed system once, as event handlers; check it,
-//! transform it and run it.
+//! Verdict: write a distributed system once, as event handlers in
+//! [`system!`]; check it exhaustively within stated bounds, transform it to
+//! survive harsher networks, and run the same handlers on real sockets.
+//!
+//! Verdict does not produce machine-checked proofs. It explores every
+//! reachable state within the bounds you give (workload, fault budgets,
+//! depth) and reports a shortest counterexample when an invariant fails.
+//!
+//! Start with the [`prelude`] and the book's tutorial.
+
+// Generated code names `::verdict`, which must also resolve inside this crate.
+extern crate self as verdict;
+
+pub mod check;
+pub mod cli;
+pub mod ctx;
+pub mod faults;
+pub mod fingerprint;
+pub mod meta;
+pub mod semantics;
+pub mod setup;
+pub mod system;
+pub mod view;
+pub mod workload;
+
+pub use check::{check, CheckOptions, Counterexample, Outcome, Report, Stats, Violation};
+pub use ctx::{Ctx, Effects, MayEmit, MaySend, MaySet, TimerOp};
+pub use faults::{Budget, Faults};
+pub use meta::SystemMeta;
+pub use semantics::{Event, Model, Packet, TraceEvent, World};
+pub use setup::{Setup, SetupError, Sizes};
+pub use system::{Data, InvariantResult, System, Trigger};
+pub use verdict_macros::system;
+pub use workload::{NodeWorkload, Step, Workload};
+
+/// Re-exported for generated code, so users need not depend on serde.
+pub use serde;
+
+/// Everything a system definition and its driver usually need.
+pub mod prelude {
+    pub use crate::check::{check, CheckOptions, Outcome};
+    pub use crate::ctx::Ctx;
+    pub use crate::faults::Faults;
+    pub use crate::semantics::{Model, TraceEvent};
+    pub use crate::setup::{Setup, Sizes};
+    pub use crate::system::System;
+    pub use crate::system;
+    pub use crate::workload::{NodeWorkload, Step, Workload};
+    pub use std::time::Duration;
+}

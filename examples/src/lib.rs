@@ -1,1 +1,4 @@
-//! Example systems written with Verdict.
+//! Example systems written with Verdict, one module each; each has a binary
+//! in `src/bin/` with `check` (and more) subcommands.
+
+pub mod lockserv;

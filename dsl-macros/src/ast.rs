@@ -1,0 +1,176 @@
+//! The syntax tree of a `system!` invocation, as parsed (not yet validated).
+
+use proc_macro2::Span;
+use syn::{Attribute, Block, Expr, Fields, Ident, Pat, Type, Visibility};
+
+/// The whole invocation.
+pub struct SystemDef {
+    /// Doc comments and attributes before `system`.
+    pub attrs: Vec<Attribute>,
+    /// Visibility of the generated items.
+    pub vis: Visibility,
+    /// The system's name, if declared.
+    pub name: Option<Ident>,
+    /// `system` declared more than once: the extra names.
+    pub extra_names: Vec<Ident>,
+    /// `config { .. }`.
+    pub config: Vec<Section<Vec<FieldDef>>>,
+    /// `input ..` declarations (more than one is an error).
+    pub inputs: Vec<KindDef>,
+    /// `output ..` declarations.
+    pub outputs: Vec<KindDef>,
+    /// `message ..` declarations.
+    pub messages: Vec<KindDef>,
+    /// `timers { .. }` sections.
+    pub timers: Vec<Section<Vec<Named>>>,
+    /// Roles in declaration order.
+    pub roles: Vec<RoleDef>,
+    /// Global and trace invariants.
+    pub invariants: Vec<InvariantDef>,
+}
+
+/// A section keyword and its contents (to report duplicates at the keyword).
+pub struct Section<T> {
+    /// The keyword.
+    pub keyword: Ident,
+    /// What it declares.
+    pub items: T,
+}
+
+/// A name with its doc comments (timers).
+pub struct Named {
+    pub attrs: Vec<Attribute>,
+    pub name: Ident,
+}
+
+/// Which of the three kinds a [`KindDef`] declares.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kind {
+    Input,
+    Output,
+    Message,
+}
+
+impl Kind {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Kind::Input => "input",
+            Kind::Output => "output",
+            Kind::Message => "message",
+        }
+    }
+}
+
+/// `input enum Input { .. }` or `input type Input = path::Type;`.
+pub struct KindDef {
+    pub kind: Kind,
+    pub keyword: Ident,
+    pub attrs: Vec<Attribute>,
+    pub name: Ident,
+    pub body: KindBody,
+}
+
+/// The variants of a kind.
+pub enum KindBody {
+    /// Declared inline: one payload struct per variant.
+    Enum(Vec<VariantDef>),
+    /// The user's own type: one variant, the type itself.
+    Alias(Type),
+}
+
+/// One inline variant, such as `Grant { epoch: u64 }`.
+pub struct VariantDef {
+    pub attrs: Vec<Attribute>,
+    pub name: Ident,
+    pub fields: Fields,
+}
+
+/// A state or config field: `#[durable] name: Type = init`.
+pub struct FieldDef {
+    pub attrs: Vec<Attribute>,
+    /// The `durable` attribute, if present.
+    pub durable: Option<Span>,
+    /// Attributes other than docs and `durable` (rejected).
+    pub bad_attrs: Vec<Attribute>,
+    pub name: Ident,
+    pub ty: Type,
+    pub init: Option<Expr>,
+}
+
+/// `role Name { .. }` or `role Name(u8) { .. }`.
+pub struct RoleDef {
+    pub attrs: Vec<Attribute>,
+    pub name: Ident,
+    pub param: Option<Type>,
+    pub state: Vec<Section<Vec<FieldDef>>>,
+    pub handlers: Vec<HandlerDef>,
+    pub invariants: Vec<InvariantDef>,
+}
+
+/// `on <trigger> <footprint> { body }`.
+pub struct HandlerDef {
+    pub attrs: Vec<Attribute>,
+    pub on: Ident,
+    pub trigger: TriggerDef,
+    pub footprint: Footprint,
+    pub body: Block,
+}
+
+/// What a handler runs on.
+pub enum TriggerDef {
+    Start(Ident),
+    Restart(Ident),
+    Timer { keyword: Ident, timer: Ident },
+    Input { keyword: Ident, binding: Binding },
+    Message { keyword: Ident, binding: Binding, from: Pat },
+}
+
+/// How a handler binds the input or message it receives.
+pub enum Binding {
+    /// `Put { key, value }`, `Value(v)` or `Lock`: a pattern over the
+    /// variant's payload.
+    Pattern { variant: Ident, pat: Pat },
+    /// `req: Put`: the whole payload under a name.
+    Named { name: Pat, variant: Ident },
+}
+
+impl Binding {
+    pub fn variant(&self) -> &Ident {
+        match self {
+            Binding::Pattern { variant, .. } | Binding::Named { variant, .. } => variant,
+        }
+    }
+}
+
+/// The declared footprint of a handler.
+#[derive(Default)]
+pub struct Footprint {
+    pub reads: Vec<Ident>,
+    pub writes: Vec<Ident>,
+    pub sends: Vec<Ident>,
+    pub emits: Vec<Ident>,
+    pub sets: Vec<Ident>,
+    /// Clause keywords given more than once.
+    pub repeated: Vec<Ident>,
+}
+
+/// `invariant name reads(..) { body }`.
+pub struct InvariantDef {
+    pub attrs: Vec<Attribute>,
+    pub keyword: Ident,
+    pub name: Ident,
+    /// The `reads` keyword, if the clause is present.
+    pub reads_keyword: Option<Ident>,
+    pub reads: Vec<ReadItem>,
+    pub body: Block,
+}
+
+/// One item of an invariant's `reads(..)`.
+pub enum ReadItem {
+    /// `Role.field` (global) or `field` (local).
+    Field { role: Option<Ident>, field: Ident },
+    /// `network`: the messages in flight.
+    Network(Ident),
+    /// `trace`: the external inputs and outputs.
+    Trace(Ident),
+}

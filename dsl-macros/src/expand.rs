@@ -1,0 +1,1018 @@
+//! Expansion: the generated types, footprint-restricted handler views and
+//! the `verdict::System` implementation.
+//!
+//! Every handler body is compiled as a method of its own view struct, which
+//! holds `&` references to the fields in `reads(..)` and `&mut` references
+//! to the fields in `writes(..)` and nothing else, with a `ctx` whose marker
+//! type carries permission traits for exactly the declared effects.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::{Fields, Ident, Pat};
+
+use crate::ast::*;
+use crate::names::{ident, ident_at, snake};
+use crate::scan::handler_name;
+
+/// One kind (input, output or message) ready to generate.
+struct KindGen {
+    /// The enum or alias name (`Msg`).
+    name: Ident,
+    /// The payload module (`msg`), for inline enums.
+    module: Option<Ident>,
+    /// Variant names and payload types.
+    variants: Vec<(Ident, TokenStream)>,
+    /// Whether `name` aliases the user's own type.
+    alias: bool,
+}
+
+impl KindGen {
+    fn new(defs: &[KindDef], default: &str) -> Self {
+        match defs.first() {
+            None => KindGen {
+                name: ident(default),
+                module: None,
+                variants: Vec::new(),
+                alias: false,
+            },
+            Some(k) => match &k.body {
+                KindBody::Enum(vs) => {
+                    let module = ident(&snake(&k.name.to_string()));
+                    KindGen {
+                        name: k.name.clone(),
+                        variants: vs
+                            .iter()
+                            .map(|v| {
+                                let n = &v.name;
+                                (v.name.clone(), quote!(#module::#n))
+                            })
+                            .collect(),
+                        module: Some(module),
+                        alias: false,
+                    }
+                }
+                KindBody::Alias(ty) => KindGen {
+                    name: k.name.clone(),
+                    module: None,
+                    variants: vec![(k.name.clone(), ty.to_token_stream())],
+                    alias: true,
+                },
+            },
+        }
+    }
+
+    fn index(&self, name: &Ident) -> Option<usize> {
+        self.variants.iter().position(|(v, _)| v == name)
+    }
+
+    /// The payload type of a variant, with the span of `at` for errors.
+    fn payload(&self, name: &Ident) -> Option<TokenStream> {
+        let (_, ty) = self.variants.iter().find(|(v, _)| v == name)?;
+        match &self.module {
+            Some(m) => {
+                let n = ident_at(&name.to_string(), name.span());
+                Some(quote!(#m::#n))
+            }
+            None => Some(ty.clone()),
+        }
+    }
+
+    /// A pattern matching variant `name` of this kind and binding its payload.
+    fn variant_pattern(&self, name: &Ident, bind: &Ident) -> TokenStream {
+        let kind = &self.name;
+        if self.alias {
+            quote!(#bind)
+        } else {
+            quote!(#kind::#name(#bind))
+        }
+    }
+}
+
+/// Generates everything; with `bodies` false, handler and invariant bodies
+/// are left empty (used when validation failed, to keep errors focused).
+pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
+    let Some(sys) = &def.name else {
+        return TokenStream::new();
+    };
+    let vis = &def.vis;
+    let inputs = KindGen::new(&def.inputs, "Input");
+    let outputs = KindGen::new(&def.outputs, "Output");
+    let messages = KindGen::new(&def.messages, "Msg");
+    let timers: Vec<&Named> = def.timers.first().map(|s| s.items.iter().collect()).unwrap_or_default();
+
+    let mut out = TokenStream::new();
+    let attrs = &def.attrs;
+    out.extend(quote! {
+        #(#attrs)*
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #vis struct #sys;
+    });
+    out.extend(node_enum(def));
+    out.extend(kind_types(def.inputs.first(), &inputs, vis, "Input"));
+    out.extend(kind_types(def.outputs.first(), &outputs, vis, "Output"));
+    out.extend(kind_types(def.messages.first(), &messages, vis, "Msg"));
+    out.extend(timer_types(&timers, vis));
+    let (config_items, config_ty) = config(def);
+    out.extend(config_items);
+    out.extend(state_types(def));
+
+    let mut dispatch_arms = Vec::new();
+    let mut handler_metas = Vec::new();
+    for (r, role) in def.roles.iter().enumerate() {
+        for h in &role.handlers {
+            let id = handler_metas.len();
+            let (items, arm, meta) = handler(def, sys, r, role, h, id, &inputs, &outputs, &messages, &timers, bodies);
+            out.extend(items);
+            dispatch_arms.push(arm);
+            handler_metas.push(meta);
+        }
+    }
+    let invs = invariants(def, sys, bodies);
+    out.extend(invs.items);
+
+    let meta = meta(def, &inputs, &outputs, &messages, &timers, &handler_metas, &invs.metas);
+    let role_arms = role_functions(def);
+    let crash_arms = crash_arms(def);
+    let init_arms = init_arms(def);
+    let fields_arms = fields_arms(def);
+    let input_kind = kind_index_fn(&inputs, quote!(input));
+    let output_kind = kind_index_fn(&outputs, quote!(output));
+    let message_kind = kind_index_fn(&messages, quote!(msg));
+    let (timer_id, timer_from) = timer_fns(&timers);
+    let global_arms = &invs.global_arms;
+    let local_arms = &invs.local_arms;
+    let (input_ty, output_ty, msg_ty) = (&inputs.name, &outputs.name, &messages.name);
+    let RoleFns { node, role_of, instance_of } = role_arms;
+
+    out.extend(quote! {
+        impl ::verdict::System for #sys {
+            type Node = Node;
+            type State = State;
+            type Input = #input_ty;
+            type Output = #output_ty;
+            type Msg = #msg_ty;
+            type Timer = Timer;
+            type Config = #config_ty;
+
+            fn meta() -> &'static ::verdict::SystemMeta {
+                static META: ::verdict::SystemMeta = #meta;
+                &META
+            }
+
+            fn node(role: usize, instance: usize) -> Node { #node }
+            fn role_of(node: Node) -> usize { #role_of }
+            fn instance_of(node: Node) -> usize { #instance_of }
+
+            #[allow(unused_variables)]
+            fn initial_state(node: Node, config: &#config_ty) -> State {
+                match node { #(#init_arms)* }
+            }
+
+            #[allow(unused_variables, unreachable_patterns, clippy::match_single_binding)]
+            fn dispatch(
+                setup: &::verdict::Setup<#sys>,
+                node: Node,
+                state: &mut State,
+                trigger: ::verdict::Trigger<#sys>,
+                effects: &mut ::verdict::Effects<#sys>,
+            ) -> ::core::option::Option<usize> {
+                match (state, trigger) {
+                    #(#dispatch_arms)*
+                    _ => ::core::option::Option::None,
+                }
+            }
+
+            #[allow(unused_variables)]
+            fn crash(node: Node, state: &mut State, config: &#config_ty) {
+                match state { #(#crash_arms)* }
+            }
+
+            fn timer_id(timer: Timer) -> usize { #timer_id }
+            fn timer(id: usize) -> Timer { #timer_from }
+            fn input_kind(input: &#input_ty) -> usize { #input_kind }
+            fn output_kind(output: &#output_ty) -> usize { #output_kind }
+            fn message_kind(msg: &#msg_ty) -> usize { #message_kind }
+
+            #[allow(unused_variables, unreachable_patterns, clippy::match_single_binding)]
+            fn check_global(
+                invariant: usize,
+                setup: &::verdict::Setup<#sys>,
+                world: &::verdict::World<#sys>,
+            ) -> ::core::result::Result<(), ::std::string::String> {
+                match invariant {
+                    #(#global_arms)*
+                    _ => ::core::result::Result::Ok(()),
+                }
+            }
+
+            #[allow(unused_variables, unreachable_patterns, clippy::match_single_binding)]
+            fn check_local(
+                invariant: usize,
+                setup: &::verdict::Setup<#sys>,
+                node: Node,
+                state: &State,
+            ) -> ::core::result::Result<(), ::std::string::String> {
+                match (invariant, state) {
+                    #(#local_arms)*
+                    _ => ::core::result::Result::Ok(()),
+                }
+            }
+
+            fn fields(state: &State) -> ::std::vec::Vec<(&'static str, ::std::string::String)> {
+                match state { #(#fields_arms)* }
+            }
+        }
+    });
+    out
+}
+
+fn role_fields(role: &RoleDef) -> Vec<&FieldDef> {
+    role.state.iter().flat_map(|s| &s.items).collect()
+}
+
+fn state_struct(role: &RoleDef) -> Ident {
+    format_ident!("{}State", role.name)
+}
+
+/// `enum Node { Server, Client(u8) }` with Display.
+fn node_enum(def: &SystemDef) -> TokenStream {
+    let vis = &def.vis;
+    let variants = def.roles.iter().map(|r| {
+        let n = &r.name;
+        let docs = docs(&r.attrs);
+        match &r.param {
+            Some(p) => quote!(#(#docs)* #n(#p)),
+            None => quote!(#(#docs)* #n),
+        }
+    });
+    let display = def.roles.iter().map(|r| {
+        let n = &r.name;
+        let s = n.to_string();
+        match &r.param {
+            Some(_) => quote!(Node::#n(i) => ::core::write!(f, "{}({})", #s, i),),
+            None => quote!(Node::#n => f.write_str(#s),),
+        }
+    });
+    quote! {
+        /// A node of the system: its role and, for parameterised roles, its number.
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::verdict::serde::Serialize, ::verdict::serde::Deserialize)]
+        #[serde(crate = "::verdict::serde")]
+        #vis enum Node { #(#variants,)* }
+
+        impl ::core::fmt::Display for Node {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                match self { #(#display)* }
+            }
+        }
+
+        impl ::core::fmt::Debug for Node {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                ::core::fmt::Display::fmt(self, f)
+            }
+        }
+    }
+}
+
+fn docs(attrs: &[syn::Attribute]) -> Vec<&syn::Attribute> {
+    attrs.iter().filter(|a| a.path().is_ident("doc")).collect()
+}
+
+const DERIVE_DATA: &str = "Clone, Debug, PartialEq, Eq, Hash";
+
+/// The payload module and the wrapping enum of an inline kind; an alias
+/// for the user's own type; or an empty enum when the kind is not declared.
+fn kind_types(def: Option<&KindDef>, gen: &KindGen, vis: &syn::Visibility, default: &str) -> TokenStream {
+    let derive: TokenStream = DERIVE_DATA.parse().unwrap_or_default();
+    let name = &gen.name;
+    let Some(def) = def else {
+        let doc = format!("This system declares no {} type.", default.to_lowercase());
+        return quote! {
+            #[doc = #doc]
+            #[derive(#derive, ::verdict::serde::Serialize, ::verdict::serde::Deserialize)]
+            #[serde(crate = "::verdict::serde")]
+            #vis enum #name {}
+        };
+    };
+    let attrs = &def.attrs;
+    match &def.body {
+        KindBody::Alias(ty) => quote! { #(#attrs)* #vis type #name = #ty; },
+        KindBody::Enum(variants) => {
+            let Some(module) = &gen.module else { return TokenStream::new() };
+            let structs = variants.iter().map(|v| {
+                let vattrs = &v.attrs;
+                let n = &v.name;
+                let body = match &v.fields {
+                    Fields::Unit => quote!(;),
+                    Fields::Unnamed(f) => {
+                        let tys = f.unnamed.iter().map(|x| {
+                            let a = &x.attrs;
+                            let t = &x.ty;
+                            quote!(#(#a)* pub #t)
+                        });
+                        quote!((#(#tys),*);)
+                    }
+                    Fields::Named(f) => {
+                        let fs = f.named.iter().map(|x| {
+                            let a = &x.attrs;
+                            let i = &x.ident;
+                            let t = &x.ty;
+                            quote!(#(#a)* pub #i: #t)
+                        });
+                        quote!({ #(#fs),* })
+                    }
+                };
+                quote! {
+                    #(#vattrs)*
+                    #[derive(#derive, ::verdict::serde::Serialize, ::verdict::serde::Deserialize)]
+                    #[serde(crate = "::verdict::serde")]
+                    pub struct #n #body
+                }
+            });
+            let names: Vec<&Ident> = variants.iter().map(|v| &v.name).collect();
+            let mod_doc = format!("Payload types of the variants of [`{name}`].");
+            quote! {
+                #[doc = #mod_doc]
+                #[allow(unused_imports)]
+                #vis mod #module {
+                    use super::*;
+                    #(#structs)*
+                }
+
+                #(#attrs)*
+                #[derive(Clone, PartialEq, Eq, Hash, ::verdict::serde::Serialize, ::verdict::serde::Deserialize)]
+                #[serde(crate = "::verdict::serde")]
+                #vis enum #name { #(#names(#module::#names),)* }
+
+                impl ::core::fmt::Debug for #name {
+                    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                        match self { #(#name::#names(x) => ::core::fmt::Debug::fmt(x, f),)* }
+                    }
+                }
+
+                #(
+                    impl ::core::convert::From<#module::#names> for #name {
+                        fn from(x: #module::#names) -> Self { #name::#names(x) }
+                    }
+                )*
+            }
+        }
+    }
+}
+
+fn timer_types(timers: &[&Named], vis: &syn::Visibility) -> TokenStream {
+    let names: Vec<&Ident> = timers.iter().map(|t| &t.name).collect();
+    let docs: Vec<Vec<&syn::Attribute>> = timers.iter().map(|t| docs(&t.attrs)).collect();
+    quote! {
+        /// Timer markers, one type per timer, for `ctx.set_timer(..)`.
+        #[allow(unused_imports)]
+        #vis mod timer {
+            #(
+                #(#docs)*
+                #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+                pub struct #names;
+            )*
+        }
+
+        /// The system's named timers.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ::verdict::serde::Serialize, ::verdict::serde::Deserialize)]
+        #[serde(crate = "::verdict::serde")]
+        #vis enum Timer { #(#names,)* }
+
+        #(
+            impl ::core::convert::From<timer::#names> for Timer {
+                fn from(_: timer::#names) -> Self { Timer::#names }
+            }
+        )*
+    }
+}
+
+/// `struct Config` with its defaults, or `()` when there is none.
+fn config(def: &SystemDef) -> (TokenStream, TokenStream) {
+    let Some(section) = def.config.first() else {
+        return (TokenStream::new(), quote!(()));
+    };
+    let vis = &def.vis;
+    let fields = section.items.iter().map(|f| {
+        let (a, n, t) = (&f.attrs, &f.name, &f.ty);
+        quote!(#(#a)* pub #n: #t)
+    });
+    let inits = section.items.iter().map(|f| {
+        let n = &f.name;
+        let init = f.init.as_ref().map_or_else(|| quote!(::core::default::Default::default()), |e| e.to_token_stream());
+        quote!(#n: #init)
+    });
+    (
+        quote! {
+            /// Settings fixed for a run, readable by handlers as `ctx.config()`.
+            #[derive(Clone, Debug)]
+            #vis struct Config { #(#fields,)* }
+
+            impl ::core::default::Default for Config {
+                fn default() -> Self { Config { #(#inits,)* } }
+            }
+        },
+        quote!(Config),
+    )
+}
+
+fn state_types(def: &SystemDef) -> TokenStream {
+    let vis = &def.vis;
+    let derive: TokenStream = DERIVE_DATA.parse().unwrap_or_default();
+    let mut out = TokenStream::new();
+    for role in &def.roles {
+        let s = state_struct(role);
+        let doc = format!("The state of a `{}` node.", role.name);
+        let fields = role_fields(role).into_iter().map(|f| {
+            let (a, n, t) = (&f.attrs, &f.name, &f.ty);
+            quote!(#(#a)* pub #n: #t)
+        });
+        out.extend(quote! {
+            #[doc = #doc]
+            #[derive(#derive, ::verdict::serde::Serialize, ::verdict::serde::Deserialize)]
+            #[serde(crate = "::verdict::serde")]
+            #vis struct #s { #(#fields,)* }
+        });
+    }
+    let variants = def.roles.iter().map(|r| {
+        let n = &r.name;
+        let s = state_struct(r);
+        quote!(#n(#s))
+    });
+    out.extend(quote! {
+        /// The state of one node, whatever its role.
+        #[derive(#derive, ::verdict::serde::Serialize, ::verdict::serde::Deserialize)]
+        #[serde(crate = "::verdict::serde")]
+        #vis enum State { #(#variants,)* }
+    });
+    out
+}
+
+/// The payload pattern with its path qualified by the kind's module:
+/// `Grant { epoch }` becomes `msg::Grant { epoch }`.
+fn qualify(pat: &Pat, gen: &KindGen) -> TokenStream {
+    let Some(module) = &gen.module else { return pat.to_token_stream() };
+    match pat {
+        Pat::Ident(p) => {
+            let n = &p.ident;
+            quote!(#module::#n)
+        }
+        Pat::Struct(p) => {
+            let mut p = p.clone();
+            p.path.segments.insert(0, module.clone().into());
+            p.to_token_stream()
+        }
+        Pat::TupleStruct(p) => {
+            let mut p = p.clone();
+            p.path.segments.insert(0, module.clone().into());
+            p.to_token_stream()
+        }
+        Pat::Path(p) => {
+            let mut p = p.clone();
+            p.path.segments.insert(0, module.clone().into());
+            p.to_token_stream()
+        }
+        other => other.to_token_stream(),
+    }
+}
+
+/// Handler metadata, as tokens of a `verdict::meta::HandlerMeta`.
+type HandlerMetaTokens = TokenStream;
+
+#[allow(clippy::too_many_arguments)]
+fn handler(
+    def: &SystemDef,
+    sys: &Ident,
+    r: usize,
+    role: &RoleDef,
+    h: &HandlerDef,
+    id: usize,
+    inputs: &KindGen,
+    outputs: &KindGen,
+    messages: &KindGen,
+    timers: &[&Named],
+    bodies: bool,
+) -> (TokenStream, TokenStream, HandlerMetaTokens) {
+    let _ = def;
+    let role_name = &role.name;
+    let trigger_label = handler_name(&h.trigger).replace(' ', "_");
+    let marker = format_ident!("__{}_{}", role_name, trigger_label);
+    let view = format_ident!("__{}_{}_View", role_name, trigger_label);
+    let fields = role_fields(role);
+    let fp = &h.footprint;
+    let state_variant = role_name;
+
+    // Permissions.
+    let mut perms = TokenStream::new();
+    for m in &fp.sends {
+        if let Some(ty) = messages.payload(m) {
+            perms.extend(quote_spanned!(m.span()=> impl ::verdict::MaySend<#ty> for #marker {}));
+        }
+    }
+    for o in &fp.emits {
+        if let Some(ty) = outputs.payload(o) {
+            perms.extend(quote_spanned!(o.span()=> impl ::verdict::MayEmit<#ty> for #marker {}));
+        }
+    }
+    for t in &fp.sets {
+        if timers.iter().any(|x| &x.name == t) {
+            perms.extend(quote_spanned!(t.span()=> impl ::verdict::MaySet<timer::#t> for #marker {}));
+        }
+    }
+
+    // The view: declared fields only.
+    let mut view_fields = Vec::new();
+    let mut view_inits = Vec::new();
+    let (mut reads_mask, mut writes_mask) = (0u64, 0u64);
+    for (i, f) in fields.iter().enumerate() {
+        let (n, t) = (&f.name, &f.ty);
+        if fp.writes.iter().any(|w| w == n) {
+            writes_mask |= 1 << i;
+            view_fields.push(quote!(#n: &'a mut #t));
+            view_inits.push(quote!(#n: &mut __s.#n));
+        } else if fp.reads.iter().any(|w| w == n) {
+            reads_mask |= 1 << i;
+            view_fields.push(quote!(#n: &'a #t));
+            view_inits.push(quote!(#n: &__s.#n));
+        }
+    }
+
+    // Parameters and the dispatch pattern.
+    let ctx_ty = quote!(::verdict::Ctx<'_, #sys, #marker>);
+    let ctx = ident("ctx");
+    let p = ident("__payload");
+    let (params, args, trigger_pat, trigger_meta, bind) = match &h.trigger {
+        TriggerDef::Start(_) => (quote!(), quote!(), quote!(::verdict::Trigger::Start), quote!(Start), quote!()),
+        TriggerDef::Restart(_) => (quote!(), quote!(), quote!(::verdict::Trigger::Restart), quote!(Restart), quote!()),
+        TriggerDef::Timer { timer, .. } => {
+            let t = timers.iter().position(|x| &x.name == timer).unwrap_or(0);
+            (quote!(), quote!(), quote!(::verdict::Trigger::Timer(Timer::#timer)), quote!(Timer(#t)), quote!())
+        }
+        TriggerDef::Input { binding, .. } => {
+            let v = binding.variant();
+            let ty = inputs.payload(v).unwrap_or_else(|| quote!(()));
+            let k = inputs.index(v).unwrap_or(0);
+            let pat = inputs.variant_pattern(v, &p);
+            (
+                quote!(, #p: #ty),
+                quote!(, #p),
+                quote!(::verdict::Trigger::Input(#pat)),
+                quote!(Input(#k)),
+                bind_payload(binding, inputs, &p),
+            )
+        }
+        TriggerDef::Message { binding, from, .. } => {
+            let v = binding.variant();
+            let ty = messages.payload(v).unwrap_or_else(|| quote!(()));
+            let k = messages.index(v).unwrap_or(0);
+            let pat = messages.variant_pattern(v, &p);
+            (
+                quote!(, #from: Node, #p: #ty),
+                quote!(, __from, #p),
+                quote!(::verdict::Trigger::Message { from: __from, msg: #pat }),
+                quote!(Message(#k)),
+                bind_payload(binding, messages, &p),
+            )
+        }
+    };
+    let body = if bodies {
+        let b = &h.body;
+        quote!({ #bind #b })
+    } else {
+        quote!({})
+    };
+    let docs = docs(&h.attrs);
+    let items = quote! {
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        struct #marker;
+        #perms
+
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, dead_code)]
+        struct #view<'a> {
+            #(#view_fields,)*
+            __lifetime: ::core::marker::PhantomData<&'a ()>,
+        }
+
+        impl<'a> #view<'a> {
+            #(#docs)*
+            #[allow(unused_variables, unused_mut, clippy::all)]
+            fn __run(self, #ctx: &mut #ctx_ty #params) #body
+        }
+    };
+    let arm = quote! {
+        (State::#state_variant(__s), #trigger_pat) => {
+            let __view = #view { #(#view_inits,)* __lifetime: ::core::marker::PhantomData };
+            let mut __ctx = ::verdict::Ctx::__new(node, setup, effects);
+            __view.__run(&mut __ctx #args);
+            ::core::option::Option::Some(#id)
+        }
+    };
+    let name = format!("{} {}", role_name, handler_name(&h.trigger));
+    let sends: Vec<usize> = fp.sends.iter().filter_map(|m| messages.index(m)).collect();
+    let emits: Vec<usize> = fp.emits.iter().filter_map(|o| outputs.index(o)).collect();
+    let sets: Vec<usize> = fp.sets.iter().filter_map(|t| timers.iter().position(|x| &x.name == t)).collect();
+    let meta = quote! {
+        ::verdict::meta::HandlerMeta {
+            role: #r,
+            trigger: ::verdict::meta::TriggerMeta::#trigger_meta,
+            name: #name,
+            reads: #reads_mask,
+            writes: #writes_mask,
+            sends: &[#(#sends),*],
+            emits: &[#(#emits),*],
+            sets: &[#(#sets),*],
+        }
+    };
+    (items, arm, meta)
+}
+
+/// `let <pattern> = __payload;` for the handler's binding.
+fn bind_payload(binding: &Binding, gen: &KindGen, p: &Ident) -> TokenStream {
+    match binding {
+        Binding::Named { name, .. } => quote!(let #name = #p;),
+        Binding::Pattern { pat, .. } => {
+            let pat = qualify(pat, gen);
+            quote!(let #pat = #p;)
+        }
+    }
+}
+
+struct Invariants {
+    items: TokenStream,
+    global_arms: Vec<TokenStream>,
+    local_arms: Vec<TokenStream>,
+    metas: Vec<TokenStream>,
+}
+
+fn invariants(def: &SystemDef, sys: &Ident, bodies: bool) -> Invariants {
+    let mut inv = Invariants {
+        items: TokenStream::new(),
+        global_arms: Vec::new(),
+        local_arms: Vec::new(),
+        metas: Vec::new(),
+    };
+    let role_index = |name: &Ident| def.roles.iter().position(|r| &r.name == name);
+    for d in &def.invariants {
+        let id = inv.metas.len();
+        let view = format_ident!("__inv_{}", d.name);
+        let mut fields = Vec::new();
+        let mut inits = Vec::new();
+        let mut reads_fields: Vec<(usize, u64)> = Vec::new();
+        let (mut network, mut trace) = (false, false);
+        for item in &d.reads {
+            match item {
+                ReadItem::Network(_) => network = true,
+                ReadItem::Trace(_) => trace = true,
+                ReadItem::Field { role: Some(role), field } => {
+                    let Some(r) = role_index(role) else { continue };
+                    let Some(i) = role_fields(&def.roles[r]).iter().position(|f| &f.name == field) else { continue };
+                    match reads_fields.iter_mut().find(|(x, _)| *x == r) {
+                        Some((_, m)) => *m |= 1 << i,
+                        None => reads_fields.push((r, 1 << i)),
+                    }
+                }
+                ReadItem::Field { role: None, .. } => {}
+            }
+        }
+        for &(r, mask) in &reads_fields {
+            let role = &def.roles[r];
+            let rn = &role.name;
+            let node_view = format_ident!("__inv_{}_{}", d.name, rn);
+            let rfields = role_fields(role);
+            let chosen: Vec<&&FieldDef> = rfields.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, f)| f).collect();
+            let fnames: Vec<&Ident> = chosen.iter().map(|f| &f.name).collect();
+            let ftys: Vec<&syn::Type> = chosen.iter().map(|f| &f.ty).collect();
+            inv.items.extend(quote! {
+                #[doc(hidden)]
+                #[derive(Clone, Copy)]
+                #[allow(non_camel_case_types, dead_code)]
+                struct #node_view<'a> {
+                    #(pub #fnames: &'a #ftys,)*
+                    __node: Node,
+                    __up: bool,
+                }
+                #[allow(dead_code)]
+                impl<'a> #node_view<'a> {
+                    /// The node this view shows.
+                    pub fn node(&self) -> Node { self.__node }
+                    /// Whether the node is running (a down node shows only durable fields).
+                    pub fn is_up(&self) -> bool { self.__up }
+                }
+            });
+            let field_name = ident(&snake(&rn.to_string()));
+            let project = quote! {
+                |__n: Node, __up: bool, __st: &'a State| match __st {
+                    State::#rn(__s) => ::core::option::Option::Some(#node_view { #(#fnames: &__s.#fnames,)* __node: __n, __up }),
+                    _ => ::core::option::Option::None,
+                }
+            };
+            if role.param.is_some() {
+                fields.push(quote!(#field_name: ::verdict::view::NodesOf<'a, #sys, #node_view<'a>>));
+                inits.push(quote!(#field_name: ::verdict::view::NodesOf::__new(setup, world, #r, #project)));
+            } else {
+                fields.push(quote!(#field_name: #node_view<'a>));
+                inits.push(quote! {
+                    #field_name: match ::verdict::view::NodesOf::<'_, #sys, _>::__new(setup, world, #r, #project).get(0) {
+                        ::core::option::Option::Some(v) => v,
+                        ::core::option::Option::None => return ::core::result::Result::Err(
+                            ::std::string::String::from("the world does not match the setup")),
+                    }
+                });
+            }
+        }
+        if network {
+            fields.push(quote!(network: &'a [::verdict::Packet<#sys>]));
+            inits.push(quote!(network: world.network.packets()));
+        }
+        if trace {
+            fields.push(quote!(trace: &'a [::verdict::TraceEvent<#sys>]));
+            inits.push(quote!(trace: &world.trace));
+        }
+        let body = if bodies { d.body.to_token_stream() } else { quote!({ true }) };
+        let docs = docs(&d.attrs);
+        inv.items.extend(quote! {
+            #[doc(hidden)]
+            #[allow(non_camel_case_types, dead_code)]
+            struct #view<'a> {
+                #(#fields,)*
+                __lifetime: ::core::marker::PhantomData<&'a ()>,
+            }
+            impl<'a> #view<'a> {
+                #(#docs)*
+                #[allow(clippy::all)]
+                fn __run(self) -> impl ::verdict::InvariantResult #body
+            }
+        });
+        inv.global_arms.push(quote! {
+            #id => {
+                fn __build<'a>(setup: &::verdict::Setup<#sys>, world: &'a ::verdict::World<#sys>)
+                    -> ::core::result::Result<#view<'a>, ::std::string::String> {
+                    ::core::result::Result::Ok(#view { #(#inits,)* __lifetime: ::core::marker::PhantomData })
+                }
+                ::verdict::InvariantResult::into_result(__build(setup, world)?.__run())
+            }
+        });
+        let name = d.name.to_string();
+        let only_trace = trace && !network && reads_fields.is_empty();
+        let scope = if only_trace { quote!(Trace) } else { quote!(Global) };
+        let rf = reads_fields.iter().map(|(r, m)| quote!((#r, #m)));
+        inv.metas.push(quote! {
+            ::verdict::meta::InvariantMeta {
+                name: #name,
+                scope: ::verdict::meta::InvariantScope::#scope,
+                reads_fields: &[#(#rf),*],
+                reads_network: #network,
+                reads_trace: #trace,
+            }
+        });
+    }
+    for (r, role) in def.roles.iter().enumerate() {
+        let rn = &role.name;
+        for d in &role.invariants {
+            let id = inv.metas.len();
+            let view = format_ident!("__inv_{}", d.name);
+            let rfields = role_fields(role);
+            let mut mask = 0u64;
+            let mut fnames = Vec::new();
+            let mut ftys = Vec::new();
+            for (i, f) in rfields.iter().enumerate() {
+                let read = d.reads.iter().any(|it| matches!(it, ReadItem::Field { role: None, field } if field == &f.name));
+                if read {
+                    mask |= 1 << i;
+                    fnames.push(&f.name);
+                    ftys.push(&f.ty);
+                }
+            }
+            let body = if bodies { d.body.to_token_stream() } else { quote!({ true }) };
+            let docs = docs(&d.attrs);
+            inv.items.extend(quote! {
+                #[doc(hidden)]
+                #[allow(non_camel_case_types, dead_code)]
+                struct #view<'a> {
+                    #(#fnames: &'a #ftys,)*
+                    __node: Node,
+                }
+                #[allow(dead_code)]
+                impl<'a> #view<'a> {
+                    /// The node being checked.
+                    fn node(&self) -> Node { self.__node }
+                    #(#docs)*
+                    #[allow(clippy::all)]
+                    fn __run(self) -> impl ::verdict::InvariantResult #body
+                }
+            });
+            inv.local_arms.push(quote! {
+                (#id, State::#rn(__s)) => {
+                    let __v = #view { #(#fnames: &__s.#fnames,)* __node: node };
+                    ::verdict::InvariantResult::into_result(__v.__run())
+                }
+            });
+            let name = d.name.to_string();
+            inv.metas.push(quote! {
+                ::verdict::meta::InvariantMeta {
+                    name: #name,
+                    scope: ::verdict::meta::InvariantScope::Local(#r),
+                    reads_fields: &[(#r, #mask)],
+                    reads_network: false,
+                    reads_trace: false,
+                }
+            });
+        }
+    }
+    inv
+}
+
+/// A type or expression as compact text for metadata.
+fn text(t: &impl ToTokens) -> String {
+    let s = t.to_token_stream().to_string();
+    let mut out = String::with_capacity(s.len());
+    let chars: Vec<char> = s.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if c == ' ' {
+            let prev = if i > 0 { chars[i - 1] } else { ' ' };
+            let next = chars.get(i + 1).copied().unwrap_or(' ');
+            let tight_after = matches!(prev, '<' | ':' | '(' | '[' | '&' | '!' | '.');
+            let tight_before = matches!(next, '<' | '>' | ':' | ')' | ']' | ',' | '(' | '.' | '!');
+            if tight_after || tight_before {
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn meta(
+    def: &SystemDef,
+    inputs: &KindGen,
+    outputs: &KindGen,
+    messages: &KindGen,
+    timers: &[&Named],
+    handlers: &[TokenStream],
+    invariants: &[TokenStream],
+) -> TokenStream {
+    let name = def.name.as_ref().map(|n| n.to_string()).unwrap_or_default();
+    let roles = def.roles.iter().map(|r| {
+        let rn = r.name.to_string();
+        let param = match &r.param {
+            Some(p) => {
+                let s = text(p);
+                quote!(::core::option::Option::Some(#s))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        let fields = role_fields(r).into_iter().map(|f| {
+            let n = f.name.to_string();
+            let ty = text(&f.ty);
+            let init = f.init.as_ref().map(text).unwrap_or_default();
+            let durable = f.durable.is_some();
+            quote!(::verdict::meta::FieldMeta { name: #n, ty: #ty, init: #init, durable: #durable })
+        });
+        quote!(::verdict::meta::RoleMeta { name: #rn, param: #param, fields: &[#(#fields),*] })
+    });
+    let names = |g: &KindGen| -> Vec<String> { g.variants.iter().map(|(v, _)| v.to_string()).collect() };
+    let (i, o, m) = (names(inputs), names(outputs), names(messages));
+    let t: Vec<String> = timers.iter().map(|t| t.name.to_string()).collect();
+    quote! {
+        ::verdict::SystemMeta {
+            name: #name,
+            roles: &[#(#roles),*],
+            inputs: &[#(#i),*],
+            outputs: &[#(#o),*],
+            messages: &[#(#m),*],
+            timers: &[#(#t),*],
+            handlers: &[#(#handlers),*],
+            invariants: &[#(#invariants),*],
+        }
+    }
+}
+
+struct RoleFns {
+    node: TokenStream,
+    role_of: TokenStream,
+    instance_of: TokenStream,
+}
+
+fn role_functions(def: &SystemDef) -> RoleFns {
+    let mut node_arms = Vec::new();
+    let mut role_arms = Vec::new();
+    let mut inst_arms = Vec::new();
+    for (r, role) in def.roles.iter().enumerate() {
+        let n = &role.name;
+        match &role.param {
+            Some(p) => {
+                node_arms.push(quote!(#r => Node::#n(instance as #p),));
+                role_arms.push(quote!(Node::#n(_) => #r,));
+                inst_arms.push(quote!(Node::#n(i) => i as usize,));
+            }
+            None => {
+                node_arms.push(quote!(#r => Node::#n,));
+                role_arms.push(quote!(Node::#n => #r,));
+                inst_arms.push(quote!(Node::#n => 0,));
+            }
+        }
+    }
+    let fallback = match def.roles.first() {
+        Some(first) => {
+            let n = &first.name;
+            if first.param.is_some() {
+                quote!(Node::#n(0))
+            } else {
+                quote!(Node::#n)
+            }
+        }
+        None => quote!(::core::unreachable!()),
+    };
+    RoleFns {
+        node: quote! {
+            #[allow(clippy::cast_possible_truncation)]
+            match role { #(#node_arms)* _ => #fallback }
+        },
+        role_of: quote!(match node { #(#role_arms)* }),
+        instance_of: quote!(match node { #(#inst_arms)* }),
+    }
+}
+
+fn init_arms(def: &SystemDef) -> Vec<TokenStream> {
+    def.roles
+        .iter()
+        .map(|role| {
+            let n = &role.name;
+            let s = state_struct(role);
+            let pat = if role.param.is_some() { quote!(Node::#n(_)) } else { quote!(Node::#n) };
+            let inits = role_fields(role).into_iter().map(|f| {
+                let fname = &f.name;
+                let init = f.init.as_ref().map_or_else(|| quote!(::core::default::Default::default()), |e| e.to_token_stream());
+                quote!(#fname: #init)
+            });
+            quote!(#pat => State::#n(#s { #(#inits,)* }),)
+        })
+        .collect()
+}
+
+fn crash_arms(def: &SystemDef) -> Vec<TokenStream> {
+    def.roles
+        .iter()
+        .map(|role| {
+            let n = &role.name;
+            let resets = role_fields(role).into_iter().filter(|f| f.durable.is_none()).map(|f| {
+                let fname = &f.name;
+                let init = f.init.as_ref().map_or_else(|| quote!(::core::default::Default::default()), |e| e.to_token_stream());
+                quote!(__s.#fname = #init;)
+            });
+            quote!(State::#n(__s) => { #(#resets)* })
+        })
+        .collect()
+}
+
+fn fields_arms(def: &SystemDef) -> Vec<TokenStream> {
+    def.roles
+        .iter()
+        .map(|role| {
+            let n = &role.name;
+            let entries = role_fields(role).into_iter().map(|f| {
+                let fname = &f.name;
+                let s = fname.to_string();
+                quote!((#s, ::std::format!("{:?}", __s.#fname)))
+            });
+            quote!(State::#n(__s) => ::std::vec![#(#entries),*],)
+        })
+        .collect()
+}
+
+fn kind_index_fn(gen: &KindGen, arg: TokenStream) -> TokenStream {
+    if gen.alias {
+        return quote!({ let _ = #arg; 0 });
+    }
+    if gen.variants.is_empty() {
+        return quote!(match *#arg {});
+    }
+    let name = &gen.name;
+    let arms = gen.variants.iter().enumerate().map(|(i, (v, _))| quote!(#name::#v(_) => #i,));
+    quote!(match #arg { #(#arms)* })
+}
+
+fn timer_fns(timers: &[&Named]) -> (TokenStream, TokenStream) {
+    if timers.is_empty() {
+        return (
+            quote!(match timer {}),
+            quote!({
+                let _ = id;
+                ::core::unreachable!("this system declares no timers, so none can fire")
+            }),
+        );
+    }
+    let names: Vec<&Ident> = timers.iter().map(|t| &t.name).collect();
+    let ids: Vec<usize> = (0..names.len()).collect();
+    let first = names[0];
+    (
+        quote!(match timer { #(Timer::#names => #ids,)* }),
+        quote!(match id { #(#ids => Timer::#names,)* _ => Timer::#first }),
+    )
+}
+
+#[allow(dead_code)]
+fn span_of(i: &Ident) -> Span {
+    i.span()
+}

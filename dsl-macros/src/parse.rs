@@ -1,0 +1,438 @@
+//! Parsing: tokens to [`crate::ast`]. Only syntax is checked here; meaning
+//! is checked in [`crate::valid`].
+
+use proc_macro2::TokenTree;
+use syn::ext::IdentExt;
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{braced, parenthesized, token, Attribute, Block, Error, Expr, Ident, Pat, Result, Token, Type, Variant, Visibility};
+
+use crate::ast::*;
+
+const TOP_LEVEL: &str = "expected `system`, `config`, `input`, `output`, `message`, `timers`, `role` or `invariant`";
+const FOOTPRINT: &[&str] = &["reads", "writes", "sends", "emits", "sets"];
+
+impl Parse for SystemDef {
+    fn parse(input: ParseStream) -> Result<Self> {
+        let mut def = SystemDef {
+            attrs: Vec::new(),
+            vis: Visibility::Inherited,
+            name: None,
+            extra_names: Vec::new(),
+            config: Vec::new(),
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+            messages: Vec::new(),
+            timers: Vec::new(),
+            roles: Vec::new(),
+            invariants: Vec::new(),
+        };
+        while !input.is_empty() {
+            let attrs = input.call(Attribute::parse_outer)?;
+            let vis: Visibility = input.parse()?;
+            if !input.peek(Ident::peek_any) {
+                return Err(input.error(format!("{TOP_LEVEL} here")));
+            }
+            let keyword = input.call(Ident::parse_any)?;
+            let word = keyword.to_string();
+            if !matches!(vis, Visibility::Inherited) && word != "system" {
+                return Err(Error::new_spanned(
+                    &vis,
+                    "visibility goes on `system` only: every generated item takes the system's visibility",
+                ));
+            }
+            match word.as_str() {
+                "system" => {
+                    let name: Ident = input.parse().map_err(|e| {
+                        Error::new(e.span(), "name the system after `system`, e.g. `system LockServ;`")
+                    })?;
+                    input.parse::<Token![;]>().map_err(|e| {
+                        Error::new(e.span(), "end the system's name with `;`, e.g. `system LockServ;`")
+                    })?;
+                    if def.name.is_some() {
+                        def.extra_names.push(name);
+                    } else {
+                        def.attrs = attrs;
+                        def.vis = vis;
+                        def.name = Some(name);
+                    }
+                }
+                "config" => {
+                    let items = parse_fields(input)?;
+                    def.config.push(Section { keyword, items });
+                }
+                "input" | "output" | "message" => {
+                    let kind = match word.as_str() {
+                        "input" => Kind::Input,
+                        "output" => Kind::Output,
+                        _ => Kind::Message,
+                    };
+                    let k = parse_kind(input, kind, keyword, attrs)?;
+                    match kind {
+                        Kind::Input => def.inputs.push(k),
+                        Kind::Output => def.outputs.push(k),
+                        Kind::Message => def.messages.push(k),
+                    }
+                }
+                "timers" => {
+                    let content;
+                    braced!(content in input);
+                    let mut items = Vec::new();
+                    while !content.is_empty() {
+                        let attrs = content.call(Attribute::parse_outer)?;
+                        let name: Ident = content.parse()?;
+                        items.push(Named { attrs, name });
+                        if content.is_empty() {
+                            break;
+                        }
+                        content.parse::<Token![,]>()?;
+                    }
+                    def.timers.push(Section { keyword, items });
+                }
+                "role" => def.roles.push(parse_role(input, attrs)?),
+                "invariant" => def.invariants.push(parse_invariant(input, attrs, keyword)?),
+                _ => return Err(Error::new(keyword.span(), format!("{TOP_LEVEL}, found `{word}`"))),
+            }
+        }
+        Ok(def)
+    }
+}
+
+/// `{ #[durable] name: Type = init, .. }`
+fn parse_fields(input: ParseStream) -> Result<Vec<FieldDef>> {
+    let content;
+    braced!(content in input);
+    let mut fields = Vec::new();
+    while !content.is_empty() {
+        let all = content.call(Attribute::parse_outer)?;
+        let mut attrs = Vec::new();
+        let mut durable = None;
+        let mut bad_attrs = Vec::new();
+        for attr in all {
+            if attr.path().is_ident("doc") {
+                attrs.push(attr);
+            } else if attr.path().is_ident("durable") && matches!(attr.meta, syn::Meta::Path(_)) {
+                durable = Some(attr.path().get_ident().map_or_else(proc_macro2::Span::call_site, Ident::span));
+            } else {
+                bad_attrs.push(attr);
+            }
+        }
+        let name: Ident = content.parse()?;
+        content.parse::<Token![:]>().map_err(|e| {
+            Error::new(e.span(), format!("give field `{name}` a type and an initial value: `{name}: Type = value`"))
+        })?;
+        let ty: Type = content.parse()?;
+        let init = if content.peek(Token![=]) {
+            content.parse::<Token![=]>()?;
+            Some(content.parse::<Expr>()?)
+        } else {
+            None
+        };
+        fields.push(FieldDef {
+            attrs,
+            durable,
+            bad_attrs,
+            name,
+            ty,
+            init,
+        });
+        if content.is_empty() {
+            break;
+        }
+        content.parse::<Token![,]>()?;
+    }
+    Ok(fields)
+}
+
+/// `enum Name { .. }` or `type Name = Type;` after `input`/`output`/`message`.
+fn parse_kind(input: ParseStream, kind: Kind, keyword: Ident, attrs: Vec<Attribute>) -> Result<KindDef> {
+    let word = kind.keyword();
+    if input.peek(Token![enum]) {
+        input.parse::<Token![enum]>()?;
+        let name: Ident = input.parse()?;
+        let content;
+        braced!(content in input);
+        let variants = content.parse_terminated(Variant::parse, Token![,])?;
+        let mut out = Vec::new();
+        for v in variants {
+            if let Some((_, expr)) = &v.discriminant {
+                return Err(Error::new_spanned(
+                    expr,
+                    "variants carry data, not discriminants: remove `= ...`",
+                ));
+            }
+            out.push(VariantDef {
+                attrs: v.attrs,
+                name: v.ident,
+                fields: v.fields,
+            });
+        }
+        Ok(KindDef {
+            kind,
+            keyword,
+            attrs,
+            name,
+            body: KindBody::Enum(out),
+        })
+    } else if input.peek(Token![type]) {
+        input.parse::<Token![type]>()?;
+        let name: Ident = input.parse()?;
+        input.parse::<Token![=]>()?;
+        let ty: Type = input.parse()?;
+        input.parse::<Token![;]>()?;
+        Ok(KindDef {
+            kind,
+            keyword,
+            attrs,
+            name,
+            body: KindBody::Alias(ty),
+        })
+    } else {
+        Err(input.error(format!(
+            "declare the {word} type inline, `{word} enum Name {{ A, B(u64) }}`, or name your own, `{word} type Name = path::Type;`"
+        )))
+    }
+}
+
+/// `Name [(Type)] { state { .. } on .. invariant .. }` after `role`.
+fn parse_role(input: ParseStream, attrs: Vec<Attribute>) -> Result<RoleDef> {
+    let name: Ident = input.parse()?;
+    let param = if input.peek(token::Paren) {
+        let content;
+        parenthesized!(content in input);
+        Some(content.parse::<Type>()?)
+    } else {
+        None
+    };
+    let content;
+    braced!(content in input);
+    let mut role = RoleDef {
+        attrs,
+        name,
+        param,
+        state: Vec::new(),
+        handlers: Vec::new(),
+        invariants: Vec::new(),
+    };
+    while !content.is_empty() {
+        let attrs = content.call(Attribute::parse_outer)?;
+        if !content.peek(Ident::peek_any) {
+            return Err(content.error(ROLE_ITEMS));
+        }
+        let keyword = content.call(Ident::parse_any)?;
+        match keyword.to_string().as_str() {
+            "state" => {
+                let items = parse_fields(&content)?;
+                role.state.push(Section { keyword, items });
+            }
+            "on" => role.handlers.push(parse_handler(&content, attrs, keyword)?),
+            "invariant" => role.invariants.push(parse_invariant(&content, attrs, keyword)?),
+            other => {
+                return Err(Error::new(keyword.span(), format!("{ROLE_ITEMS}, found `{other}`")))
+            }
+        }
+    }
+    Ok(role)
+}
+
+const ROLE_ITEMS: &str =
+    "inside a role, expected `state { .. }`, `on <event> .. { .. }` or `invariant <name> reads(..) { .. }`";
+
+/// `<trigger> <footprint> { body }` after `on`.
+fn parse_handler(input: ParseStream, attrs: Vec<Attribute>, on: Ident) -> Result<HandlerDef> {
+    let keyword = input.call(Ident::parse_any).map_err(|e| Error::new(e.span(), TRIGGERS))?;
+    let trigger = match keyword.to_string().as_str() {
+        "start" => TriggerDef::Start(keyword),
+        "restart" => TriggerDef::Restart(keyword),
+        "timer" => {
+            let timer: Ident = input
+                .parse()
+                .map_err(|e| Error::new(e.span(), "name the timer: `on timer Retry { .. }`"))?;
+            TriggerDef::Timer { keyword, timer }
+        }
+        "input" => {
+            let binding = parse_binding(input, false)?;
+            TriggerDef::Input { keyword, binding }
+        }
+        "message" => {
+            let binding = parse_binding(input, true)?;
+            let from_ok = input.peek(Ident) && input.fork().parse::<Ident>().is_ok_and(|i| i == "from");
+            if !from_ok {
+                return Err(input.error(
+                    "a message handler names its sender: add `from <name>` (or `from _`) after the message",
+                ));
+            }
+            input.parse::<Ident>()?;
+            let from = Pat::parse_single(input)?;
+            TriggerDef::Message {
+                keyword,
+                binding,
+                from,
+            }
+        }
+        other => return Err(Error::new(keyword.span(), format!("{TRIGGERS}, found `{other}`"))),
+    };
+    let footprint = parse_footprint(input)?;
+    let body: Block = input.parse()?;
+    Ok(HandlerDef {
+        attrs,
+        on,
+        trigger,
+        footprint,
+        body,
+    })
+}
+
+const TRIGGERS: &str = "expected `input`, `message`, `timer`, `start` or `restart` after `on`";
+
+/// Whether the tokens at `input` start with a footprint keyword or `from`.
+fn peek_clause(input: ParseStream, message: bool) -> bool {
+    let fork = input.fork();
+    match fork.call(Ident::parse_any) {
+        Ok(i) => FOOTPRINT.iter().any(|k| i == k) || (message && i == "from"),
+        Err(_) => false,
+    }
+}
+
+/// `Variant`, `Variant(a, b)`, `Variant { a, .. }` or `name: Variant`.
+fn parse_binding(input: ParseStream, message: bool) -> Result<Binding> {
+    if input.peek(Ident) && input.peek2(Token![:]) && !input.peek2(Token![::]) {
+        let name = Pat::parse_single(input)?;
+        input.parse::<Token![:]>()?;
+        let variant: Ident = input.parse()?;
+        return Ok(Binding::Named { name, variant });
+    }
+    let what = if message { "message" } else { "input" };
+    let variant: Ident = input.fork().parse().map_err(|e| {
+        Error::new(e.span(), format!("name the {what} variant this handler receives, e.g. `on {what} Lock`"))
+    })?;
+    if input.peek2(Token![::]) {
+        return Err(Error::new(
+            variant.span(),
+            format!("write the {what} variant alone, e.g. `Grant`, not a path: the macro knows which type it belongs to"),
+        ));
+    }
+    // `Variant { .. }` is a pattern only if more follows before the body:
+    // otherwise the braces are the handler's body.
+    let pattern_follows = {
+        let ahead = input.fork();
+        ahead.parse::<Ident>()?;
+        if ahead.peek(token::Paren) {
+            true
+        } else if ahead.peek(token::Brace) {
+            let _: TokenTree = ahead.parse()?;
+            ahead.peek(token::Brace) || peek_clause(&ahead, message)
+        } else {
+            false
+        }
+    };
+    if pattern_follows {
+        let pat = Pat::parse_single(input)?;
+        Ok(Binding::Pattern { variant, pat })
+    } else {
+        let ident: Ident = input.parse()?;
+        let pat = Pat::Ident(syn::PatIdent {
+            attrs: Vec::new(),
+            by_ref: None,
+            mutability: None,
+            ident,
+            subpat: None,
+        });
+        Ok(Binding::Pattern { variant, pat })
+    }
+}
+
+/// `reads(a, b) writes(c) sends(M) emits(O) sets(T)`, in any order.
+fn parse_footprint(input: ParseStream) -> Result<Footprint> {
+    let mut fp = Footprint::default();
+    let mut seen: Vec<String> = Vec::new();
+    while !input.peek(token::Brace) {
+        let keyword = input.call(Ident::parse_any).map_err(|e| Error::new(e.span(), CLAUSES))?;
+        let word = keyword.to_string();
+        if !FOOTPRINT.contains(&word.as_str()) {
+            return Err(Error::new(keyword.span(), format!("{CLAUSES}, found `{word}`")));
+        }
+        let content;
+        parenthesized!(content in input);
+        let items: Punctuated<syn::Path, Token![,]> = content.parse_terminated(syn::Path::parse_mod_style, Token![,])?;
+        let mut names = Vec::new();
+        for path in items {
+            match path.get_ident() {
+                Some(i) => names.push(i.clone()),
+                None => {
+                    let last = path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+                    return Err(Error::new_spanned(
+                        path,
+                        format!("write the name alone in `{word}(..)`, e.g. `{last}`, not a path"),
+                    ));
+                }
+            }
+        }
+        if seen.contains(&word) {
+            fp.repeated.push(keyword.clone());
+        }
+        seen.push(word.clone());
+        let list = match word.as_str() {
+            "reads" => &mut fp.reads,
+            "writes" => &mut fp.writes,
+            "sends" => &mut fp.sends,
+            "emits" => &mut fp.emits,
+            _ => &mut fp.sets,
+        };
+        list.extend(names);
+    }
+    Ok(fp)
+}
+
+const CLAUSES: &str = "expected a footprint clause — `reads(..)`, `writes(..)`, `sends(..)`, `emits(..)`, `sets(..)` — or the handler body `{ .. }`";
+
+/// `name reads(..) { body }` after `invariant`.
+fn parse_invariant(input: ParseStream, attrs: Vec<Attribute>, keyword: Ident) -> Result<InvariantDef> {
+    let name: Ident = input
+        .parse()
+        .map_err(|e| Error::new(e.span(), "name the invariant: `invariant mutual_exclusion reads(..) { .. }`"))?;
+    let mut reads = Vec::new();
+    let mut reads_keyword = None;
+    if !input.peek(token::Brace) {
+        let kw = input.call(Ident::parse_any)?;
+        if kw != "reads" {
+            return Err(Error::new(
+                kw.span(),
+                "expected `reads(..)`: an invariant declares the state it reads, e.g. `reads(Client.held)`",
+            ));
+        }
+        reads_keyword = Some(kw);
+        let content;
+        parenthesized!(content in input);
+        while !content.is_empty() {
+            let first = content.call(Ident::parse_any)?;
+            if content.peek(Token![.]) {
+                content.parse::<Token![.]>()?;
+                let field = content.call(Ident::parse_any)?;
+                reads.push(ReadItem::Field {
+                    role: Some(first),
+                    field,
+                });
+            } else if first == "network" {
+                reads.push(ReadItem::Network(first));
+            } else if first == "trace" {
+                reads.push(ReadItem::Trace(first));
+            } else {
+                reads.push(ReadItem::Field { role: None, field: first });
+            }
+            if content.is_empty() {
+                break;
+            }
+            content.parse::<Token![,]>()?;
+        }
+    }
+    let body: Block = input.parse()?;
+    Ok(InvariantDef {
+        attrs,
+        keyword,
+        name,
+        reads_keyword,
+        reads,
+        body,
+    })
+}

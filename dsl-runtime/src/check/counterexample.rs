@@ -1,0 +1,242 @@
+//! Counterexamples: the events that lead to a violation, replayable and
+//! printable step by step.
+
+use std::fmt::{self, Write as _};
+
+use crate::check::invariants::check_world;
+use crate::ctx::{Effects, TimerOp};
+use crate::semantics::{Event, Model, StepError, StepInfo, World};
+use crate::system::System;
+
+/// What went wrong at the end of a counterexample.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Violation {
+    /// An invariant does not hold.
+    Invariant {
+        /// The invariant's name.
+        name: &'static str,
+        /// For a local invariant, the node where it fails.
+        node: Option<String>,
+        /// The invariant's explanation, if it gave one.
+        message: String,
+    },
+    /// A handler did something the semantics cannot carry out.
+    Step(StepError),
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Violation::Invariant { name, node, message } => {
+                write!(f, "invariant `{name}` is violated")?;
+                if let Some(node) = node {
+                    write!(f, " at {node}")?;
+                }
+                if !message.is_empty() {
+                    write!(f, ": {message}")?;
+                }
+                Ok(())
+            }
+            Violation::Step(e) => write!(f, "step failed: {e}"),
+        }
+    }
+}
+
+/// A violation and the events that lead to it from the initial world.
+pub struct Counterexample<S: System> {
+    /// What is violated at the end.
+    pub violation: Violation,
+    /// The steps, in order.
+    pub events: Vec<Event<S>>,
+}
+
+impl<S: System> fmt::Debug for Counterexample<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Counterexample")
+            .field("violation", &self.violation)
+            .field("events", &self.events)
+            .finish()
+    }
+}
+
+/// One replayed step: the event, the world after it and what the handler did.
+pub struct ReplayStep<S: System> {
+    /// The event.
+    pub event: Event<S>,
+    /// The node whose handler ran, and which handler.
+    pub info: StepInfo,
+    /// Messages the handler sent, outputs it emitted, timers it changed.
+    pub effects: Effects<S>,
+    /// The world after the step.
+    pub world: World<S>,
+}
+
+/// Why a trace could not be replayed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplayError {
+    /// The initial world could not be built.
+    Init(StepError),
+    /// Step `index` (from 0) is not enabled at that point of the replay.
+    NotEnabled {
+        /// Which step.
+        index: usize,
+        /// The event, printed.
+        event: String,
+    },
+    /// Step `index` failed.
+    Step {
+        /// Which step.
+        index: usize,
+        /// Why.
+        error: StepError,
+    },
+}
+
+impl fmt::Display for ReplayError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReplayError::Init(e) => write!(f, "the initial world cannot be built: {e}"),
+            ReplayError::NotEnabled { index, event } => write!(
+                f,
+                "step {} (`{event}`) is not possible at that point; was the trace recorded with \
+                 the same sizes, faults and workload?",
+                index + 1
+            ),
+            ReplayError::Step { index, error } => write!(f, "step {} failed: {error}", index + 1),
+        }
+    }
+}
+
+impl std::error::Error for ReplayError {}
+
+impl<S: System> Counterexample<S> {
+    /// A counterexample ending in `violation`.
+    pub fn new(violation: Violation, events: Vec<Event<S>>) -> Self {
+        Counterexample { violation, events }
+    }
+
+    /// How many steps it takes.
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Whether the initial world already violates.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// Replays the events with the system's handlers: the initial world and
+    /// every step. Deterministic handlers always reproduce the same worlds.
+    pub fn replay(&self, model: &Model<S>) -> Result<(World<S>, Vec<ReplayStep<S>>), ReplayError> {
+        replay(model, &self.events)
+    }
+
+    /// Replays the events and evaluates the invariants at the end: the
+    /// violation found by that replay, if any.
+    pub fn reproduce(&self, model: &Model<S>) -> Result<Option<Violation>, ReplayError> {
+        let (init, steps) = self.replay(model)?;
+        let last = steps.last().map_or(&init, |s| &s.world);
+        let mut evals = vec![0; S::meta().invariants.len()];
+        Ok(check_world(&model.setup, last, &mut evals).err())
+    }
+
+    /// The counterexample as text: the initial state, then each step with
+    /// the node's state change, the effects and the messages in flight.
+    pub fn render(&self, model: &Model<S>) -> String {
+        let mut out = String::new();
+        let (init, steps) = match self.replay(model) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = writeln!(out, "(the trace could not be replayed: {e})");
+                return out;
+            }
+        };
+        let nodes = model.setup.nodes();
+        let _ = writeln!(out, "  initial state:");
+        for (i, slot) in init.nodes.iter().enumerate() {
+            let fields: Vec<String> =
+                S::fields(&slot.state).into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let _ = writeln!(out, "    {}: {}", nodes[i], fields.join(", "));
+        }
+        if !init.network.is_empty() {
+            let _ = writeln!(out, "    in flight: {}", in_flight(&init));
+        }
+        let mut before = &init;
+        for (n, step) in steps.iter().enumerate() {
+            let _ = writeln!(out, "  {:>3}. {}", n + 1, step.event);
+            if let Some(i) = step.info.node {
+                if let Some(h) = step.info.handler {
+                    let _ = writeln!(out, "       handler: {}", S::meta().handlers[h].name);
+                }
+                let old = S::fields(&before.nodes[i].state);
+                let new = S::fields(&step.world.nodes[i].state);
+                for ((name, a), (_, b)) in old.iter().zip(&new) {
+                    if a != b {
+                        let _ = writeln!(out, "       {}.{name}: {a} -> {b}", nodes[i]);
+                    }
+                }
+            }
+            for (to, msg) in &step.effects.sends {
+                let _ = writeln!(out, "       sends {msg:?} to {to}");
+            }
+            for o in &step.effects.outputs {
+                let _ = writeln!(out, "       emits {o:?}");
+            }
+            for t in &step.effects.timers {
+                match t {
+                    TimerOp::Set(t, d) => {
+                        let _ = writeln!(out, "       sets timer {t:?} ({d:?})");
+                    }
+                    TimerOp::Cancel(t) => {
+                        let _ = writeln!(out, "       cancels timer {t:?}");
+                    }
+                }
+            }
+            let _ = writeln!(out, "       in flight: {}", in_flight(&step.world));
+            before = &step.world;
+        }
+        let _ = writeln!(out, "  => {}", self.violation);
+        out
+    }
+}
+
+/// The messages in flight, in one line.
+fn in_flight<S: System>(world: &World<S>) -> String {
+    if world.network.is_empty() {
+        return "(none)".to_string();
+    }
+    world
+        .network
+        .packets()
+        .iter()
+        .map(|p| format!("{}->{} {:?}", p.src, p.dst, p.msg))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Replays `events` from the initial world of `model`.
+pub fn replay<S: System>(
+    model: &Model<S>,
+    events: &[Event<S>],
+) -> Result<(World<S>, Vec<ReplayStep<S>>), ReplayError> {
+    let init = model.init().map_err(ReplayError::Init)?;
+    let mut world = init.clone();
+    let mut steps = Vec::with_capacity(events.len());
+    for (index, event) in events.iter().enumerate() {
+        let action = model.action_for(&world, event).ok_or_else(|| ReplayError::NotEnabled {
+            index,
+            event: event.to_string(),
+        })?;
+        let mut effects = Effects::default();
+        let info = model
+            .apply(&mut world, action, &mut effects)
+            .map_err(|error| ReplayError::Step { index, error })?;
+        steps.push(ReplayStep {
+            event: event.clone(),
+            info,
+            effects,
+            world: world.clone(),
+        });
+    }
+    Ok((init, steps))
+}

@@ -1,0 +1,247 @@
+//! Command-line building blocks shared by every system's binary: the
+//! `check` and `replay` subcommands, their flags, reports and exit codes.
+//!
+//! Exit codes are the same everywhere: 0 when no violation was found, 1 when
+//! one was, 2 on bad usage or configuration (clap's own usage errors also
+//! exit 2).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use serde::{Deserialize, Serialize};
+
+use crate::check::{check, thousands, CheckOptions, Counterexample, Outcome, Report};
+use crate::faults::Faults;
+use crate::meta::InvariantScope;
+use crate::semantics::{Event, Model};
+use crate::system::System;
+
+/// Exit code: no violation found.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: a violation was found.
+pub const EXIT_VIOLATION: u8 = 1;
+/// Exit code: bad usage or configuration.
+pub const EXIT_USAGE: u8 = 2;
+
+/// Flags of the `check` subcommand.
+#[derive(clap::Args, Debug, Clone)]
+pub struct CheckArgs {
+    /// Fault model: a comma-separated list of drop, dup, reorder, crash,
+    /// crash-stop, partition, each optionally `=N` (e.g. `dup`, `drop=1,crash=1`), or none.
+    #[arg(long, default_value = "none", value_name = "LIST")]
+    pub faults: Faults,
+    /// Explore at most this many steps from the initial state.
+    #[arg(long, value_name = "N")]
+    pub depth: Option<usize>,
+    /// Stop after this many unique states.
+    #[arg(long, value_name = "N")]
+    pub max_states: Option<u64>,
+    /// Write a counterexample, if one is found, as JSON for `replay`.
+    #[arg(long, value_name = "FILE")]
+    pub trace_json: Option<PathBuf>,
+}
+
+impl CheckArgs {
+    /// The checker options these flags ask for.
+    pub fn options(&self) -> CheckOptions {
+        CheckOptions {
+            max_depth: self.depth,
+            max_states: self.max_states,
+        }
+    }
+}
+
+/// Flags of the `replay` subcommand.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ReplayArgs {
+    /// A trace written by `check --trace-json`.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+/// A counterexample on disk: enough to replay it with the same model.
+#[derive(Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct TraceFile<S: System> {
+    /// The system's name, checked on replay.
+    pub system: String,
+    /// The fault model it was found under.
+    pub faults: String,
+    /// The violation, as printed.
+    pub violation: String,
+    /// The steps.
+    pub events: Vec<Event<S>>,
+}
+
+/// Prints what is about to be checked.
+pub fn print_header<S: System>(model: &Model<S>, out: &mut impl Write) {
+    let meta = S::meta();
+    let _ = writeln!(
+        out,
+        "Checking {} with nodes {} under faults: {}",
+        meta.name,
+        model.setup.describe(),
+        model.faults
+    );
+    let _ = writeln!(out, "  workload: {}", model.workload.describe(&model.setup));
+    let invs: Vec<String> = meta
+        .invariants
+        .iter()
+        .map(|i| {
+            let scope = match i.scope {
+                InvariantScope::Global => "global".to_string(),
+                InvariantScope::Local(r) => format!("local to {}", meta.roles[r].name),
+                InvariantScope::Trace => "trace".to_string(),
+            };
+            format!("{} ({scope})", i.name)
+        })
+        .collect();
+    let _ = writeln!(out, "  invariants: {}", invs.join(", "));
+}
+
+/// Prints a report: the verdict, the counterexample if any, and the counters.
+pub fn print_report<S: System>(model: &Model<S>, report: &Report<S>, out: &mut impl Write) {
+    match &report.outcome {
+        Outcome::Exhausted => {
+            let _ = writeln!(out, "No violation found: every reachable state was explored.");
+        }
+        Outcome::Bounded { bound } => {
+            let _ = writeln!(
+                out,
+                "No violation found within the {bound} bound (exploration was cut short by it)."
+            );
+        }
+        Outcome::Violation(cx) => {
+            let _ = writeln!(
+                out,
+                "VIOLATION: {} (shortest counterexample: {} steps)",
+                cx.violation,
+                cx.len()
+            );
+            let _ = write!(out, "{}", cx.render(model));
+        }
+    }
+    let s = &report.stats;
+    let _ = writeln!(out, "  {s}");
+    let evals: Vec<String> = S::meta()
+        .invariants
+        .iter()
+        .zip(&s.invariant_evals)
+        .map(|(i, n)| format!("{} {}", i.name, thousands(*n)))
+        .collect();
+    if !evals.is_empty() {
+        let _ = writeln!(out, "  invariant evaluations: {}", evals.join(", "));
+    }
+}
+
+/// Runs `check`: prints the header, the report and writes the trace file
+/// if asked. Returns the exit code.
+pub fn run_check<S: System>(model: &Model<S>, args: &CheckArgs) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    print_header(model, &mut out);
+    let report = check(model, &args.options());
+    print_report(model, &report, &mut out);
+    if let (Some(path), Some(cx)) = (&args.trace_json, report.counterexample()) {
+        if let Err(e) = write_trace(path, model, cx) {
+            eprintln!("error: cannot write the trace to {}: {e}", path.display());
+            return ExitCode::from(EXIT_USAGE);
+        }
+        let _ = writeln!(out, "  trace written to {}", path.display());
+    }
+    ExitCode::from(if report.passed() {
+        EXIT_OK
+    } else {
+        EXIT_VIOLATION
+    })
+}
+
+fn write_trace<S: System>(
+    path: &std::path::Path,
+    model: &Model<S>,
+    cx: &Counterexample<S>,
+) -> std::io::Result<()> {
+    let file = TraceFile::<S> {
+        system: S::meta().name.to_string(),
+        faults: model.faults.to_string(),
+        violation: cx.violation.to_string(),
+        events: cx.events.clone(),
+    };
+    let json = serde_json::to_string_pretty(&file).map_err(std::io::Error::other)?;
+    std::fs::write(path, json)
+}
+
+/// The fault model a trace file was recorded under, so a replay can use it.
+pub fn trace_faults(path: &std::path::Path) -> Result<Faults, String> {
+    #[derive(Deserialize)]
+    struct Header {
+        faults: String,
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let header: Header = serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not a trace file (line {}): {e}", path.display(), e.line()))?;
+    header
+        .faults
+        .parse()
+        .map_err(|e| format!("{}: bad fault list in the trace: {e}", path.display()))
+}
+
+/// Runs `replay`: reads a trace file, replays it step by step with the
+/// handlers and prints it. Exit 1 if the violation reproduces, 0 if the
+/// trace replays without one, 2 if it cannot be read or replayed.
+pub fn run_replay<S: System>(model: &Model<S>, args: &ReplayArgs) -> ExitCode {
+    let text = match std::fs::read_to_string(&args.file) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", args.file.display());
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let file: TraceFile<S> = match serde_json::from_str(&text) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!(
+                "error: {} is not a trace of this system (line {}, column {}): {e}",
+                args.file.display(),
+                e.line(),
+                e.column()
+            );
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    if file.system != S::meta().name {
+        eprintln!(
+            "error: {} is a trace of `{}`, not of `{}`",
+            args.file.display(),
+            file.system,
+            S::meta().name
+        );
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let mut cx = Counterexample::new(crate::check::Violation::Invariant {
+        name: "",
+        node: None,
+        message: String::new(),
+    }, file.events);
+    let reproduced = match cx.reproduce(model) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "Replaying {} steps recorded under faults: {}", cx.len(), file.faults);
+    match reproduced {
+        Some(v) => {
+            cx.violation = v;
+            let _ = write!(out, "{}", cx.render(model));
+            ExitCode::from(EXIT_VIOLATION)
+        }
+        None => {
+            let _ = write!(out, "{}", cx.render(model));
+            let _ = writeln!(out, "  (no invariant is violated at the end; recorded: {})", file.violation);
+            ExitCode::from(EXIT_OK)
+        }
+    }
+}

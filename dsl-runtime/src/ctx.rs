@@ -1,0 +1,173 @@
+//! What a handler may do besides changing its own state: send messages, emit
+//! outputs and set timers — each only as its footprint allows.
+//!
+//! The macro gives every handler a marker type and implements [`MaySend`],
+//! [`MayEmit`] and [`MaySet`] on it for exactly the messages, outputs and
+//! timers the handler declares. [`Ctx`] methods require those traits, so an
+//! undeclared effect is a type error, not a convention.
+
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use crate::setup::Setup;
+use crate::system::System;
+
+/// Permission to send message type `M`; implemented by the macro for a
+/// handler's marker type for each message in its `sends(...)`.
+#[diagnostic::on_unimplemented(
+    message = "this handler sends `{M}`, which is not in its `sends(...)` footprint",
+    label = "sent here without being declared",
+    note = "add the message's variant name to the handler's `sends(...)` list, e.g. `sends(Grant)`"
+)]
+pub trait MaySend<M> {}
+
+/// Permission to emit output type `O`; implemented for each output in a
+/// handler's `emits(...)`.
+#[diagnostic::on_unimplemented(
+    message = "this handler emits `{O}`, which is not in its `emits(...)` footprint",
+    label = "emitted here without being declared",
+    note = "add the output's variant name to the handler's `emits(...)` list"
+)]
+pub trait MayEmit<O> {}
+
+/// Permission to set or cancel timer `T`; implemented for each timer in a
+/// handler's `sets(...)`.
+#[diagnostic::on_unimplemented(
+    message = "this handler sets timer `{T}`, which is not in its `sets(...)` footprint",
+    label = "set here without being declared",
+    note = "add the timer's name to the handler's `sets(...)` list"
+)]
+pub trait MaySet<T> {}
+
+/// A change to a node's timers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum TimerOp<T> {
+    /// Arm the timer to fire after the duration (re-arming replaces it).
+    Set(T, Duration),
+    /// Disarm the timer.
+    Cancel(T),
+}
+
+/// The effects of one handler run, in the order the handler produced them.
+#[derive(Debug)]
+pub struct Effects<S: System> {
+    /// Messages to send: `(destination, message)`.
+    pub sends: Vec<(S::Node, S::Msg)>,
+    /// Outputs to emit.
+    pub outputs: Vec<S::Output>,
+    /// Timer changes.
+    pub timers: Vec<TimerOp<S::Timer>>,
+}
+
+impl<S: System> Default for Effects<S> {
+    fn default() -> Self {
+        Effects {
+            sends: Vec::new(),
+            outputs: Vec::new(),
+            timers: Vec::new(),
+        }
+    }
+}
+
+impl<S: System> Effects<S> {
+    /// Empties the buffers, keeping their capacity for the next step.
+    pub fn clear(&mut self) {
+        self.sends.clear();
+        self.outputs.clear();
+        self.timers.clear();
+    }
+
+    /// Whether the handler did nothing observable outside its node.
+    pub fn is_empty(&self) -> bool {
+        self.sends.is_empty() && self.outputs.is_empty() && self.timers.is_empty()
+    }
+}
+
+/// The handle a handler body sees as `ctx`: who it is, the cluster, the
+/// configuration, and the effects its footprint allows.
+///
+/// `H` is the handler's marker type; the permission traits on it decide
+/// which messages, outputs and timers the typed methods accept.
+pub struct Ctx<'a, S: System, H> {
+    me: S::Node,
+    setup: &'a Setup<S>,
+    effects: &'a mut Effects<S>,
+    _handler: PhantomData<fn() -> H>,
+}
+
+impl<'a, S: System, H> Ctx<'a, S, H> {
+    /// Used by generated code only.
+    #[doc(hidden)]
+    pub fn __new(me: S::Node, setup: &'a Setup<S>, effects: &'a mut Effects<S>) -> Self {
+        Ctx {
+            me,
+            setup,
+            effects,
+            _handler: PhantomData,
+        }
+    }
+
+    /// The node running this handler.
+    pub fn me(&self) -> S::Node {
+        self.me
+    }
+
+    /// Every node of this run, in index order.
+    pub fn nodes(&self) -> &'a [S::Node] {
+        self.setup.nodes()
+    }
+
+    /// The run's configuration (`config { .. }` in `system!`).
+    pub fn config(&self) -> &'a S::Config {
+        self.setup.config()
+    }
+
+    /// Sends `msg` to `to`. Only messages in the handler's `sends(...)` compile.
+    pub fn send<M>(&mut self, to: S::Node, msg: M)
+    where
+        M: Into<S::Msg>,
+        H: MaySend<M>,
+    {
+        self.effects.sends.push((to, msg.into()));
+    }
+
+    /// Sends a copy of `msg` to each node in `to`.
+    pub fn broadcast<M>(&mut self, to: impl IntoIterator<Item = S::Node>, msg: M)
+    where
+        M: Into<S::Msg>,
+        H: MaySend<M>,
+    {
+        let msg: S::Msg = msg.into();
+        for node in to {
+            self.effects.sends.push((node, msg.clone()));
+        }
+    }
+
+    /// Emits `output` to the outside world. Only outputs in `emits(...)` compile.
+    pub fn output<O>(&mut self, output: O)
+    where
+        O: Into<S::Output>,
+        H: MayEmit<O>,
+    {
+        self.effects.outputs.push(output.into());
+    }
+
+    /// Arms `timer` to fire after `after` (the checker ignores durations: an
+    /// armed timer may fire at any point). Only timers in `sets(...)` compile.
+    pub fn set_timer<T>(&mut self, timer: T, after: Duration)
+    where
+        T: Into<S::Timer>,
+        H: MaySet<T>,
+    {
+        self.effects.timers.push(TimerOp::Set(timer.into(), after));
+    }
+
+    /// Disarms `timer` if it is armed.
+    pub fn cancel_timer<T>(&mut self, timer: T)
+    where
+        T: Into<S::Timer>,
+        H: MaySet<T>,
+    {
+        self.effects.timers.push(TimerOp::Cancel(timer.into()));
+    }
+}

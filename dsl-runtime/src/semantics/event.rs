@@ -1,0 +1,212 @@
+//! Events: the step rules of the semantics.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::meta::HandlerId;
+use crate::semantics::network::Packet;
+use crate::system::System;
+
+/// A step a world can take, by index into that world (cheap to enumerate;
+/// meaningful only for the world it was enumerated from).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Node `node` receives workload input number `choice` of its choices
+    /// (always 0 for scripts).
+    Input {
+        /// Node index.
+        node: usize,
+        /// Which of the node's input choices.
+        choice: usize,
+    },
+    /// The packet at this index is delivered.
+    Deliver(usize),
+    /// Timer `timer` of node `node` fires.
+    Timeout {
+        /// Node index.
+        node: usize,
+        /// Timer index.
+        timer: usize,
+    },
+    /// The packet at this index is lost.
+    Drop(usize),
+    /// The packet at this index is duplicated.
+    Duplicate(usize),
+    /// Node `node` crashes.
+    Crash(usize),
+    /// Node `node` restarts.
+    Restart(usize),
+    /// The network splits: the nodes whose bits are set on one side.
+    Partition(u64),
+    /// The partition heals.
+    Heal,
+}
+
+/// A step described by value: what happened, to whom. This is the form of
+/// counterexample traces, stable across runs and printable.
+#[derive(Serialize, Deserialize)]
+#[serde(bound = "")]
+pub enum Event<S: System> {
+    /// An external input arrives at a node.
+    Input {
+        /// The node.
+        node: S::Node,
+        /// The input.
+        input: S::Input,
+    },
+    /// A message is delivered.
+    Deliver(Packet<S>),
+    /// A timer fires.
+    Timeout {
+        /// The node.
+        node: S::Node,
+        /// The timer.
+        timer: S::Timer,
+    },
+    /// A message is lost.
+    Drop(Packet<S>),
+    /// A message is duplicated.
+    Duplicate(Packet<S>),
+    /// A node crashes.
+    Crash(S::Node),
+    /// A node restarts.
+    Restart(S::Node),
+    /// The network splits; these nodes are on one side.
+    Partition(Vec<S::Node>),
+    /// The partition heals.
+    Heal,
+}
+
+impl<S: System> Clone for Event<S> {
+    fn clone(&self) -> Self {
+        match self {
+            Event::Input { node, input } => Event::Input {
+                node: *node,
+                input: input.clone(),
+            },
+            Event::Deliver(p) => Event::Deliver(p.clone()),
+            Event::Timeout { node, timer } => Event::Timeout {
+                node: *node,
+                timer: *timer,
+            },
+            Event::Drop(p) => Event::Drop(p.clone()),
+            Event::Duplicate(p) => Event::Duplicate(p.clone()),
+            Event::Crash(n) => Event::Crash(*n),
+            Event::Restart(n) => Event::Restart(*n),
+            Event::Partition(side) => Event::Partition(side.clone()),
+            Event::Heal => Event::Heal,
+        }
+    }
+}
+
+impl<S: System> PartialEq for Event<S> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Event::Input { node: a, input: x }, Event::Input { node: b, input: y }) => {
+                a == b && x == y
+            }
+            (Event::Deliver(p), Event::Deliver(q))
+            | (Event::Drop(p), Event::Drop(q))
+            | (Event::Duplicate(p), Event::Duplicate(q)) => p == q,
+            (Event::Timeout { node: a, timer: x }, Event::Timeout { node: b, timer: y }) => {
+                a == b && x == y
+            }
+            (Event::Crash(a), Event::Crash(b)) | (Event::Restart(a), Event::Restart(b)) => a == b,
+            (Event::Partition(a), Event::Partition(b)) => a == b,
+            (Event::Heal, Event::Heal) => true,
+            _ => false,
+        }
+    }
+}
+
+impl<S: System> fmt::Debug for Event<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl<S: System> fmt::Display for Event<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Event::Input { node, input } => write!(f, "{node} receives input {input:?}"),
+            Event::Deliver(p) => write!(f, "{} receives {:?} from {}", p.dst, p.msg, p.src),
+            Event::Timeout { node, timer } => write!(f, "{node}: timer {timer:?} fires"),
+            Event::Drop(p) => write!(f, "network drops {:?} from {} to {}", p.msg, p.src, p.dst),
+            Event::Duplicate(p) => {
+                write!(f, "network duplicates {:?} from {} to {}", p.msg, p.src, p.dst)
+            }
+            Event::Crash(n) => write!(f, "{n} crashes"),
+            Event::Restart(n) => write!(f, "{n} restarts"),
+            Event::Partition(side) => {
+                let names: Vec<String> = side.iter().map(|n| n.to_string()).collect();
+                write!(f, "network partitions {{{}}} from the rest", names.join(", "))
+            }
+            Event::Heal => write!(f, "network heals"),
+        }
+    }
+}
+
+impl<S: System> Event<S> {
+    /// The node the event happens at, if it is one node's event.
+    pub fn node(&self) -> Option<S::Node> {
+        match self {
+            Event::Input { node, .. } | Event::Timeout { node, .. } => Some(*node),
+            Event::Deliver(p) => Some(p.dst),
+            Event::Crash(n) | Event::Restart(n) => Some(*n),
+            Event::Drop(_) | Event::Duplicate(_) | Event::Partition(_) | Event::Heal => None,
+        }
+    }
+
+    /// Whether the event is a fault rather than normal progress.
+    pub fn is_fault(&self) -> bool {
+        matches!(
+            self,
+            Event::Drop(_)
+                | Event::Duplicate(_)
+                | Event::Crash(_)
+                | Event::Restart(_)
+                | Event::Partition(_)
+                | Event::Heal
+        )
+    }
+}
+
+/// What a step did, beyond the new world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StepInfo {
+    /// The index of the node whose handler ran, if one did.
+    pub node: Option<usize>,
+    /// The handler that ran, if any.
+    pub handler: Option<HandlerId>,
+}
+
+/// A step that went wrong because of the system, not the checker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepError {
+    /// A handler sent a message to a node that is not part of this run.
+    SendToUnknownNode {
+        /// The sending node.
+        from: String,
+        /// The destination named.
+        to: String,
+        /// The handler.
+        handler: &'static str,
+    },
+    /// A handler armed more timers than the world can track.
+    TooManyTimers,
+}
+
+impl fmt::Display for StepError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StepError::SendToUnknownNode { from, to, handler } => write!(
+                f,
+                "handler `{handler}` on {from} sent a message to {to}, which is not part of this run"
+            ),
+            StepError::TooManyTimers => write!(f, "a node has more than 64 timers"),
+        }
+    }
+}
+
+impl std::error::Error for StepError {}

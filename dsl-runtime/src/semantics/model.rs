@@ -1,0 +1,373 @@
+//! The step function: which events a world enables under a fault model and
+//! a workload, and what each does.
+//!
+//! This is the one definition of Verdict's semantics. The checker, the
+//! simulator and counterexample replay all step worlds through [`Model`].
+
+use crate::ctx::{Effects, TimerOp};
+use crate::faults::Faults;
+use crate::semantics::event::{Action, Event, StepError, StepInfo};
+use crate::semantics::network::{Network, Packet};
+use crate::semantics::world::{FaultsUsed, NodeSlot, TraceEvent, World};
+use crate::setup::Setup;
+use crate::system::{System, Trigger};
+use crate::workload::{NodeWorkload, Workload};
+
+/// A system, a cluster, a fault model and a workload: everything that
+/// decides how worlds evolve.
+pub struct Model<S: System> {
+    /// The nodes and configuration.
+    pub setup: Setup<S>,
+    /// Which faults may happen, and how many.
+    pub faults: Faults,
+    /// Which inputs the outside world may give.
+    pub workload: Workload<S>,
+    /// Whether worlds record the trace of inputs and outputs. On by default
+    /// when an invariant reads the trace; recording it makes worlds with
+    /// different histories different states.
+    pub record_trace: bool,
+}
+
+impl<S: System> Clone for Model<S> {
+    fn clone(&self) -> Self {
+        Model {
+            setup: self.setup.clone(),
+            faults: self.faults,
+            workload: self.workload.clone(),
+            record_trace: self.record_trace,
+        }
+    }
+}
+
+impl<S: System> Model<S> {
+    /// A model; the trace is recorded when an invariant needs it.
+    pub fn new(setup: Setup<S>, faults: Faults, workload: Workload<S>) -> Self {
+        Model {
+            setup,
+            faults,
+            workload,
+            record_trace: S::meta().needs_trace(),
+        }
+    }
+
+    /// Records the trace of inputs and outputs in every world.
+    pub fn recording_trace(mut self) -> Self {
+        self.record_trace = true;
+        self
+    }
+
+    /// The initial world: every node up in its initial state, after running
+    /// each node's `on start` handler in index order.
+    pub fn init(&self) -> Result<World<S>, StepError> {
+        let config = self.setup.config();
+        let nodes = self
+            .setup
+            .nodes()
+            .iter()
+            .map(|&n| NodeSlot {
+                state: S::initial_state(n, config),
+                up: true,
+                timers: 0,
+                inputs_taken: 0,
+                awaiting: false,
+            })
+            .collect();
+        let mut world = World {
+            nodes,
+            network: Network::new(self.faults.is_unordered()),
+            trace: Vec::new(),
+            used: FaultsUsed::default(),
+            partition: 0,
+        };
+        let mut fx = Effects::default();
+        for i in 0..world.nodes.len() {
+            self.run_handler(&mut world, i, Trigger::Start, &mut fx)?;
+        }
+        Ok(world)
+    }
+
+    /// Appends every action `world` enables to `out`, in a fixed order:
+    /// per node inputs and timeouts, then deliveries, then faults.
+    pub fn actions(&self, world: &World<S>, out: &mut Vec<Action>) {
+        let faults = &self.faults;
+        let used = &world.used;
+        for (i, slot) in world.nodes.iter().enumerate() {
+            if !slot.up {
+                continue;
+            }
+            if !slot.awaiting {
+                match self.workload.of(i) {
+                    Some(NodeWorkload::Script(steps)) if (slot.inputs_taken as usize) < steps.len() => {
+                        out.push(Action::Input { node: i, choice: 0 })
+                    }
+                    Some(NodeWorkload::Any { choices, max }) if slot.inputs_taken < *max => {
+                        out.extend((0..choices.len()).map(|c| Action::Input { node: i, choice: c }))
+                    }
+                    _ => {}
+                }
+            }
+            let mut timers = slot.timers;
+            while timers != 0 {
+                let t = timers.trailing_zeros() as usize;
+                timers &= timers - 1;
+                out.push(Action::Timeout { node: i, timer: t });
+            }
+        }
+        let net = &world.network;
+        let may_drop = faults.drop.allows(used.drop);
+        let may_dup = faults.duplicate.allows(used.duplicate);
+        let may_reorder = faults.reorder.allows(used.reorder);
+        for (j, p) in net.packets().iter().enumerate() {
+            if net.has_earlier_twin(j) {
+                continue;
+            }
+            let (Some(src), Some(dst)) = (self.setup.index_of(p.src), self.setup.index_of(p.dst))
+            else {
+                continue;
+            };
+            let cut = world.across_partition(src, dst);
+            let dst_up = world.nodes[dst].up;
+            if dst_up && !cut && (net.is_unordered() || may_reorder || net.is_channel_head(j)) {
+                out.push(Action::Deliver(j));
+            }
+            if may_drop || cut || !dst_up {
+                out.push(Action::Drop(j));
+            }
+            if may_dup {
+                out.push(Action::Duplicate(j));
+            }
+        }
+        if faults.crash.allows(used.crash) {
+            for (i, slot) in world.nodes.iter().enumerate() {
+                if slot.up {
+                    out.push(Action::Crash(i));
+                }
+            }
+        }
+        if faults.restart {
+            for (i, slot) in world.nodes.iter().enumerate() {
+                if !slot.up {
+                    out.push(Action::Restart(i));
+                }
+            }
+        }
+        if world.partition != 0 {
+            out.push(Action::Heal);
+        } else if faults.partition.allows(used.partition) {
+            let n = world.nodes.len();
+            if (2..=64).contains(&n) {
+                // Each split once: the side without the last node, non-empty.
+                let sides: u64 = 1u64 << (n - 1);
+                out.extend((1..sides).map(Action::Partition));
+            }
+        }
+    }
+
+    /// Every action `world` enables, as a new vector.
+    pub fn enabled(&self, world: &World<S>) -> Vec<Action> {
+        let mut out = Vec::new();
+        self.actions(world, &mut out);
+        out
+    }
+
+    /// Takes one step. `effects` holds what the handler did afterwards (empty
+    /// when no handler ran). The action must come from [`Model::actions`] on
+    /// this same world.
+    pub fn apply(
+        &self,
+        world: &mut World<S>,
+        action: Action,
+        effects: &mut Effects<S>,
+    ) -> Result<StepInfo, StepError> {
+        effects.clear();
+        let faults = &self.faults;
+        match action {
+            Action::Input { node: i, choice } => {
+                let slot = &mut world.nodes[i];
+                let input = match self.workload.of(i) {
+                    Some(NodeWorkload::Script(steps)) => {
+                        let step = &steps[slot.inputs_taken as usize];
+                        slot.awaiting = step.awaits_output;
+                        step.input.clone()
+                    }
+                    Some(NodeWorkload::Any { choices, .. }) => choices[choice].clone(),
+                    None => return Ok(StepInfo::default()),
+                };
+                slot.inputs_taken += 1;
+                if self.record_trace {
+                    world.trace.push(TraceEvent::Input {
+                        node: self.setup.nodes()[i],
+                        input: input.clone(),
+                    });
+                }
+                self.run_handler(world, i, Trigger::Input(input), effects)
+            }
+            Action::Deliver(j) => {
+                let net = &mut world.network;
+                if !net.is_unordered() && !net.is_channel_head(j) && faults.reorder.is_counted() {
+                    world.used.reorder += 1;
+                }
+                let p = net.take(j);
+                let Some(dst) = self.setup.index_of(p.dst) else {
+                    return Ok(StepInfo::default());
+                };
+                self.run_handler(world, dst, Trigger::Message { from: p.src, msg: p.msg }, effects)
+            }
+            Action::Timeout { node: i, timer } => {
+                world.nodes[i].timers &= !(1u64 << timer);
+                self.run_handler(world, i, Trigger::Timer(S::timer(timer)), effects)
+            }
+            Action::Drop(j) => {
+                let p = &world.network.packets()[j];
+                let free = match (self.setup.index_of(p.src), self.setup.index_of(p.dst)) {
+                    (Some(s), Some(d)) => world.across_partition(s, d) || !world.nodes[d].up,
+                    _ => true,
+                };
+                if !free && faults.drop.is_counted() {
+                    world.used.drop += 1;
+                }
+                world.network.take(j);
+                Ok(StepInfo::default())
+            }
+            Action::Duplicate(j) => {
+                let p = world.network.packets()[j].clone();
+                if faults.duplicate.is_counted() {
+                    world.used.duplicate += 1;
+                }
+                world.network.send(p);
+                Ok(StepInfo::default())
+            }
+            Action::Crash(i) => {
+                let node = self.setup.nodes()[i];
+                let slot = &mut world.nodes[i];
+                S::crash(node, &mut slot.state, self.setup.config());
+                slot.up = false;
+                slot.timers = 0;
+                slot.awaiting = false;
+                if faults.crash.is_counted() {
+                    world.used.crash += 1;
+                }
+                Ok(StepInfo {
+                    node: Some(i),
+                    handler: None,
+                })
+            }
+            Action::Restart(i) => {
+                world.nodes[i].up = true;
+                self.run_handler(world, i, Trigger::Restart, effects)
+                    .map(|info| StepInfo { node: Some(i), ..info })
+            }
+            Action::Partition(side) => {
+                world.partition = side;
+                if faults.partition.is_counted() {
+                    world.used.partition += 1;
+                }
+                Ok(StepInfo::default())
+            }
+            Action::Heal => {
+                world.partition = 0;
+                Ok(StepInfo::default())
+            }
+        }
+    }
+
+    /// Runs node `i`'s handler for `trigger` and applies its effects.
+    fn run_handler(
+        &self,
+        world: &mut World<S>,
+        i: usize,
+        trigger: Trigger<S>,
+        effects: &mut Effects<S>,
+    ) -> Result<StepInfo, StepError> {
+        effects.clear();
+        let node = self.setup.nodes()[i];
+        let handler = S::dispatch(&self.setup, node, &mut world.nodes[i].state, trigger, effects);
+        for (to, msg) in &effects.sends {
+            if self.setup.index_of(*to).is_none() {
+                return Err(StepError::SendToUnknownNode {
+                    from: node.to_string(),
+                    to: to.to_string(),
+                    handler: handler.map_or("?", |h| S::meta().handlers[h].name),
+                });
+            }
+            world.network.send(Packet {
+                src: node,
+                dst: *to,
+                msg: msg.clone(),
+            });
+        }
+        if !effects.outputs.is_empty() {
+            world.nodes[i].awaiting = false;
+            if self.record_trace {
+                for output in &effects.outputs {
+                    world.trace.push(TraceEvent::Output {
+                        node,
+                        output: output.clone(),
+                    });
+                }
+            }
+        }
+        for op in &effects.timers {
+            let (t, set) = match *op {
+                TimerOp::Set(t, _) => (S::timer_id(t), true),
+                TimerOp::Cancel(t) => (S::timer_id(t), false),
+            };
+            if t >= 64 {
+                return Err(StepError::TooManyTimers);
+            }
+            if set {
+                world.nodes[i].timers |= 1 << t;
+            } else {
+                world.nodes[i].timers &= !(1 << t);
+            }
+        }
+        Ok(StepInfo {
+            node: Some(i),
+            handler,
+        })
+    }
+
+    /// Describes `action` on `world` (before it is applied) as an [`Event`].
+    pub fn event(&self, world: &World<S>, action: Action) -> Event<S> {
+        let nodes = self.setup.nodes();
+        match action {
+            Action::Input { node, choice } => {
+                let slot = &world.nodes[node];
+                let input = match self.workload.of(node) {
+                    Some(NodeWorkload::Script(steps)) => steps[slot.inputs_taken as usize].input.clone(),
+                    Some(NodeWorkload::Any { choices, .. }) => choices[choice].clone(),
+                    None => unreachable_input(),
+                };
+                Event::Input {
+                    node: nodes[node],
+                    input,
+                }
+            }
+            Action::Deliver(j) => Event::Deliver(world.network.packets()[j].clone()),
+            Action::Timeout { node, timer } => Event::Timeout {
+                node: nodes[node],
+                timer: S::timer(timer),
+            },
+            Action::Drop(j) => Event::Drop(world.network.packets()[j].clone()),
+            Action::Duplicate(j) => Event::Duplicate(world.network.packets()[j].clone()),
+            Action::Crash(i) => Event::Crash(nodes[i]),
+            Action::Restart(i) => Event::Restart(nodes[i]),
+            Action::Partition(side) => Event::Partition(
+                (0..nodes.len()).filter(|i| side >> i & 1 == 1).map(|i| nodes[i]).collect(),
+            ),
+            Action::Heal => Event::Heal,
+        }
+    }
+
+    /// The enabled action that `event` describes on `world`, if any: how a
+    /// recorded trace is replayed.
+    pub fn action_for(&self, world: &World<S>, event: &Event<S>) -> Option<Action> {
+        self.enabled(world).into_iter().find(|&a| self.event(world, a) == *event)
+    }
+}
+
+/// Input actions are only enumerated for nodes with a workload.
+#[cold]
+fn unreachable_input<T>() -> T {
+    panic!("an input action was applied to a node without a workload; actions must come from Model::actions on the same world")
+}

@@ -1,0 +1,158 @@
+//! The one contract between a system and everything that runs it.
+//!
+//! The `system!` macro implements [`System`] for the type it declares. The
+//! checker, the simulator, the transformers and the runtime consume only this
+//! trait, so they all run exactly the handlers the user wrote.
+
+use std::fmt::{Debug, Display};
+use std::hash::Hash;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::ctx::Effects;
+use crate::meta::{HandlerId, InvariantId, KindId, RoleId, SystemMeta, TimerId};
+use crate::semantics::World;
+use crate::setup::Setup;
+
+/// What every value that lives in a world must be: cloneable for branching,
+/// hashable for the visited set, printable for counterexamples, serialisable
+/// for traces on disk and frames on the wire.
+pub trait Data:
+    Clone + Eq + Hash + Debug + Serialize + DeserializeOwned + Send + Sync + 'static
+{
+}
+impl<T> Data for T where
+    T: Clone + Eq + Hash + Debug + Serialize + DeserializeOwned + Send + Sync + 'static
+{
+}
+
+/// The event a handler is dispatched on.
+#[derive(Debug, Clone)]
+pub enum Trigger<S: System> {
+    /// The node starts for the first time.
+    Start,
+    /// An external input arrives.
+    Input(S::Input),
+    /// A message arrives from `from`.
+    Message {
+        /// The sender.
+        from: S::Node,
+        /// The message.
+        msg: S::Msg,
+    },
+    /// A named timer fires.
+    Timer(S::Timer),
+    /// The node comes back after a crash, with only its durable fields.
+    Restart,
+}
+
+/// The result of an invariant: `true`/`Ok(())` when it holds, otherwise
+/// `false` or an explanation.
+pub trait InvariantResult {
+    /// `Ok(())` when the invariant holds, else why not.
+    fn into_result(self) -> Result<(), String>;
+}
+
+impl InvariantResult for bool {
+    fn into_result(self) -> Result<(), String> {
+        if self {
+            Ok(())
+        } else {
+            Err(String::new())
+        }
+    }
+}
+
+impl InvariantResult for Result<(), String> {
+    fn into_result(self) -> Result<(), String> {
+        self
+    }
+}
+
+impl InvariantResult for Result<(), &str> {
+    fn into_result(self) -> Result<(), String> {
+        self.map_err(str::to_string)
+    }
+}
+
+/// A distributed system: node roles, their state, handlers and invariants.
+///
+/// Implemented by `system!`; implement it by hand only to wrap another
+/// system (see the transformers).
+pub trait System: Sized + Send + Sync + 'static {
+    /// A node's identity, such as `Node::Server` or `Node::Client(2)`.
+    /// Its order is the order of node indices in a [`Setup`].
+    type Node: Copy + Ord + Hash + Debug + Display + Serialize + DeserializeOwned + Send + Sync + 'static;
+    /// The state of one node (one variant per role).
+    type State: Data;
+    /// External inputs, delivered to a node by the outside world.
+    type Input: Data;
+    /// External outputs, emitted by a node to the outside world.
+    type Output: Data;
+    /// Network messages.
+    type Msg: Data;
+    /// Named timers.
+    type Timer: Copy + Eq + Hash + Debug + Serialize + DeserializeOwned + Send + Sync + 'static;
+    /// Fixed per-run settings handlers may read (`config { .. }`); `()` if none.
+    type Config: Clone + Debug + Default + Send + Sync + 'static;
+
+    /// The declared roles, fields, handlers, footprints and invariants.
+    fn meta() -> &'static SystemMeta;
+
+    /// The node of `role` with the given instance number (0 for singleton roles).
+    fn node(role: RoleId, instance: usize) -> Self::Node;
+    /// The role of `node`.
+    fn role_of(node: Self::Node) -> RoleId;
+    /// The instance number of `node` within its role (0 for singleton roles).
+    fn instance_of(node: Self::Node) -> usize;
+
+    /// The state `node` starts with.
+    fn initial_state(node: Self::Node, config: &Self::Config) -> Self::State;
+
+    /// Runs the handler of `node` for `trigger`, collecting its effects.
+    /// Returns which handler ran, or `None` when the role has no handler for
+    /// this event (the event then has no effect).
+    fn dispatch(
+        setup: &Setup<Self>,
+        node: Self::Node,
+        state: &mut Self::State,
+        trigger: Trigger<Self>,
+        effects: &mut Effects<Self>,
+    ) -> Option<HandlerId>;
+
+    /// Resets every volatile field to its initial value, as a crash does;
+    /// `#[durable]` fields keep their values.
+    fn crash(node: Self::Node, state: &mut Self::State, config: &Self::Config);
+
+    /// The index of a timer in [`SystemMeta::timers`].
+    fn timer_id(timer: Self::Timer) -> TimerId;
+    /// The timer with this index.
+    fn timer(id: TimerId) -> Self::Timer;
+    /// The variant index of an input in [`SystemMeta::inputs`].
+    fn input_kind(input: &Self::Input) -> KindId;
+    /// The variant index of an output in [`SystemMeta::outputs`].
+    fn output_kind(output: &Self::Output) -> KindId;
+    /// The variant index of a message in [`SystemMeta::messages`].
+    fn message_kind(msg: &Self::Msg) -> KindId;
+
+    /// Evaluates a global or trace invariant on a world.
+    fn check_global(
+        invariant: InvariantId,
+        setup: &Setup<Self>,
+        world: &World<Self>,
+    ) -> Result<(), String>;
+
+    /// Evaluates a local invariant on one node's state. Returns `Ok(())`
+    /// when `invariant` is not local to `node`'s role.
+    fn check_local(
+        invariant: InvariantId,
+        setup: &Setup<Self>,
+        node: Self::Node,
+        state: &Self::State,
+    ) -> Result<(), String>;
+
+    /// Each field of `state` as `(name, value printed with Debug)`, in
+    /// declaration order; counterexamples use it to show what changed.
+    fn fields(state: &Self::State) -> Vec<(&'static str, String)>;
+}
