@@ -63,7 +63,6 @@ impl Kind {
 
 /// `input enum Input { .. }` or `input type Input = path::Type;`.
 pub struct KindDef {
-    pub kind: Kind,
     pub keyword: Ident,
     pub attrs: Vec<Attribute>,
     pub name: Ident,
@@ -110,7 +109,6 @@ pub struct RoleDef {
 /// `on <trigger> <footprint> { body }`.
 pub struct HandlerDef {
     pub attrs: Vec<Attribute>,
-    pub on: Ident,
     pub trigger: TriggerDef,
     pub footprint: Footprint,
     pub body: Block,
@@ -120,7 +118,7 @@ pub struct HandlerDef {
 pub enum TriggerDef {
     Start(Ident),
     Restart(Ident),
-    Timer { keyword: Ident, timer: Ident },
+    Timer { timer: Ident },
     Input { keyword: Ident, binding: Binding },
     Message { keyword: Ident, binding: Binding, from: Pat },
 }
@@ -157,7 +155,6 @@ pub struct Footprint {
 /// `invariant name reads(..) { body }`.
 pub struct InvariantDef {
     pub attrs: Vec<Attribute>,
-    pub keyword: Ident,
     pub name: Ident,
     /// The `reads` keyword, if the clause is present.
     pub reads_keyword: Option<Ident>,

@@ -170,7 +170,7 @@ pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
 
             #[allow(unused_variables, unreachable_patterns, clippy::match_single_binding)]
             fn dispatch(
-                setup: &::verdict::Setup<#sys>,
+                cluster: ::verdict::Cluster<'_, Node, #config_ty>,
                 node: Node,
                 state: &mut State,
                 trigger: ::verdict::Trigger<#sys>,
@@ -208,7 +208,6 @@ pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
             #[allow(unused_variables, unreachable_patterns, clippy::match_single_binding)]
             fn check_local(
                 invariant: usize,
-                setup: &::verdict::Setup<#sys>,
                 node: Node,
                 state: &State,
             ) -> ::core::result::Result<(), ::std::string::String> {
@@ -603,7 +602,7 @@ fn handler(
     let arm = quote! {
         (State::#state_variant(__s), #trigger_pat) => {
             let __view = #view { #(#view_inits,)* __lifetime: ::core::marker::PhantomData };
-            let mut __ctx = ::verdict::Ctx::__new(node, setup, effects);
+            let mut __ctx = ::verdict::Ctx::__new(node, cluster, effects);
             __view.__run(&mut __ctx #args);
             ::core::option::Option::Some(#id)
         }

@@ -90,7 +90,7 @@ impl Parse for SystemDef {
                     def.timers.push(Section { keyword, items });
                 }
                 "role" => def.roles.push(parse_role(input, attrs)?),
-                "invariant" => def.invariants.push(parse_invariant(input, attrs, keyword)?),
+                "invariant" => def.invariants.push(parse_invariant(input, attrs)?),
                 _ => return Err(Error::new(keyword.span(), format!("{TOP_LEVEL}, found `{word}`"))),
             }
         }
@@ -168,7 +168,6 @@ fn parse_kind(input: ParseStream, kind: Kind, keyword: Ident, attrs: Vec<Attribu
             });
         }
         Ok(KindDef {
-            kind,
             keyword,
             attrs,
             name,
@@ -181,7 +180,6 @@ fn parse_kind(input: ParseStream, kind: Kind, keyword: Ident, attrs: Vec<Attribu
         let ty: Type = input.parse()?;
         input.parse::<Token![;]>()?;
         Ok(KindDef {
-            kind,
             keyword,
             attrs,
             name,
@@ -225,8 +223,8 @@ fn parse_role(input: ParseStream, attrs: Vec<Attribute>) -> Result<RoleDef> {
                 let items = parse_fields(&content)?;
                 role.state.push(Section { keyword, items });
             }
-            "on" => role.handlers.push(parse_handler(&content, attrs, keyword)?),
-            "invariant" => role.invariants.push(parse_invariant(&content, attrs, keyword)?),
+            "on" => role.handlers.push(parse_handler(&content, attrs)?),
+            "invariant" => role.invariants.push(parse_invariant(&content, attrs)?),
             other => {
                 return Err(Error::new(keyword.span(), format!("{ROLE_ITEMS}, found `{other}`")))
             }
@@ -239,7 +237,7 @@ const ROLE_ITEMS: &str =
     "inside a role, expected `state { .. }`, `on <event> .. { .. }` or `invariant <name> reads(..) { .. }`";
 
 /// `<trigger> <footprint> { body }` after `on`.
-fn parse_handler(input: ParseStream, attrs: Vec<Attribute>, on: Ident) -> Result<HandlerDef> {
+fn parse_handler(input: ParseStream, attrs: Vec<Attribute>) -> Result<HandlerDef> {
     let keyword = input.call(Ident::parse_any).map_err(|e| Error::new(e.span(), TRIGGERS))?;
     let trigger = match keyword.to_string().as_str() {
         "start" => TriggerDef::Start(keyword),
@@ -248,7 +246,7 @@ fn parse_handler(input: ParseStream, attrs: Vec<Attribute>, on: Ident) -> Result
             let timer: Ident = input
                 .parse()
                 .map_err(|e| Error::new(e.span(), "name the timer: `on timer Retry { .. }`"))?;
-            TriggerDef::Timer { keyword, timer }
+            TriggerDef::Timer { timer }
         }
         "input" => {
             let binding = parse_binding(input, false)?;
@@ -276,7 +274,6 @@ fn parse_handler(input: ParseStream, attrs: Vec<Attribute>, on: Ident) -> Result
     let body: Block = input.parse()?;
     Ok(HandlerDef {
         attrs,
-        on,
         trigger,
         footprint,
         body,
@@ -387,7 +384,7 @@ fn parse_footprint(input: ParseStream) -> Result<Footprint> {
 const CLAUSES: &str = "expected a footprint clause — `reads(..)`, `writes(..)`, `sends(..)`, `emits(..)`, `sets(..)` — or the handler body `{ .. }`";
 
 /// `name reads(..) { body }` after `invariant`.
-fn parse_invariant(input: ParseStream, attrs: Vec<Attribute>, keyword: Ident) -> Result<InvariantDef> {
+fn parse_invariant(input: ParseStream, attrs: Vec<Attribute>) -> Result<InvariantDef> {
     let name: Ident = input
         .parse()
         .map_err(|e| Error::new(e.span(), "name the invariant: `invariant mutual_exclusion reads(..) { .. }`"))?;
@@ -429,7 +426,6 @@ fn parse_invariant(input: ParseStream, attrs: Vec<Attribute>, keyword: Ident) ->
     let body: Block = input.parse()?;
     Ok(InvariantDef {
         attrs,
-        keyword,
         name,
         reads_keyword,
         reads,

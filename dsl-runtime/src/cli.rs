@@ -98,6 +98,14 @@ pub fn print_header<S: System>(model: &Model<S>, out: &mut impl Write) {
         })
         .collect();
     let _ = writeln!(out, "  invariants: {}", invs.join(", "));
+    let f = &model.faults;
+    if f.duplicate == crate::faults::Budget::Unlimited || f.crash == crate::faults::Budget::Unlimited {
+        let _ = writeln!(
+            out,
+            "  note: unlimited duplication makes the state space infinite: exploration ends at a \
+             violation or a bound (give `dup=N`, --depth or --max-states)"
+        );
+    }
 }
 
 /// Prints a report: the verdict, the counterexample if any, and the counters.

@@ -9,7 +9,7 @@
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use crate::setup::Setup;
+use crate::setup::Cluster;
 use crate::system::System;
 
 /// Permission to send message type `M`; implemented by the macro for a
@@ -90,7 +90,7 @@ impl<S: System> Effects<S> {
 /// which messages, outputs and timers the typed methods accept.
 pub struct Ctx<'a, S: System, H> {
     me: S::Node,
-    setup: &'a Setup<S>,
+    cluster: Cluster<'a, S::Node, S::Config>,
     effects: &'a mut Effects<S>,
     _handler: PhantomData<fn() -> H>,
 }
@@ -98,10 +98,14 @@ pub struct Ctx<'a, S: System, H> {
 impl<'a, S: System, H> Ctx<'a, S, H> {
     /// Used by generated code only.
     #[doc(hidden)]
-    pub fn __new(me: S::Node, setup: &'a Setup<S>, effects: &'a mut Effects<S>) -> Self {
+    pub fn __new(
+        me: S::Node,
+        cluster: Cluster<'a, S::Node, S::Config>,
+        effects: &'a mut Effects<S>,
+    ) -> Self {
         Ctx {
             me,
-            setup,
+            cluster,
             effects,
             _handler: PhantomData,
         }
@@ -114,12 +118,12 @@ impl<'a, S: System, H> Ctx<'a, S, H> {
 
     /// Every node of this run, in index order.
     pub fn nodes(&self) -> &'a [S::Node] {
-        self.setup.nodes()
+        self.cluster.nodes
     }
 
     /// The run's configuration (`config { .. }` in `system!`).
     pub fn config(&self) -> &'a S::Config {
-        self.setup.config()
+        self.cluster.config
     }
 
     /// Sends `msg` to `to`. Only messages in the handler's `sends(...)` compile.

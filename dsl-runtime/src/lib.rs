@@ -28,7 +28,7 @@ pub use ctx::{Ctx, Effects, MayEmit, MaySend, MaySet, TimerOp};
 pub use faults::{Budget, Faults};
 pub use meta::SystemMeta;
 pub use semantics::{Event, Model, Packet, TraceEvent, World};
-pub use setup::{Setup, SetupError, Sizes};
+pub use setup::{Cluster, Setup, SetupError, Sizes};
 pub use system::{Data, InvariantResult, System, Trigger};
 pub use verdict_macros::system;
 pub use workload::{NodeWorkload, Step, Workload};

@@ -81,6 +81,25 @@ impl fmt::Display for SetupError {
 
 impl std::error::Error for SetupError {}
 
+/// What a handler may know of the run it is part of: every node, and the
+/// configuration. Generic over the node and configuration types rather
+/// than the system, so a system that wraps another (a transformer) can hand
+/// its own cluster to the wrapped system's handlers.
+#[derive(Debug)]
+pub struct Cluster<'a, N, C> {
+    /// Every node, in index order.
+    pub nodes: &'a [N],
+    /// The run's configuration.
+    pub config: &'a C,
+}
+
+impl<N, C> Clone for Cluster<'_, N, C> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<N, C> Copy for Cluster<'_, N, C> {}
+
 /// The nodes of one run (in index order) and its configuration.
 ///
 /// Node `i` of the run is `nodes()[i]`; roles occupy contiguous index
@@ -179,6 +198,14 @@ impl<S: System> Setup<S> {
     /// The configuration handlers read.
     pub fn config(&self) -> &S::Config {
         &self.config
+    }
+
+    /// What handlers may know of the run: its nodes and configuration.
+    pub fn cluster(&self) -> Cluster<'_, S::Node, S::Config> {
+        Cluster {
+            nodes: &self.nodes,
+            config: &self.config,
+        }
     }
 
     /// Node indices of `role`.

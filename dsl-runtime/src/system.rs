@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::ctx::Effects;
 use crate::meta::{HandlerId, InvariantId, KindId, RoleId, SystemMeta, TimerId};
 use crate::semantics::World;
-use crate::setup::Setup;
+use crate::setup::{Cluster, Setup};
 
 /// What every value that lives in a world must be: cloneable for branching,
 /// hashable for the visited set, printable for counterexamples, serialisable
@@ -114,7 +114,7 @@ pub trait System: Sized + Send + Sync + 'static {
     /// Returns which handler ran, or `None` when the role has no handler for
     /// this event (the event then has no effect).
     fn dispatch(
-        setup: &Setup<Self>,
+        cluster: Cluster<'_, Self::Node, Self::Config>,
         node: Self::Node,
         state: &mut Self::State,
         trigger: Trigger<Self>,
@@ -147,7 +147,6 @@ pub trait System: Sized + Send + Sync + 'static {
     /// when `invariant` is not local to `node`'s role.
     fn check_local(
         invariant: InvariantId,
-        setup: &Setup<Self>,
         node: Self::Node,
         state: &Self::State,
     ) -> Result<(), String>;

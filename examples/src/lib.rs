@@ -1,4 +1,5 @@
 //! Example systems written with Verdict, one module each; each has a binary
 //! in `src/bin/` with `check` (and more) subcommands.
 
+pub mod counter;
 pub mod lockserv;

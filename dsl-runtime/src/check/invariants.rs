@@ -32,7 +32,7 @@ pub fn check_world<S: System>(
                     }
                     evals[id] += 1;
                     let node = setup.nodes()[i];
-                    S::check_local(id, setup, node, &slot.state).map_err(|message| {
+                    S::check_local(id, node, &slot.state).map_err(|message| {
                         Violation::Invariant {
                             name: inv.name,
                             node: Some(node.to_string()),

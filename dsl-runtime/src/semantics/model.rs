@@ -281,7 +281,7 @@ impl<S: System> Model<S> {
     ) -> Result<StepInfo, StepError> {
         effects.clear();
         let node = self.setup.nodes()[i];
-        let handler = S::dispatch(&self.setup, node, &mut world.nodes[i].state, trigger, effects);
+        let handler = S::dispatch(self.setup.cluster(), node, &mut world.nodes[i].state, trigger, effects);
         for (to, msg) in &effects.sends {
             if self.setup.index_of(*to).is_none() {
                 return Err(StepError::SendToUnknownNode {
