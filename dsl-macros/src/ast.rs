@@ -118,9 +118,18 @@ pub struct HandlerDef {
 pub enum TriggerDef {
     Start(Ident),
     Restart(Ident),
-    Timer { timer: Ident },
-    Input { keyword: Ident, binding: Binding },
-    Message { keyword: Ident, binding: Binding, from: Pat },
+    Timer {
+        timer: Ident,
+    },
+    Input {
+        keyword: Ident,
+        binding: Binding,
+    },
+    Message {
+        keyword: Ident,
+        binding: Binding,
+        from: Pat,
+    },
 }
 
 /// How a handler binds the input or message it receives.

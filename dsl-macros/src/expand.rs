@@ -98,7 +98,11 @@ pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
     let inputs = KindGen::new(&def.inputs, "Input");
     let outputs = KindGen::new(&def.outputs, "Output");
     let messages = KindGen::new(&def.messages, "Msg");
-    let timers: Vec<&Named> = def.timers.first().map(|s| s.items.iter().collect()).unwrap_or_default();
+    let timers: Vec<&Named> = def
+        .timers
+        .first()
+        .map(|s| s.items.iter().collect())
+        .unwrap_or_default();
 
     let mut out = TokenStream::new();
     let attrs = &def.attrs;
@@ -121,7 +125,9 @@ pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
     for (r, role) in def.roles.iter().enumerate() {
         for h in &role.handlers {
             let id = handler_metas.len();
-            let (items, arm, meta) = handler(def, sys, r, role, h, id, &inputs, &outputs, &messages, &timers, bodies);
+            let (items, arm, meta) = handler(
+                def, sys, r, role, h, id, &inputs, &outputs, &messages, &timers, bodies,
+            );
             out.extend(items);
             dispatch_arms.push(arm);
             handler_metas.push(meta);
@@ -130,7 +136,15 @@ pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
     let invs = invariants(def, sys, bodies);
     out.extend(invs.items);
 
-    let meta = meta(def, &inputs, &outputs, &messages, &timers, &handler_metas, &invs.metas);
+    let meta = meta(
+        def,
+        &inputs,
+        &outputs,
+        &messages,
+        &timers,
+        &handler_metas,
+        &invs.metas,
+    );
     let role_arms = role_functions(def);
     let crash_arms = crash_arms(def);
     let init_arms = init_arms(def);
@@ -142,7 +156,11 @@ pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
     let global_arms = &invs.global_arms;
     let local_arms = &invs.local_arms;
     let (input_ty, output_ty, msg_ty) = (&inputs.name, &outputs.name, &messages.name);
-    let RoleFns { node, role_of, instance_of } = role_arms;
+    let RoleFns {
+        node,
+        role_of,
+        instance_of,
+    } = role_arms;
 
     out.extend(quote! {
         impl ::verdict::System for #sys {
@@ -280,7 +298,12 @@ const DERIVE_DATA: &str = "Clone, Debug, PartialEq, Eq, Hash";
 
 /// The payload module and the wrapping enum of an inline kind; an alias
 /// for the user's own type; or an empty enum when the kind is not declared.
-fn kind_types(def: Option<&KindDef>, gen: &KindGen, vis: &syn::Visibility, default: &str) -> TokenStream {
+fn kind_types(
+    def: Option<&KindDef>,
+    gen: &KindGen,
+    vis: &syn::Visibility,
+    default: &str,
+) -> TokenStream {
     let derive: TokenStream = DERIVE_DATA.parse().unwrap_or_default();
     let name = &gen.name;
     let Some(def) = def else {
@@ -296,7 +319,9 @@ fn kind_types(def: Option<&KindDef>, gen: &KindGen, vis: &syn::Visibility, defau
     match &def.body {
         KindBody::Alias(ty) => quote! { #(#attrs)* #vis type #name = #ty; },
         KindBody::Enum(variants) => {
-            let Some(module) = &gen.module else { return TokenStream::new() };
+            let Some(module) = &gen.module else {
+                return TokenStream::new();
+            };
             let structs = variants.iter().map(|v| {
                 let vattrs = &v.attrs;
                 let n = &v.name;
@@ -397,7 +422,10 @@ fn config(def: &SystemDef) -> (TokenStream, TokenStream) {
     });
     let inits = section.items.iter().map(|f| {
         let n = &f.name;
-        let init = f.init.as_ref().map_or_else(|| quote!(::core::default::Default::default()), |e| e.to_token_stream());
+        let init = f.init.as_ref().map_or_else(
+            || quote!(::core::default::Default::default()),
+            |e| e.to_token_stream(),
+        );
         quote!(#n: #init)
     });
     (
@@ -449,7 +477,9 @@ fn state_types(def: &SystemDef) -> TokenStream {
 /// The payload pattern with its path qualified by the kind's module:
 /// `Grant { epoch }` becomes `msg::Grant { epoch }`.
 fn qualify(pat: &Pat, gen: &KindGen) -> TokenStream {
-    let Some(module) = &gen.module else { return pat.to_token_stream() };
+    let Some(module) = &gen.module else {
+        return pat.to_token_stream();
+    };
     match pat {
         Pat::Ident(p) => {
             let n = &p.ident;
@@ -514,7 +544,9 @@ fn handler(
     }
     for t in &fp.sets {
         if timers.iter().any(|x| &x.name == t) {
-            perms.extend(quote_spanned!(t.span()=> impl ::verdict::MaySet<timer::#t> for #marker {}));
+            perms.extend(
+                quote_spanned!(t.span()=> impl ::verdict::MaySet<timer::#t> for #marker {}),
+            );
         }
     }
 
@@ -540,11 +572,29 @@ fn handler(
     let ctx = ident("ctx");
     let p = ident("__payload");
     let (params, args, trigger_pat, trigger_meta, bind) = match &h.trigger {
-        TriggerDef::Start(_) => (quote!(), quote!(), quote!(::verdict::Trigger::Start), quote!(Start), quote!()),
-        TriggerDef::Restart(_) => (quote!(), quote!(), quote!(::verdict::Trigger::Restart), quote!(Restart), quote!()),
+        TriggerDef::Start(_) => (
+            quote!(),
+            quote!(),
+            quote!(::verdict::Trigger::Start),
+            quote!(Start),
+            quote!(),
+        ),
+        TriggerDef::Restart(_) => (
+            quote!(),
+            quote!(),
+            quote!(::verdict::Trigger::Restart),
+            quote!(Restart),
+            quote!(),
+        ),
         TriggerDef::Timer { timer, .. } => {
             let t = timers.iter().position(|x| &x.name == timer).unwrap_or(0);
-            (quote!(), quote!(), quote!(::verdict::Trigger::Timer(Timer::#timer)), quote!(Timer(#t)), quote!())
+            (
+                quote!(),
+                quote!(),
+                quote!(::verdict::Trigger::Timer(Timer::#timer)),
+                quote!(Timer(#t)),
+                quote!(),
+            )
         }
         TriggerDef::Input { binding, .. } => {
             let v = binding.variant();
@@ -610,7 +660,11 @@ fn handler(
     let name = format!("{} {}", role_name, handler_name(&h.trigger));
     let sends: Vec<usize> = fp.sends.iter().filter_map(|m| messages.index(m)).collect();
     let emits: Vec<usize> = fp.emits.iter().filter_map(|o| outputs.index(o)).collect();
-    let sets: Vec<usize> = fp.sets.iter().filter_map(|t| timers.iter().position(|x| &x.name == t)).collect();
+    let sets: Vec<usize> = fp
+        .sets
+        .iter()
+        .filter_map(|t| timers.iter().position(|x| &x.name == t))
+        .collect();
     let meta = quote! {
         ::verdict::meta::HandlerMeta {
             role: #r,
@@ -663,9 +717,17 @@ fn invariants(def: &SystemDef, sys: &Ident, bodies: bool) -> Invariants {
             match item {
                 ReadItem::Network(_) => network = true,
                 ReadItem::Trace(_) => trace = true,
-                ReadItem::Field { role: Some(role), field } => {
+                ReadItem::Field {
+                    role: Some(role),
+                    field,
+                } => {
                     let Some(r) = role_index(role) else { continue };
-                    let Some(i) = role_fields(&def.roles[r]).iter().position(|f| &f.name == field) else { continue };
+                    let Some(i) = role_fields(&def.roles[r])
+                        .iter()
+                        .position(|f| &f.name == field)
+                    else {
+                        continue;
+                    };
                     match reads_fields.iter_mut().find(|(x, _)| *x == r) {
                         Some((_, m)) => *m |= 1 << i,
                         None => reads_fields.push((r, 1 << i)),
@@ -679,7 +741,12 @@ fn invariants(def: &SystemDef, sys: &Ident, bodies: bool) -> Invariants {
             let rn = &role.name;
             let node_view = format_ident!("__inv_{}_{}", d.name, rn);
             let rfields = role_fields(role);
-            let chosen: Vec<&&FieldDef> = rfields.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, f)| f).collect();
+            let chosen: Vec<&&FieldDef> = rfields
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| mask & (1 << i) != 0)
+                .map(|(_, f)| f)
+                .collect();
             let fnames: Vec<&Ident> = chosen.iter().map(|f| &f.name).collect();
             let ftys: Vec<&syn::Type> = chosen.iter().map(|f| &f.ty).collect();
             inv.items.extend(quote! {
@@ -707,7 +774,8 @@ fn invariants(def: &SystemDef, sys: &Ident, bodies: bool) -> Invariants {
                 }
             };
             if role.param.is_some() {
-                fields.push(quote!(#field_name: ::verdict::view::NodesOf<'a, #sys, #node_view<'a>>));
+                fields
+                    .push(quote!(#field_name: ::verdict::view::NodesOf<'a, #sys, #node_view<'a>>));
                 inits.push(quote!(#field_name: ::verdict::view::NodesOf::__new(setup, world, #r, #project)));
             } else {
                 fields.push(quote!(#field_name: #node_view<'a>));
@@ -728,7 +796,11 @@ fn invariants(def: &SystemDef, sys: &Ident, bodies: bool) -> Invariants {
             fields.push(quote!(trace: &'a [::verdict::TraceEvent<#sys>]));
             inits.push(quote!(trace: &world.trace));
         }
-        let body = if bodies { d.body.to_token_stream() } else { quote!({ true }) };
+        let body = if bodies {
+            d.body.to_token_stream()
+        } else {
+            quote!({ true })
+        };
         let docs = docs(&d.attrs);
         inv.items.extend(quote! {
             #[doc(hidden)]
@@ -754,7 +826,11 @@ fn invariants(def: &SystemDef, sys: &Ident, bodies: bool) -> Invariants {
         });
         let name = d.name.to_string();
         let only_trace = trace && !network && reads_fields.is_empty();
-        let scope = if only_trace { quote!(Trace) } else { quote!(Global) };
+        let scope = if only_trace {
+            quote!(Trace)
+        } else {
+            quote!(Global)
+        };
         let rf = reads_fields.iter().map(|(r, m)| quote!((#r, #m)));
         inv.metas.push(quote! {
             ::verdict::meta::InvariantMeta {
@@ -776,14 +852,20 @@ fn invariants(def: &SystemDef, sys: &Ident, bodies: bool) -> Invariants {
             let mut fnames = Vec::new();
             let mut ftys = Vec::new();
             for (i, f) in rfields.iter().enumerate() {
-                let read = d.reads.iter().any(|it| matches!(it, ReadItem::Field { role: None, field } if field == &f.name));
+                let read = d.reads.iter().any(
+                    |it| matches!(it, ReadItem::Field { role: None, field } if field == &f.name),
+                );
                 if read {
                     mask |= 1 << i;
                     fnames.push(&f.name);
                     ftys.push(&f.ty);
                 }
             }
-            let body = if bodies { d.body.to_token_stream() } else { quote!({ true }) };
+            let body = if bodies {
+                d.body.to_token_stream()
+            } else {
+                quote!({ true })
+            };
             let docs = docs(&d.attrs);
             inv.items.extend(quote! {
                 #[doc(hidden)]
@@ -870,7 +952,8 @@ fn meta(
         });
         quote!(::verdict::meta::RoleMeta { name: #rn, param: #param, fields: &[#(#fields),*] })
     });
-    let names = |g: &KindGen| -> Vec<String> { g.variants.iter().map(|(v, _)| v.to_string()).collect() };
+    let names =
+        |g: &KindGen| -> Vec<String> { g.variants.iter().map(|(v, _)| v.to_string()).collect() };
     let (i, o, m) = (names(inputs), names(outputs), names(messages));
     let t: Vec<String> = timers.iter().map(|t| t.name.to_string()).collect();
     quote! {
@@ -939,10 +1022,17 @@ fn init_arms(def: &SystemDef) -> Vec<TokenStream> {
         .map(|role| {
             let n = &role.name;
             let s = state_struct(role);
-            let pat = if role.param.is_some() { quote!(Node::#n(_)) } else { quote!(Node::#n) };
+            let pat = if role.param.is_some() {
+                quote!(Node::#n(_))
+            } else {
+                quote!(Node::#n)
+            };
             let inits = role_fields(role).into_iter().map(|f| {
                 let fname = &f.name;
-                let init = f.init.as_ref().map_or_else(|| quote!(::core::default::Default::default()), |e| e.to_token_stream());
+                let init = f.init.as_ref().map_or_else(
+                    || quote!(::core::default::Default::default()),
+                    |e| e.to_token_stream(),
+                );
                 quote!(#fname: #init)
             });
             quote!(#pat => State::#n(#s { #(#inits,)* }),)
@@ -955,11 +1045,17 @@ fn crash_arms(def: &SystemDef) -> Vec<TokenStream> {
         .iter()
         .map(|role| {
             let n = &role.name;
-            let resets = role_fields(role).into_iter().filter(|f| f.durable.is_none()).map(|f| {
-                let fname = &f.name;
-                let init = f.init.as_ref().map_or_else(|| quote!(::core::default::Default::default()), |e| e.to_token_stream());
-                quote!(__s.#fname = #init;)
-            });
+            let resets = role_fields(role)
+                .into_iter()
+                .filter(|f| f.durable.is_none())
+                .map(|f| {
+                    let fname = &f.name;
+                    let init = f.init.as_ref().map_or_else(
+                        || quote!(::core::default::Default::default()),
+                        |e| e.to_token_stream(),
+                    );
+                    quote!(__s.#fname = #init;)
+                });
             quote!(State::#n(__s) => { #(#resets)* })
         })
         .collect()
@@ -988,7 +1084,11 @@ fn kind_index_fn(gen: &KindGen, arg: TokenStream) -> TokenStream {
         return quote!(match *#arg {});
     }
     let name = &gen.name;
-    let arms = gen.variants.iter().enumerate().map(|(i, (v, _))| quote!(#name::#v(_) => #i,));
+    let arms = gen
+        .variants
+        .iter()
+        .enumerate()
+        .map(|(i, (v, _))| quote!(#name::#v(_) => #i,));
     quote!(match #arg { #(#arms)* })
 }
 

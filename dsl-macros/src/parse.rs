@@ -5,11 +5,15 @@ use proc_macro2::TokenTree;
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::{braced, parenthesized, token, Attribute, Block, Error, Expr, Ident, Pat, Result, Token, Type, Variant, Visibility};
+use syn::{
+    braced, parenthesized, token, Attribute, Block, Error, Expr, Ident, Pat, Result, Token, Type,
+    Variant, Visibility,
+};
 
 use crate::ast::*;
 
-const TOP_LEVEL: &str = "expected `system`, `config`, `input`, `output`, `message`, `timers`, `role` or `invariant`";
+const TOP_LEVEL: &str =
+    "expected `system`, `config`, `input`, `output`, `message`, `timers`, `role` or `invariant`";
 const FOOTPRINT: &[&str] = &["reads", "writes", "sends", "emits", "sets"];
 
 impl Parse for SystemDef {
@@ -44,10 +48,16 @@ impl Parse for SystemDef {
             match word.as_str() {
                 "system" => {
                     let name: Ident = input.parse().map_err(|e| {
-                        Error::new(e.span(), "name the system after `system`, e.g. `system LockServ;`")
+                        Error::new(
+                            e.span(),
+                            "name the system after `system`, e.g. `system LockServ;`",
+                        )
                     })?;
                     input.parse::<Token![;]>().map_err(|e| {
-                        Error::new(e.span(), "end the system's name with `;`, e.g. `system LockServ;`")
+                        Error::new(
+                            e.span(),
+                            "end the system's name with `;`, e.g. `system LockServ;`",
+                        )
                     })?;
                     if def.name.is_some() {
                         def.extra_names.push(name);
@@ -91,7 +101,12 @@ impl Parse for SystemDef {
                 }
                 "role" => def.roles.push(parse_role(input, attrs)?),
                 "invariant" => def.invariants.push(parse_invariant(input, attrs)?),
-                _ => return Err(Error::new(keyword.span(), format!("{TOP_LEVEL}, found `{word}`"))),
+                _ => {
+                    return Err(Error::new(
+                        keyword.span(),
+                        format!("{TOP_LEVEL}, found `{word}`"),
+                    ))
+                }
             }
         }
         Ok(def)
@@ -112,14 +127,21 @@ fn parse_fields(input: ParseStream) -> Result<Vec<FieldDef>> {
             if attr.path().is_ident("doc") {
                 attrs.push(attr);
             } else if attr.path().is_ident("durable") && matches!(attr.meta, syn::Meta::Path(_)) {
-                durable = Some(attr.path().get_ident().map_or_else(proc_macro2::Span::call_site, Ident::span));
+                durable = Some(
+                    attr.path()
+                        .get_ident()
+                        .map_or_else(proc_macro2::Span::call_site, Ident::span),
+                );
             } else {
                 bad_attrs.push(attr);
             }
         }
         let name: Ident = content.parse()?;
         content.parse::<Token![:]>().map_err(|e| {
-            Error::new(e.span(), format!("give field `{name}` a type and an initial value: `{name}: Type = value`"))
+            Error::new(
+                e.span(),
+                format!("give field `{name}` a type and an initial value: `{name}: Type = value`"),
+            )
         })?;
         let ty: Type = content.parse()?;
         let init = if content.peek(Token![=]) {
@@ -145,7 +167,12 @@ fn parse_fields(input: ParseStream) -> Result<Vec<FieldDef>> {
 }
 
 /// `enum Name { .. }` or `type Name = Type;` after `input`/`output`/`message`.
-fn parse_kind(input: ParseStream, kind: Kind, keyword: Ident, attrs: Vec<Attribute>) -> Result<KindDef> {
+fn parse_kind(
+    input: ParseStream,
+    kind: Kind,
+    keyword: Ident,
+    attrs: Vec<Attribute>,
+) -> Result<KindDef> {
     let word = kind.keyword();
     if input.peek(Token![enum]) {
         input.parse::<Token![enum]>()?;
@@ -226,7 +253,10 @@ fn parse_role(input: ParseStream, attrs: Vec<Attribute>) -> Result<RoleDef> {
             "on" => role.handlers.push(parse_handler(&content, attrs)?),
             "invariant" => role.invariants.push(parse_invariant(&content, attrs)?),
             other => {
-                return Err(Error::new(keyword.span(), format!("{ROLE_ITEMS}, found `{other}`")))
+                return Err(Error::new(
+                    keyword.span(),
+                    format!("{ROLE_ITEMS}, found `{other}`"),
+                ))
             }
         }
     }
@@ -238,7 +268,9 @@ const ROLE_ITEMS: &str =
 
 /// `<trigger> <footprint> { body }` after `on`.
 fn parse_handler(input: ParseStream, attrs: Vec<Attribute>) -> Result<HandlerDef> {
-    let keyword = input.call(Ident::parse_any).map_err(|e| Error::new(e.span(), TRIGGERS))?;
+    let keyword = input
+        .call(Ident::parse_any)
+        .map_err(|e| Error::new(e.span(), TRIGGERS))?;
     let trigger = match keyword.to_string().as_str() {
         "start" => TriggerDef::Start(keyword),
         "restart" => TriggerDef::Restart(keyword),
@@ -254,7 +286,8 @@ fn parse_handler(input: ParseStream, attrs: Vec<Attribute>) -> Result<HandlerDef
         }
         "message" => {
             let binding = parse_binding(input, true)?;
-            let from_ok = input.peek(Ident) && input.fork().parse::<Ident>().is_ok_and(|i| i == "from");
+            let from_ok =
+                input.peek(Ident) && input.fork().parse::<Ident>().is_ok_and(|i| i == "from");
             if !from_ok {
                 return Err(input.error(
                     "a message handler names its sender: add `from <name>` (or `from _`) after the message",
@@ -268,7 +301,12 @@ fn parse_handler(input: ParseStream, attrs: Vec<Attribute>) -> Result<HandlerDef
                 from,
             }
         }
-        other => return Err(Error::new(keyword.span(), format!("{TRIGGERS}, found `{other}`"))),
+        other => {
+            return Err(Error::new(
+                keyword.span(),
+                format!("{TRIGGERS}, found `{other}`"),
+            ))
+        }
     };
     let footprint = parse_footprint(input)?;
     let body: Block = input.parse()?;
@@ -301,7 +339,10 @@ fn parse_binding(input: ParseStream, message: bool) -> Result<Binding> {
     }
     let what = if message { "message" } else { "input" };
     let variant: Ident = input.fork().parse().map_err(|e| {
-        Error::new(e.span(), format!("name the {what} variant this handler receives, e.g. `on {what} Lock`"))
+        Error::new(
+            e.span(),
+            format!("name the {what} variant this handler receives, e.g. `on {what} Lock`"),
+        )
     })?;
     if input.peek2(Token![::]) {
         return Err(Error::new(
@@ -344,20 +385,30 @@ fn parse_footprint(input: ParseStream) -> Result<Footprint> {
     let mut fp = Footprint::default();
     let mut seen: Vec<String> = Vec::new();
     while !input.peek(token::Brace) {
-        let keyword = input.call(Ident::parse_any).map_err(|e| Error::new(e.span(), CLAUSES))?;
+        let keyword = input
+            .call(Ident::parse_any)
+            .map_err(|e| Error::new(e.span(), CLAUSES))?;
         let word = keyword.to_string();
         if !FOOTPRINT.contains(&word.as_str()) {
-            return Err(Error::new(keyword.span(), format!("{CLAUSES}, found `{word}`")));
+            return Err(Error::new(
+                keyword.span(),
+                format!("{CLAUSES}, found `{word}`"),
+            ));
         }
         let content;
         parenthesized!(content in input);
-        let items: Punctuated<syn::Path, Token![,]> = content.parse_terminated(syn::Path::parse_mod_style, Token![,])?;
+        let items: Punctuated<syn::Path, Token![,]> =
+            content.parse_terminated(syn::Path::parse_mod_style, Token![,])?;
         let mut names = Vec::new();
         for path in items {
             match path.get_ident() {
                 Some(i) => names.push(i.clone()),
                 None => {
-                    let last = path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+                    let last = path
+                        .segments
+                        .last()
+                        .map(|s| s.ident.to_string())
+                        .unwrap_or_default();
                     return Err(Error::new_spanned(
                         path,
                         format!("write the name alone in `{word}(..)`, e.g. `{last}`, not a path"),
@@ -385,9 +436,12 @@ const CLAUSES: &str = "expected a footprint clause — `reads(..)`, `writes(..)`
 
 /// `name reads(..) { body }` after `invariant`.
 fn parse_invariant(input: ParseStream, attrs: Vec<Attribute>) -> Result<InvariantDef> {
-    let name: Ident = input
-        .parse()
-        .map_err(|e| Error::new(e.span(), "name the invariant: `invariant mutual_exclusion reads(..) { .. }`"))?;
+    let name: Ident = input.parse().map_err(|e| {
+        Error::new(
+            e.span(),
+            "name the invariant: `invariant mutual_exclusion reads(..) { .. }`",
+        )
+    })?;
     let mut reads = Vec::new();
     let mut reads_keyword = None;
     if !input.peek(token::Brace) {
@@ -415,7 +469,10 @@ fn parse_invariant(input: ParseStream, attrs: Vec<Attribute>) -> Result<Invarian
             } else if first == "trace" {
                 reads.push(ReadItem::Trace(first));
             } else {
-                reads.push(ReadItem::Field { role: None, field: first });
+                reads.push(ReadItem::Field {
+                    role: None,
+                    field: first,
+                });
             }
             if content.is_empty() {
                 break;

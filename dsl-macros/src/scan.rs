@@ -60,7 +60,10 @@ fn is_written(tokens: &[TokenTree], i: usize) -> bool {
     loop {
         match tokens.get(j) {
             Some(TokenTree::Punct(p)) if p.as_char() == '.' => {
-                let field = matches!(tokens.get(j + 1), Some(TokenTree::Ident(_)) | Some(TokenTree::Literal(_)));
+                let field = matches!(
+                    tokens.get(j + 1),
+                    Some(TokenTree::Ident(_)) | Some(TokenTree::Literal(_))
+                );
                 let call = matches!(tokens.get(j + 2), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis);
                 if field && !call {
                     j += 2;
@@ -89,8 +92,19 @@ fn is_written(tokens: &[TokenTree], i: usize) -> bool {
 /// Handler bodies: undeclared reads, writes to read-only fields, and
 /// effects named directly in `ctx.send(..)`, `ctx.output(..)`,
 /// `ctx.set_timer(..)` that the footprint does not declare.
-pub fn handler_body(role: &RoleDef, h: &HandlerDef, messages: &KindNames, outputs: &KindNames, errors: &mut Errors) {
-    let fields: Vec<String> = role.state.iter().flat_map(|s| &s.items).map(|f| f.name.to_string()).collect();
+pub fn handler_body(
+    role: &RoleDef,
+    h: &HandlerDef,
+    messages: &KindNames,
+    outputs: &KindNames,
+    errors: &mut Errors,
+) {
+    let fields: Vec<String> = role
+        .state
+        .iter()
+        .flat_map(|s| &s.items)
+        .map(|f| f.name.to_string())
+        .collect();
     let fp = &h.footprint;
     let reads: HashSet<String> = fp.reads.iter().map(|i| i.to_string()).collect();
     let writes: HashSet<String> = fp.writes.iter().map(|i| i.to_string()).collect();
@@ -104,8 +118,20 @@ pub fn handler_body(role: &RoleDef, h: &HandlerDef, messages: &KindNames, output
             &fp.sends,
             "message",
         ),
-        ("emits", &["output"], (!outputs.alias).then(|| snake(&outputs.type_name)), &fp.emits, "output"),
-        ("sets", &["set_timer", "cancel_timer"], Some("timer".to_string()), &fp.sets, "timer"),
+        (
+            "emits",
+            &["output"],
+            (!outputs.alias).then(|| snake(&outputs.type_name)),
+            &fp.emits,
+            "output",
+        ),
+        (
+            "sets",
+            &["set_timer", "cancel_timer"],
+            Some("timer".to_string()),
+            &fp.sets,
+            "timer",
+        ),
     ];
     each_level(h.body.to_token_stream(), &mut |tokens| {
         for i in 0..tokens.len() {
@@ -124,7 +150,10 @@ pub fn handler_body(role: &RoleDef, h: &HandlerDef, messages: &KindNames, output
                             ),
                         );
                     }
-                } else if !writes.contains(&f) && is_written(tokens, i) && reported.insert(format!("write {f}")) {
+                } else if !writes.contains(&f)
+                    && is_written(tokens, i)
+                    && reported.insert(format!("write {f}"))
+                {
                     errors.at(
                         field.span(),
                         format!(
@@ -138,7 +167,9 @@ pub fn handler_body(role: &RoleDef, h: &HandlerDef, messages: &KindNames, output
             if !is_ident(tokens.get(i), "ctx") || !is_punct(tokens.get(i + 1), '.') {
                 continue;
             }
-            let (Some(TokenTree::Ident(method)), Some(TokenTree::Group(args))) = (tokens.get(i + 2), tokens.get(i + 3)) else {
+            let (Some(TokenTree::Ident(method)), Some(TokenTree::Group(args))) =
+                (tokens.get(i + 2), tokens.get(i + 3))
+            else {
                 continue;
             };
             for (clause, methods, module, declared, what) in &effect_kinds {
@@ -155,7 +186,9 @@ pub fn handler_body(role: &RoleDef, h: &HandlerDef, messages: &KindNames, output
                             continue;
                         }
                         if let Some(TokenTree::Ident(variant)) = inner.get(k + 3) {
-                            if !declared.iter().any(|d| d == variant) && reported.insert(format!("{clause} {variant}")) {
+                            if !declared.iter().any(|d| d == variant)
+                                && reported.insert(format!("{clause} {variant}"))
+                            {
                                 errors.at(
                                     variant.span(),
                                     format!(
@@ -185,7 +218,12 @@ pub fn handler_name(t: &TriggerDef) -> String {
 
 /// Local invariants: fields used but not in `reads(..)`.
 pub fn local_invariant_body(role: &RoleDef, inv: &InvariantDef, errors: &mut Errors) {
-    let fields: Vec<String> = role.state.iter().flat_map(|s| &s.items).map(|f| f.name.to_string()).collect();
+    let fields: Vec<String> = role
+        .state
+        .iter()
+        .flat_map(|s| &s.items)
+        .map(|f| f.name.to_string())
+        .collect();
     let reads: HashSet<String> = inv
         .reads
         .iter()
@@ -215,7 +253,9 @@ pub fn global_invariant_body(def: &SystemDef, inv: &InvariantDef, errors: &mut E
     let mut declared: HashSet<String> = HashSet::new();
     for r in &inv.reads {
         match r {
-            ReadItem::Field { role: Some(role), .. } => {
+            ReadItem::Field {
+                role: Some(role), ..
+            } => {
                 declared.insert(snake(&role.to_string()));
             }
             ReadItem::Network(_) => {
@@ -227,11 +267,17 @@ pub fn global_invariant_body(def: &SystemDef, inv: &InvariantDef, errors: &mut E
             ReadItem::Field { role: None, .. } => {}
         }
     }
-    let roles: Vec<(String, String)> = def.roles.iter().map(|r| (snake(&r.name.to_string()), r.name.to_string())).collect();
+    let roles: Vec<(String, String)> = def
+        .roles
+        .iter()
+        .map(|r| (snake(&r.name.to_string()), r.name.to_string()))
+        .collect();
     let mut reported = HashSet::new();
     each_level(inv.body.to_token_stream(), &mut |tokens| {
         for i in 0..tokens.len() {
-            let Some(field) = self_field(tokens, i) else { continue };
+            let Some(field) = self_field(tokens, i) else {
+                continue;
+            };
             let f = field.to_string();
             if declared.contains(&f) || !reported.insert(f.clone()) {
                 continue;

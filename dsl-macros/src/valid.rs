@@ -95,7 +95,15 @@ pub fn validate(def: &SystemDef) -> Result<(), Errors> {
         })
         .collect();
     for role in &def.roles {
-        check_role(role, &inputs, &outputs, &messages, &timers, &received, &mut errors);
+        check_role(
+            role,
+            &inputs,
+            &outputs,
+            &messages,
+            &timers,
+            &received,
+            &mut errors,
+        );
     }
     check_invariants(def, &mut errors);
     if errors.is_empty() {
@@ -128,7 +136,10 @@ fn check_structure(def: &SystemDef, errors: &mut Errors) {
         );
     }
     for (what, sections) in [
-        ("config", def.config.iter().map(|s| &s.keyword).collect::<Vec<_>>()),
+        (
+            "config",
+            def.config.iter().map(|s| &s.keyword).collect::<Vec<_>>(),
+        ),
         ("timers", def.timers.iter().map(|s| &s.keyword).collect()),
         ("input", def.inputs.iter().map(|k| &k.keyword).collect()),
         ("output", def.outputs.iter().map(|k| &k.keyword).collect()),
@@ -137,14 +148,19 @@ fn check_structure(def: &SystemDef, errors: &mut Errors) {
         for kw in sections.iter().skip(1) {
             errors.at(
                 kw.span(),
-                format!("`{what}` is declared twice: a system has one `{what}` declaration; merge them"),
+                format!(
+                    "`{what}` is declared twice: a system has one `{what}` declaration; merge them"
+                ),
             );
         }
     }
     for kind in def.inputs.iter().chain(&def.outputs).chain(&def.messages) {
         if let KindBody::Enum(variants) = &kind.body {
             unique(variants.iter().map(|v| &v.name), errors, |n| {
-                format!("`{}` already has a variant `{n}`; rename one of them", kind.name)
+                format!(
+                    "`{}` already has a variant `{n}`; rename one of them",
+                    kind.name
+                )
             });
         }
     }
@@ -177,12 +193,18 @@ fn check_structure(def: &SystemDef, errors: &mut Errors) {
         for extra in role.state.iter().skip(1) {
             errors.at(
                 extra.keyword.span(),
-                format!("role `{}` has two `state` blocks; merge them into one", role.name),
+                format!(
+                    "role `{}` has two `state` blocks; merge them into one",
+                    role.name
+                ),
             );
         }
         let fields: Vec<&FieldDef> = role.state.iter().flat_map(|s| &s.items).collect();
         unique(fields.iter().map(|f| &f.name), errors, |n| {
-            format!("role `{}` already has a field `{n}`; rename one of them", role.name)
+            format!(
+                "role `{}` already has a field `{n}`; rename one of them",
+                role.name
+            )
         });
         if fields.len() > 64 {
             errors.at(role.name.span(), "a role can have at most 64 state fields");
@@ -194,7 +216,10 @@ fn check_structure(def: &SystemDef, errors: &mut Errors) {
     for f in def.config.iter().flat_map(|s| &s.items) {
         check_field(f, errors, true);
     }
-    let all_invariants = def.invariants.iter().chain(def.roles.iter().flat_map(|r| &r.invariants));
+    let all_invariants = def
+        .invariants
+        .iter()
+        .chain(def.roles.iter().flat_map(|r| &r.invariants));
     unique(all_invariants.map(|i| &i.name), errors, |n| {
         format!("invariant `{n}` is declared twice; invariant names are unique across the system")
     });
@@ -230,7 +255,11 @@ fn is_unsigned_int(ty: &Type) -> bool {
 }
 
 /// Reports the second and later occurrence of each name.
-fn unique<'a>(names: impl Iterator<Item = &'a Ident>, errors: &mut Errors, msg: impl Fn(&Ident) -> String) {
+fn unique<'a>(
+    names: impl Iterator<Item = &'a Ident>,
+    errors: &mut Errors,
+    msg: impl Fn(&Ident) -> String,
+) {
     let mut seen = HashSet::new();
     for n in names {
         if !seen.insert(n.to_string()) {
@@ -245,12 +274,14 @@ fn trigger_key(t: &TriggerDef) -> (String, Span) {
         TriggerDef::Start(k) => ("on start".into(), k.span()),
         TriggerDef::Restart(k) => ("on restart".into(), k.span()),
         TriggerDef::Timer { timer, .. } => (format!("on timer {timer}"), timer.span()),
-        TriggerDef::Input { binding, .. } => {
-            (format!("on input {}", binding.variant()), binding.variant().span())
-        }
-        TriggerDef::Message { binding, .. } => {
-            (format!("on message {}", binding.variant()), binding.variant().span())
-        }
+        TriggerDef::Input { binding, .. } => (
+            format!("on input {}", binding.variant()),
+            binding.variant().span(),
+        ),
+        TriggerDef::Message { binding, .. } => (
+            format!("on message {}", binding.variant()),
+            binding.variant().span(),
+        ),
     }
 }
 
@@ -263,8 +294,17 @@ fn check_role(
     received: &HashSet<String>,
     errors: &mut Errors,
 ) {
-    let fields: Vec<String> = role.state.iter().flat_map(|s| &s.items).map(|f| f.name.to_string()).collect();
-    let field_list = if fields.is_empty() { "(none)".to_string() } else { fields.join(", ") };
+    let fields: Vec<String> = role
+        .state
+        .iter()
+        .flat_map(|s| &s.items)
+        .map(|f| f.name.to_string())
+        .collect();
+    let field_list = if fields.is_empty() {
+        "(none)".to_string()
+    } else {
+        fields.join(", ")
+    };
     let mut handled: HashMap<String, Span> = HashMap::new();
     for h in &role.handlers {
         let (key, span) = trigger_key(&h.trigger);
@@ -278,8 +318,12 @@ fn check_role(
             );
         }
         match &h.trigger {
-            TriggerDef::Input { keyword, binding } => check_binding(binding, keyword, inputs, errors),
-            TriggerDef::Message { keyword, binding, .. } => check_binding(binding, keyword, messages, errors),
+            TriggerDef::Input { keyword, binding } => {
+                check_binding(binding, keyword, inputs, errors)
+            }
+            TriggerDef::Message {
+                keyword, binding, ..
+            } => check_binding(binding, keyword, messages, errors),
             TriggerDef::Timer { timer, .. } => {
                 if !timers.iter().any(|t| timer == t) {
                     errors.at(
@@ -297,7 +341,9 @@ fn check_role(
         for kw in &fp.repeated {
             errors.at(
                 kw.span(),
-                format!("`{kw}(..)` is given twice in one handler; list all its items in one clause"),
+                format!(
+                    "`{kw}(..)` is given twice in one handler; list all its items in one clause"
+                ),
             );
         }
         let mut listed = HashSet::new();
@@ -305,10 +351,14 @@ fn check_role(
             if !fields.iter().any(|x| f == x) {
                 errors.at(
                     f.span(),
-                    format!("role `{}` has no field `{f}`; its fields are: {field_list}", role.name),
+                    format!(
+                        "role `{}` has no field `{f}`; its fields are: {field_list}",
+                        role.name
+                    ),
                 );
             } else if !listed.insert(f.to_string()) {
-                let also_written = fp.writes.iter().any(|w| w == f) && fp.reads.iter().any(|r| r == f);
+                let also_written =
+                    fp.writes.iter().any(|w| w == f) && fp.reads.iter().any(|r| r == f);
                 if also_written {
                     errors.at(
                         f.span(),
@@ -328,7 +378,11 @@ fn check_role(
             } else if !messages.has(&m.to_string()) {
                 errors.at(
                     m.span(),
-                    format!("`{}` has no variant `{m}`; its variants are: {}", messages.type_name, messages.list()),
+                    format!(
+                        "`{}` has no variant `{m}`; its variants are: {}",
+                        messages.type_name,
+                        messages.list()
+                    ),
                 );
             } else if !received.contains(&m.to_string()) {
                 errors.at(
@@ -349,7 +403,11 @@ fn check_role(
             } else if !outputs.has(&o.to_string()) {
                 errors.at(
                     o.span(),
-                    format!("`{}` has no variant `{o}`; its variants are: {}", outputs.type_name, outputs.list()),
+                    format!(
+                        "`{}` has no variant `{o}`; its variants are: {}",
+                        outputs.type_name,
+                        outputs.list()
+                    ),
                 );
             }
         }
@@ -361,8 +419,14 @@ fn check_role(
                 );
             }
         }
-        for (what, list) in [("sends", &fp.sends), ("emits", &fp.emits), ("sets", &fp.sets)] {
-            unique(list.iter(), errors, |n| format!("`{n}` is listed twice in `{what}(..)`; remove one"));
+        for (what, list) in [
+            ("sends", &fp.sends),
+            ("emits", &fp.emits),
+            ("sets", &fp.sets),
+        ] {
+            unique(list.iter(), errors, |n| {
+                format!("`{n}` is listed twice in `{what}(..)`; remove one")
+            });
         }
         scan::handler_body(role, h, messages, outputs, errors);
     }
@@ -372,7 +436,11 @@ fn check_binding(binding: &Binding, keyword: &Ident, kind: &KindNames, errors: &
     let variant = binding.variant();
     let word = keyword.to_string();
     if !kind.declared {
-        let example = if word == "input" { "input enum Input { .. }" } else { "message enum Msg { .. }" };
+        let example = if word == "input" {
+            "input enum Input { .. }"
+        } else {
+            "message enum Msg { .. }"
+        };
         errors.at(
             keyword.span(),
             format!("this handler receives an {word} but the system declares no {word} type: add `{example}`"),
@@ -380,7 +448,11 @@ fn check_binding(binding: &Binding, keyword: &Ident, kind: &KindNames, errors: &
     } else if !kind.has(&variant.to_string()) {
         errors.at(
             variant.span(),
-            format!("`{}` has no variant `{variant}`; its variants are: {}", kind.type_name, kind.list()),
+            format!(
+                "`{}` has no variant `{variant}`; its variants are: {}",
+                kind.type_name,
+                kind.list()
+            ),
         );
     } else if kind.alias && matches!(binding, Binding::Pattern { .. }) {
         errors.at(
@@ -392,13 +464,20 @@ fn check_binding(binding: &Binding, keyword: &Ident, kind: &KindNames, errors: &
 
 fn check_invariants(def: &SystemDef, errors: &mut Errors) {
     let role_fields = |name: &Ident| -> Option<Vec<String>> {
-        def.roles
-            .iter()
-            .find(|r| &r.name == name)
-            .map(|r| r.state.iter().flat_map(|s| &s.items).map(|f| f.name.to_string()).collect())
+        def.roles.iter().find(|r| &r.name == name).map(|r| {
+            r.state
+                .iter()
+                .flat_map(|s| &s.items)
+                .map(|f| f.name.to_string())
+                .collect()
+        })
     };
     for inv in &def.invariants {
-        require_reads(inv, errors, "`reads(Client.held)`, `reads(network)` or `reads(trace)`");
+        require_reads(
+            inv,
+            errors,
+            "`reads(Client.held)`, `reads(network)` or `reads(trace)`",
+        );
         let mut seen = HashSet::new();
         for item in &inv.reads {
             match item {
@@ -437,7 +516,12 @@ fn check_invariants(def: &SystemDef, errors: &mut Errors) {
         scan::global_invariant_body(def, inv, errors);
     }
     for role in &def.roles {
-        let fields: Vec<String> = role.state.iter().flat_map(|s| &s.items).map(|f| f.name.to_string()).collect();
+        let fields: Vec<String> = role
+            .state
+            .iter()
+            .flat_map(|s| &s.items)
+            .map(|f| f.name.to_string())
+            .collect();
         for inv in &role.invariants {
             require_reads(inv, errors, "`reads(queue)`");
             let mut seen = HashSet::new();
@@ -481,10 +565,16 @@ fn check_invariants(def: &SystemDef, errors: &mut Errors) {
 
 fn require_reads(inv: &InvariantDef, errors: &mut Errors, example: &str) {
     if inv.reads.is_empty() {
-        let span = inv.reads_keyword.as_ref().map_or(inv.name.span(), Ident::span);
+        let span = inv
+            .reads_keyword
+            .as_ref()
+            .map_or(inv.name.span(), Ident::span);
         errors.at(
             span,
-            format!("declare what invariant `{}` reads, e.g. {example}", inv.name),
+            format!(
+                "declare what invariant `{}` reads, e.g. {example}",
+                inv.name
+            ),
         );
     }
 }

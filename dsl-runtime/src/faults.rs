@@ -166,7 +166,10 @@ impl fmt::Display for Faults {
         push("drop", self.drop);
         push("dup", self.duplicate);
         push("reorder", self.reorder);
-        push(if self.restart { "crash" } else { "crash-stop" }, self.crash);
+        push(
+            if self.restart { "crash" } else { "crash-stop" },
+            self.crash,
+        );
         push("partition", self.partition);
         if parts.is_empty() {
             write!(f, "none")
@@ -238,12 +241,21 @@ mod tests {
 
     #[test]
     fn parses_and_prints_the_same_syntax() {
-        for text in ["none", "dup", "drop=2,reorder", "crash=1", "crash-stop=2,partition=1"] {
+        for text in [
+            "none",
+            "dup",
+            "drop=2,reorder",
+            "crash=1",
+            "crash-stop=2,partition=1",
+        ] {
             let faults: Faults = text.parse().unwrap();
             assert_eq!(faults.to_string(), text);
         }
         assert_eq!("crash".parse::<Faults>().unwrap(), Faults::none().crash(1));
-        assert_eq!("drop,dup".parse::<Faults>().unwrap(), Faults::none().drop().dup());
+        assert_eq!(
+            "drop,dup".parse::<Faults>().unwrap(),
+            Faults::none().drop().dup()
+        );
     }
 
     #[test]

@@ -43,8 +43,8 @@ pub mod prelude {
     pub use crate::faults::Faults;
     pub use crate::semantics::{Model, TraceEvent};
     pub use crate::setup::{Setup, Sizes};
-    pub use crate::system::System;
     pub use crate::system;
+    pub use crate::system::System;
     pub use crate::workload::{NodeWorkload, Step, Workload};
     pub use std::time::Duration;
 }

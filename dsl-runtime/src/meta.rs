@@ -135,7 +135,10 @@ pub struct InvariantMeta {
 impl SystemMeta {
     /// The handler ids of one role.
     pub fn handlers_of(&self, role: RoleId) -> impl Iterator<Item = (HandlerId, &HandlerMeta)> {
-        self.handlers.iter().enumerate().filter(move |(_, h)| h.role == role)
+        self.handlers
+            .iter()
+            .enumerate()
+            .filter(move |(_, h)| h.role == role)
     }
 
     /// The role with this name, if any.
@@ -170,7 +173,11 @@ impl fmt::Display for SystemMeta {
             }
             for field in role.fields {
                 let durable = if field.durable { "#[durable] " } else { "" };
-                writeln!(f, "    {durable}{}: {} = {}", field.name, field.ty, field.init)?;
+                writeln!(
+                    f,
+                    "    {durable}{}: {} = {}",
+                    field.name, field.ty, field.init
+                )?;
             }
             for (_, h) in self.handlers_of(r) {
                 writeln!(f, "    {}", self.describe_handler(h))?;
@@ -182,7 +189,12 @@ impl fmt::Display for SystemMeta {
                 InvariantScope::Local(r) => format!("local to {}", self.roles[r].name),
                 InvariantScope::Trace => "trace".to_string(),
             };
-            writeln!(f, "  invariant {} ({scope}) reads({})", inv.name, self.describe_reads(inv))?;
+            writeln!(
+                f,
+                "  invariant {} ({scope}) reads({})",
+                inv.name,
+                self.describe_reads(inv)
+            )?;
         }
         Ok(())
     }

@@ -60,7 +60,10 @@ impl fmt::Display for SetupError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SetupError::MissingSize { role } => {
-                write!(f, "role `{role}` is parameterised: say how many instances it has")
+                write!(
+                    f,
+                    "role `{role}` is parameterised: say how many instances it has"
+                )
             }
             SetupError::UnknownRole { role, known } if known.is_empty() => write!(
                 f,

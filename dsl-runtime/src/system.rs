@@ -83,7 +83,16 @@ impl InvariantResult for Result<(), &str> {
 pub trait System: Sized + Send + Sync + 'static {
     /// A node's identity, such as `Node::Server` or `Node::Client(2)`.
     /// Its order is the order of node indices in a [`Setup`].
-    type Node: Copy + Ord + Hash + Debug + Display + Serialize + DeserializeOwned + Send + Sync + 'static;
+    type Node: Copy
+        + Ord
+        + Hash
+        + Debug
+        + Display
+        + Serialize
+        + DeserializeOwned
+        + Send
+        + Sync
+        + 'static;
     /// The state of one node (one variant per role).
     type State: Data;
     /// External inputs, delivered to a node by the outside world.

@@ -92,12 +92,18 @@ pub fn setup(reply_before_ack: bool) -> Result<Setup<Counter>, SetupError> {
 
 /// The primary receives `increments` increments.
 pub fn workload(setup: &Setup<Counter>, increments: usize) -> Workload<Counter> {
-    let steps = (0..increments).map(|_| Step::send(Input::Increment(input::Increment))).collect();
+    let steps = (0..increments)
+        .map(|_| Step::send(Input::Increment(input::Increment)))
+        .collect();
     Workload::none(setup).with(setup, Node::Primary, NodeWorkload::Script(steps))
 }
 
 /// The model the `check` subcommand explores.
-pub fn model(increments: usize, faults: Faults, reply_before_ack: bool) -> Result<Model<Counter>, SetupError> {
+pub fn model(
+    increments: usize,
+    faults: Faults,
+    reply_before_ack: bool,
+) -> Result<Model<Counter>, SetupError> {
     let setup = setup(reply_before_ack)?;
     let workload = workload(&setup, increments);
     Ok(Model::new(setup, faults, workload))

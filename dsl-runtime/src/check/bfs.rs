@@ -52,7 +52,10 @@ pub(super) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
     stats.states = 1;
     stats.unique = 1;
     if let Err(v) = check_world(&model.setup, &init, &mut stats.invariant_evals) {
-        return finish(Outcome::Violation(Box::new(Counterexample::new(v, Vec::new()))), stats);
+        return finish(
+            Outcome::Violation(Box::new(Counterexample::new(v, Vec::new()))),
+            stats,
+        );
     }
     let init_fp = init.fingerprint();
     let mut parents = Parents::default();
@@ -88,7 +91,10 @@ pub(super) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
             stats.max_depth = stats.max_depth.max(depth + 1);
             if let Err(v) = check_world(&model.setup, &next, &mut stats.invariant_evals) {
                 let events = path_to(model, &parents, next_fp);
-                return finish(Outcome::Violation(Box::new(Counterexample::new(v, events))), stats);
+                return finish(
+                    Outcome::Violation(Box::new(Counterexample::new(v, events))),
+                    stats,
+                );
             }
             if options.max_states.is_some_and(|m| stats.unique >= m) {
                 return finish(Outcome::Bounded { bound: "states" }, stats);
@@ -105,7 +111,11 @@ pub(super) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
 
 /// The events leading from the initial world to the world with fingerprint
 /// `target`, found by replaying handlers along the parent chain.
-pub(crate) fn path_to<S: System>(model: &Model<S>, parents: &Parents, target: u64) -> Vec<Event<S>> {
+pub(crate) fn path_to<S: System>(
+    model: &Model<S>,
+    parents: &Parents,
+    target: u64,
+) -> Vec<Event<S>> {
     let mut chain = vec![target];
     let mut fp = target;
     while let Some(&parent) = parents.get(&fp) {

@@ -27,7 +27,11 @@ pub enum Violation {
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Violation::Invariant { name, node, message } => {
+            Violation::Invariant {
+                name,
+                node,
+                message,
+            } => {
                 write!(f, "invariant `{name}` is violated")?;
                 if let Some(node) = node {
                     write!(f, " at {node}")?;
@@ -154,8 +158,10 @@ impl<S: System> Counterexample<S> {
         let nodes = model.setup.nodes();
         let _ = writeln!(out, "  initial state:");
         for (i, slot) in init.nodes.iter().enumerate() {
-            let fields: Vec<String> =
-                S::fields(&slot.state).into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let fields: Vec<String> = S::fields(&slot.state)
+                .into_iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
             let _ = writeln!(out, "    {}: {}", nodes[i], fields.join(", "));
         }
         if !init.network.is_empty() {
@@ -223,10 +229,12 @@ pub fn replay<S: System>(
     let mut world = init.clone();
     let mut steps = Vec::with_capacity(events.len());
     for (index, event) in events.iter().enumerate() {
-        let action = model.action_for(&world, event).ok_or_else(|| ReplayError::NotEnabled {
-            index,
-            event: event.to_string(),
-        })?;
+        let action = model
+            .action_for(&world, event)
+            .ok_or_else(|| ReplayError::NotEnabled {
+                index,
+                event: event.to_string(),
+            })?;
         let mut effects = Effects::default();
         let info = model
             .apply(&mut world, action, &mut effects)

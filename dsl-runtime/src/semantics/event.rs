@@ -134,13 +134,21 @@ impl<S: System> fmt::Display for Event<S> {
             Event::Timeout { node, timer } => write!(f, "{node}: timer {timer:?} fires"),
             Event::Drop(p) => write!(f, "network drops {:?} from {} to {}", p.msg, p.src, p.dst),
             Event::Duplicate(p) => {
-                write!(f, "network duplicates {:?} from {} to {}", p.msg, p.src, p.dst)
+                write!(
+                    f,
+                    "network duplicates {:?} from {} to {}",
+                    p.msg, p.src, p.dst
+                )
             }
             Event::Crash(n) => write!(f, "{n} crashes"),
             Event::Restart(n) => write!(f, "{n} restarts"),
             Event::Partition(side) => {
                 let names: Vec<String> = side.iter().map(|n| n.to_string()).collect();
-                write!(f, "network partitions {{{}}} from the rest", names.join(", "))
+                write!(
+                    f,
+                    "network partitions {{{}}} from the rest",
+                    names.join(", ")
+                )
             }
             Event::Heal => write!(f, "network heals"),
         }

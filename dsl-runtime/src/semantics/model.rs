@@ -97,7 +97,9 @@ impl<S: System> Model<S> {
             }
             if !slot.awaiting {
                 match self.workload.of(i) {
-                    Some(NodeWorkload::Script(steps)) if (slot.inputs_taken as usize) < steps.len() => {
+                    Some(NodeWorkload::Script(steps))
+                        if (slot.inputs_taken as usize) < steps.len() =>
+                    {
                         out.push(Action::Input { node: i, choice: 0 })
                     }
                     Some(NodeWorkload::Any { choices, max }) if slot.inputs_taken < *max => {
@@ -211,7 +213,15 @@ impl<S: System> Model<S> {
                 let Some(dst) = self.setup.index_of(p.dst) else {
                     return Ok(StepInfo::default());
                 };
-                self.run_handler(world, dst, Trigger::Message { from: p.src, msg: p.msg }, effects)
+                self.run_handler(
+                    world,
+                    dst,
+                    Trigger::Message {
+                        from: p.src,
+                        msg: p.msg,
+                    },
+                    effects,
+                )
             }
             Action::Timeout { node: i, timer } => {
                 world.nodes[i].timers &= !(1u64 << timer);
@@ -255,7 +265,10 @@ impl<S: System> Model<S> {
             Action::Restart(i) => {
                 world.nodes[i].up = true;
                 self.run_handler(world, i, Trigger::Restart, effects)
-                    .map(|info| StepInfo { node: Some(i), ..info })
+                    .map(|info| StepInfo {
+                        node: Some(i),
+                        ..info
+                    })
             }
             Action::Partition(side) => {
                 world.partition = side;
@@ -281,7 +294,13 @@ impl<S: System> Model<S> {
     ) -> Result<StepInfo, StepError> {
         effects.clear();
         let node = self.setup.nodes()[i];
-        let handler = S::dispatch(self.setup.cluster(), node, &mut world.nodes[i].state, trigger, effects);
+        let handler = S::dispatch(
+            self.setup.cluster(),
+            node,
+            &mut world.nodes[i].state,
+            trigger,
+            effects,
+        );
         for (to, msg) in &effects.sends {
             if self.setup.index_of(*to).is_none() {
                 return Err(StepError::SendToUnknownNode {
@@ -334,7 +353,9 @@ impl<S: System> Model<S> {
             Action::Input { node, choice } => {
                 let slot = &world.nodes[node];
                 let input = match self.workload.of(node) {
-                    Some(NodeWorkload::Script(steps)) => steps[slot.inputs_taken as usize].input.clone(),
+                    Some(NodeWorkload::Script(steps)) => {
+                        steps[slot.inputs_taken as usize].input.clone()
+                    }
                     Some(NodeWorkload::Any { choices, .. }) => choices[choice].clone(),
                     None => unreachable_input(),
                 };
@@ -353,7 +374,10 @@ impl<S: System> Model<S> {
             Action::Crash(i) => Event::Crash(nodes[i]),
             Action::Restart(i) => Event::Restart(nodes[i]),
             Action::Partition(side) => Event::Partition(
-                (0..nodes.len()).filter(|i| side >> i & 1 == 1).map(|i| nodes[i]).collect(),
+                (0..nodes.len())
+                    .filter(|i| side >> i & 1 == 1)
+                    .map(|i| nodes[i])
+                    .collect(),
             ),
             Action::Heal => Event::Heal,
         }
@@ -362,7 +386,9 @@ impl<S: System> Model<S> {
     /// The enabled action that `event` describes on `world`, if any: how a
     /// recorded trace is replayed.
     pub fn action_for(&self, world: &World<S>, event: &Event<S>) -> Option<Action> {
-        self.enabled(world).into_iter().find(|&a| self.event(world, a) == *event)
+        self.enabled(world)
+            .into_iter()
+            .find(|&a| self.event(world, a) == *event)
     }
 }
 

@@ -139,7 +139,11 @@ impl<S: System> Network<S> {
     /// leads to the same world as delivering that one).
     pub fn has_earlier_twin(&self, index: usize) -> bool {
         let p = &self.packets[index];
-        self.packets[..index].iter().rev().take_while(|q| q.channel() == p.channel()).any(|q| q.msg == p.msg)
+        self.packets[..index]
+            .iter()
+            .rev()
+            .take_while(|q| q.channel() == p.channel())
+            .any(|q| q.msg == p.msg)
     }
 
     /// Drops every packet (used when a node's whole network state resets).

@@ -13,7 +13,11 @@ use verdict::System;
 use verdict_examples::counter::{model, Counter};
 
 #[derive(Parser)]
-#[command(name = "counter", version, about = "The primary-backup counter, checked with Verdict")]
+#[command(
+    name = "counter",
+    version,
+    about = "The primary-backup counter, checked with Verdict"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -51,10 +55,12 @@ enum Command {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Check { variant, check } => match model(variant.increments, check.faults, variant.broken) {
-            Ok(m) => run_check(&m, &check),
-            Err(e) => usage(e),
-        },
+        Command::Check { variant, check } => {
+            match model(variant.increments, check.faults, variant.broken) {
+                Ok(m) => run_check(&m, &check),
+                Err(e) => usage(e),
+            }
+        }
         Command::Replay { variant, replay } => {
             let faults = match trace_faults(&replay.file) {
                 Ok(f) => f,

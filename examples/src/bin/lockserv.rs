@@ -13,7 +13,11 @@ use verdict::System;
 use verdict_examples::lockserv::{model, LockServ};
 
 #[derive(Parser)]
-#[command(name = "lockserv", version, about = "The lock server, checked with Verdict")]
+#[command(
+    name = "lockserv",
+    version,
+    about = "The lock server, checked with Verdict"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

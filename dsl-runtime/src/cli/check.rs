@@ -1,9 +1,4 @@
-//! Command-line building blocks shared by every system's binary: the
-//! `check` and `replay` subcommands, their flags, reports and exit codes.
-//!
-//! Exit codes are the same everywhere: 0 when no violation was found, 1 when
-//! one was, 2 on bad usage or configuration (clap's own usage errors also
-//! exit 2).
+//! The `check` and `replay` subcommands: flags, reports, trace files.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -17,12 +12,7 @@ use crate::meta::InvariantScope;
 use crate::semantics::{Event, Model};
 use crate::system::System;
 
-/// Exit code: no violation found.
-pub const EXIT_OK: u8 = 0;
-/// Exit code: a violation was found.
-pub const EXIT_VIOLATION: u8 = 1;
-/// Exit code: bad usage or configuration.
-pub const EXIT_USAGE: u8 = 2;
+use super::{EXIT_OK, EXIT_USAGE, EXIT_VIOLATION};
 
 /// Flags of the `check` subcommand.
 #[derive(clap::Args, Debug, Clone)]
@@ -99,7 +89,9 @@ pub fn print_header<S: System>(model: &Model<S>, out: &mut impl Write) {
         .collect();
     let _ = writeln!(out, "  invariants: {}", invs.join(", "));
     let f = &model.faults;
-    if f.duplicate == crate::faults::Budget::Unlimited || f.crash == crate::faults::Budget::Unlimited {
+    if f.duplicate == crate::faults::Budget::Unlimited
+        || f.crash == crate::faults::Budget::Unlimited
+    {
         let _ = writeln!(
             out,
             "  note: unlimited duplication makes the state space infinite: exploration ends at a \
@@ -112,7 +104,10 @@ pub fn print_header<S: System>(model: &Model<S>, out: &mut impl Write) {
 pub fn print_report<S: System>(model: &Model<S>, report: &Report<S>, out: &mut impl Write) {
     match &report.outcome {
         Outcome::Exhausted => {
-            let _ = writeln!(out, "No violation found: every reachable state was explored.");
+            let _ = writeln!(
+                out,
+                "No violation found: every reachable state was explored."
+            );
         }
         Outcome::Bounded { bound } => {
             let _ = writeln!(
@@ -185,9 +180,15 @@ pub fn trace_faults(path: &std::path::Path) -> Result<Faults, String> {
     struct Header {
         faults: String,
     }
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let header: Header = serde_json::from_str(&text)
-        .map_err(|e| format!("{} is not a trace file (line {}): {e}", path.display(), e.line()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let header: Header = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{} is not a trace file (line {}): {e}",
+            path.display(),
+            e.line()
+        )
+    })?;
     header
         .faults
         .parse()
@@ -226,11 +227,14 @@ pub fn run_replay<S: System>(model: &Model<S>, args: &ReplayArgs) -> ExitCode {
         );
         return ExitCode::from(EXIT_USAGE);
     }
-    let mut cx = Counterexample::new(crate::check::Violation::Invariant {
-        name: "",
-        node: None,
-        message: String::new(),
-    }, file.events);
+    let mut cx = Counterexample::new(
+        crate::check::Violation::Invariant {
+            name: "",
+            node: None,
+            message: String::new(),
+        },
+        file.events,
+    );
     let reproduced = match cx.reproduce(model) {
         Ok(v) => v,
         Err(e) => {
@@ -239,7 +243,12 @@ pub fn run_replay<S: System>(model: &Model<S>, args: &ReplayArgs) -> ExitCode {
         }
     };
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "Replaying {} steps recorded under faults: {}", cx.len(), file.faults);
+    let _ = writeln!(
+        out,
+        "Replaying {} steps recorded under faults: {}",
+        cx.len(),
+        file.faults
+    );
     match reproduced {
         Some(v) => {
             cx.violation = v;
@@ -248,7 +257,11 @@ pub fn run_replay<S: System>(model: &Model<S>, args: &ReplayArgs) -> ExitCode {
         }
         None => {
             let _ = write!(out, "{}", cx.render(model));
-            let _ = writeln!(out, "  (no invariant is violated at the end; recorded: {})", file.violation);
+            let _ = writeln!(
+                out,
+                "  (no invariant is violated at the end; recorded: {})",
+                file.violation
+            );
             ExitCode::from(EXIT_OK)
         }
     }

@@ -1,0 +1,19 @@
+//! Command-line building blocks shared by every system's binary.
+//!
+//! Exit codes are the same everywhere: 0 when no violation was found (or
+//! the command succeeded), 1 when a violation was found, 2 on bad usage or
+//! configuration (clap's own usage errors also exit 2).
+
+mod check;
+
+pub use check::{
+    print_header, print_report, run_check, run_replay, trace_faults, CheckArgs, ReplayArgs,
+    TraceFile,
+};
+
+/// Exit code: no violation found.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: a violation was found.
+pub const EXIT_VIOLATION: u8 = 1;
+/// Exit code: bad usage or configuration.
+pub const EXIT_USAGE: u8 = 2;
