@@ -39,6 +39,13 @@ pub trait MayEmit<O> {}
 )]
 pub trait MaySet<T> {}
 
+/// A type no handler can send, emit or set. Generated code gives every
+/// handler permissions for two of these, so the compiler never guesses an
+/// effect's type from a handler's single declared permission and instead
+/// reports an undeclared effect as a missing permission.
+#[doc(hidden)]
+pub struct Forbidden<const N: u8>;
+
 /// A change to a node's timers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum TimerOp<T> {

@@ -1,0 +1,7 @@
+verdict::system! {
+    system S;
+    role Client {
+        state { held: bool = false, held: bool = true }
+    }
+}
+fn main() {}

@@ -1,0 +1,7 @@
+verdict::system! {
+    system S;
+    role Client {
+        state { held: bool, count: u32 = 0 }
+    }
+}
+fn main() {}

@@ -1,0 +1,7 @@
+verdict::system! {
+    system S;
+    role Client {
+        on input Lock {}
+    }
+}
+fn main() {}

@@ -1,0 +1,8 @@
+verdict::system! {
+    system S;
+    timers { Retry }
+    role Client {
+        on timer Retyr {}
+    }
+}
+fn main() {}

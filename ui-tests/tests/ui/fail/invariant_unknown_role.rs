@@ -1,0 +1,8 @@
+verdict::system! {
+    system S;
+    role Client {
+        state { held: bool = false }
+    }
+    invariant one_holder reads(Clients.held) { true }
+}
+fn main() {}

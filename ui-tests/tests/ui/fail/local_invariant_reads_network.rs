@@ -1,0 +1,8 @@
+verdict::system! {
+    system S;
+    role Server {
+        state { queue: Vec<u8> = Vec::new() }
+        invariant small reads(queue, network) { self.queue.len() < 4 }
+    }
+}
+fn main() {}

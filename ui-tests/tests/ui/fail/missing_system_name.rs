@@ -1,0 +1,4 @@
+verdict::system! {
+    role Client { state { held: bool = false } }
+}
+fn main() {}

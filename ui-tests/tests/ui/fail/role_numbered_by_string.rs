@@ -1,0 +1,5 @@
+verdict::system! {
+    system S;
+    role Client(String) { state { held: bool = false } }
+}
+fn main() {}

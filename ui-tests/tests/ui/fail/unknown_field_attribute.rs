@@ -1,0 +1,5 @@
+verdict::system! {
+    system S;
+    role Client { state { #[persist] held: bool = false } }
+}
+fn main() {}

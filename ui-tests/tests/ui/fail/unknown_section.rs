@@ -1,0 +1,5 @@
+verdict::system! {
+    system S;
+    roles { Client }
+}
+fn main() {}

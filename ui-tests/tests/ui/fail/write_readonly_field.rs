@@ -1,0 +1,11 @@
+verdict::system! {
+    system S;
+    input enum Input { Go }
+    role Client {
+        state { held: bool = false }
+        on input Go reads(held) {
+            *self.held = true;
+        }
+    }
+}
+fn main() {}
