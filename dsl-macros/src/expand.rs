@@ -559,7 +559,10 @@ fn handler(
     let label = handler_name(&h.trigger).replace(' ', "_");
     // The marker's span is the handler's event, so "not implemented for
     // this handler" points at the handler.
-    let marker = ident_at(&format!("{}_{}", role_name, label), trigger_span(&h.trigger));
+    let marker = ident_at(
+        &format!("{}_{}", role_name, label),
+        trigger_span(&h.trigger),
+    );
     let view = format_ident!("{}_footprint_of_{}", role_name, label);
     let fields = role_fields(role);
     let fp = &h.footprint;
@@ -593,7 +596,9 @@ fn handler(
     }
     for t in &fp.sets {
         if timers.iter().any(|x| &x.name == t) {
-            perms.extend(quote_spanned!(t.span()=> impl ::verdict::MaySet<timer::#t> for #marker {}));
+            perms.extend(
+                quote_spanned!(t.span()=> impl ::verdict::MaySet<timer::#t> for #marker {}),
+            );
         }
     }
 
@@ -613,17 +618,39 @@ fn handler(
             view_inits.push(quote!(#n: &__s.#n));
         }
     }
-    let lifetime = if view_fields.is_empty() { quote!() } else { quote!(<'a>) };
+    let lifetime = if view_fields.is_empty() {
+        quote!()
+    } else {
+        quote!(<'a>)
+    };
 
     let ctx_ty = quote!(::verdict::Ctx<'_, #sys, #marker>);
     let ctx = ident("ctx");
     let p = ident("__payload");
     let (params, args, trigger_pat, trigger_meta, bind) = match &h.trigger {
-        TriggerDef::Start(_) => (quote!(), quote!(), quote!(::verdict::Trigger::Start), quote!(Start), quote!()),
-        TriggerDef::Restart(_) => (quote!(), quote!(), quote!(::verdict::Trigger::Restart), quote!(Restart), quote!()),
+        TriggerDef::Start(_) => (
+            quote!(),
+            quote!(),
+            quote!(::verdict::Trigger::Start),
+            quote!(Start),
+            quote!(),
+        ),
+        TriggerDef::Restart(_) => (
+            quote!(),
+            quote!(),
+            quote!(::verdict::Trigger::Restart),
+            quote!(Restart),
+            quote!(),
+        ),
         TriggerDef::Timer { timer, .. } => {
             let t = timers.iter().position(|x| &x.name == timer).unwrap_or(0);
-            (quote!(), quote!(), quote!(::verdict::Trigger::Timer(Timer::#timer)), quote!(Timer(#t)), quote!())
+            (
+                quote!(),
+                quote!(),
+                quote!(::verdict::Trigger::Timer(Timer::#timer)),
+                quote!(Timer(#t)),
+                quote!(),
+            )
         }
         TriggerDef::Input { binding, .. } => {
             let v = binding.variant();
@@ -654,7 +681,11 @@ fn handler(
     };
     let body = &h.body;
     let docs = docs(&h.attrs);
-    let view_doc = format!("The fields `{} {}` declared, and nothing else.", role_name, handler_name(&h.trigger));
+    let view_doc = format!(
+        "The fields `{} {}` declared, and nothing else.",
+        role_name,
+        handler_name(&h.trigger)
+    );
     let view_item = quote! {
         #[doc = #view_doc]
         pub struct #view #lifetime { #(#view_fields,)* }
@@ -681,7 +712,11 @@ fn handler(
     let name = format!("{} {}", role_name, handler_name(&h.trigger));
     let sends: Vec<usize> = fp.sends.iter().filter_map(|m| messages.index(m)).collect();
     let emits: Vec<usize> = fp.emits.iter().filter_map(|o| outputs.index(o)).collect();
-    let sets: Vec<usize> = fp.sets.iter().filter_map(|t| timers.iter().position(|x| &x.name == t)).collect();
+    let sets: Vec<usize> = fp
+        .sets
+        .iter()
+        .filter_map(|t| timers.iter().position(|x| &x.name == t))
+        .collect();
     let meta = quote! {
         ::verdict::meta::HandlerMeta {
             role: #r,
@@ -707,7 +742,9 @@ fn trigger_span(t: &TriggerDef) -> proc_macro2::Span {
     match t {
         TriggerDef::Start(k) | TriggerDef::Restart(k) => k.span(),
         TriggerDef::Timer { timer } => timer.span(),
-        TriggerDef::Input { binding, .. } | TriggerDef::Message { binding, .. } => binding.variant().span(),
+        TriggerDef::Input { binding, .. } | TriggerDef::Message { binding, .. } => {
+            binding.variant().span()
+        }
     }
 }
 
@@ -774,9 +811,17 @@ fn invariants(def: &SystemDef, sys: &Ident) -> Invariants {
             match item {
                 ReadItem::Network(_) => network = true,
                 ReadItem::Trace(_) => trace = true,
-                ReadItem::Field { role: Some(role), field } => {
+                ReadItem::Field {
+                    role: Some(role),
+                    field,
+                } => {
                     let Some(r) = role_index(role) else { continue };
-                    let Some(i) = role_fields(&def.roles[r]).iter().position(|f| &f.name == field) else { continue };
+                    let Some(i) = role_fields(&def.roles[r])
+                        .iter()
+                        .position(|f| &f.name == field)
+                    else {
+                        continue;
+                    };
                     match reads_fields.iter_mut().find(|(x, _)| *x == r) {
                         Some((_, m)) => *m |= 1 << i,
                         None => reads_fields.push((r, 1 << i)),
@@ -795,7 +840,10 @@ fn invariants(def: &SystemDef, sys: &Ident) -> Invariants {
                 .filter(|(i, _)| mask & (1 << i) != 0)
                 .map(|(_, f)| f)
                 .collect();
-            let doc = format!("The fields of a `{rn}` node that invariant `{}` reads.", d.name);
+            let doc = format!(
+                "The fields of a `{rn}` node that invariant `{}` reads.",
+                d.name
+            );
             inv.views.extend(node_view(&node_view_name, &chosen, &doc));
             let fnames: Vec<&Ident> = chosen.iter().map(|f| &f.name).collect();
             let field_name = ident(&snake(&rn.to_string()));
@@ -852,7 +900,11 @@ fn invariants(def: &SystemDef, sys: &Ident) -> Invariants {
         });
         let name = d.name.to_string();
         let only_trace = trace && !network && reads_fields.is_empty();
-        let scope = if only_trace { quote!(Trace) } else { quote!(Global) };
+        let scope = if only_trace {
+            quote!(Trace)
+        } else {
+            quote!(Global)
+        };
         let rf = reads_fields.iter().map(|(r, m)| quote!((#r, #m)));
         inv.metas.push(quote! {
             ::verdict::meta::InvariantMeta {
@@ -872,13 +924,18 @@ fn invariants(def: &SystemDef, sys: &Ident) -> Invariants {
             let mut mask = 0u64;
             let mut chosen = Vec::new();
             for (i, f) in role_fields(role).into_iter().enumerate() {
-                let read = d.reads.iter().any(|it| matches!(it, ReadItem::Field { role: None, field } if field == &f.name));
+                let read = d.reads.iter().any(
+                    |it| matches!(it, ReadItem::Field { role: None, field } if field == &f.name),
+                );
                 if read {
                     mask |= 1 << i;
                     chosen.push(f);
                 }
             }
-            let doc = format!("The fields of a `{rn}` node that invariant `{}` reads.", d.name);
+            let doc = format!(
+                "The fields of a `{rn}` node that invariant `{}` reads.",
+                d.name
+            );
             inv.views.extend(node_view(&view, &chosen, &doc));
             let fnames: Vec<&Ident> = chosen.iter().map(|f| &f.name).collect();
             let body = &d.body;
@@ -1117,4 +1174,3 @@ fn timer_fns(timers: &[&Named]) -> (TokenStream, TokenStream) {
         quote!(match id { #(#ids => Timer::#names,)* _ => Timer::#first }),
     )
 }
-

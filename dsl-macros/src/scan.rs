@@ -89,6 +89,20 @@ fn is_written(tokens: &[TokenTree], i: usize) -> bool {
     )
 }
 
+/// One kind of effect a handler declares, and how bodies name it.
+struct EffectKind<'a> {
+    /// The footprint clause: `sends`, `emits`, `sets`.
+    clause: &'static str,
+    /// The `ctx` methods that produce it.
+    methods: &'static [&'static str],
+    /// The module its payload types live in (`msg`, `output`, `timer`).
+    module: Option<String>,
+    /// What the handler declared.
+    declared: &'a [syn::Ident],
+    /// A word for messages: `message`, `output`, `timer`.
+    what: &'static str,
+}
+
 /// Handler bodies: undeclared reads, writes to read-only fields, and
 /// effects named directly in `ctx.send(..)`, `ctx.output(..)`,
 /// `ctx.set_timer(..)` that the footprint does not declare.
@@ -110,28 +124,28 @@ pub fn handler_body(
     let writes: HashSet<String> = fp.writes.iter().map(|i| i.to_string()).collect();
     let name = handler_name(&h.trigger);
     let mut reported = HashSet::new();
-    let effect_kinds: [(&str, &[&str], Option<String>, &[syn::Ident], &str); 3] = [
-        (
-            "sends",
-            &["send", "broadcast"],
-            (!messages.alias).then(|| snake(&messages.type_name)),
-            &fp.sends,
-            "message",
-        ),
-        (
-            "emits",
-            &["output"],
-            (!outputs.alias).then(|| snake(&outputs.type_name)),
-            &fp.emits,
-            "output",
-        ),
-        (
-            "sets",
-            &["set_timer", "cancel_timer"],
-            Some("timer".to_string()),
-            &fp.sets,
-            "timer",
-        ),
+    let effect_kinds = [
+        EffectKind {
+            clause: "sends",
+            methods: &["send", "broadcast"],
+            module: (!messages.alias).then(|| snake(&messages.type_name)),
+            declared: &fp.sends,
+            what: "message",
+        },
+        EffectKind {
+            clause: "emits",
+            methods: &["output"],
+            module: (!outputs.alias).then(|| snake(&outputs.type_name)),
+            declared: &fp.emits,
+            what: "output",
+        },
+        EffectKind {
+            clause: "sets",
+            methods: &["set_timer", "cancel_timer"],
+            module: Some("timer".to_string()),
+            declared: &fp.sets,
+            what: "timer",
+        },
     ];
     each_level(h.body.to_token_stream(), &mut |tokens| {
         for i in 0..tokens.len() {
@@ -172,7 +186,14 @@ pub fn handler_body(
             else {
                 continue;
             };
-            for (clause, methods, module, declared, what) in &effect_kinds {
+            for EffectKind {
+                clause,
+                methods,
+                module,
+                declared,
+                what,
+            } in &effect_kinds
+            {
                 let Some(module) = module else { continue };
                 if !methods.iter().any(|m| method == m) {
                     continue;

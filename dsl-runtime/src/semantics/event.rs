@@ -203,6 +203,13 @@ pub enum StepError {
     },
     /// A handler armed more timers than the world can track.
     TooManyTimers,
+    /// A handler panicked.
+    HandlerPanicked {
+        /// The node whose handler panicked.
+        node: String,
+        /// The panic message.
+        message: String,
+    },
 }
 
 impl fmt::Display for StepError {
@@ -213,6 +220,9 @@ impl fmt::Display for StepError {
                 "handler `{handler}` on {from} sent a message to {to}, which is not part of this run"
             ),
             StepError::TooManyTimers => write!(f, "a node has more than 64 timers"),
+            StepError::HandlerPanicked { node, message } => {
+                write!(f, "a handler on {node} panicked: {message}")
+            }
         }
     }
 }

@@ -294,13 +294,17 @@ impl<S: System> Model<S> {
     ) -> Result<StepInfo, StepError> {
         effects.clear();
         let node = self.setup.nodes()[i];
-        let handler = S::dispatch(
-            self.setup.cluster(),
-            node,
-            &mut world.nodes[i].state,
-            trigger,
-            effects,
-        );
+        // A panicking handler is a bug in the system under check: report it
+        // as a failed step with a counterexample instead of aborting the run.
+        let state = &mut world.nodes[i].state;
+        let cluster = self.setup.cluster();
+        let handler = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            S::dispatch(cluster, node, state, trigger, &mut *effects)
+        }))
+        .map_err(|payload| StepError::HandlerPanicked {
+            node: node.to_string(),
+            message: panic_message(payload.as_ref()),
+        })?;
         for (to, msg) in &effects.sends {
             if self.setup.index_of(*to).is_none() {
                 return Err(StepError::SendToUnknownNode {
@@ -389,6 +393,17 @@ impl<S: System> Model<S> {
         self.enabled(world)
             .into_iter()
             .find(|&a| self.event(world, a) == *event)
+    }
+}
+
+/// The text of a panic payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".to_string()
     }
 }
 
