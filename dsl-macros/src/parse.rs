@@ -294,7 +294,7 @@ fn parse_handler(input: ParseStream, attrs: Vec<Attribute>) -> Result<HandlerDef
                 ));
             }
             input.parse::<Ident>()?;
-            let from = Pat::parse_single(input)?;
+            let from = parse_sender(input)?;
             TriggerDef::Message {
                 keyword,
                 binding,
@@ -316,6 +316,28 @@ fn parse_handler(input: ParseStream, attrs: Vec<Attribute>) -> Result<HandlerDef
         footprint,
         body,
     })
+}
+
+/// The sender binding after `from`: a name or `_` (a fuller pattern could
+/// swallow the handler's body as a struct pattern).
+fn parse_sender(input: ParseStream) -> Result<Pat> {
+    if input.peek(Token![_]) {
+        let underscore: Token![_] = input.parse()?;
+        return Ok(Pat::Wild(syn::PatWild {
+            attrs: Vec::new(),
+            underscore_token: underscore,
+        }));
+    }
+    let ident: Ident = input
+        .parse()
+        .map_err(|e| Error::new(e.span(), "name the sender after `from`, e.g. `from client`, or write `from _`"))?;
+    Ok(Pat::Ident(syn::PatIdent {
+        attrs: Vec::new(),
+        by_ref: None,
+        mutability: None,
+        ident,
+        subpat: None,
+    }))
 }
 
 const TRIGGERS: &str = "expected `input`, `message`, `timer`, `start` or `restart` after `on`";

@@ -156,13 +156,18 @@ pub fn handler_body(
                 }
                 if !reads.contains(&f) && !writes.contains(&f) {
                     if reported.insert(format!("read {f}")) {
-                        errors.at(
-                            field.span(),
+                        let msg = if is_written(tokens, i) {
+                            format!(
+                                "handler `{name}` changes `{f}`, which is not in its footprint: \
+                                 add `{f}` to `writes(..)`"
+                            )
+                        } else {
                             format!(
                                 "handler `{name}` uses `{f}`, which is not in its footprint: \
                                  add `{f}` to `reads(..)`, or to `writes(..)` to change it"
-                            ),
-                        );
+                            )
+                        };
+                        errors.at(field.span(), msg);
                     }
                 } else if !writes.contains(&f)
                     && is_written(tokens, i)

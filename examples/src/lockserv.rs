@@ -10,17 +10,21 @@ use std::collections::VecDeque;
 use verdict::prelude::*;
 use verdict::{NodeWorkload, SetupError};
 
+// ANCHOR: system
 verdict::system! {
     /// A lock server with a FIFO queue and any number of clients.
     pub system LockServ;
 
+    // ANCHOR: types
     /// What a user asks a client to do.
     input enum Input { Lock, Unlock }
     /// What a client tells its user.
     output enum Output { Locked }
     /// What clients and the server say to each other.
     message enum Msg { Lock, Unlock, Grant }
+    // ANCHOR_END: types
 
+    // ANCHOR: server
     role Server {
         state {
             /// Clients waiting for the lock; the head holds it.
@@ -42,6 +46,9 @@ verdict::system! {
         }
     }
 
+    // ANCHOR_END: server
+
+    // ANCHOR: client
     role Client(u8) {
         state {
             /// Whether this client believes it holds the lock.
@@ -65,6 +72,9 @@ verdict::system! {
         }
     }
 
+    // ANCHOR_END: client
+
+    // ANCHOR: invariants
     /// At most one client holds the lock.
     invariant mutual_exclusion reads(Client.held) {
         self.client.iter().filter(|c| *c.held).count() <= 1
@@ -90,8 +100,11 @@ verdict::system! {
         }
         Ok(())
     }
+    // ANCHOR_END: invariants
 }
+// ANCHOR_END: system
 
+// ANCHOR: driver
 /// The cluster: one server and `clients` clients.
 pub fn setup(clients: usize) -> Result<Setup<LockServ>, SetupError> {
     Setup::new(&Sizes::new().with("Client", clients))
@@ -115,3 +128,4 @@ pub fn model(clients: usize, rounds: usize, faults: Faults) -> Result<Model<Lock
     let workload = workload(&setup, rounds);
     Ok(Model::new(setup, faults, workload))
 }
+// ANCHOR_END: driver

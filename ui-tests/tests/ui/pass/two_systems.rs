@@ -3,13 +3,14 @@
 mod ping {
     verdict::system! {
         pub system Ping;
-        message enum Msg { Hello }
+        message enum Msg { Hello, Bye }
         role A {
             on start sends(Hello) { ctx.send(Node::B, msg::Hello); }
+            on message Bye from b {}
         }
         role B {
             state { got: bool = false }
-            on message Hello from _ writes(got) { *self.got = true; }
+            on message Hello from a writes(got) sends(Bye) { *self.got = true; ctx.send(a, msg::Bye); }
         }
         invariant nothing_wrong reads(B.got) { let _ = self.b.got; true }
     }
