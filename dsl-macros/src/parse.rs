@@ -331,6 +331,13 @@ fn parse_sender(input: ParseStream) -> Result<Pat> {
     let ident: Ident = input
         .parse()
         .map_err(|e| Error::new(e.span(), "name the sender after `from`, e.g. `from client`, or write `from _`"))?;
+    if input.peek(Token![::]) || input.peek(token::Paren) {
+        return Err(Error::new(
+            ident.span(),
+            "the sender is bound to a name, not matched against a pattern: write `from sender` \
+             and compare it in the body, e.g. `if sender == Node::Server { .. }`",
+        ));
+    }
     Ok(Pat::Ident(syn::PatIdent {
         attrs: Vec::new(),
         by_ref: None,
