@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 /// more than the search of a small history.
 pub const PARALLEL_MIN_OPS: usize = 512;
 
+/// Placements a part may make in the first round of time slicing.
+const FIRST_SLICE: u64 = 1024;
+
 /// How to check.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckOptions {
@@ -146,14 +149,14 @@ impl<S: Spec> Checker<S> {
             t => t,
         }
         .min(groups);
-        if threads >= 2 && history.len() >= PARALLEL_MIN_OPS {
-            return self.check_parallel(history, threads, deadline);
+        if groups >= 2 && history.len() >= PARALLEL_MIN_OPS {
+            return self.check_in_rounds(history, threads, deadline);
         }
+        // Small or single-part histories: one reused search, part after part.
         let limits = Limits {
             deadline,
             cancel: None,
         };
-        let mut stopped = false;
         for g in 0..groups {
             let members = self.partitions.group(g).iter().copied();
             self.search.sub.build(&self.spec, history, members);
@@ -167,92 +170,127 @@ impl<S: Spec> Checker<S> {
                     let explanation = self.search.explain(&self.spec, history);
                     return Verdict::NotLinearizable(Box::new(explanation));
                 }
-                Found::Stopped => {
-                    stopped = true;
-                    break;
-                }
+                Found::Stopped | Found::Paused => return Verdict::Unknown,
             }
         }
-        if stopped {
-            Verdict::Unknown
-        } else {
-            Verdict::Linearizable
-        }
+        Verdict::Linearizable
     }
 
-    /// Checks the parts on `threads` threads (this one included). Workers
-    /// take parts in order; a violation in part `i` cancels the parts after
-    /// `i` but not those before, so the reported part is always the first
-    /// violating one, whatever the timing: verdict and explanation are
-    /// deterministic.
-    fn check_parallel(
+    /// Checks several parts by time slicing: in each round every undecided
+    /// part resumes its search for a budget of placements (doubling from
+    /// round to round), on `threads` threads. An easy violation in a late
+    /// part is then found after a bounded amount of work on the hard parts
+    /// before it, instead of after they finish (some never do), and no work
+    /// is thrown away. In a round, a violation in part `i` cancels the parts
+    /// after `i` but not those before, and the first violating part of the
+    /// round is reported: the outcome does not depend on thread timing.
+    fn check_in_rounds(
         &mut self,
         history: &History<S::Op, S::Ret>,
         threads: usize,
         deadline: Option<Instant>,
     ) -> Verdict {
-        let groups = self.partitions.groups.len();
-        let next = AtomicUsize::new(0);
-        let first_violation = AtomicUsize::new(usize::MAX);
-        let violation: Mutex<Option<(usize, Explanation)>> = Mutex::new(None);
-        let stopped = AtomicUsize::new(0);
-        let totals = Mutex::new(CheckStats::default());
+        struct Slot<S: Spec> {
+            group: usize,
+            search: Option<Box<Search<S>>>,
+            found: Found,
+            explanation: Option<Explanation>,
+        }
         let spec = &self.spec;
         let partitions = &self.partitions;
-        let work = |search: &mut Search<S>| {
-            let mut local = CheckStats::default();
-            loop {
-                let g = next.fetch_add(1, Ordering::Relaxed);
-                if g >= groups || g > first_violation.load(Ordering::Relaxed) {
+        let mut slots: Vec<Mutex<Slot<S>>> = (0..partitions.groups.len())
+            .map(|group| {
+                Mutex::new(Slot {
+                    group,
+                    search: None,
+                    found: Found::Paused,
+                    explanation: None,
+                })
+            })
+            .collect();
+        let mut slice = FIRST_SLICE;
+        let mut stats = self.stats;
+        loop {
+            let next = AtomicUsize::new(0);
+            let first_violation = AtomicUsize::new(usize::MAX);
+            let work = || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= slots.len() {
                     break;
                 }
-                search
-                    .sub
-                    .build(spec, history, partitions.group(g).iter().copied());
+                if i > first_violation.load(Ordering::Relaxed) {
+                    continue;
+                }
+                let mut slot = slots[i].lock().unwrap_or_else(|e| e.into_inner());
+                let group = slot.group;
+                let search = slot.search.get_or_insert_with(|| {
+                    let mut search = Box::new(Search::new());
+                    search
+                        .sub
+                        .build(spec, history, partitions.group(group).iter().copied());
+                    search.start(spec);
+                    search
+                });
                 let limits = Limits {
                     deadline,
-                    cancel: Some((&first_violation, g)),
+                    cancel: Some((&first_violation, i)),
                 };
-                let found = search.run(spec, history, &limits);
-                local.searched += 1;
-                local.configurations += search.explored();
-                local.max_states = local.max_states.max(search.states_seen());
-                match found {
-                    Found::Linearizable => {}
-                    Found::NotLinearizable => {
-                        first_violation.fetch_min(g, Ordering::Relaxed);
-                        let explanation = search.explain(spec, history);
-                        let mut slot = violation.lock().unwrap_or_else(|e| e.into_inner());
-                        if slot.as_ref().map_or(true, |(at, _)| g < *at) {
-                            *slot = Some((g, explanation));
-                        }
+                let found = search.resume(spec, history, &limits, slice);
+                if found == Found::NotLinearizable {
+                    first_violation.fetch_min(i, Ordering::Relaxed);
+                    slot.explanation = slot.search.as_mut().map(|s| s.explain(spec, history));
+                }
+                slot.found = found;
+            };
+            if threads >= 2 && slots.len() >= 2 {
+                std::thread::scope(|scope| {
+                    for _ in 1..threads.min(slots.len()) {
+                        scope.spawn(work);
                     }
-                    Found::Stopped => {
-                        stopped.fetch_add(1, Ordering::Relaxed);
+                    work();
+                });
+            } else {
+                work();
+            }
+            let cut = first_violation.load(Ordering::Relaxed);
+            let mut stopped = false;
+            let mut remaining = Vec::with_capacity(slots.len());
+            for (i, slot) in slots.into_iter().enumerate() {
+                let mut slot = slot.into_inner().unwrap_or_else(|e| e.into_inner());
+                let finished = slot.found != Found::Paused || i >= cut;
+                if finished {
+                    if let Some(search) = &slot.search {
+                        stats.searched += 1;
+                        stats.configurations += search.explored();
+                        stats.max_states = stats.max_states.max(search.states_seen());
                     }
                 }
+                if i == cut {
+                    self.stats = stats;
+                    let explanation = slot.explanation.take().unwrap_or_else(|| Explanation {
+                        checked_ops: partitions.group(slot.group).to_vec(),
+                        longest_prefix: Vec::new(),
+                        state_after_prefix: String::new(),
+                        owed: None,
+                        unplaceable: Vec::new(),
+                    });
+                    return Verdict::NotLinearizable(Box::new(explanation));
+                }
+                match slot.found {
+                    Found::Paused => remaining.push(Mutex::new(slot)),
+                    Found::Stopped => stopped = true,
+                    Found::Linearizable | Found::NotLinearizable => {}
+                }
             }
-            let mut t = totals.lock().unwrap_or_else(|e| e.into_inner());
-            t.searched += local.searched;
-            t.configurations += local.configurations;
-            t.max_states = t.max_states.max(local.max_states);
-        };
-        let own_search = &mut self.search;
-        std::thread::scope(|scope| {
-            for _ in 1..threads {
-                scope.spawn(|| work(&mut Search::new()));
+            self.stats = stats;
+            if stopped {
+                return Verdict::Unknown;
             }
-            work(own_search);
-        });
-        let totals = totals.into_inner().unwrap_or_else(|e| e.into_inner());
-        self.stats.searched = totals.searched;
-        self.stats.configurations = totals.configurations;
-        self.stats.max_states = totals.max_states;
-        let violation = violation.into_inner().unwrap_or_else(|e| e.into_inner());
-        match violation {
-            Some((_, explanation)) => Verdict::NotLinearizable(Box::new(explanation)),
-            None if stopped.load(Ordering::Relaxed) > 0 => Verdict::Unknown,
-            None => Verdict::Linearizable,
+            if remaining.is_empty() {
+                return Verdict::Linearizable;
+            }
+            slots = remaining;
+            slice = slice.saturating_mul(2);
         }
     }
 }

@@ -56,7 +56,10 @@ impl Limits<'_> {
 pub(crate) enum Found {
     Linearizable,
     NotLinearizable,
+    /// The time limit passed or the search was cancelled.
     Stopped,
+    /// The placement budget of this call ran out; call `resume` again.
+    Paused,
 }
 
 /// One placed operation on the search path.
@@ -98,6 +101,11 @@ pub(crate) struct Search<S: Spec> {
     best_pending: bool,
     /// How many leading frames of the stack equal `best_path`.
     shared: usize,
+    /// Where a paused search resumes: entering a node for the first time,
+    /// or trying the children of the current node from `cursor`.
+    fresh: bool,
+    cursor: u32,
+    cursor_k: u32,
 }
 
 impl<S: Spec> Search<S> {
@@ -121,6 +129,9 @@ impl<S: Spec> Search<S> {
             best_state: 0,
             best_pending: false,
             shared: 0,
+            fresh: true,
+            cursor: 0,
+            cursor_k: 0,
         }
     }
 
@@ -272,15 +283,9 @@ impl<S: Spec> Search<S> {
         Some(frame)
     }
 
-    /// Searches the sub-history in `self.sub` (built from `history`).
-    pub(crate) fn run(
-        &mut self,
-        spec: &S,
-        history: &History<S::Op, S::Ret>,
-        limits: &Limits<'_>,
-    ) -> Found {
+    /// Prepares to search the sub-history in `self.sub`.
+    pub(crate) fn start(&mut self, spec: &S) {
         let n = self.sub.len();
-        let end = n as u32;
         self.reset_lists();
         self.visited.reset(self.bits.len());
         zobrist_table(&mut self.zobrist, n);
@@ -296,7 +301,34 @@ impl<S: Spec> Search<S> {
         self.best_state = init;
         self.best_pending = false;
         self.shared = 0;
+        self.fresh = true;
+        self.cursor = n as u32;
+        self.cursor_k = 0;
+    }
 
+    /// Searches the sub-history in `self.sub` (built from `history`) to the
+    /// end.
+    pub(crate) fn run(
+        &mut self,
+        spec: &S,
+        history: &History<S::Op, S::Ret>,
+        limits: &Limits<'_>,
+    ) -> Found {
+        self.start(spec);
+        self.resume(spec, history, limits, u64::MAX)
+    }
+
+    /// Goes on with the search after [`Search::start`] or a pause, for at
+    /// most `budget` placements.
+    pub(crate) fn resume(
+        &mut self,
+        spec: &S,
+        history: &History<S::Op, S::Ret>,
+        limits: &Limits<'_>,
+        mut budget: u64,
+    ) -> Found {
+        let n = self.sub.len();
+        let end = n as u32;
         let ops = history.operations();
         let sub_class_op = |sub: &SubHistory, o: u32| {
             let rep = sub.class_rep[sub.class[o as usize] as usize];
@@ -304,9 +336,9 @@ impl<S: Spec> Search<S> {
             (&op.op, op.outcome.returned())
         };
 
-        let mut fresh = true;
-        let mut cursor = end;
-        let mut cursor_k = 0;
+        let mut fresh = self.fresh;
+        let mut cursor = self.cursor;
+        let mut cursor_k = self.cursor_k;
         let mut until_check = CHECK_EVERY;
         loop {
             let advanced = 'advance: {
@@ -362,8 +394,14 @@ impl<S: Spec> Search<S> {
                 if until_check == 0 {
                     until_check = CHECK_EVERY;
                     if limits.hit() {
+                        self.fresh = true;
                         return Found::Stopped;
                     }
+                }
+                budget -= 1;
+                if budget == 0 {
+                    self.fresh = true;
+                    return Found::Paused;
                 }
                 continue;
             }

@@ -9,7 +9,7 @@
 //! large (a whole key-value map when a history is checked without
 //! partitioning).
 
-use super::hash::{mix, FastMap};
+use super::hash::{hash_one, mix};
 use super::spec::Spec;
 
 /// Marks a memo cell that has not been computed yet.
@@ -40,7 +40,11 @@ impl Successors {
 /// State interning plus the memo of steps for one sub-history.
 pub(crate) struct Transitions<S: Spec> {
     states: Vec<S::State>,
-    ids: FastMap<S::State, u32>,
+    /// The hash of each state, by id.
+    hashes: Vec<u64>,
+    /// Open-addressing index from state hash to `id + 1` (0: empty); states
+    /// are stored once, in `states`.
+    index: Vec<u32>,
     classes: u32,
     /// `dense[state * classes + class]` while the table is small.
     dense: Vec<u64>,
@@ -55,7 +59,8 @@ impl<S: Spec> Transitions<S> {
     pub(crate) fn new() -> Self {
         Transitions {
             states: Vec::new(),
-            ids: FastMap::default(),
+            hashes: Vec::new(),
+            index: Vec::new(),
             classes: 0,
             dense: Vec::new(),
             sparse: U64Table::new(),
@@ -69,7 +74,12 @@ impl<S: Spec> Transitions<S> {
     /// Returns the id of `init`.
     pub(crate) fn reset(&mut self, classes: u32, init: S::State) -> u32 {
         self.states.clear();
-        self.ids.clear();
+        self.hashes.clear();
+        if self.index.len() > 1 << 16 {
+            self.index = Vec::new();
+        } else {
+            self.index.fill(0);
+        }
         self.classes = classes.max(1);
         self.dense.clear();
         self.sparse.clear();
@@ -84,12 +94,27 @@ impl<S: Spec> Transitions<S> {
     }
 
     fn intern(&mut self, state: S::State) -> u32 {
-        if let Some(&id) = self.ids.get(&state) {
-            return id;
+        let hash = hash_one(&state);
+        if (self.states.len() + 1) * 2 > self.index.len() {
+            self.grow_index();
+        }
+        let mask = self.index.len() - 1;
+        let mut slot = hash as usize & mask;
+        loop {
+            let at = self.index[slot];
+            if at == 0 {
+                break;
+            }
+            let id = (at - 1) as usize;
+            if self.hashes[id] == hash && self.states[id] == state {
+                return id as u32;
+            }
+            slot = (slot + 1) & mask;
         }
         let id = self.states.len() as u32;
-        self.states.push(state.clone());
-        self.ids.insert(state, id);
+        self.index[slot] = id + 1;
+        self.states.push(state);
+        self.hashes.push(hash);
         if !self.use_sparse {
             let cells = self.states.len() * self.classes as usize;
             if cells <= DENSE_LIMIT {
@@ -99,6 +124,20 @@ impl<S: Spec> Transitions<S> {
             }
         }
         id
+    }
+
+    fn grow_index(&mut self) {
+        let size = (self.index.len() * 2).max(64);
+        self.index.clear();
+        self.index.resize(size, 0);
+        let mask = size - 1;
+        for (id, &hash) in self.hashes.iter().enumerate() {
+            let mut slot = hash as usize & mask;
+            while self.index[slot] != 0 {
+                slot = (slot + 1) & mask;
+            }
+            self.index[slot] = id as u32 + 1;
+        }
     }
 
     fn move_to_sparse(&mut self) {
