@@ -218,7 +218,7 @@ pub fn to_html<Op: Debug, Ret: Debug>(
     html.push_str(&to_svg(history, explanation));
     html.push_str("</div>\n");
     if let Some(e) = explanation {
-        let _ = write!(html, "<pre>{}</pre>\n", escape(&e.to_text(history)));
+        let _ = writeln!(html, "<pre>{}</pre>", escape(&e.to_text(history)));
     }
     html.push_str("</body></html>\n");
     html

@@ -48,7 +48,7 @@ impl std::error::Error for ParseError {}
 /// The text formats understood.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
-    /// `INFO  jepsen.util - 3	:invoke	:write	4` (register).
+    /// `INFO  jepsen.util - 3 :invoke :write 4`, tab-separated (register).
     Jepsen,
     /// `{:process 0, :type :invoke, :f :get, :key "1", :value nil}` (key-value map).
     EdnKv,

@@ -254,10 +254,8 @@ impl Spec for KvMap {
     ) {
         match (op, ret) {
             (KvMapOp::Get { .. }, None) => next.push(state.clone()),
-            (KvMapOp::Get { key }, Some(KvMapRet::Value(v))) => {
-                if state.holds(key, v) {
-                    next.push(state.clone());
-                }
+            (KvMapOp::Get { key }, Some(KvMapRet::Value(v))) if state.holds(key, v) => {
+                next.push(state.clone())
             }
             (KvMapOp::Put { key, value }, None | Some(KvMapRet::Ok)) => {
                 next.push(state.with(key, Text::default().appended(value)));

@@ -151,10 +151,8 @@ where
     ) {
         match (op, ret) {
             (KvStoreOp::Get(_), None) => next.push(state.clone()),
-            (KvStoreOp::Get(k), Some(KvStoreRet::Value(v))) => {
-                if state.get(k) == v.as_ref() {
-                    next.push(state.clone());
-                }
+            (KvStoreOp::Get(k), Some(KvStoreRet::Value(v))) if state.get(k) == v.as_ref() => {
+                next.push(state.clone())
             }
             (KvStoreOp::Put(k, v), None | Some(KvStoreRet::Ok)) => {
                 next.push(state.with(k, Some(v)))
@@ -162,7 +160,7 @@ where
             (KvStoreOp::Del(k), None | Some(KvStoreRet::Ok)) => next.push(state.with(k, None)),
             (KvStoreOp::Cas { key, expected, new }, ret) => {
                 let hit = state.get(key) == Some(expected);
-                if ret.map_or(true, |r| *r == KvStoreRet::Success(hit)) {
+                if ret.is_none() || ret == Some(&KvStoreRet::Success(hit)) {
                     next.push(if hit {
                         state.with(key, Some(new))
                     } else {
@@ -172,7 +170,7 @@ where
             }
             (KvStoreOp::Cad { key, expected }, ret) => {
                 let hit = state.get(key) == Some(expected);
-                if ret.map_or(true, |r| *r == KvStoreRet::Success(hit)) {
+                if ret.is_none() || ret == Some(&KvStoreRet::Success(hit)) {
                     next.push(if hit {
                         state.with(key, None)
                     } else {
