@@ -118,6 +118,16 @@ impl<S: System> Network<S> {
         self.packets.is_empty()
     }
 
+    /// Whether an equal packet is in flight.
+    pub fn contains(&self, packet: &Packet<S>) -> bool {
+        let key = packet.channel();
+        let start = self.packets.partition_point(|p| p.channel() < key);
+        self.packets[start..]
+            .iter()
+            .take_while(|p| p.channel() == key)
+            .any(|p| p.msg == packet.msg)
+    }
+
     /// Puts a packet in flight, behind the others on its channel.
     pub fn send(&mut self, packet: Packet<S>) {
         let key = packet.channel();
@@ -144,6 +154,11 @@ impl<S: System> Network<S> {
             .rev()
             .take_while(|q| q.channel() == p.channel())
             .any(|q| q.msg == p.msg)
+    }
+
+    /// Keeps only the packets `keep` accepts.
+    pub fn retain(&mut self, keep: impl FnMut(&Packet<S>) -> bool) {
+        self.packets.retain(keep);
     }
 
     /// Drops every packet (used when a node's whole network state resets).
