@@ -22,6 +22,7 @@ pub mod meta;
 pub mod semantics;
 pub mod setup;
 pub mod system;
+pub mod transform;
 pub mod view;
 pub mod workload;
 

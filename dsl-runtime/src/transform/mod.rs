@@ -1,0 +1,31 @@
+//! System transformers: check a system once on a simple network, then wrap
+//! it to survive a harsher one.
+
+pub mod crash_recovery;
+pub mod layer;
+pub mod projection;
+pub mod reliable;
+
+pub use crash_recovery::{CrashRecovery, RecoveringState};
+pub use reliable::{Reliable, ReliableConfig, ReliableMsg, ReliableState, ReliableTimer};
+
+use crate::faults::Faults;
+use crate::semantics::Model;
+use crate::system::System;
+
+/// The model of transformer `T` around `base`'s model: the same nodes and
+/// workload, `T`'s configuration and the fault model `faults` (usually
+/// harsher than the one `base` was checked under).
+pub fn wrap_model<T, S>(base: &Model<S>, config: T::Config, faults: Faults) -> Model<T>
+where
+    T: System<Node = S::Node, Input = S::Input, Output = S::Output>,
+    S: System,
+{
+    let mut model = Model::new(
+        base.setup.with_system::<T>(config),
+        faults,
+        base.workload.with_system::<T>(),
+    );
+    model.record_trace |= base.record_trace;
+    model
+}
