@@ -39,12 +39,14 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::{Effects, TimerOp};
+use crate::faults::Faults;
 use crate::meta::{HandlerId, InvariantId, KindId, RoleId, SystemMeta, TimerId, TriggerMeta};
-use crate::semantics::World;
+use crate::semantics::{Model, World};
 use crate::setup::{Cluster, Setup};
 use crate::system::{System, Trigger};
 use crate::transform::layer::{cached_meta, timers_set_by, MetaBuilder};
 use crate::transform::projection::{project_world, same_network, Reads};
+use crate::transform::wrap_model;
 
 /// System `S` made to survive crash-restart by keeping all of its state
 /// durable and re-arming its timers on restart. See the
@@ -243,6 +245,12 @@ impl<S: System> System for CrashRecovery<S> {
         fields.push(("recovery_timers", format!("{:?}", state.armed)));
         fields
     }
+}
+
+/// The model of `CrashRecovery<S>` around `base`'s model: the same nodes,
+/// workload and configuration, under `faults`.
+pub fn recovering_model<S: System>(base: &Model<S>, faults: Faults) -> Model<CrashRecovery<S>> {
+    wrap_model::<CrashRecovery<S>, S>(base, base.setup.config().clone(), faults)
 }
 
 /// The id of the transformer's restart handler of `role`: after the base's.

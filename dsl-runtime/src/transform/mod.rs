@@ -2,12 +2,24 @@
 //! it to survive a harsher one.
 
 pub mod crash_recovery;
+pub mod ghost;
 pub mod layer;
+pub mod plan;
+pub mod primary_backup;
 pub mod projection;
+pub mod refinement;
 pub mod reliable;
+pub mod state_machine;
 
-pub use crash_recovery::{CrashRecovery, RecoveringState};
-pub use reliable::{Reliable, ReliableConfig, ReliableMsg, ReliableState, ReliableTimer};
+pub use crash_recovery::{recovering_model, CrashRecovery, RecoveringState};
+pub use ghost::{check_transparent, Difference, Ghost, GhostState, GhostView, Observed, Observer};
+pub use plan::{plan_retransmitting, Plan, DEFAULT_DEPTH};
+pub use primary_backup::{PbBug, PbConfig, PbNode, PrimaryBackup};
+pub use refinement::{check_refinement, RefinementOptions, RefinementOutcome, RefinementReport};
+pub use reliable::{
+    reliable_model, Reliable, ReliableConfig, ReliableMsg, ReliableState, ReliableTimer,
+};
+pub use state_machine::{check_linearizable, StateMachine};
 
 use crate::faults::Faults;
 use crate::semantics::Model;

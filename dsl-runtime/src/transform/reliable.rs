@@ -52,12 +52,14 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::{Effects, TimerOp};
+use crate::faults::Faults;
 use crate::meta::{HandlerId, InvariantId, KindId, RoleId, SystemMeta, TimerId, TriggerMeta};
-use crate::semantics::{Network, Packet, World};
+use crate::semantics::{Model, Network, Packet, World};
 use crate::setup::{Cluster, Setup};
 use crate::system::{System, Trigger};
 use crate::transform::layer::{cached_meta, kinds_sent_by, with_kinds, MetaBuilder};
 use crate::transform::projection::{base_setup, first_timers, project_world, Reads};
+use crate::transform::wrap_model;
 
 /// System `S` made reliable over a network that drops, duplicates and
 /// reorders: sequence numbers, acknowledgements, retransmission and
@@ -365,6 +367,14 @@ fn build_meta<S: System>() -> SystemMeta {
         }
     }
     b.build()
+}
+
+/// The model of `Reliable<S>` around `base`'s model: the same nodes and
+/// workload, the base's configuration with the transformer's defaults,
+/// under `faults`.
+pub fn reliable_model<S: System>(base: &Model<S>, faults: Faults) -> Model<Reliable<S>> {
+    let config = ReliableConfig::new(base.setup.config().clone());
+    wrap_model::<Reliable<S>, S>(base, config, faults)
 }
 
 /// The base messages sent and not yet delivered to the base, per channel in

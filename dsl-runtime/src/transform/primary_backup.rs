@@ -1,0 +1,856 @@
+//! Primary-backup replication of any [`StateMachine`].
+//!
+//! [`PrimaryBackup<M>`] turns a single-node state machine into a system of
+//! a primary, a backup and clients. Clients send their commands to the
+//! primary, which orders them in a queue and forwards the oldest to the
+//! backup, numbered by its position in the log. The backup applies each
+//! command in log order and acknowledges it; only then does the primary
+//! apply it, reply to the client and forward the next one. Commands that
+//! never change the machine ([`StateMachine::is_read_only`]) are, by
+//! default, answered by the backup, which is never behind any reply.
+//!
+//! Replicas keep their state in memory only. A replica that restarts after
+//! a crash asks the other for a snapshot (the machine, how many commands it
+//! has applied, and the command in progress) and serves nothing until it
+//! has one. A client numbers its requests durably, so a reply to a request
+//! made before a crash is never taken for a newer one.
+//!
+//! # Assumes and guarantees
+//!
+//! - Assumes: a reliable FIFO network (wrap it in
+//!   [`crate::transform::Reliable`] for a lossy one); at any time at least
+//!   one replica holds the replicated state, i.e. the two replicas are not
+//!   both down or recovering at once (true when at most one crash happens,
+//!   `--faults crash=1`). No failover: a primary that never comes back
+//!   stops the service, safely.
+//! - Guarantees: linearizability with respect to `M` — the system's
+//!   `linearizable` trace invariant checks every history the checker
+//!   reaches. Messages to a crashed node may be lost; the operations they
+//!   carried stay pending (linearizability allows a pending operation to
+//!   take effect or not).
+//!
+//! [`PbBug`] selects a deliberately broken variant, for showing what the
+//! check catches.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ctx::Effects;
+use crate::meta::{
+    FieldMeta, HandlerId, HandlerMeta, InvariantId, InvariantMeta, InvariantScope, KindId, RoleId,
+    RoleMeta, SystemMeta, TimerId, TriggerMeta,
+};
+use crate::semantics::World;
+use crate::setup::{Cluster, Setup};
+use crate::system::{System, Trigger};
+use crate::transform::layer::cached_meta;
+use crate::transform::state_machine::{check_linearizable, StateMachine};
+
+/// State machine `M` replicated on a primary and a backup. See the
+/// [module documentation](self).
+pub struct PrimaryBackup<M>(PhantomData<fn() -> M>);
+
+/// A node of [`PrimaryBackup`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum PbNode {
+    /// Orders commands and replies.
+    Primary,
+    /// Holds a copy; answers reads.
+    Backup,
+    /// Receives commands from the outside world and returns their outputs.
+    Client(u8),
+}
+
+impl fmt::Display for PbNode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PbNode::Primary => f.write_str("Primary"),
+            PbNode::Backup => f.write_str("Backup"),
+            PbNode::Client(i) => write!(f, "Client({i})"),
+        }
+    }
+}
+
+impl fmt::Debug for PbNode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// A command in the primary's queue: who asked, their request number, what.
+pub type Command<I> = (PbNode, u32, I);
+
+/// A message of [`PrimaryBackup`].
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(bound = "")]
+pub enum PbMsg<M: StateMachine> {
+    /// A client's command, numbered by the client.
+    Request {
+        /// The client's request number.
+        id: u32,
+        /// The command.
+        input: M::Input,
+    },
+    /// The output of a client's command.
+    Reply {
+        /// The request number it answers.
+        id: u32,
+        /// The output.
+        output: M::Output,
+    },
+    /// Command number `index` of the log, for the backup to apply.
+    Forward {
+        /// Its position in the log.
+        index: u64,
+        /// The command.
+        command: Command<M::Input>,
+    },
+    /// The backup has applied command number `index`.
+    Ack {
+        /// Its position in the log.
+        index: u64,
+    },
+    /// A restarted replica asks for the state.
+    Sync,
+    /// The replicated state, for a restarted replica.
+    Snapshot {
+        /// The machine.
+        machine: M,
+        /// How many commands it has applied.
+        applied: u64,
+        /// The command in progress (forwarded, not yet acknowledged).
+        pending: Option<Command<M::Input>>,
+    },
+}
+
+impl<M: StateMachine> fmt::Debug for PbMsg<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PbMsg::Request { id, input } => write!(f, "Request #{id} {input:?}"),
+            PbMsg::Reply { id, output } => write!(f, "Reply #{id} {output:?}"),
+            PbMsg::Forward { index, command } => {
+                write!(
+                    f,
+                    "Forward [{index}] {:?} (#{} of {})",
+                    command.2, command.1, command.0
+                )
+            }
+            PbMsg::Ack { index } => write!(f, "Ack [{index}]"),
+            PbMsg::Sync => f.write_str("Sync"),
+            PbMsg::Snapshot {
+                machine,
+                applied,
+                pending,
+            } => write!(
+                f,
+                "Snapshot {machine:?} applied {applied} pending {pending:?}"
+            ),
+        }
+    }
+}
+
+/// The primary's state.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct PrimaryState<M: StateMachine> {
+    /// The machine after every acknowledged command.
+    pub machine: M,
+    /// How many commands have been acknowledged (the log position of the
+    /// queue's head).
+    pub committed: u64,
+    /// Commands waiting, oldest first; the head has been forwarded.
+    pub queue: VecDeque<Command<M::Input>>,
+    /// Restarted and waiting for the backup's snapshot.
+    pub recovering: bool,
+}
+
+/// The backup's state.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct BackupState<M: StateMachine> {
+    /// The machine after every command applied.
+    pub machine: M,
+    /// How many commands it has applied.
+    pub applied: u64,
+    /// Restarted and waiting for the primary's snapshot.
+    pub recovering: bool,
+    /// Reads that arrived while recovering, answered after.
+    pub waiting_reads: Vec<Command<M::Input>>,
+}
+
+impl<M: StateMachine> Default for PrimaryState<M> {
+    fn default() -> Self {
+        PrimaryState {
+            machine: M::default(),
+            committed: 0,
+            queue: VecDeque::new(),
+            recovering: false,
+        }
+    }
+}
+
+impl<M: StateMachine> Default for BackupState<M> {
+    fn default() -> Self {
+        BackupState {
+            machine: M::default(),
+            applied: 0,
+            recovering: false,
+            waiting_reads: Vec::new(),
+        }
+    }
+}
+
+/// A client's state.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ClientState {
+    /// The number of its next request (durable).
+    pub next_request: u32,
+    /// The request it waits for.
+    pub pending: Option<u32>,
+}
+
+/// The state of a node of [`PrimaryBackup`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(bound = "")]
+pub enum PbState<M: StateMachine> {
+    /// The primary's.
+    Primary(PrimaryState<M>),
+    /// The backup's.
+    Backup(BackupState<M>),
+    /// A client's.
+    Client(ClientState),
+}
+
+/// Deliberate bugs, for showing what the checker catches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PbBug {
+    /// The primary applies and replies as soon as a command arrives, before
+    /// the backup has it: a read at the backup can miss a write that has
+    /// already returned.
+    ReplyBeforeAck,
+    /// A restarted replica serves from its empty initial state instead of
+    /// fetching a snapshot.
+    NoStateTransfer,
+}
+
+/// The settings of [`PrimaryBackup`].
+#[derive(Clone, Debug)]
+pub struct PbConfig {
+    /// Answer read-only commands at the backup (as Verdi's primary-backup
+    /// does) rather than at the primary.
+    pub reads_at_backup: bool,
+    /// A deliberate bug, or `None` for the correct protocol.
+    pub bug: Option<PbBug>,
+}
+
+impl Default for PbConfig {
+    fn default() -> Self {
+        PbConfig {
+            reads_at_backup: true,
+            bug: None,
+        }
+    }
+}
+
+// Roles, message kinds and handler ids, in metadata order.
+const PRIMARY: RoleId = 0;
+const BACKUP: RoleId = 1;
+const CLIENT: RoleId = 2;
+const REQUEST: KindId = 0;
+const REPLY: KindId = 1;
+const FORWARD: KindId = 2;
+const ACK: KindId = 3;
+const SYNC: KindId = 4;
+const SNAPSHOT: KindId = 5;
+
+mod handler {
+    use crate::meta::HandlerId;
+    pub const PRIMARY_REQUEST: HandlerId = 0;
+    pub const PRIMARY_ACK: HandlerId = 1;
+    pub const PRIMARY_SYNC: HandlerId = 2;
+    pub const PRIMARY_SNAPSHOT: HandlerId = 3;
+    pub const PRIMARY_RESTART: HandlerId = 4;
+    pub const BACKUP_FORWARD: HandlerId = 5;
+    pub const BACKUP_REQUEST: HandlerId = 6;
+    pub const BACKUP_SYNC: HandlerId = 7;
+    pub const BACKUP_SNAPSHOT: HandlerId = 8;
+    pub const BACKUP_RESTART: HandlerId = 9;
+    pub const CLIENT_INPUT: HandlerId = 10;
+    pub const CLIENT_REPLY: HandlerId = 11;
+}
+
+fn field(name: &'static str, ty: &'static str, init: &'static str, durable: bool) -> FieldMeta {
+    FieldMeta {
+        name,
+        ty,
+        init,
+        durable,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn h(
+    role: RoleId,
+    trigger: TriggerMeta,
+    name: &'static str,
+    reads: u64,
+    writes: u64,
+    sends: &'static [KindId],
+    emits: &'static [KindId],
+) -> HandlerMeta {
+    HandlerMeta {
+        role,
+        trigger,
+        name,
+        reads,
+        writes,
+        sends,
+        emits,
+        sets: &[],
+    }
+}
+
+fn build_meta<M: StateMachine>() -> SystemMeta {
+    use TriggerMeta::{Input, Message, Restart};
+    // Field bits: Primary machine 1, committed 2, queue 4, recovering 8;
+    // Backup machine 1, applied 2, recovering 4, waiting_reads 8;
+    // Client next_request 1, pending 2.
+    let name = format!("PrimaryBackup<{}>", short_type_name::<M>());
+    let roles = vec![
+        RoleMeta {
+            name: "Primary",
+            param: None,
+            fields: Box::leak(Box::new([
+                field("machine", "M", "M::default()", false),
+                field("committed", "u64", "0", false),
+                field("queue", "VecDeque<Command>", "VecDeque::new()", false),
+                field("recovering", "bool", "false", false),
+            ])),
+        },
+        RoleMeta {
+            name: "Backup",
+            param: None,
+            fields: Box::leak(Box::new([
+                field("machine", "M", "M::default()", false),
+                field("applied", "u64", "0", false),
+                field("recovering", "bool", "false", false),
+                field("waiting_reads", "Vec<Command>", "Vec::new()", false),
+            ])),
+        },
+        RoleMeta {
+            name: "Client",
+            param: Some("u8"),
+            fields: Box::leak(Box::new([
+                field("next_request", "u32", "0", true),
+                field("pending", "Option<u32>", "None", false),
+            ])),
+        },
+    ];
+    let handlers = vec![
+        h(
+            PRIMARY,
+            Message(REQUEST),
+            "Primary on message Request",
+            2 | 8,
+            1 | 4,
+            &[FORWARD, REPLY],
+            &[],
+        ),
+        h(
+            PRIMARY,
+            Message(ACK),
+            "Primary on message Ack",
+            0,
+            1 | 2 | 4,
+            &[FORWARD, REPLY],
+            &[],
+        ),
+        h(
+            PRIMARY,
+            Message(SYNC),
+            "Primary on message Sync",
+            1 | 2 | 4 | 8,
+            0,
+            &[SNAPSHOT],
+            &[],
+        ),
+        h(
+            PRIMARY,
+            Message(SNAPSHOT),
+            "Primary on message Snapshot",
+            4,
+            1 | 2 | 8,
+            &[FORWARD],
+            &[],
+        ),
+        h(
+            PRIMARY,
+            Restart,
+            "Primary on restart",
+            0,
+            1 | 2 | 8,
+            &[SYNC],
+            &[],
+        ),
+        h(
+            BACKUP,
+            Message(FORWARD),
+            "Backup on message Forward",
+            4,
+            1 | 2,
+            &[ACK],
+            &[],
+        ),
+        h(
+            BACKUP,
+            Message(REQUEST),
+            "Backup on message Request",
+            1 | 4,
+            8,
+            &[REPLY],
+            &[],
+        ),
+        h(
+            BACKUP,
+            Message(SYNC),
+            "Backup on message Sync",
+            1 | 2 | 4,
+            0,
+            &[SNAPSHOT],
+            &[],
+        ),
+        h(
+            BACKUP,
+            Message(SNAPSHOT),
+            "Backup on message Snapshot",
+            0,
+            1 | 2 | 4 | 8,
+            &[ACK, REPLY],
+            &[],
+        ),
+        h(
+            BACKUP,
+            Restart,
+            "Backup on restart",
+            0,
+            1 | 2 | 4 | 8,
+            &[SYNC],
+            &[],
+        ),
+        h(
+            CLIENT,
+            Input(0),
+            "Client on input Command",
+            0,
+            1 | 2,
+            &[REQUEST],
+            &[],
+        ),
+        h(
+            CLIENT,
+            Message(REPLY),
+            "Client on message Reply",
+            0,
+            2,
+            &[],
+            &[0],
+        ),
+    ];
+    let invariants = vec![InvariantMeta {
+        name: "linearizable",
+        scope: InvariantScope::Trace,
+        reads_fields: &[],
+        reads_network: false,
+        reads_trace: true,
+    }];
+    SystemMeta {
+        name: Box::leak(name.into_boxed_str()),
+        roles: Box::leak(roles.into_boxed_slice()),
+        inputs: &["Command"],
+        outputs: &["Output"],
+        messages: &["Request", "Reply", "Forward", "Ack", "Sync", "Snapshot"],
+        timers: &[],
+        handlers: Box::leak(handlers.into_boxed_slice()),
+        invariants: Box::leak(invariants.into_boxed_slice()),
+    }
+}
+
+/// `KvStore` for `my_crate::kv::KvStore<u8>`: the last path segment, generics kept.
+fn short_type_name<T>() -> &'static str {
+    let full = std::any::type_name::<T>();
+    let base = full.split('<').next().unwrap_or(full);
+    let start = base.rfind("::").map_or(0, |i| i + 2);
+    &full[start..]
+}
+
+/// Effects of [`PrimaryBackup`], for short.
+type Fx<M> = Effects<PrimaryBackup<M>>;
+
+fn reply<M: StateMachine>(fx: &mut Fx<M>, to: PbNode, id: u32, output: M::Output) {
+    fx.sends.push((to, PbMsg::Reply { id, output }));
+}
+
+/// Answers a read from a copy of `machine`, which it must not change.
+fn read<M: StateMachine>(machine: &M, input: &M::Input) -> M::Output {
+    machine.clone().apply(input)
+}
+
+impl<M: StateMachine> PrimaryState<M> {
+    /// Forwards the head of the queue to the backup, if there is one.
+    fn forward_head(&self, fx: &mut Fx<M>) {
+        if let Some(command) = self.queue.front() {
+            fx.sends.push((
+                PbNode::Backup,
+                PbMsg::Forward {
+                    index: self.committed,
+                    command: command.clone(),
+                },
+            ));
+        }
+    }
+}
+
+fn primary<M: StateMachine>(
+    config: &PbConfig,
+    st: &mut PrimaryState<M>,
+    trigger: Trigger<PrimaryBackup<M>>,
+    fx: &mut Fx<M>,
+) -> Option<HandlerId> {
+    let bug = config.bug;
+    match trigger {
+        Trigger::Message {
+            from,
+            msg: PbMsg::Request { id, input },
+        } => {
+            if !config.reads_at_backup && M::is_read_only(&input) && !st.recovering {
+                // Reads at the primary see every acknowledged command.
+                let out = read(&st.machine, &input);
+                reply::<M>(fx, from, id, out);
+            } else {
+                // Anything else goes through the log, in arrival order.
+                if bug == Some(PbBug::ReplyBeforeAck) {
+                    let out = st.machine.apply(&input);
+                    reply::<M>(fx, from, id, out);
+                }
+                st.queue.push_back((from, id, input));
+                if st.queue.len() == 1 && !st.recovering {
+                    st.forward_head(fx);
+                }
+            }
+            Some(handler::PRIMARY_REQUEST)
+        }
+        Trigger::Message {
+            msg: PbMsg::Ack { index },
+            ..
+        } => {
+            if index == st.committed && !st.recovering {
+                if let Some((client, id, input)) = st.queue.pop_front() {
+                    if bug != Some(PbBug::ReplyBeforeAck) {
+                        let out = st.machine.apply(&input);
+                        reply::<M>(fx, client, id, out);
+                    }
+                    st.committed += 1;
+                    st.forward_head(fx);
+                }
+            }
+            Some(handler::PRIMARY_ACK)
+        }
+        Trigger::Message {
+            from,
+            msg: PbMsg::Sync,
+        } => {
+            if !st.recovering {
+                fx.sends.push((
+                    from,
+                    PbMsg::Snapshot {
+                        machine: st.machine.clone(),
+                        applied: st.committed,
+                        pending: st.queue.front().cloned(),
+                    },
+                ));
+            }
+            Some(handler::PRIMARY_SYNC)
+        }
+        Trigger::Message {
+            msg: PbMsg::Snapshot {
+                machine, applied, ..
+            },
+            ..
+        } => {
+            if st.recovering {
+                st.machine = machine;
+                st.committed = applied;
+                st.recovering = false;
+                st.forward_head(fx);
+            }
+            Some(handler::PRIMARY_SNAPSHOT)
+        }
+        Trigger::Restart => {
+            if bug != Some(PbBug::NoStateTransfer) {
+                st.recovering = true;
+                fx.sends.push((PbNode::Backup, PbMsg::Sync));
+            }
+            Some(handler::PRIMARY_RESTART)
+        }
+        _ => None,
+    }
+}
+
+impl<M: StateMachine> BackupState<M> {
+    fn apply(&mut self, index: u64, command: Command<M::Input>, fx: &mut Fx<M>) {
+        if index == self.applied {
+            self.machine.apply(&command.2);
+            self.applied += 1;
+        }
+        if index < self.applied {
+            fx.sends.push((PbNode::Primary, PbMsg::Ack { index }));
+        }
+    }
+}
+
+fn backup<M: StateMachine>(
+    config: &PbConfig,
+    st: &mut BackupState<M>,
+    trigger: Trigger<PrimaryBackup<M>>,
+    fx: &mut Fx<M>,
+) -> Option<HandlerId> {
+    match trigger {
+        Trigger::Message {
+            msg: PbMsg::Forward { index, command },
+            ..
+        } => {
+            if !st.recovering {
+                st.apply(index, command, fx);
+            }
+            Some(handler::BACKUP_FORWARD)
+        }
+        Trigger::Message {
+            from,
+            msg: PbMsg::Request { id, input },
+        } => {
+            if st.recovering {
+                st.waiting_reads.push((from, id, input));
+            } else {
+                let out = read(&st.machine, &input);
+                reply::<M>(fx, from, id, out);
+            }
+            Some(handler::BACKUP_REQUEST)
+        }
+        Trigger::Message {
+            from,
+            msg: PbMsg::Sync,
+        } => {
+            if !st.recovering {
+                fx.sends.push((
+                    from,
+                    PbMsg::Snapshot {
+                        machine: st.machine.clone(),
+                        applied: st.applied,
+                        pending: None,
+                    },
+                ));
+            }
+            Some(handler::BACKUP_SYNC)
+        }
+        Trigger::Message {
+            msg:
+                PbMsg::Snapshot {
+                    machine,
+                    applied,
+                    pending,
+                },
+            ..
+        } => {
+            if st.recovering {
+                st.machine = machine;
+                st.applied = applied;
+                st.recovering = false;
+                if let Some(command) = pending {
+                    st.apply(applied, command, fx);
+                }
+                for (client, id, input) in std::mem::take(&mut st.waiting_reads) {
+                    let out = read(&st.machine, &input);
+                    reply::<M>(fx, client, id, out);
+                }
+            }
+            Some(handler::BACKUP_SNAPSHOT)
+        }
+        Trigger::Restart => {
+            if config.bug != Some(PbBug::NoStateTransfer) {
+                st.recovering = true;
+                fx.sends.push((PbNode::Primary, PbMsg::Sync));
+            }
+            Some(handler::BACKUP_RESTART)
+        }
+        _ => None,
+    }
+}
+
+fn client<M: StateMachine>(
+    config: &PbConfig,
+    st: &mut ClientState,
+    trigger: Trigger<PrimaryBackup<M>>,
+    fx: &mut Fx<M>,
+) -> Option<HandlerId> {
+    match trigger {
+        Trigger::Input(input) => {
+            let id = st.next_request;
+            st.next_request += 1;
+            st.pending = Some(id);
+            let to = if config.reads_at_backup && M::is_read_only(&input) {
+                PbNode::Backup
+            } else {
+                PbNode::Primary
+            };
+            fx.sends.push((to, PbMsg::Request { id, input }));
+            Some(handler::CLIENT_INPUT)
+        }
+        Trigger::Message {
+            msg: PbMsg::Reply { id, output },
+            ..
+        } => {
+            if st.pending == Some(id) {
+                st.pending = None;
+                fx.outputs.push(output);
+            }
+            Some(handler::CLIENT_REPLY)
+        }
+        _ => None,
+    }
+}
+
+impl<M: StateMachine> System for PrimaryBackup<M> {
+    type Node = PbNode;
+    type State = PbState<M>;
+    type Input = M::Input;
+    type Output = M::Output;
+    type Msg = PbMsg<M>;
+    type Timer = ();
+    type Config = PbConfig;
+
+    fn meta() -> &'static SystemMeta {
+        cached_meta::<Self>(build_meta::<M>)
+    }
+
+    fn node(role: RoleId, instance: usize) -> PbNode {
+        match role {
+            PRIMARY => PbNode::Primary,
+            BACKUP => PbNode::Backup,
+            _ => PbNode::Client(u8::try_from(instance).unwrap_or(u8::MAX)),
+        }
+    }
+
+    fn role_of(node: PbNode) -> RoleId {
+        match node {
+            PbNode::Primary => PRIMARY,
+            PbNode::Backup => BACKUP,
+            PbNode::Client(_) => CLIENT,
+        }
+    }
+
+    fn instance_of(node: PbNode) -> usize {
+        match node {
+            PbNode::Client(i) => i as usize,
+            _ => 0,
+        }
+    }
+
+    fn initial_state(node: PbNode, _config: &PbConfig) -> PbState<M> {
+        match node {
+            PbNode::Primary => PbState::Primary(PrimaryState::default()),
+            PbNode::Backup => PbState::Backup(BackupState::default()),
+            PbNode::Client(_) => PbState::Client(ClientState::default()),
+        }
+    }
+
+    fn dispatch(
+        cluster: Cluster<'_, PbNode, PbConfig>,
+        _node: PbNode,
+        state: &mut PbState<M>,
+        trigger: Trigger<Self>,
+        effects: &mut Effects<Self>,
+    ) -> Option<HandlerId> {
+        let config = cluster.config;
+        match state {
+            PbState::Primary(st) => primary(config, st, trigger, effects),
+            PbState::Backup(st) => backup(config, st, trigger, effects),
+            PbState::Client(st) => client(config, st, trigger, effects),
+        }
+    }
+
+    fn crash(_node: PbNode, state: &mut PbState<M>, _config: &PbConfig) {
+        match state {
+            PbState::Primary(st) => *st = PrimaryState::default(),
+            PbState::Backup(st) => *st = BackupState::default(),
+            PbState::Client(st) => st.pending = None,
+        }
+    }
+
+    fn timer_id(_timer: ()) -> TimerId {
+        0
+    }
+
+    fn timer(_id: TimerId) {}
+
+    fn input_kind(_input: &M::Input) -> KindId {
+        0
+    }
+
+    fn output_kind(_output: &M::Output) -> KindId {
+        0
+    }
+
+    fn message_kind(msg: &PbMsg<M>) -> KindId {
+        match msg {
+            PbMsg::Request { .. } => REQUEST,
+            PbMsg::Reply { .. } => REPLY,
+            PbMsg::Forward { .. } => FORWARD,
+            PbMsg::Ack { .. } => ACK,
+            PbMsg::Sync => SYNC,
+            PbMsg::Snapshot { .. } => SNAPSHOT,
+        }
+    }
+
+    fn check_global(
+        invariant: InvariantId,
+        _setup: &Setup<Self>,
+        world: &World<Self>,
+    ) -> Result<(), String> {
+        match invariant {
+            0 => check_linearizable::<M, Self>(&world.trace),
+            _ => Ok(()),
+        }
+    }
+
+    fn check_local(
+        _invariant: InvariantId,
+        _node: PbNode,
+        _state: &PbState<M>,
+    ) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn fields(state: &PbState<M>) -> Vec<(&'static str, String)> {
+        match state {
+            PbState::Primary(s) => vec![
+                ("machine", format!("{:?}", s.machine)),
+                ("committed", s.committed.to_string()),
+                ("queue", format!("{:?}", s.queue)),
+                ("recovering", s.recovering.to_string()),
+            ],
+            PbState::Backup(s) => vec![
+                ("machine", format!("{:?}", s.machine)),
+                ("applied", s.applied.to_string()),
+                ("recovering", s.recovering.to_string()),
+                ("waiting_reads", format!("{:?}", s.waiting_reads)),
+            ],
+            PbState::Client(s) => vec![
+                ("next_request", s.next_request.to_string()),
+                ("pending", format!("{:?}", s.pending)),
+            ],
+        }
+    }
+}
