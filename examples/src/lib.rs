@@ -2,4 +2,5 @@
 //! in `src/bin/` with `check` (and more) subcommands.
 
 pub mod counter;
+pub mod kv;
 pub mod lockserv;
