@@ -53,6 +53,8 @@ use crate::transform::wrap_model;
 /// [module documentation](self).
 pub struct CrashRecovery<S>(PhantomData<fn() -> S>);
 
+crate::transform::layer::marker_traits!(CrashRecovery<S>);
+
 /// The state of a node of [`CrashRecovery`]: the base's, all of it
 /// durable, and the base timers armed (with their durations), to re-arm on
 /// restart.

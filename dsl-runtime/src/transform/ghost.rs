@@ -96,6 +96,8 @@ pub trait Observer<S: System>: Send + Sync + 'static {
 /// [module documentation](self).
 pub struct Ghost<S, O>(PhantomData<fn() -> (S, O)>);
 
+crate::transform::layer::marker_traits!(Ghost<S, O>);
+
 /// The state of a node of [`Ghost`]: the base's and the ghost.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct GhostState<St, G> {

@@ -251,6 +251,51 @@ impl MetaBuilder {
     }
 }
 
+/// The traits a `system!` type has (`Clone`, `Copy`, `Debug`, `Default`,
+/// comparisons, `Hash`), for a transformer's marker type, whatever its
+/// parameters: reports and outcomes that print or compare the system type
+/// then work for wrapped systems too.
+macro_rules! marker_traits {
+    ($name:ident < $($p:ident),+ >) => {
+        impl<$($p),+> Clone for $name<$($p),+> {
+            fn clone(&self) -> Self {
+                *self
+            }
+        }
+        impl<$($p),+> Copy for $name<$($p),+> {}
+        impl<$($p),+> Default for $name<$($p),+> {
+            fn default() -> Self {
+                $name(std::marker::PhantomData)
+            }
+        }
+        impl<$($p),+> std::fmt::Debug for $name<$($p),+> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(stringify!($name))
+            }
+        }
+        impl<$($p),+> PartialEq for $name<$($p),+> {
+            fn eq(&self, _: &Self) -> bool {
+                true
+            }
+        }
+        impl<$($p),+> Eq for $name<$($p),+> {}
+        impl<$($p),+> PartialOrd for $name<$($p),+> {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+        impl<$($p),+> Ord for $name<$($p),+> {
+            fn cmp(&self, _: &Self) -> std::cmp::Ordering {
+                std::cmp::Ordering::Equal
+            }
+        }
+        impl<$($p),+> std::hash::Hash for $name<$($p),+> {
+            fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
+        }
+    };
+}
+pub(crate) use marker_traits;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -53,6 +53,8 @@ use crate::transform::state_machine::{check_linearizable, StateMachine};
 /// [module documentation](self).
 pub struct PrimaryBackup<M>(PhantomData<fn() -> M>);
 
+crate::transform::layer::marker_traits!(PrimaryBackup<M>);
+
 /// A node of [`PrimaryBackup`].
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum PbNode {

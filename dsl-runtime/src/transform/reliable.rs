@@ -66,6 +66,8 @@ use crate::transform::wrap_model;
 /// deduplication. See the [module documentation](self).
 pub struct Reliable<S>(PhantomData<fn() -> S>);
 
+crate::transform::layer::marker_traits!(Reliable<S>);
+
 /// The settings of [`Reliable`]: the base's own and the transformer's.
 #[derive(Clone, Debug)]
 pub struct ReliableConfig<C> {
