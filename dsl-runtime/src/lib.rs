@@ -17,6 +17,8 @@ pub mod ctx;
 pub mod faults;
 pub mod fingerprint;
 pub mod meta;
+#[cfg(feature = "runtime")]
+pub mod runtime;
 pub mod semantics;
 pub mod setup;
 pub mod system;
