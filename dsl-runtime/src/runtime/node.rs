@@ -393,7 +393,11 @@ impl<S: System> NodeLoop<S> {
             trigger,
             &mut self.effects,
         );
-        if handler.is_none() {
+        // Start and Restart are logged even without a handler: recovery
+        // must know the node started, and must replay each crash's reset
+        // of volatile fields at the point where it happened.
+        let always = matches!(record, Record::Start | Record::Restart);
+        if handler.is_none() && !always {
             return Ok(false);
         }
         let seq = self.wal.append(&record);
@@ -439,7 +443,7 @@ impl<S: System> NodeLoop<S> {
         if self.wal.mode() == SyncMode::PerEvent {
             self.flush()?;
         }
-        Ok(true)
+        Ok(handler.is_some())
     }
 
     /// Makes the logged events durable, then lets their effects leave.
