@@ -203,6 +203,48 @@ impl<S: System> Client<S> {
         }
     }
 
+    /// Submits many inputs with up to `window` of them in flight at once,
+    /// so the node can commit them in shared batches (group commit).
+    /// Returns how many were accepted once every one was answered; stops at
+    /// the first refusal or failure.
+    pub fn submit_all(
+        &mut self,
+        inputs: impl IntoIterator<Item = S::Input>,
+        window: usize,
+    ) -> Result<u64, ClientError> {
+        let window = window.max(1);
+        let mut in_flight = 0usize;
+        let mut accepted = 0u64;
+        let mut inputs = inputs.into_iter().peekable();
+        while inputs.peek().is_some() || in_flight > 0 {
+            while in_flight < window {
+                let Some(input) = inputs.next() else { break };
+                let frame = codec::encode_value(
+                    FrameKind::Request,
+                    self.cluster,
+                    CLIENT_SENDER,
+                    &Request::<S>::Input(input),
+                );
+                std::io::Write::write_all(&mut self.writer, &frame)?;
+                in_flight += 1;
+            }
+            std::io::Write::flush(&mut self.writer)?;
+            match self.read_reply(Some(self.timeout))? {
+                None => return Err(ClientError::Timeout),
+                Some(Reply::Output { n, earlier, output }) => self
+                    .outputs
+                    .push_back(ReceivedOutput { n, earlier, output }),
+                Some(Reply::Accepted { .. }) => {
+                    in_flight -= 1;
+                    accepted += 1;
+                }
+                Some(Reply::Refused(why)) => return Err(ClientError::Refused(why)),
+                Some(_) => return Err(ClientError::Protocol("expected Accepted".into())),
+            }
+        }
+        Ok(accepted)
+    }
+
     /// The next output, waiting at most `timeout`.
     pub fn next_output(
         &mut self,

@@ -454,8 +454,9 @@ impl<S: System> NodeLoop<S> {
             .commit()
             .map_err(|e| LoopError::Storage(format!("log write failed: {e}")))?;
         if n > 0 {
+            let synced = self.wal.mode() != SyncMode::Off;
             self.metrics
-                .commit(n as u64, start.elapsed().as_nanos() as u64);
+                .commit(n as u64, start.elapsed().as_nanos() as u64, synced);
         }
         for release in std::mem::take(&mut self.pending) {
             match release {
