@@ -148,7 +148,7 @@ impl NodeArgs {
 /// Flags of `serve`.
 #[derive(Args, Debug, Clone)]
 pub struct ServeArgs {
-    /// The cluster file (TOML: cluster_id and [[node]] name/addr/data_dir).
+    /// The cluster file (TOML: `cluster_id` and `[[node]]` sections with name, addr, data_dir).
     #[arg(long, value_name = "FILE")]
     pub cluster: PathBuf,
     /// The node to run, as named in the cluster file, e.g. 'Client(0)'.

@@ -1,18 +1,18 @@
 //! The runtime: the same handlers the checker explored, run as one process
 //! per node on real sockets, with durable state.
 //!
-//! - [`node`]: the event loop that owns a node's state and runs handlers;
-//! - [`transport`]: peers and clients over TCP, handshake, reconnection;
-//! - [`codec`]: frames (versioned header, cluster id, sender, size limit);
-//! - [`protocol`]: what clients and nodes say inside frames;
-//! - [`wal`], [`snapshot`], [`recovery`]: durability;
-//! - [`timers`]: the handlers' named timers as deadlines;
-//! - [`faults`]: fault injection driven by [`crate::Faults`];
-//! - [`monitor`]: local invariants checked after each handler;
-//! - [`metrics`]: counters;
-//! - [`cluster_file`]: the TOML deployment description;
-//! - [`client`]: the client library;
-//! - [`input_syntax`]: inputs written on a command line.
+//! - [`node`] — the event loop that owns a node's state and runs handlers;
+//! - [`transport`] — peers and clients over TCP, handshake, reconnection;
+//! - [`codec`] — frames (versioned header, cluster id, sender, size limit);
+//! - [`protocol`] — what clients and nodes say inside frames;
+//! - [`wal`], [`snapshot`], [`recovery`] — durability;
+//! - [`timers`] — the handlers' named timers as deadlines;
+//! - [`faults`] — fault injection driven by [`crate::Faults`];
+//! - [`monitor`] — local invariants checked after each handler;
+//! - [`metrics`] — counters;
+//! - [`cluster_file`] — the TOML deployment description;
+//! - [`client`] — the client library;
+//! - [`input_syntax`] — inputs written on a command line.
 //!
 //! Compiled only with the `runtime` cargo feature.
 
