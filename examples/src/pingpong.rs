@@ -13,12 +13,25 @@ verdict::system! {
     /// Two nodes bouncing messages.
     pub system PingPong;
 
+    config {
+        /// Take `report_every` as given, even 0: a deliberate bug, so tests
+        /// can watch the runtime monitor catch it.
+        sloppy: bool = false,
+    }
+
+    timers {
+        /// A reminder the pinger sets on request.
+        Alarm,
+    }
+
     /// What the outside world asks the pinger.
     input enum Input {
         /// Bounce `count` pings, `window` at a time.
         Start { count: u64, window: u64, report_every: u64 },
         /// Increment the durable counter (no messages).
         Bump,
+        /// Say `Reminded` after this many milliseconds.
+        Remind(u64),
     }
     /// What the pinger reports.
     output enum Output {
@@ -26,6 +39,8 @@ verdict::system! {
         Pong(u64),
         /// The counter after a bump.
         Bumped(u64),
+        /// A reminder fired.
+        Reminded,
     }
     message enum Msg { Ping(u64), Pong(u64) }
 
@@ -45,7 +60,7 @@ verdict::system! {
         on input Start { count, window, report_every } writes(to_send, received, report_every) sends(Ping) {
             *self.to_send = count;
             *self.received = 0;
-            *self.report_every = report_every.max(1);
+            *self.report_every = if ctx.config().sloppy { report_every } else { report_every.max(1) };
             for _ in 0..window.min(count) {
                 *self.to_send -= 1;
                 ctx.send(Node::Ponger, msg::Ping(*self.to_send));
@@ -62,9 +77,17 @@ verdict::system! {
             ctx.output(output::Bumped(*self.bumps));
         }
 
+        on input Remind(ms) sets(Alarm) {
+            ctx.set_timer(timer::Alarm, Duration::from_millis(ms));
+        }
+
+        on timer Alarm emits(Reminded) {
+            ctx.output(output::Reminded);
+        }
+
         on message Pong(_k) from ponger writes(to_send, received) reads(report_every) sends(Ping) emits(Pong) {
             *self.received += 1;
-            if *self.received % *self.report_every == 0 {
+            if *self.report_every != 0 && *self.received % *self.report_every == 0 {
                 ctx.output(output::Pong(*self.received));
             }
             if *self.to_send > 0 {
@@ -82,8 +105,8 @@ verdict::system! {
 }
 
 /// The two nodes.
-pub fn setup() -> Result<Setup<PingPong>, SetupError> {
-    Setup::new(&Sizes::new())
+pub fn setup(sloppy: bool) -> Result<Setup<PingPong>, SetupError> {
+    Setup::with_config(&Sizes::new(), Config { sloppy })
 }
 
 /// A run of `count` round trips, `window` at a time, for `check`.

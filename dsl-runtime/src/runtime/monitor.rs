@@ -89,11 +89,16 @@ impl<S: System> Monitor<S> {
         for &id in &self.invariants {
             if let Err(message) = S::check_local(id, self.node, state) {
                 let name = S::meta().invariants[id].name;
+                let why = if message.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {message}")
+                };
                 tracing::error!(
                     node = %self.node,
-                    invariant = name,
+                    invariant = %name,
                     event = %event,
-                    "local invariant violated: {message}"
+                    "local invariant violated{why}"
                 );
                 out.push(MonitorViolation {
                     invariant: name,

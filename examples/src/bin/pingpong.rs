@@ -8,13 +8,20 @@
 use std::process::ExitCode;
 
 use verdict::cli::{App, Flag};
-use verdict_examples::pingpong::{workload, PingPong};
+use verdict_examples::pingpong::{workload, Config, PingPong};
 
 fn main() -> ExitCode {
     App::<PingPong>::new("pingpong")
         .about("Ping-pong between two nodes, checked and deployed with Verdict")
         .flag(Flag::usize("count", 3, "Round trips in the checked run"))
         .flag(Flag::usize("window", 2, "Pings in flight at once"))
+        .config_flag(Flag::bool(
+            "sloppy",
+            "Accept report_every = 0: a deliberate bug the local invariant catches",
+        ))
+        .config(|flags| Config {
+            sloppy: flags.bool("sloppy"),
+        })
         .workload(|setup, flags| {
             workload(
                 setup,

@@ -145,6 +145,11 @@ impl Deployment {
         child.wait().unwrap();
     }
 
+    /// The exit status of a node's process, once it has exited.
+    pub fn exit_status(&self, name: &str) -> Option<std::process::ExitStatus> {
+        self.procs.lock().unwrap().get_mut(name)?.try_wait().ok()?
+    }
+
     pub fn client<S: System>(&self, name: &str) -> Client<S> {
         let deadline = Instant::now() + PATIENCE;
         loop {
