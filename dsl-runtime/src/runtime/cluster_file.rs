@@ -77,6 +77,17 @@ pub struct Deployment<S: System> {
     pub data_dirs: Vec<PathBuf>,
 }
 
+impl<S: System> fmt::Debug for Deployment<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Deployment")
+            .field("cluster_id", &self.cluster_id)
+            .field("nodes", &self.setup.nodes())
+            .field("addrs", &self.addrs)
+            .field("data_dirs", &self.data_dirs)
+            .finish()
+    }
+}
+
 impl<S: System> Deployment<S> {
     /// The index of the node named `name`.
     pub fn index_named(&self, name: &str) -> Result<usize, ConfigError> {
