@@ -150,3 +150,16 @@ fn a_damaged_log_tail_is_cut_back_to_the_last_good_record() {
     let mut c = d.client::<Counter>("Primary");
     assert_eq!(increment(&mut c), 12);
 }
+
+#[test]
+fn nodes_with_different_configurations_refuse_each_other() {
+    let mut d = Deployment::new(EXE, &["Primary", "Backup"], &[]);
+    d.start("Backup");
+    d.set_extra(&["--broken"]);
+    d.start("Primary");
+    let log = eventually("the backup to refuse the primary", || {
+        let log = d.log("Backup");
+        log.contains("runs another configuration").then_some(log)
+    });
+    assert!(log.contains("closing connection"), "{log}");
+}

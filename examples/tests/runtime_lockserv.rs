@@ -161,6 +161,7 @@ fn hostile_bytes_close_only_their_connection() {
         1,
         &Hello::Peer {
             name: "Client(0)".into(),
+            config: codec::config_hash(&()),
         },
     );
     let mut oversized = hello.clone();
@@ -183,6 +184,7 @@ fn hostile_bytes_close_only_their_connection() {
         9,
         &Hello::Peer {
             name: "Client(9)".into(),
+            config: codec::config_hash(&()),
         },
     );
     closed_after(addr, &unknown);
@@ -192,6 +194,7 @@ fn hostile_bytes_close_only_their_connection() {
         2,
         &Hello::Peer {
             name: "Client(0)".into(),
+            config: codec::config_hash(&()),
         },
     );
     closed_after(addr, &impostor);
@@ -201,6 +204,7 @@ fn hostile_bytes_close_only_their_connection() {
         1,
         &Hello::Peer {
             name: "Client(0)".into(),
+            config: codec::config_hash(&()),
         },
     );
     closed_after(addr, &other_cluster);

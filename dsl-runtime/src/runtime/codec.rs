@@ -152,6 +152,11 @@ pub fn cluster_id(name: &str) -> u64 {
     h
 }
 
+/// The hash of a configuration carried in peers' hellos (its `Debug` text).
+pub fn config_hash(config: &impl std::fmt::Debug) -> u64 {
+    cluster_id(&format!("{config:?}"))
+}
+
 /// Serialises a payload with bincode.
 pub fn to_payload<T: Serialize>(value: &T) -> Vec<u8> {
     // Serialising plain derived data into a Vec cannot fail.
@@ -293,6 +298,9 @@ pub enum Hello {
     Peer {
         /// The node's name, e.g. `Client(0)`.
         name: String,
+        /// A hash of the system's configuration as the sender runs it:
+        /// nodes of one deployment must run the same configuration.
+        config: u64,
     },
     /// A client of the node.
     Client {

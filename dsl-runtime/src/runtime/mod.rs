@@ -101,6 +101,7 @@ pub fn serve<S: System>(deployment: Deployment<S>, opts: ServeOptions) -> Result
         events_tx.clone(),
         metrics.clone(),
         opts.max_payload,
+        codec::config_hash(deployment.setup.config()),
     );
 
     let result = rt.block_on(async {

@@ -52,6 +52,8 @@ pub struct Transport<S: System> {
     pub metrics: Arc<Metrics>,
     /// The payload size limit.
     pub max_payload: u32,
+    /// Hash of the configuration this node runs.
+    pub config: u64,
     next_client: AtomicU64,
 }
 
@@ -64,6 +66,7 @@ impl<S: System> Transport<S> {
         events: Sender<LoopEvent<S>>,
         metrics: Arc<Metrics>,
         max_payload: u32,
+        config: u64,
     ) -> Arc<Self> {
         Arc::new(Transport {
             cluster,
@@ -72,6 +75,7 @@ impl<S: System> Transport<S> {
             events,
             metrics,
             max_payload,
+            config,
             next_client: AtomicU64::new(1),
         })
     }
@@ -171,7 +175,7 @@ async fn serve_connection<S: System>(
         )));
     }
     match codec::from_payload::<Hello>(&payload)? {
-        Hello::Peer { name } => {
+        Hello::Peer { name, config } => {
             let from = header.sender as usize;
             match t.names.get(from) {
                 Some(expected) if *expected == name && from != t.me => {}
@@ -186,6 +190,12 @@ async fn serve_connection<S: System>(
                         t.names.join(", ")
                     )))
                 }
+            }
+            if config != t.config {
+                return Err(ConnError::Protocol(format!(
+                    "{name} runs another configuration of the system than this node \
+                     (give every node the same configuration flags)"
+                )));
             }
             tracing::debug!(peer = %name, "peer connected");
             read_peer(stream, from, t).await
@@ -299,6 +309,7 @@ async fn peer_writer<S: System>(
         t.me as u32,
         &Hello::Peer {
             name: t.names[t.me].clone(),
+            config: t.config,
         },
     );
     let mut backlog: std::collections::VecDeque<Arc<Vec<u8>>> = Default::default();

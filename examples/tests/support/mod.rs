@@ -80,6 +80,11 @@ impl Deployment {
         self.dir.path().join(format!("{}.{start}.log", slug(name)))
     }
 
+    /// Flags given to nodes started from now on.
+    pub fn set_extra(&mut self, extra: &[&str]) {
+        self.extra = extra.iter().map(|s| s.to_string()).collect();
+    }
+
     /// Everything the node's processes logged so far.
     pub fn log(&self, name: &str) -> String {
         let n = self.starts.get(name).copied().unwrap_or(0);
