@@ -19,6 +19,8 @@ pub mod fingerprint;
 /// Linearizability checking of concurrent histories.
 pub mod lin;
 pub mod meta;
+#[cfg(feature = "runtime")]
+pub mod runtime;
 pub mod semantics;
 pub mod setup;
 pub mod system;

@@ -4,3 +4,4 @@
 pub mod counter;
 pub mod kv;
 pub mod lockserv;
+pub mod pingpong;

@@ -1,156 +1,123 @@
-//! `lockserv`: check the lock server, or replay a counterexample.
+//! `lockserv`: check the lock server, or deploy it — as written, or
+//! wrapped by a system transformer.
 //!
 //! ```text
 //! lockserv check --clients 3                 # exits 0: mutual exclusion holds
 //! lockserv check --clients 3 --faults dup    # exits 1 with a counterexample
 //! lockserv check --clients 3 --faults drop,dup,reorder --transform reliable   # exits 0
+//! lockserv cluster --clients 2               # three processes on loopback
+//! lockserv cluster --clients 2 --transform reliable --faults drop,dup,reorder
+//! lockserv client --cluster FILE --node 'Client(0)' Lock
 //! ```
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use verdict::cli::{run_check, run_replay, CheckArgs, ReplayArgs, EXIT_USAGE};
-use verdict::transform::{plan_retransmitting, recovering_model, reliable_model};
-use verdict::{Faults, Model, System};
-use verdict_examples::lockserv::{model, LockServ};
+use verdict::cli::{run_check, App, CheckArgs, Flag, Flags, EXIT_USAGE};
+use verdict::transform::{
+    plan_retransmitting, recovering_model, reliable_model, CrashRecovery, Reliable,
+};
+use verdict::{Model, Setup, System, Workload};
+use verdict_examples::lockserv::{self, Input, LockServ, Node};
 
-#[derive(Parser)]
-#[command(
-    name = "lockserv",
-    version,
-    about = "The lock server, checked with Verdict"
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(clap::Args, Clone, Copy)]
-struct Size {
-    /// Number of clients.
-    #[arg(long, default_value_t = 3, value_name = "N")]
-    clients: usize,
-    /// Lock/unlock rounds per client.
-    #[arg(long, default_value_t = 1, value_name = "N")]
-    rounds: usize,
-}
-
-/// Which transformer wraps the lock server before it is checked.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
-enum Transform {
-    /// The lock server as written.
-    #[default]
-    None,
-    /// Sequence numbers, acknowledgements, retransmission, deduplication.
-    Reliable,
-    /// All state durable, timers re-armed after a restart.
-    CrashRecovery,
-    /// Reliable delivery over crash recovery.
-    ReliableCrashRecovery,
-}
-
-#[derive(clap::Args, Clone, Copy)]
-struct Wrap {
-    /// Wrap the lock server in a system transformer first.
-    #[arg(long, value_enum, default_value_t = Transform::None)]
-    transform: Transform,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Explore every reachable state and report any violated invariant.
-    Check {
-        #[command(flatten)]
-        size: Size,
-        #[command(flatten)]
-        wrap: Wrap,
-        #[command(flatten)]
-        check: CheckArgs,
-    },
-    /// Replay a counterexample written by `check --trace-json`.
-    Replay {
-        #[command(flatten)]
-        size: Size,
-        #[command(flatten)]
-        wrap: Wrap,
-        #[command(flatten)]
-        replay: ReplayArgs,
-    },
-    /// Print the system's roles, fields, handlers with footprints, and invariants.
-    Describe,
-}
+/// The transformers `--transform` can apply.
+const TRANSFORMS: [&str; 4] = [
+    "none",
+    "reliable",
+    "crash-recovery",
+    "reliable-crash-recovery",
+];
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Check { size, wrap, check } => {
-            match model(size.clients, size.rounds, check.faults) {
-                Ok(m) => transformed(&m, wrap.transform, check.faults, Run::Check(check)),
-                Err(e) => usage(e),
-            }
-        }
-        Command::Replay { size, wrap, replay } => {
-            let faults = match verdict::cli::trace_faults(&replay.file) {
-                Ok(f) => f,
-                Err(e) => return usage(e),
-            };
-            match model(size.clients, size.rounds, faults) {
-                Ok(m) => transformed(&m, wrap.transform, faults, Run::Replay(replay)),
-                Err(e) => usage(e),
-            }
-        }
-        Command::Describe => {
-            print!("{}", LockServ::meta());
-            ExitCode::SUCCESS
-        }
-    }
-}
-
-/// A subcommand that runs on a model.
-enum Run {
-    Check(CheckArgs),
-    Replay(ReplayArgs),
-}
-
-/// Runs `run` on the lock server wrapped as `transform` asks, under `faults`.
-fn transformed(base: &Model<LockServ>, transform: Transform, faults: Faults, run: Run) -> ExitCode {
-    match transform {
-        Transform::None => on_model(base.clone(), false, run),
-        Transform::Reliable => on_model(reliable_model(base, faults), true, run),
-        Transform::CrashRecovery => on_model(recovering_model(base, faults), false, run),
-        Transform::ReliableCrashRecovery => on_model(
-            reliable_model(&recovering_model(base, faults), faults),
-            true,
-            run,
-        ),
-    }
-}
-
-/// Checks or replays `model`; a system that retransmits first gets the
-/// bounds (or the exact set-of-packets network) its state space needs.
-fn on_model<S: System>(mut model: Model<S>, retransmits: bool, run: Run) -> ExitCode {
-    match run {
-        Run::Check(mut check) => {
-            if retransmits {
-                let bounded = check.depth.is_some() || check.max_states.is_some();
-                let plan = plan_retransmitting(&mut model, bounded);
-                for note in &plan.notes {
-                    println!("{note}");
-                }
-                check.depth = check.depth.or(plan.default_depth);
-            }
-            run_check(&model, &check)
-        }
-        Run::Replay(replay) => {
-            if retransmits {
-                plan_retransmitting(&mut model, true);
-            }
-            run_replay(&model, &replay)
+    // The transformer decides the system's type, so it is read before the
+    // rest of the command line; it is also a config flag of every variant,
+    // so `cluster` passes it on to the processes it starts.
+    match transform_arg().as_deref() {
+        None | Some("none") => app::<LockServ>().run(),
+        Some("reliable") => app::<Reliable<LockServ>>()
+            .on_check(|flags, check| {
+                Some(match base_model(flags, check) {
+                    Ok(base) => check_retransmitting(reliable_model(&base, check.faults), check),
+                    Err(code) => code,
+                })
+            })
+            .run(),
+        Some("crash-recovery") => app::<CrashRecovery<LockServ>>().run(),
+        Some("reliable-crash-recovery") => app::<Reliable<CrashRecovery<LockServ>>>()
+            .on_check(|flags, check| {
+                Some(match base_model(flags, check) {
+                    Ok(base) => {
+                        let recovering = recovering_model(&base, check.faults);
+                        check_retransmitting(reliable_model(&recovering, check.faults), check)
+                    }
+                    Err(code) => code,
+                })
+            })
+            .run(),
+        Some(other) => {
+            eprintln!(
+                "error: unknown transform `{other}`; use one of {}",
+                TRANSFORMS.join(", ")
+            );
+            ExitCode::from(EXIT_USAGE)
         }
     }
 }
 
-fn usage(e: impl std::fmt::Display) -> ExitCode {
-    eprintln!("error: {e}");
-    ExitCode::from(EXIT_USAGE)
+/// The value of `--transform` (`--transform X` or `--transform=X`), if given.
+fn transform_arg() -> Option<String> {
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--transform" {
+            return args.next();
+        }
+        if let Some(value) = arg.strip_prefix("--transform=") {
+            return Some(value.to_string());
+        }
+    }
+    None
+}
+
+/// The program for the lock server wrapped as `S`.
+fn app<S: System<Node = Node, Input = Input>>() -> App<S> {
+    App::<S>::new("lockserv")
+        .about("The lock server, checked and deployed with Verdict")
+        .size_flag("Client", "clients", 3, "Number of clients")
+        .flag(Flag::usize("rounds", 1, "Lock/unlock rounds per client"))
+        .config_flag(Flag::string(
+            "transform",
+            Some("none"),
+            "Wrap the lock server in a transformer: none, reliable, crash-recovery or \
+             reliable-crash-recovery",
+        ))
+        .workload(|setup, flags| workload(setup, flags.usize("rounds")))
+}
+
+/// The lock server's workload, for the lock server wrapped as `S`.
+fn workload<S: System<Node = Node, Input = Input>>(setup: &Setup<S>, rounds: usize) -> Workload<S> {
+    let base = setup.with_system::<LockServ>(());
+    lockserv::workload(&base, rounds).with_system::<S>()
+}
+
+/// The unwrapped model the flags describe, or the usage exit code after
+/// reporting a bad size.
+fn base_model(flags: &Flags, check: &CheckArgs) -> Result<Model<LockServ>, ExitCode> {
+    lockserv::model(flags.usize("clients"), flags.usize("rounds"), check.faults).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(EXIT_USAGE)
+    })
+}
+
+/// Checks a system that retransmits, with the bounds (or the exact
+/// set-of-packets network) its state space needs.
+fn check_retransmitting<S: System>(mut model: Model<S>, check: &CheckArgs) -> ExitCode {
+    let mut check = check.clone();
+    let plan = plan_retransmitting(
+        &mut model,
+        check.depth.is_some() || check.max_states.is_some(),
+    );
+    for note in &plan.notes {
+        println!("{note}");
+    }
+    check.depth = check.depth.or(plan.default_depth);
+    run_check(&model, &check)
 }
