@@ -328,9 +328,12 @@ fn parse_sender(input: ParseStream) -> Result<Pat> {
             underscore_token: underscore,
         }));
     }
-    let ident: Ident = input
-        .parse()
-        .map_err(|e| Error::new(e.span(), "name the sender after `from`, e.g. `from client`, or write `from _`"))?;
+    let ident: Ident = input.parse().map_err(|e| {
+        Error::new(
+            e.span(),
+            "name the sender after `from`, e.g. `from client`, or write `from _`",
+        )
+    })?;
     if input.peek(Token![::]) || input.peek(token::Paren) {
         return Err(Error::new(
             ident.span(),
