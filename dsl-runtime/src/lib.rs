@@ -16,6 +16,8 @@ pub mod cli;
 pub mod ctx;
 pub mod faults;
 pub mod fingerprint;
+/// Linearizability checking of concurrent histories.
+pub mod lin;
 pub mod meta;
 pub mod semantics;
 pub mod setup;
