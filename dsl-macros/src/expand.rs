@@ -166,6 +166,8 @@ pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
     let global_arms = &invs.global_arms;
     let local_arms = &invs.local_arms;
     let (input_ty, output_ty, msg_ty) = (&inputs.name, &outputs.name, &messages.name);
+    out.extend(crate::expand_symmetry::node_impl());
+    let relabel_fns = crate::expand_symmetry::system_fns(def);
     let RoleFns {
         node,
         role_of,
@@ -264,6 +266,8 @@ pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
             fn fields(state: &State) -> ::std::vec::Vec<(&'static str, ::std::string::String)> {
                 match state { #(#fields_arms)* }
             }
+
+            #relabel_fns
         }
         }
     });

@@ -10,6 +10,7 @@
 
 mod ast;
 mod expand;
+mod expand_symmetry;
 mod names;
 mod parse;
 mod scan;
