@@ -23,6 +23,7 @@ pub mod lin;
 pub mod meta;
 pub mod semantics;
 pub mod setup;
+pub mod simulate;
 pub mod system;
 pub mod view;
 pub mod workload;

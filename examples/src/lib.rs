@@ -3,3 +3,4 @@
 
 pub mod counter;
 pub mod lockserv;
+pub mod twophase;

@@ -213,7 +213,7 @@ pub fn run_check<S: System>(model: &Model<S>, args: &CheckArgs) -> ExitCode {
     })
 }
 
-fn write_trace<S: System>(
+pub(crate) fn write_trace<S: System>(
     path: &std::path::Path,
     model: &Model<S>,
     cx: &Counterexample<S>,
