@@ -11,6 +11,7 @@
 mod ast;
 mod expand;
 mod expand_symmetry;
+mod liveness;
 mod names;
 mod parse;
 mod scan;

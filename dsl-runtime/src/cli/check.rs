@@ -60,6 +60,10 @@ pub struct CheckArgs {
     /// Print progress every two seconds (on by default when stderr is a terminal).
     #[arg(long)]
     pub progress: bool,
+    /// Also check the `eventually` properties under weak fairness (builds the
+    /// whole state graph without reductions: keep the configuration small).
+    #[arg(long)]
+    pub liveness: bool,
 }
 
 impl CheckArgs {
@@ -192,6 +196,9 @@ pub fn run_check<S: System>(model: &Model<S>, args: &CheckArgs) -> ExitCode {
     print_header(model, &mut out);
     let report = check(model, &args.options());
     print_report(model, &report, &mut out);
+    if args.liveness && report.passed() {
+        return run_liveness(model, args, &mut out);
+    }
     if let (Some(path), Some(cx)) = (&args.trace_json, report.counterexample()) {
         if let Err(e) = write_trace(path, model, cx) {
             eprintln!("error: cannot write the trace to {}: {e}", path.display());
@@ -319,4 +326,72 @@ pub fn run_replay<S: System>(model: &Model<S>, args: &ReplayArgs) -> ExitCode {
             ExitCode::from(EXIT_OK)
         }
     }
+}
+
+/// Checks the `eventually` properties and prints the verdict, with a lasso
+/// counterexample when one fails.
+fn run_liveness<S: System>(model: &Model<S>, args: &CheckArgs, out: &mut impl Write) -> ExitCode {
+    use crate::liveness::{check_liveness, LivenessOutcome};
+    let names: Vec<&str> = S::eventually().iter().map(|e| e.name).collect();
+    if names.is_empty() {
+        let _ = writeln!(out, "Liveness: the system declares no `eventually` property.");
+        return ExitCode::from(EXIT_OK);
+    }
+    let bound = args.max_states.unwrap_or(5_000_000) as usize;
+    let report = check_liveness(model, bound);
+    let code = match &report.outcome {
+        LivenessOutcome::Holds => {
+            let _ = writeln!(
+                out,
+                "Liveness: {} hold in every fair run.",
+                names.join(", ")
+            );
+            EXIT_OK
+        }
+        LivenessOutcome::TooLarge => {
+            let _ = writeln!(
+                out,
+                "Liveness: not checked: more than {} states (raise --max-states or shrink the configuration).",
+                thousands(bound as u64)
+            );
+            EXIT_USAGE
+        }
+        LivenessOutcome::Violation(lasso) => {
+            let cx = &lasso.counterexample;
+            let why = match &cx.violation {
+                crate::check::Violation::Invariant { message, .. } => message.clone(),
+                other => other.to_string(),
+            };
+            let _ = writeln!(
+                out,
+                "LIVENESS VIOLATION: eventually `{}` fails: {why}",
+                lasso.property
+            );
+            let _ = write!(out, "{}", cx.render(model));
+            if lasso.cycle_start < cx.len() {
+                let _ = writeln!(
+                    out,
+                    "  (lasso: steps 1..{} lead to the cycle, steps {}..{} repeat forever)",
+                    lasso.cycle_start,
+                    lasso.cycle_start + 1,
+                    cx.len()
+                );
+            }
+            if let Some(path) = &args.trace_out {
+                if let Err(e) = crate::chart::write_chart(path, model, cx) {
+                    eprintln!("error: cannot write the chart to {}: {e}", path.display());
+                    return ExitCode::from(EXIT_USAGE);
+                }
+                let _ = writeln!(out, "  chart written to {}", path.display());
+            }
+            EXIT_VIOLATION
+        }
+    };
+    let _ = writeln!(
+        out,
+        "  liveness graph: {} states, {} edges",
+        thousands(report.states as u64),
+        thousands(report.edges as u64)
+    );
+    ExitCode::from(code)
 }
