@@ -290,6 +290,9 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
         match Symmetry::new(model) {
             Ok(s) => {
                 notes.push(format!("symmetry: on ({})", s.describe(model)));
+                for why in s.skipped() {
+                    notes.push(format!("symmetry: not for {why}"));
+                }
                 Some(s)
             }
             Err(why) => {
