@@ -254,13 +254,11 @@ fn parse_role(input: ParseStream, attrs: Vec<Attribute>) -> Result<RoleDef> {
             }
             "on" => role.handlers.push(parse_handler(&content, attrs)?),
             "invariant" => role.invariants.push(parse_invariant(&content, attrs)?),
-            "eventually" => {
-                return Err(Error::new(
-                    keyword.span(),
-                    "an `eventually` property is about the whole system: declare it outside `role`, \
+            "eventually" => return Err(Error::new(
+                keyword.span(),
+                "an `eventually` property is about the whole system: declare it outside `role`, \
                      next to the global invariants, and name the role of each field it reads",
-                ))
-            }
+            )),
             other => {
                 return Err(Error::new(
                     keyword.span(),

@@ -16,10 +16,10 @@ pub mod check;
 pub mod cli;
 pub mod ctx;
 pub mod faults;
-pub mod liveness;
 pub mod fingerprint;
 /// Linearizability checking of concurrent histories.
 pub mod lin;
+pub mod liveness;
 pub mod meta;
 pub mod semantics;
 pub mod setup;

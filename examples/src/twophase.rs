@@ -166,7 +166,11 @@ pub fn workload(setup: &Setup<TwoPhase>) -> Workload<TwoPhase> {
 }
 
 /// The model the `check` subcommand explores.
-pub fn model(rms: usize, faults: Faults, commit_early: bool) -> Result<Model<TwoPhase>, SetupError> {
+pub fn model(
+    rms: usize,
+    faults: Faults,
+    commit_early: bool,
+) -> Result<Model<TwoPhase>, SetupError> {
     let setup = setup(rms, commit_early)?;
     let workload = workload(&setup);
     Ok(Model::new(setup, faults, workload))

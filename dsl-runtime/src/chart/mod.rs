@@ -77,19 +77,20 @@ pub fn to_svg<S: System>(model: &Model<S>, cx: &Counterexample<S>) -> String {
     let mut segments: Vec<(usize, f64, f64, bool)> = Vec::new();
     let mut pending: Vec<Pending<S>> = Vec::new();
 
-    let sends = |pending: &mut Vec<Pending<S>>, src: S::Node, effects: &[(S::Node, S::Msg)], y: f64| {
-        for (to, msg) in effects {
-            pending.push(Pending {
-                packet: Packet {
-                    src,
-                    dst: *to,
-                    msg: msg.clone(),
-                },
-                from: (x_of(src), y),
-                copy: false,
-            });
-        }
-    };
+    let sends =
+        |pending: &mut Vec<Pending<S>>, src: S::Node, effects: &[(S::Node, S::Msg)], y: f64| {
+            for (to, msg) in effects {
+                pending.push(Pending {
+                    packet: Packet {
+                        src,
+                        dst: *to,
+                        msg: msg.clone(),
+                    },
+                    from: (x_of(src), y),
+                    copy: false,
+                });
+            }
+        };
     // Messages already in flight initially start at the top.
     for p in init.network.packets() {
         pending.push(Pending {
@@ -145,7 +146,10 @@ pub fn to_svg<S: System>(model: &Model<S>, cx: &Counterexample<S>) -> String {
                         esc(&short(&format!("{:?}", p.msg), 28))
                     );
                 }
-                let _ = writeln!(marks, "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3\" class=\"recv\"/>");
+                let _ = writeln!(
+                    marks,
+                    "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3\" class=\"recv\"/>"
+                );
                 sends(&mut pending, p.dst, &step.effects.sends, y);
             }
             Event::Timeout { node, timer } => {
@@ -253,7 +257,12 @@ pub fn to_svg<S: System>(model: &Model<S>, cx: &Counterexample<S>) -> String {
         }
         if let (Some(i), false) = (step.info.node, step.effects.outputs.is_empty()) {
             let x = x_of(nodes[i]);
-            let outs: Vec<String> = step.effects.outputs.iter().map(|o| format!("{o:?}")).collect();
+            let outs: Vec<String> = step
+                .effects
+                .outputs
+                .iter()
+                .map(|o| format!("{o:?}"))
+                .collect();
             let _ = writeln!(
                 marks,
                 "<text x=\"{:.1}\" y=\"{:.1}\" class=\"label output-label\">emits {}</text>",
@@ -413,6 +422,10 @@ pub fn write_chart<S: System>(
     let svg = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("svg"));
-    let doc = if svg { to_svg(model, cx) } else { to_html(model, cx) };
+    let doc = if svg {
+        to_svg(model, cx)
+    } else {
+        to_html(model, cx)
+    };
     std::fs::write(path, doc)
 }

@@ -89,12 +89,10 @@ pub fn check_selected<S: System>(
                     }
                     evals[id] += 1;
                     let n = setup.nodes()[i];
-                    S::check_local(id, n, &slot.state).map_err(|message| {
-                        Violation::Invariant {
-                            name: inv.name,
-                            node: Some(n.to_string()),
-                            message,
-                        }
+                    S::check_local(id, n, &slot.state).map_err(|message| Violation::Invariant {
+                        name: inv.name,
+                        node: Some(n.to_string()),
+                        message,
                     })?;
                 }
             }

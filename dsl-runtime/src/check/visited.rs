@@ -42,7 +42,11 @@ impl Shard {
     fn new(capacity: usize, parents: bool, depths: bool) -> Self {
         Shard {
             keys: vec![0; capacity],
-            parents: if parents { vec![0; capacity] } else { Vec::new() },
+            parents: if parents {
+                vec![0; capacity]
+            } else {
+                Vec::new()
+            },
             depths: if depths {
                 vec![NO_DEPTH; capacity]
             } else {

@@ -75,7 +75,11 @@ impl CheckArgs {
             max_depth: self.depth,
             max_states: self.max_states,
             threads: self.threads,
-            strategy: if self.dfs { Strategy::Dfs } else { Strategy::Bfs },
+            strategy: if self.dfs {
+                Strategy::Dfs
+            } else {
+                Strategy::Bfs
+            },
             reductions: Reductions {
                 symmetry: on && !self.no_symmetry,
                 por: on && !self.no_por,
@@ -334,7 +338,10 @@ fn run_liveness<S: System>(model: &Model<S>, args: &CheckArgs, out: &mut impl Wr
     use crate::liveness::{check_liveness, LivenessOutcome};
     let names: Vec<&str> = S::eventually().iter().map(|e| e.name).collect();
     if names.is_empty() {
-        let _ = writeln!(out, "Liveness: the system declares no `eventually` property.");
+        let _ = writeln!(
+            out,
+            "Liveness: the system declares no `eventually` property."
+        );
         return ExitCode::from(EXIT_OK);
     }
     let bound = args.max_states.unwrap_or(5_000_000) as usize;

@@ -100,7 +100,11 @@ pub fn run_simulate<S: System>(model: &Model<S>, args: &SimulateArgs) -> ExitCod
     let report = simulate(model, &options);
     let code = match &report.failure {
         None => {
-            let _ = writeln!(out, "No violation found in {} runs.", thousands(report.runs));
+            let _ = writeln!(
+                out,
+                "No violation found in {} runs.",
+                thousands(report.runs)
+            );
             EXIT_OK
         }
         Some(f) => {

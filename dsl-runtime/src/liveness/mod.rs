@@ -328,11 +328,13 @@ fn build_lasso<S: System>(
                 if !inside(w) {
                     continue;
                 }
-                if goal(v, Some(a)) || (seen.insert(w) && {
-                    prev.insert(w, (v, a));
-                    queue.push_back(w);
-                    false
-                }) {
+                if goal(v, Some(a))
+                    || (seen.insert(w) && {
+                        prev.insert(w, (v, a));
+                        queue.push_back(w);
+                        false
+                    })
+                {
                     let mut steps = vec![(v, a)];
                     let mut x = v;
                     while let Some(&(p, pa)) = prev.get(&x) {

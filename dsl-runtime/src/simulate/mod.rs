@@ -150,26 +150,27 @@ pub fn simulate<S: System>(model: &Model<S>, options: &SimulateOptions) -> Simul
             }
         });
     }
-    let failure = failure
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
-        .map(|(seed, events, violation)| {
-            let steps = events.len();
-            let events = if options.shrink {
-                shrink(model, events, &violation)
-            } else {
-                events
-            };
-            let mut cx = Counterexample::new(violation, events);
-            if let Ok(Some(v)) = cx.reproduce(model) {
-                cx.violation = v;
-            }
-            SimulationFailure {
-                seed,
-                steps,
-                counterexample: cx,
-            }
-        });
+    let failure =
+        failure
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .map(|(seed, events, violation)| {
+                let steps = events.len();
+                let events = if options.shrink {
+                    shrink(model, events, &violation)
+                } else {
+                    events
+                };
+                let mut cx = Counterexample::new(violation, events);
+                if let Ok(Some(v)) = cx.reproduce(model) {
+                    cx.violation = v;
+                }
+                SimulationFailure {
+                    seed,
+                    steps,
+                    counterexample: cx,
+                }
+            });
     SimulationReport {
         runs: runs.load(Ordering::Relaxed),
         steps: steps.load(Ordering::Relaxed),

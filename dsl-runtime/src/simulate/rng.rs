@@ -32,10 +32,12 @@ mod tests {
 
     #[test]
     fn same_seed_same_numbers_and_in_range() {
-        let a: Vec<u64> = (0..5).map({
-            let mut r = SplitMix64::new(7);
-            move |_| r.next_u64()
-        }).collect();
+        let a: Vec<u64> = (0..5)
+            .map({
+                let mut r = SplitMix64::new(7);
+                move |_| r.next_u64()
+            })
+            .collect();
         let mut r = SplitMix64::new(7);
         assert_eq!(a, (0..5).map(|_| r.next_u64()).collect::<Vec<_>>());
         let mut r = SplitMix64::new(1);

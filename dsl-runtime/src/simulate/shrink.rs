@@ -70,11 +70,8 @@ pub fn shrink<S: System>(
         let mut start = 0;
         while start < best.len() {
             let end = (start + chunk).min(best.len());
-            let candidate: Vec<Event<S>> = best[..start]
-                .iter()
-                .chain(&best[end..])
-                .cloned()
-                .collect();
+            let candidate: Vec<Event<S>> =
+                best[..start].iter().chain(&best[end..]).cloned().collect();
             match replay_until(model, &candidate, violation) {
                 Some(shorter) if shorter.len() < best.len() => {
                     best = shorter;

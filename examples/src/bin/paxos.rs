@@ -73,7 +73,11 @@ fn main() -> ExitCode {
             }
         }
         Command::Simulate { variant, simulate } => {
-            match model(variant.clients, simulate.faults, variant.accept_lower_ballots) {
+            match model(
+                variant.clients,
+                simulate.faults,
+                variant.accept_lower_ballots,
+            ) {
                 Ok(m) => run_simulate(&m, &simulate),
                 Err(e) => usage(e),
             }

@@ -241,12 +241,10 @@ impl<S: System> Worker<S> {
                     eng.report(Found {
                         violation: v,
                         at: fp,
-                        trail: item.trail.clone().map(|t| {
-                            Arc::new(Trail {
-                                fp,
-                                prev: Some(t),
-                            })
-                        }),
+                        trail: item
+                            .trail
+                            .clone()
+                            .map(|t| Arc::new(Trail { fp, prev: Some(t) })),
                         failed_step: None,
                     });
                     return false;
@@ -325,7 +323,11 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
     if red.incremental {
         notes.push(format!(
             "incremental invariants: {}",
-            if affected.is_some() { "on" } else { "off (more than 64 invariants)" }
+            if affected.is_some() {
+                "on"
+            } else {
+                "off (more than 64 invariants)"
+            }
         ));
     }
     let strategy = options.strategy;
@@ -360,9 +362,9 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
         stats.visited_bytes = eng.visited.bytes() as u64;
         stats.peak_rss_bytes = peak_rss_bytes();
         if let Some(what) = eng.sym.as_ref().and_then(|s| s.failure()) {
-            stats
-                .notes
-                .push(format!("symmetry: weakened ({what} could not be relabelled)"));
+            stats.notes.push(format!(
+                "symmetry: weakened ({what} could not be relabelled)"
+            ));
         }
         Report { outcome, stats }
     };
@@ -407,14 +409,12 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
         done.store(true, Ordering::Relaxed);
     });
 
-    let found = eng
-        .found
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .take();
+    let found = eng.found.lock().unwrap_or_else(|e| e.into_inner()).take();
     let outcome = match found {
         Some(found) => Outcome::Violation(Box::new(resolve(&eng, found))),
-        None if eng.states_bound_hit.load(Ordering::Relaxed) => Outcome::Bounded { bound: "states" },
+        None if eng.states_bound_hit.load(Ordering::Relaxed) => {
+            Outcome::Bounded { bound: "states" }
+        }
         None if eng.depth_bound_hit.load(Ordering::Relaxed) => Outcome::Bounded { bound: "depth" },
         None => Outcome::Exhausted,
     };

@@ -94,12 +94,7 @@ impl Por {
                     .collect()
             })
             .collect();
-        let role_of = model
-            .setup
-            .nodes()
-            .iter()
-            .map(|&n| S::role_of(n))
-            .collect();
+        let role_of = model.setup.nodes().iter().map(|&n| S::role_of(n)).collect();
         Ok(Por {
             handler_of,
             visible,
@@ -190,7 +185,8 @@ impl Por {
         let mut best: Option<(u64, usize)> = None;
         let mut tried = 0u64;
         for seed in 0..n {
-            if has_action >> seed & 1 == 0 || has_visible >> seed & 1 == 1 || tried >> seed & 1 == 1 {
+            if has_action >> seed & 1 == 0 || has_visible >> seed & 1 == 1 || tried >> seed & 1 == 1
+            {
                 continue;
             }
             let mut set = 1u64 << seed;

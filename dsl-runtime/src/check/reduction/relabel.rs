@@ -195,7 +195,7 @@ pub mod __probe {
 
 #[cfg(test)]
 mod tests {
-    use super::__probe::{Probe, __ViaFallback, __ViaRelabel};
+    use super::__probe::{__ViaFallback, __ViaRelabel, Probe};
     use super::*;
 
     #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -128,7 +128,8 @@ impl<S: System> Symmetry<S> {
                 model.apply(&mut next, a, fx).ok()?;
                 if let Some((new_index, map)) = rename {
                     let mut renamed = next.clone();
-                    self.relabel_into(model, &next, &mut renamed, new_index, map).ok()?;
+                    self.relabel_into(model, &next, &mut renamed, new_index, map)
+                        .ok()?;
                     next = renamed;
                 }
                 out.push(next.fingerprint());
@@ -149,7 +150,10 @@ impl<S: System> Symmetry<S> {
                         None => node,
                     };
                     let mut swapped = w.clone();
-                    if self.relabel_into(model, &w, &mut swapped, &new_index, &map).is_err() {
+                    if self
+                        .relabel_into(model, &w, &mut swapped, &new_index, &map)
+                        .is_err()
+                    {
                         return true; // cannot tell; relabelling failures weaken the reduction anyway
                     }
                     // Symmetric: the successors of the renamed world are the
@@ -207,7 +211,12 @@ impl<S: System> Symmetry<S> {
 
     /// Rewrites `world` into its canonical form in `scratch` and swaps it
     /// in. Returns whether the world changed.
-    pub fn canonicalize(&self, model: &Model<S>, world: &mut World<S>, scratch: &mut World<S>) -> bool {
+    pub fn canonicalize(
+        &self,
+        model: &Model<S>,
+        world: &mut World<S>,
+        scratch: &mut World<S>,
+    ) -> bool {
         let setup = &model.setup;
         let n = world.nodes.len();
         // Sort keys, with symmetric ids collapsed.
@@ -228,7 +237,9 @@ impl<S: System> Symmetry<S> {
                 state.hash(&mut h);
                 h.write_u64(slot.timers);
                 h.write_u64(
-                    (slot.up as u64) | (slot.awaiting as u64) << 1 | (slot.inputs_taken as u64) << 2,
+                    (slot.up as u64)
+                        | (slot.awaiting as u64) << 1
+                        | (slot.inputs_taken as u64) << 2,
                 );
                 keys[i] = h.finish();
             }
