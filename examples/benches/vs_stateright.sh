@@ -38,6 +38,7 @@ pico-args = "0.5"
 env_logger = "0.11"
 num_cpus = "1"
 lazy_static = "1"
+serde_json = "1"
 [profile.release]
 debug = false
 [workspace]
