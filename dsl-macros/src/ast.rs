@@ -27,6 +27,8 @@ pub struct SystemDef {
     pub roles: Vec<RoleDef>,
     /// Global and trace invariants.
     pub invariants: Vec<InvariantDef>,
+    /// `eventually` (liveness) properties, shaped like global invariants.
+    pub eventually: Vec<InvariantDef>,
 }
 
 /// A section keyword and its contents (to report duplicates at the keyword).

@@ -11,19 +11,27 @@
 // Generated code names `::verdict`, which must also resolve inside this crate.
 extern crate self as verdict;
 
+pub mod chart;
 pub mod check;
 pub mod cli;
 pub mod ctx;
 pub mod faults;
 pub mod fingerprint;
+/// Linearizability checking of concurrent histories.
+pub mod lin;
+pub mod liveness;
 pub mod meta;
 pub mod semantics;
 pub mod setup;
+pub mod simulate;
 pub mod system;
 pub mod view;
 pub mod workload;
 
-pub use check::{check, CheckOptions, Counterexample, Outcome, Report, Stats, Violation};
+pub use check::{
+    check, CheckOptions, Counterexample, Outcome, Reductions, Relabel, Report, Stats, Strategy,
+    Violation,
+};
 pub use ctx::{Ctx, Effects, MayEmit, MaySend, MaySet, TimerOp};
 pub use faults::{Budget, Faults};
 pub use meta::SystemMeta;

@@ -3,3 +3,5 @@
 
 pub mod counter;
 pub mod lockserv;
+pub mod paxos;
+pub mod twophase;

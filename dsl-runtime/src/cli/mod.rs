@@ -5,11 +5,13 @@
 //! configuration (clap's own usage errors also exit 2).
 
 mod check;
+mod simulate;
 
 pub use check::{
     print_header, print_report, run_check, run_replay, trace_faults, CheckArgs, ReplayArgs,
     TraceFile,
 };
+pub use simulate::{run_simulate, SeedRange, SimulateArgs};
 
 /// Exit code: no violation found.
 pub const EXIT_OK: u8 = 0;

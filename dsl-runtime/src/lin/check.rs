@@ -1,0 +1,332 @@
+//! The entry points: check a history against a specification.
+
+use super::explain::Explanation;
+use super::history::History;
+use super::partition::Partitions;
+use super::search::{Found, Limits, Search};
+use super::spec::Spec;
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Below this many operations a check never starts threads: spawning costs
+/// more than the search of a small history.
+pub const PARALLEL_MIN_OPS: usize = 512;
+
+/// Placements a part may make in the first round of time slicing.
+const FIRST_SLICE: u64 = 1024;
+
+/// How to check.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckOptions {
+    /// Give up with [`Verdict::Unknown`] after this long. `None`: no limit.
+    pub timeout: Option<Duration>,
+    /// Check each independent part on its own when the specification says
+    /// how to split ([`Spec::partition_key`]). Turn off only to measure.
+    pub partition: bool,
+    /// Threads to use for a history with several parts; `0` means one per
+    /// core. Histories under [`PARALLEL_MIN_OPS`] operations always use one.
+    pub threads: usize,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions {
+            timeout: None,
+            partition: true,
+            threads: 0,
+        }
+    }
+}
+
+/// The verdict on a history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Verdict {
+    /// Some order of the operations consistent with real time is legal.
+    Linearizable,
+    /// No such order exists; the explanation shows where every attempt got
+    /// stuck.
+    NotLinearizable(Box<Explanation>),
+    /// The time limit passed before the search could decide.
+    Unknown,
+}
+
+impl Verdict {
+    /// True for [`Verdict::Linearizable`].
+    pub fn is_linearizable(&self) -> bool {
+        matches!(self, Verdict::Linearizable)
+    }
+
+    /// The explanation of a [`Verdict::NotLinearizable`].
+    pub fn explanation(&self) -> Option<&Explanation> {
+        match self {
+            Verdict::NotLinearizable(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Counters from the last check, for tuning and benchmarks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckStats {
+    /// Sub-histories the history was split into.
+    pub partitions: usize,
+    /// Sub-histories whose search ran (a violation stops the others).
+    pub searched: usize,
+    /// Configurations (set of placed operations, state) explored in total.
+    pub configurations: usize,
+    /// Largest number of distinct model states met in one sub-history.
+    pub max_states: usize,
+}
+
+/// Checks histories against one specification, keeping its buffers from one
+/// history to the next: the cheap way to check many small histories (a model
+/// checker calling it at every state).
+///
+/// ```
+/// use verdict::lin::{Checker, History, Verdict, specs::{Register, RegisterOp, RegisterRet}};
+/// let mut checker = Checker::new(Register);
+/// let mut h = History::new();
+/// let w = h.invoke(0, RegisterOp::Write(1));
+/// h.complete(w, RegisterRet::Ok).unwrap();
+/// let r = h.invoke(1, RegisterOp::Read);
+/// h.complete(r, RegisterRet::Value(None)).unwrap(); // stale read
+/// assert!(matches!(checker.check(&h), Verdict::NotLinearizable(_)));
+/// ```
+pub struct Checker<S: Spec> {
+    spec: S,
+    options: CheckOptions,
+    search: Search<S>,
+    partitions: Partitions,
+    stats: CheckStats,
+}
+
+impl<S: Spec> Checker<S> {
+    /// A checker with the default options.
+    pub fn new(spec: S) -> Self {
+        Self::with_options(spec, CheckOptions::default())
+    }
+
+    /// A checker with the given options.
+    pub fn with_options(spec: S, options: CheckOptions) -> Self {
+        Checker {
+            spec,
+            options,
+            search: Search::new(),
+            partitions: Partitions::default(),
+            stats: CheckStats::default(),
+        }
+    }
+
+    /// The specification checked against.
+    pub fn spec(&self) -> &S {
+        &self.spec
+    }
+
+    /// The options, to change between checks.
+    pub fn options_mut(&mut self) -> &mut CheckOptions {
+        &mut self.options
+    }
+
+    /// Counters from the last check.
+    pub fn stats(&self) -> CheckStats {
+        self.stats
+    }
+
+    /// Checks `history`.
+    pub fn check(&mut self, history: &History<S::Op, S::Ret>) -> Verdict {
+        let deadline = self.options.timeout.map(|t| Instant::now() + t);
+        self.partitions
+            .split(&self.spec, history, self.options.partition);
+        let groups = self.partitions.groups.len();
+        self.stats = CheckStats {
+            partitions: groups,
+            ..CheckStats::default()
+        };
+        let threads = match self.options.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            t => t,
+        }
+        .min(groups);
+        if groups >= 2 && history.len() >= PARALLEL_MIN_OPS {
+            return self.check_in_rounds(history, threads, deadline);
+        }
+        // Small or single-part histories: one reused search, part after part.
+        let limits = Limits {
+            deadline,
+            cancel: None,
+        };
+        for g in 0..groups {
+            let members = self.partitions.group(g).iter().copied();
+            self.search.sub.build(&self.spec, history, members);
+            let found = self.search.run(&self.spec, history, &limits);
+            self.stats.searched += 1;
+            self.stats.configurations += self.search.explored();
+            self.stats.max_states = self.stats.max_states.max(self.search.states_seen());
+            match found {
+                Found::Linearizable => {}
+                Found::NotLinearizable => {
+                    let explanation = self.search.explain(&self.spec, history);
+                    return Verdict::NotLinearizable(Box::new(explanation));
+                }
+                Found::Stopped | Found::Paused => return Verdict::Unknown,
+            }
+        }
+        Verdict::Linearizable
+    }
+
+    /// Checks several parts by time slicing: in each round every undecided
+    /// part resumes its search for a budget of placements (doubling from
+    /// round to round), on `threads` threads. An easy violation in a late
+    /// part is then found after a bounded amount of work on the hard parts
+    /// before it, instead of after they finish (some never do), and no work
+    /// is thrown away. In a round, a violation in part `i` cancels the parts
+    /// after `i` but not those before, and the first violating part of the
+    /// round is reported: the outcome does not depend on thread timing.
+    fn check_in_rounds(
+        &mut self,
+        history: &History<S::Op, S::Ret>,
+        threads: usize,
+        deadline: Option<Instant>,
+    ) -> Verdict {
+        struct Slot<S: Spec> {
+            group: usize,
+            search: Option<Box<Search<S>>>,
+            found: Found,
+            explanation: Option<Explanation>,
+        }
+        let spec = &self.spec;
+        let partitions = &self.partitions;
+        let mut slots: Vec<Mutex<Slot<S>>> = (0..partitions.groups.len())
+            .map(|group| {
+                Mutex::new(Slot {
+                    group,
+                    search: None,
+                    found: Found::Paused,
+                    explanation: None,
+                })
+            })
+            .collect();
+        let mut slice = FIRST_SLICE;
+        let mut stats = self.stats;
+        loop {
+            let next = AtomicUsize::new(0);
+            let first_violation = AtomicUsize::new(usize::MAX);
+            let work = || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= slots.len() {
+                    break;
+                }
+                if i > first_violation.load(Ordering::Relaxed) {
+                    continue;
+                }
+                let mut slot = slots[i].lock().unwrap_or_else(|e| e.into_inner());
+                let group = slot.group;
+                let search = slot.search.get_or_insert_with(|| {
+                    let mut search = Box::new(Search::new());
+                    search
+                        .sub
+                        .build(spec, history, partitions.group(group).iter().copied());
+                    search.start(spec);
+                    search
+                });
+                let limits = Limits {
+                    deadline,
+                    cancel: Some((&first_violation, i)),
+                };
+                let found = search.resume(spec, history, &limits, slice);
+                if found == Found::NotLinearizable {
+                    first_violation.fetch_min(i, Ordering::Relaxed);
+                    slot.explanation = slot.search.as_mut().map(|s| s.explain(spec, history));
+                }
+                slot.found = found;
+            };
+            if threads >= 2 && slots.len() >= 2 {
+                std::thread::scope(|scope| {
+                    for _ in 1..threads.min(slots.len()) {
+                        scope.spawn(work);
+                    }
+                    work();
+                });
+            } else {
+                work();
+            }
+            let cut = first_violation.load(Ordering::Relaxed);
+            let mut stopped = false;
+            let mut remaining = Vec::with_capacity(slots.len());
+            for (i, slot) in slots.into_iter().enumerate() {
+                let mut slot = slot.into_inner().unwrap_or_else(|e| e.into_inner());
+                let finished = slot.found != Found::Paused || i >= cut;
+                if finished {
+                    if let Some(search) = &slot.search {
+                        stats.searched += 1;
+                        stats.configurations += search.explored();
+                        stats.max_states = stats.max_states.max(search.states_seen());
+                    }
+                }
+                if i == cut {
+                    self.stats = stats;
+                    let explanation = slot.explanation.take().unwrap_or_else(|| Explanation {
+                        checked_ops: partitions.group(slot.group).to_vec(),
+                        longest_prefix: Vec::new(),
+                        state_after_prefix: String::new(),
+                        owed: None,
+                        unplaceable: Vec::new(),
+                    });
+                    return Verdict::NotLinearizable(Box::new(explanation));
+                }
+                match slot.found {
+                    Found::Paused => remaining.push(Mutex::new(slot)),
+                    Found::Stopped => stopped = true,
+                    Found::Linearizable | Found::NotLinearizable => {}
+                }
+            }
+            self.stats = stats;
+            if stopped {
+                return Verdict::Unknown;
+            }
+            if remaining.is_empty() {
+                return Verdict::Linearizable;
+            }
+            slots = remaining;
+            slice = slice.saturating_mul(2);
+        }
+    }
+}
+
+/// Checks `history` against `spec` with the default options.
+pub fn check<S: Spec>(spec: &S, history: &History<S::Op, S::Ret>) -> Verdict {
+    Checker::new(spec).check(history)
+}
+
+/// Checks `history` against `spec` with the given options.
+pub fn check_with<S: Spec>(
+    spec: &S,
+    history: &History<S::Op, S::Ret>,
+    options: &CheckOptions,
+) -> Verdict {
+    Checker::with_options(spec, options.clone()).check(history)
+}
+
+impl<S: Spec> Spec for &S {
+    type Op = S::Op;
+    type Ret = S::Ret;
+    type State = S::State;
+
+    fn init(&self) -> S::State {
+        (**self).init()
+    }
+
+    fn step(&self, state: &S::State, op: &S::Op, ret: Option<&S::Ret>, next: &mut Vec<S::State>) {
+        (**self).step(state, op, ret, next)
+    }
+
+    fn is_read_only(&self, op: &S::Op, ret: Option<&S::Ret>) -> bool {
+        (**self).is_read_only(op, ret)
+    }
+
+    fn partition_key(&self, op: &S::Op) -> Option<u64> {
+        (**self).partition_key(op)
+    }
+}

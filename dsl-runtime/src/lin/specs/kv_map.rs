@@ -1,0 +1,368 @@
+//! A map from string keys to string values with get, put and append, where
+//! every key starts as the empty string (Jepsen's and Porcupine's key-value
+//! test).
+
+use crate::lin::hash::hash_one;
+use crate::lin::spec::Spec;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+/// An operation on a [`KvMap`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum KvMapOp {
+    /// Read the value of `key`.
+    Get {
+        /// The key.
+        key: String,
+    },
+    /// Set `key` to `value`.
+    Put {
+        /// The key.
+        key: String,
+        /// The new value.
+        value: String,
+    },
+    /// Add `value` at the end of the value of `key`.
+    Append {
+        /// The key.
+        key: String,
+        /// The text appended.
+        value: String,
+    },
+}
+
+impl KvMapOp {
+    /// The key the operation touches.
+    pub fn key(&self) -> &str {
+        match self {
+            KvMapOp::Get { key } | KvMapOp::Put { key, .. } | KvMapOp::Append { key, .. } => key,
+        }
+    }
+}
+
+/// What an operation on a [`KvMap`] returns.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum KvMapRet {
+    /// A get's result.
+    Value(String),
+    /// A put or append happened.
+    Ok,
+}
+
+/// Arithmetic modulo the Mersenne prime 2^61 - 1, for a rolling hash of
+/// strings that can be extended by an append in time proportional to the
+/// appended part.
+mod rolling {
+    const MODULUS: u64 = (1 << 61) - 1;
+    const BASE: u64 = 0x1d4_65c9_aa7d_2b3f % MODULUS;
+
+    pub(super) fn mul(a: u64, b: u64) -> u64 {
+        let p = u128::from(a) * u128::from(b);
+        let folded = (p as u64 & MODULUS) + (p >> 61) as u64;
+        if folded >= MODULUS {
+            folded - MODULUS
+        } else {
+            folded
+        }
+    }
+
+    pub(super) fn add(a: u64, b: u64) -> u64 {
+        let s = a + b;
+        if s >= MODULUS {
+            s - MODULUS
+        } else {
+            s
+        }
+    }
+
+    /// The hash of `text` and `BASE^len(text)`.
+    pub(super) fn of(text: &str) -> (u64, u64) {
+        let (mut hash, mut power) = (0, 1);
+        for &b in text.as_bytes() {
+            hash = add(mul(hash, BASE), u64::from(b) + 1);
+            power = mul(power, BASE);
+        }
+        (hash, power)
+    }
+}
+
+/// One appended part of a value, linked to the value before it.
+struct Piece {
+    before: Option<Arc<Piece>>,
+    part: Box<str>,
+    /// Length of the whole value up to and including this part.
+    len: usize,
+    /// Rolling hash of the whole value up to and including this part.
+    hash: u64,
+}
+
+/// A value built by puts and appends. Appending allocates one small piece
+/// that shares everything before it, and updates the hash from the appended
+/// part alone; so a state costs the same however long its values grow (and
+/// appended values do).
+#[derive(Clone, Default)]
+struct Text(Option<Arc<Piece>>);
+
+impl Text {
+    fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |p| p.len)
+    }
+
+    fn hash(&self) -> u64 {
+        self.0.as_ref().map_or(0, |p| p.hash)
+    }
+
+    fn appended(&self, part: &str) -> Text {
+        if part.is_empty() {
+            return self.clone();
+        }
+        let (part_hash, power) = rolling::of(part);
+        Text(Some(Arc::new(Piece {
+            before: self.0.clone(),
+            part: part.into(),
+            len: self.len() + part.len(),
+            hash: rolling::add(rolling::mul(self.hash(), power), part_hash),
+        })))
+    }
+
+    /// Whether the value is `other`, comparing from the end so that a
+    /// mismatch in the last append is found at once.
+    fn equals(&self, mut other: &str) -> bool {
+        if self.len() != other.len() {
+            return false;
+        }
+        let mut at = &self.0;
+        while let Some(piece) = at {
+            match other.strip_suffix(&*piece.part) {
+                Some(rest) => other = rest,
+                None => return false,
+            }
+            at = &piece.before;
+        }
+        other.is_empty()
+    }
+
+    fn to_text(&self) -> String {
+        let mut parts = Vec::new();
+        let mut at = &self.0;
+        while let Some(piece) = at {
+            parts.push(&*piece.part);
+            at = &piece.before;
+        }
+        parts.iter().rev().copied().collect()
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (None, None) => true,
+            (Some(a), Some(b)) => {
+                Arc::ptr_eq(a, b)
+                    || (a.len == b.len && a.hash == b.hash && other.equals(&self.to_text()))
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Text {}
+
+impl Hash for Text {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash());
+    }
+}
+
+/// The state of a [`KvMap`]: the keys whose value is not empty, sorted.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct KvMapState {
+    entries: Vec<(Arc<str>, Text)>,
+}
+
+impl KvMapState {
+    /// The value of `key` (empty when never written).
+    pub fn get(&self, key: &str) -> String {
+        match self.find(key) {
+            Ok(i) => self.entries[i].1.to_text(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Whether the value of `key` is `value`.
+    pub fn holds(&self, key: &str, value: &str) -> bool {
+        match self.find(key) {
+            Ok(i) => self.entries[i].1.equals(value),
+            Err(_) => value.is_empty(),
+        }
+    }
+
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.entries.binary_search_by(|(k, _)| (**k).cmp(key))
+    }
+
+    fn with(&self, key: &str, value: Text) -> KvMapState {
+        let mut next = self.clone();
+        match (next.find(key), value.len() == 0) {
+            (Ok(i), true) => {
+                next.entries.remove(i);
+            }
+            (Ok(i), false) => next.entries[i].1 = value,
+            (Err(_), true) => {}
+            (Err(i), false) => next.entries.insert(i, (key.into(), value)),
+        }
+        next
+    }
+
+    fn value(&self, key: &str) -> Text {
+        match self.find(key) {
+            Ok(i) => self.entries[i].1.clone(),
+            Err(_) => Text::default(),
+        }
+    }
+}
+
+impl fmt::Debug for KvMapState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.entries.iter().map(|(k, v)| (&**k, v.to_text())))
+            .finish()
+    }
+}
+
+/// A map of strings where absent keys read as `""`; partitioned by key.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct KvMap;
+
+impl Spec for KvMap {
+    type Op = KvMapOp;
+    type Ret = KvMapRet;
+    type State = KvMapState;
+
+    fn init(&self) -> KvMapState {
+        KvMapState::default()
+    }
+
+    fn step(
+        &self,
+        state: &KvMapState,
+        op: &KvMapOp,
+        ret: Option<&KvMapRet>,
+        next: &mut Vec<KvMapState>,
+    ) {
+        match (op, ret) {
+            (KvMapOp::Get { .. }, None) => next.push(state.clone()),
+            (KvMapOp::Get { key }, Some(KvMapRet::Value(v))) if state.holds(key, v) => {
+                next.push(state.clone())
+            }
+            (KvMapOp::Put { key, value }, None | Some(KvMapRet::Ok)) => {
+                next.push(state.with(key, Text::default().appended(value)));
+            }
+            (KvMapOp::Append { key, value }, None | Some(KvMapRet::Ok)) => {
+                next.push(state.with(key, state.value(key).appended(value)));
+            }
+            _ => {}
+        }
+    }
+
+    fn is_read_only(&self, op: &KvMapOp, _ret: Option<&KvMapRet>) -> bool {
+        matches!(op, KvMapOp::Get { .. })
+    }
+
+    fn partition_key(&self, op: &KvMapOp) -> Option<u64> {
+        Some(hash_one(op.key()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(ops: &[KvMapOp]) -> KvMapState {
+        let mut state = KvMap.init();
+        for op in ops {
+            let mut next = Vec::new();
+            KvMap.step(&state, op, None, &mut next);
+            state = next.pop().unwrap();
+        }
+        state
+    }
+
+    #[test]
+    fn append_concatenates_and_empty_values_vanish() {
+        let s = run(&[
+            KvMapOp::Append {
+                key: "k".into(),
+                value: "ab".into(),
+            },
+            KvMapOp::Append {
+                key: "k".into(),
+                value: "c".into(),
+            },
+            KvMapOp::Put {
+                key: "j".into(),
+                value: "x".into(),
+            },
+        ]);
+        assert_eq!(s.get("k"), "abc");
+        assert_eq!(s.get("j"), "x");
+        assert_eq!(s.get("z"), "");
+        let cleared = run(&[
+            KvMapOp::Put {
+                key: "k".into(),
+                value: "x".into(),
+            },
+            KvMapOp::Put {
+                key: "k".into(),
+                value: String::new(),
+            },
+        ]);
+        assert_eq!(cleared, KvMap.init());
+        assert_eq!(format!("{s:?}"), r#"{"j": "x", "k": "abc"}"#);
+    }
+
+    #[test]
+    fn equal_values_built_differently_are_equal() {
+        let appended = run(&[
+            KvMapOp::Append {
+                key: "k".into(),
+                value: "ab".into(),
+            },
+            KvMapOp::Append {
+                key: "k".into(),
+                value: "cd".into(),
+            },
+        ]);
+        let put = run(&[KvMapOp::Put {
+            key: "k".into(),
+            value: "abcd".into(),
+        }]);
+        let other = run(&[KvMapOp::Put {
+            key: "k".into(),
+            value: "abdc".into(),
+        }]);
+        assert_eq!(appended, put);
+        assert_eq!(hash_one(&appended), hash_one(&put));
+        assert_ne!(appended, other);
+        assert!(appended.holds("k", "abcd"));
+        assert!(!appended.holds("k", "abce"));
+        assert!(!appended.holds("k", "abc"));
+        assert!(appended.holds("j", ""));
+    }
+
+    #[test]
+    fn gets_must_match() {
+        let s = run(&[KvMapOp::Put {
+            key: "k".into(),
+            value: "v".into(),
+        }]);
+        let get = KvMapOp::Get { key: "k".into() };
+        let mut next = Vec::new();
+        KvMap.step(&s, &get, Some(&KvMapRet::Value("w".into())), &mut next);
+        assert!(next.is_empty());
+        KvMap.step(&s, &get, Some(&KvMapRet::Value("v".into())), &mut next);
+        assert_eq!(next, vec![s]);
+    }
+}

@@ -1,0 +1,129 @@
+//! A sub-history laid out for the search: plain arrays indexed by a local
+//! operation number, classes of identical operations, and the facts the
+//! search's reductions need, all computed once before the search starts.
+
+use super::hash::FastMap;
+use super::history::{History, OpId, Outcome};
+use super::spec::Spec;
+
+/// Marks "no operation" in `u32` links.
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// The operation returned a result: it must be placed before its return.
+pub(crate) const REQUIRED: u8 = 1;
+/// The operation finished with an unknown result: it may be placed before its
+/// return, or never.
+pub(crate) const DEADLINE: u8 = 2;
+/// Every step of the operation leaves the state as it was.
+pub(crate) const READ_ONLY: u8 = 4;
+
+/// Returns that never happen (open operations) sort after every event.
+pub(crate) const NEVER: u64 = u64::MAX;
+
+/// One sub-history in the layout the search wants. Local operation `i`
+/// is history operation `ids[i]`; locals are in invocation order.
+#[derive(Default)]
+pub(crate) struct SubHistory {
+    pub(crate) ids: Vec<OpId>,
+    pub(crate) call: Vec<u64>,
+    pub(crate) ret: Vec<u64>,
+    pub(crate) flags: Vec<u8>,
+    /// Class of each operation: operations with equal invocation and result
+    /// share one, and so share memoized steps.
+    pub(crate) class: Vec<u32>,
+    /// For each class, one history operation that has it (for its op/result).
+    pub(crate) class_rep: Vec<OpId>,
+    /// The operation of the same class and kind with the next earlier return,
+    /// or [`NONE`]: placing an operation while an identical one that returns
+    /// earlier could go instead never helps, so the search skips it.
+    pub(crate) same_prev: Vec<u32>,
+    /// Required operations in order of return.
+    pub(crate) by_return: Vec<u32>,
+}
+
+impl SubHistory {
+    /// Number of operations.
+    pub(crate) fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Lays out the operations `members` (in invocation order) of `history`.
+    /// Read-only operations that need not take effect are dropped: placing
+    /// them or not changes nothing.
+    pub(crate) fn build<S: Spec>(
+        &mut self,
+        spec: &S,
+        history: &History<S::Op, S::Ret>,
+        members: impl Iterator<Item = OpId>,
+    ) {
+        self.ids.clear();
+        self.call.clear();
+        self.ret.clear();
+        self.flags.clear();
+        self.class.clear();
+        self.class_rep.clear();
+        self.same_prev.clear();
+        self.by_return.clear();
+
+        let ops = history.operations();
+        let mut classes: FastMap<(&S::Op, Option<&S::Ret>), u32> = FastMap::default();
+        let mut read_only_of_class: Vec<bool> = Vec::new();
+        for id in members {
+            let Some(op) = ops.get(id.index()) else {
+                continue;
+            };
+            let ret = op.outcome.returned();
+            let next_class = classes.len() as u32;
+            let class = *classes.entry((&op.op, ret)).or_insert(next_class);
+            if class == next_class {
+                self.class_rep.push(id);
+                read_only_of_class.push(spec.is_read_only(&op.op, ret));
+            }
+            let read_only = read_only_of_class[class as usize];
+            let mut flags = if read_only { READ_ONLY } else { 0 };
+            let ret_at = match (&op.outcome, op.finished_at) {
+                (Outcome::Returned(_), Some(at)) => {
+                    flags |= REQUIRED;
+                    at
+                }
+                (Outcome::Unknown, Some(at)) => {
+                    flags |= DEADLINE;
+                    at
+                }
+                // An operation with an outcome but no completion event (only
+                // possible in hand-built data) is treated as never finishing.
+                _ => NEVER,
+            };
+            if read_only && flags & REQUIRED == 0 {
+                continue;
+            }
+            self.ids.push(id);
+            self.call.push(op.invoked_at);
+            self.ret.push(ret_at);
+            self.flags.push(flags);
+            self.class.push(class);
+        }
+
+        let n = self.ids.len();
+        self.by_return
+            .extend((0..n as u32).filter(|&i| self.flags[i as usize] & REQUIRED != 0));
+        let ret = &self.ret;
+        self.by_return.sort_by_key(|&i| (ret[i as usize], i));
+
+        // Chains of identical operations, each pointing at the one of the
+        // same class and kind that returns just before it.
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        let key = |i: u32| {
+            let i = i as usize;
+            (self.class[i], self.flags[i], self.ret[i], i)
+        };
+        order.sort_by_key(|&i| key(i));
+        self.same_prev.resize(n, NONE);
+        for pair in order.windows(2) {
+            let (a, b) = (pair[0] as usize, pair[1] as usize);
+            if self.class[a] == self.class[b] && self.flags[a] == self.flags[b] {
+                self.same_prev[b] = a as u32;
+            }
+        }
+    }
+}
