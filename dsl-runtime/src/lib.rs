@@ -21,6 +21,8 @@ pub mod fingerprint;
 pub mod lin;
 pub mod liveness;
 pub mod meta;
+#[cfg(feature = "runtime")]
+pub mod runtime;
 pub mod semantics;
 pub mod setup;
 pub mod simulate;

@@ -4,4 +4,5 @@
 pub mod counter;
 pub mod lockserv;
 pub mod paxos;
+pub mod pingpong;
 pub mod twophase;

@@ -4,14 +4,20 @@
 //! the command succeeded), 1 when a violation was found, 2 on bad usage or
 //! configuration (clap's own usage errors also exit 2).
 
+mod app;
 mod check;
 mod simulate;
+#[cfg(feature = "runtime")]
+mod deploy;
 
+pub use app::{App, Flag, Flags};
 pub use check::{
     print_header, print_report, run_check, run_replay, trace_faults, CheckArgs, ReplayArgs,
     TraceFile,
 };
 pub use simulate::{run_simulate, SeedRange, SimulateArgs};
+#[cfg(feature = "runtime")]
+pub use deploy::{ClientArgs, ClusterArgs, NodeArgs, ServeArgs};
 
 /// Exit code: no violation found.
 pub const EXIT_OK: u8 = 0;

@@ -1,0 +1,669 @@
+//! The `serve`, `client` and `cluster` subcommands: run a node, talk to
+//! one, or start a whole small deployment locally.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use clap::{ArgMatches, Args, Command, FromArgMatches};
+
+use crate::cli::app::usage;
+
+/// `println!` that ignores a closed stdout (`client ... | head`).
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+use crate::cli::{EXIT_OK, EXIT_VIOLATION};
+use crate::faults::Faults;
+use crate::meta::TriggerMeta;
+use crate::runtime::{
+    self, parse_input, Client, ClusterFile, Deployment, InjectorSettings, LoopSettings,
+    MonitorMode, NodeEntry, ServeOptions, SyncMode,
+};
+use crate::setup::Setup;
+use crate::system::System;
+
+/// How a node runs: durability, monitors, fault injection, logging.
+/// Shared by `serve` and `cluster` (which passes them to every node).
+#[derive(Args, Debug, Clone)]
+pub struct NodeArgs {
+    /// Faults to inject into this node's outgoing messages: the same list
+    /// `check --faults` takes (drop, dup, reorder, partition, each
+    /// optionally `=N`). Crashes are real: kill the process.
+    #[arg(long, default_value = "none", value_name = "LIST")]
+    pub faults: Faults,
+    /// Probability that an allowed fault hits a given message.
+    #[arg(long, default_value_t = 0.05, value_name = "P")]
+    pub fault_rate: f64,
+    /// Longest delay given to a reordered message, in milliseconds.
+    #[arg(long, default_value_t = 50, value_name = "MS")]
+    pub max_delay_ms: u64,
+    /// Seed of the fault injector (default: derived from the node).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Evaluate the role's local invariants after every handler; log violations.
+    #[arg(long)]
+    pub monitor: bool,
+    /// Like --monitor, and stop the node at the first violation, before
+    /// the violating event's effects leave it.
+    #[arg(long)]
+    pub monitor_fatal: bool,
+    /// When the log is forced to disk: group (one fsync per batch of
+    /// events), per-event, or off (no fsync: survives kill -9, not power loss).
+    #[arg(long, default_value = "group", value_name = "MODE")]
+    pub fsync: SyncMode,
+    /// Snapshot the state and empty the log after this many events.
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    pub snapshot_every: u64,
+    /// Largest frame payload accepted, in bytes.
+    #[arg(long, default_value_t = runtime::codec::DEFAULT_MAX_PAYLOAD, value_name = "BYTES")]
+    pub max_frame: u32,
+    /// Log filter when RUST_LOG is unset (error, warn, info, debug, trace).
+    #[arg(long, default_value = "info", value_name = "LEVEL")]
+    pub log: String,
+}
+
+impl NodeArgs {
+    fn validate(&self) -> Result<(), String> {
+        if !(0.0..=1.0).contains(&self.fault_rate) {
+            return Err(format!(
+                "--fault-rate {} must be between 0 and 1",
+                self.fault_rate
+            ));
+        }
+        if self.snapshot_every == 0 {
+            return Err("--snapshot-every must be at least 1".into());
+        }
+        if self.max_frame < 64 {
+            return Err("--max-frame must be at least 64 bytes".into());
+        }
+        Ok(())
+    }
+
+    fn options(&self, node: &str, index: usize) -> ServeOptions {
+        ServeOptions {
+            node: node.to_string(),
+            settings: LoopSettings {
+                sync: self.fsync,
+                snapshot_every: self.snapshot_every,
+                monitor: if self.monitor_fatal {
+                    MonitorMode::Fatal
+                } else if self.monitor {
+                    MonitorMode::Log
+                } else {
+                    MonitorMode::Off
+                },
+                injector: InjectorSettings {
+                    faults: self.faults,
+                    rate: self.fault_rate,
+                    max_delay: Duration::from_millis(self.max_delay_ms),
+                    seed: self.seed.unwrap_or(index as u64 + 1),
+                },
+                ..LoopSettings::default()
+            },
+            max_payload: self.max_frame,
+        }
+    }
+
+    /// The flags again, for a child `serve` process.
+    fn to_args(&self) -> Vec<String> {
+        let mut a = vec![
+            "--faults".into(),
+            self.faults.to_string(),
+            "--fault-rate".into(),
+            self.fault_rate.to_string(),
+            "--max-delay-ms".into(),
+            self.max_delay_ms.to_string(),
+            "--fsync".into(),
+            match self.fsync {
+                SyncMode::Group => "group",
+                SyncMode::PerEvent => "per-event",
+                SyncMode::Off => "off",
+            }
+            .into(),
+            "--snapshot-every".into(),
+            self.snapshot_every.to_string(),
+            "--max-frame".into(),
+            self.max_frame.to_string(),
+            "--log".into(),
+            self.log.clone(),
+        ];
+        if let Some(seed) = self.seed {
+            a.extend(["--seed".into(), seed.to_string()]);
+        }
+        if self.monitor {
+            a.push("--monitor".into());
+        }
+        if self.monitor_fatal {
+            a.push("--monitor-fatal".into());
+        }
+        a
+    }
+}
+
+/// Flags of `serve`.
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// The cluster file (TOML: `cluster_id` and `[[node]]` sections with name, addr, data_dir).
+    #[arg(long, value_name = "FILE")]
+    pub cluster: PathBuf,
+    /// The node to run, as named in the cluster file, e.g. 'Client(0)'.
+    #[arg(long, value_name = "NAME")]
+    pub node: String,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub node_args: NodeArgs,
+}
+
+/// Flags of `client`.
+#[derive(Args, Debug, Clone)]
+pub struct ClientArgs {
+    /// The cluster file.
+    #[arg(long, value_name = "FILE")]
+    pub cluster: PathBuf,
+    /// The node to talk to. Without it, --stats, --partition and --heal go
+    /// to every node.
+    #[arg(long, value_name = "NAME")]
+    pub node: Option<String>,
+    /// Inputs to submit in order, each written `Name`, `Name(args)` with
+    /// JSON arguments, or as JSON: `Lock`, `Add(5)`, `{"Add": 5}`.
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<String>,
+    /// Wait until this many outputs arrived (exit 1 if they do not in --timeout-ms).
+    #[arg(long, value_name = "N")]
+    pub expect: Option<usize>,
+    /// Without --expect: print outputs that arrive this long after the last input.
+    #[arg(long, default_value_t = 500, value_name = "MS")]
+    pub wait_ms: u64,
+    /// Give up on a request or an expected output after this long.
+    #[arg(long, default_value_t = 10_000, value_name = "MS")]
+    pub timeout_ms: u64,
+    /// Keep printing the node's outputs until interrupted.
+    #[arg(long)]
+    pub follow: bool,
+    /// First print the outputs the node emitted lately (up to 64).
+    #[arg(long)]
+    pub recent: bool,
+    /// Print the node's counters.
+    #[arg(long)]
+    pub stats: bool,
+    /// Print the node's state, field by field.
+    #[arg(long)]
+    pub state: bool,
+    /// Partition these nodes (comma-separated names) from the rest. The
+    /// nodes must run with --faults including partition.
+    #[arg(long, value_name = "NAMES")]
+    pub partition: Option<String>,
+    /// Heal the partition, releasing held messages.
+    #[arg(long)]
+    pub heal: bool,
+}
+
+/// Flags of `cluster` (besides the system's size and config flags).
+#[derive(Args, Debug, Clone)]
+pub struct ClusterArgs {
+    /// Directory for the cluster file, data and logs (default: a new
+    /// temporary directory). A directory with a cluster.toml is reused,
+    /// state and all.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// First port; nodes get consecutive ports (default: free ports).
+    #[arg(long, value_name = "PORT")]
+    pub base_port: Option<u16>,
+    /// Stop after this many seconds (default: run until Ctrl-C).
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<u64>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub node_args: NodeArgs,
+}
+
+pub(crate) fn serve_command() -> Command {
+    ServeArgs::augment_args(Command::new("serve"))
+        .about("Run one node of a deployment described by a cluster file")
+}
+
+pub(crate) fn client_command() -> Command {
+    ClientArgs::augment_args(Command::new("client")).about(
+        "Submit inputs to a node and print its outputs; or print stats or state; or partition and heal",
+    )
+}
+
+pub(crate) fn cluster_command() -> Command {
+    ClusterArgs::augment_args(Command::new("cluster"))
+        .about("Start every node of a small deployment locally, as separate processes")
+}
+
+fn load<S: System>(path: &Path, config: S::Config) -> Result<Deployment<S>, String> {
+    ClusterFile::load(path)
+        .and_then(|f| f.resolve::<S>(config))
+        .map_err(|e| e.0)
+}
+
+pub(crate) fn run_serve<S: System>(m: &ArgMatches, config: S::Config) -> ExitCode {
+    let args = match ServeArgs::from_arg_matches(m) {
+        Ok(a) => a,
+        Err(e) => return usage(e),
+    };
+    if let Err(e) = args.node_args.validate() {
+        return usage(e);
+    }
+    runtime::init_logging(&args.node_args.log);
+    let deployment = match load::<S>(&args.cluster, config) {
+        Ok(d) => d,
+        Err(e) => return usage(e),
+    };
+    let index = match deployment.index_named(&args.node) {
+        Ok(i) => i,
+        Err(e) => return usage(e),
+    };
+    match runtime::serve(deployment, args.node_args.options(&args.node, index)) {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_VIOLATION)
+        }
+    }
+}
+
+pub(crate) fn run_client<S: System>(m: &ArgMatches) -> ExitCode {
+    let args = match ClientArgs::from_arg_matches(m) {
+        Ok(a) => a,
+        Err(e) => return usage(e),
+    };
+    // The client never runs handlers: the default configuration is enough
+    // to check names against the cluster file.
+    let deployment = match load::<S>(&args.cluster, S::Config::default()) {
+        Ok(d) => d,
+        Err(e) => return usage(e),
+    };
+    let inputs = match args
+        .inputs
+        .iter()
+        .map(|t| parse_input::<S>(t))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(i) => i,
+        Err(e) => return usage(e),
+    };
+    let timeout = Duration::from_millis(args.timeout_ms);
+    let targets: Vec<usize> = match &args.node {
+        Some(name) => match deployment.index_named(name) {
+            Ok(i) => vec![i],
+            Err(e) => return usage(e),
+        },
+        None => {
+            if !inputs.is_empty() || args.state || args.follow || args.expect.is_some() {
+                return usage("say which node with --node, e.g. --node 'Client(0)'");
+            }
+            (0..deployment.setup.len()).collect()
+        }
+    };
+    let control = args.stats || args.partition.is_some() || args.heal || args.state;
+    if !control && inputs.is_empty() && !args.follow && !args.recent && args.expect.is_none() {
+        return usage("nothing to do: give inputs, or --follow, --recent, --stats, --state, --partition, --heal");
+    }
+    let side: Option<Vec<String>> = args.partition.as_ref().map(|p| {
+        p.split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    });
+    let mut failed = false;
+    for &i in &targets {
+        let name = deployment.setup.nodes()[i].to_string();
+        let addr = deployment.addrs[i];
+        let mut client =
+            match Client::<S>::connect_with(addr, &deployment.cluster_id, args.recent, timeout) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("error: cannot reach {name} at {addr}: {e}");
+                    failed = true;
+                    continue;
+                }
+            };
+        if let Err(e) = talk(&mut client, &name, &args, &inputs, side.as_ref()) {
+            eprintln!("error: {name}: {e}");
+            failed = true;
+        }
+    }
+    if failed {
+        ExitCode::from(EXIT_VIOLATION)
+    } else {
+        ExitCode::from(EXIT_OK)
+    }
+}
+
+/// One client session: control requests, inputs, then outputs.
+fn talk<S: System>(
+    client: &mut Client<S>,
+    name: &str,
+    args: &ClientArgs,
+    inputs: &[S::Input],
+    side: Option<&Vec<String>>,
+) -> Result<(), runtime::ClientError> {
+    if let Some(side) = side {
+        say!("{name}: {}", client.partition(side.clone())?);
+    }
+    if args.heal {
+        say!("{name}: {}", client.heal()?);
+    }
+    if args.stats {
+        say!("{name}:");
+        for line in client.stats()?.lines() {
+            say!("  {line}");
+        }
+    }
+    if args.state {
+        for (field, value) in client.state()? {
+            say!("{name}: {field} = {value}");
+        }
+    }
+    let seen = std::cell::Cell::new(0usize);
+    let print = |o: runtime::client::ReceivedOutput<S::Output>| {
+        let when = if o.earlier { " (earlier)" } else { "" };
+        say!("{name}: output {:?}{when}", o.output);
+        seen.set(seen.get() + 1);
+    };
+    let quiet = Duration::from_millis(0);
+    for (text, input) in args.inputs.iter().zip(inputs) {
+        let seq = client.submit(input.clone())?;
+        say!("{name}: input {} accepted (log #{seq})", text.trim());
+        while let Some(o) = client.next_output(quiet)? {
+            print(o);
+        }
+    }
+    let timeout = Duration::from_millis(args.timeout_ms);
+    if args.follow {
+        loop {
+            if let Some(o) = client.next_output(Duration::from_secs(3600))? {
+                print(o);
+            }
+        }
+    }
+    if let Some(n) = args.expect {
+        let deadline = Instant::now() + timeout;
+        while seen.get() < n {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match client.next_output(left)? {
+                Some(o) => print(o),
+                None => {
+                    return Err(runtime::ClientError::Protocol(format!(
+                        "expected {n} outputs, {} arrived within {} ms",
+                        seen.get(),
+                        args.timeout_ms
+                    )))
+                }
+            }
+        }
+    } else if !inputs.is_empty() || args.recent {
+        let wait = Duration::from_millis(args.wait_ms);
+        while let Some(o) = client.next_output(wait)? {
+            print(o);
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn run_cluster<S: System>(
+    program: &str,
+    m: &ArgMatches,
+    setup: &Setup<S>,
+    config_args: &[String],
+) -> ExitCode {
+    let args = match ClusterArgs::from_arg_matches(m) {
+        Ok(a) => a,
+        Err(e) => return usage(e),
+    };
+    if let Err(e) = args.node_args.validate() {
+        return usage(e);
+    }
+    let dir = args.dir.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("verdict-{program}-{}", std::process::id()))
+    });
+    if let Err(e) = std::fs::create_dir_all(dir.join("logs")) {
+        return usage(format!("cannot create {}: {e}", dir.display()));
+    }
+    let dir = dir.canonicalize().unwrap_or(dir);
+    let path = dir.join("cluster.toml");
+    let names: Vec<String> = setup.nodes().iter().map(|n| n.to_string()).collect();
+    let file = if path.exists() {
+        match ClusterFile::load(&path) {
+            Ok(f) => {
+                let mut theirs: Vec<&str> = f.nodes.iter().map(|n| n.name.as_str()).collect();
+                let mut ours: Vec<&str> = names.iter().map(String::as_str).collect();
+                theirs.sort_unstable();
+                ours.sort_unstable();
+                if theirs != ours {
+                    return usage(format!(
+                        "{} describes nodes {}, but the flags ask for {}; use another --dir",
+                        path.display(),
+                        theirs.join(", "),
+                        ours.join(", ")
+                    ));
+                }
+                say!("reusing {} (state and all)", path.display());
+                f
+            }
+            Err(e) => return usage(e),
+        }
+    } else {
+        let ports = match ports(names.len(), args.base_port) {
+            Ok(p) => p,
+            Err(e) => return usage(e),
+        };
+        let file = ClusterFile {
+            cluster_id: format!("{program}-local"),
+            nodes: names
+                .iter()
+                .zip(ports)
+                .map(|(name, port)| NodeEntry {
+                    name: name.clone(),
+                    addr: format!("127.0.0.1:{port}"),
+                    data_dir: PathBuf::from("data").join(slug(name)),
+                })
+                .collect(),
+        };
+        if let Err(e) = std::fs::write(&path, file.to_toml()) {
+            return usage(format!("cannot write {}: {e}", path.display()));
+        }
+        file
+    };
+    let deployment = match load::<S>(&path, setup.config().clone()) {
+        Ok(d) => d,
+        Err(e) => return usage(e),
+    };
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => return usage(format!("cannot find this program's path: {e}")),
+    };
+    let mut children: Vec<(String, Child, PathBuf)> = Vec::new();
+    for entry in &file.nodes {
+        let log_path = dir.join("logs").join(format!("{}.log", slug(&entry.name)));
+        let spawned = std::fs::File::create(&log_path).and_then(|log| {
+            let err = log.try_clone()?;
+            std::process::Command::new(&exe)
+                .arg("serve")
+                .arg("--cluster")
+                .arg(&path)
+                .arg("--node")
+                .arg(&entry.name)
+                .args(args.node_args.to_args())
+                .args(config_args)
+                .stdin(Stdio::null())
+                .stdout(log)
+                .stderr(err)
+                .spawn()
+        });
+        match spawned {
+            Ok(child) => children.push((entry.name.clone(), child, log_path)),
+            Err(e) => {
+                stop(&mut children);
+                return usage(format!("cannot start {}: {e}", entry.name));
+            }
+        }
+    }
+    // Ready when every node accepts connections.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for (i, addr) in deployment.addrs.iter().enumerate() {
+        while TcpStream::connect_timeout(addr, Duration::from_millis(200)).is_err() {
+            if Instant::now() > deadline || exited(&mut children).is_some() {
+                let name = deployment.setup.nodes()[i];
+                stop(&mut children);
+                return usage(format!(
+                    "{name} did not start listening on {addr}; see its log in {}",
+                    dir.join("logs").display()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    say!(
+        "{program}: {} nodes of cluster `{}` running (Ctrl-C stops them)",
+        children.len(),
+        deployment.cluster_id
+    );
+    for (i, node) in deployment.setup.nodes().iter().enumerate() {
+        say!(
+            "  {:<12} {:<21} data {}",
+            node.to_string(),
+            deployment.addrs[i].to_string(),
+            deployment.data_dirs[i].display()
+        );
+    }
+    say!("  logs in {}", dir.join("logs").display());
+    say!("cluster file: {}", path.display());
+    if let Some((node, input)) = example_input::<S>(setup) {
+        say!("try, in another terminal:");
+        say!(
+            "  {program} client --cluster {} --node '{node}' {input}",
+            path.display()
+        );
+        say!("  {program} client --cluster {} --stats", path.display());
+    }
+    let until = args
+        .duration
+        .map(|s| Instant::now() + Duration::from_secs(s));
+    let stopping = signal_flag();
+    loop {
+        if let Some((name, status)) = exited(&mut children) {
+            say!("{name} exited ({status}); the others keep running");
+        }
+        if stopping() || until.is_some_and(|u| Instant::now() >= u) || children.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    stop(&mut children);
+    say!("stopped; state kept in {}", dir.display());
+    ExitCode::from(EXIT_OK)
+}
+
+/// A node with an input handler, and the name of one input it handles.
+fn example_input<S: System>(setup: &Setup<S>) -> Option<(String, &'static str)> {
+    let meta = S::meta();
+    setup.nodes().iter().find_map(|&n| {
+        meta.handlers_of(S::role_of(n))
+            .find_map(|(_, h)| match h.trigger {
+                TriggerMeta::Input(k) => Some((n.to_string(), meta.inputs[k])),
+                _ => None,
+            })
+    })
+}
+
+/// `Client(0)` -> `client-0`: a file-name-safe form of a node name.
+fn slug(name: &str) -> String {
+    name.chars()
+        .filter_map(|c| match c {
+            '(' => Some('-'),
+            ')' => None,
+            c if c.is_alphanumeric() => Some(c.to_ascii_lowercase()),
+            _ => Some('_'),
+        })
+        .collect()
+}
+
+/// `n` ports: consecutive from `base`, or free ones the OS hands out.
+fn ports(n: usize, base: Option<u16>) -> Result<Vec<u16>, String> {
+    if let Some(b) = base {
+        return (0..n)
+            .map(|i| {
+                b.checked_add(i as u16)
+                    .ok_or_else(|| "--base-port is too high for this many nodes".to_string())
+            })
+            .collect();
+    }
+    let listeners: Vec<TcpListener> = (0..n)
+        .map(|_| TcpListener::bind("127.0.0.1:0"))
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("cannot find free ports: {e}"))?;
+    listeners
+        .iter()
+        .map(|l| l.local_addr().map(|a: SocketAddr| a.port()))
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("cannot find free ports: {e}"))
+}
+
+/// The first child that has exited, removed from the list.
+fn exited(children: &mut Vec<(String, Child, PathBuf)>) -> Option<(String, String)> {
+    let i = children
+        .iter_mut()
+        .position(|(_, c, _)| matches!(c.try_wait(), Ok(Some(_))))?;
+    let (name, mut child, log) = children.remove(i);
+    let status = child
+        .try_wait()
+        .ok()
+        .flatten()
+        .map_or("unknown status".into(), |s| s.to_string());
+    Some((name, format!("{status}; log {}", log.display())))
+}
+
+fn stop(children: &mut Vec<(String, Child, PathBuf)>) {
+    for (_, child, _) in children.iter_mut() {
+        // SIGKILL: their state is durable, so this is also a crash test.
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    children.clear();
+}
+
+/// A function telling whether Ctrl-C or SIGTERM arrived.
+fn signal_flag() -> impl Fn() -> bool {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let flag = Arc::new(AtomicBool::new(false));
+    let set = flag.clone();
+    std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async {
+            #[cfg(unix)]
+            {
+                use tokio::signal::unix::{signal, SignalKind};
+                if let Ok(mut term) = signal(SignalKind::terminate()) {
+                    tokio::select! {
+                        _ = tokio::signal::ctrl_c() => {}
+                        _ = term.recv() => {}
+                    }
+                } else {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        });
+        set.store(true, Ordering::SeqCst);
+    });
+    move || flag.load(Ordering::SeqCst)
+}

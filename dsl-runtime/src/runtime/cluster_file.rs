@@ -1,0 +1,266 @@
+//! The cluster file: which nodes a deployment has, where each listens and
+//! keeps its data, and the cluster's id.
+//!
+//! ```toml
+//! cluster_id = "lockserv-demo"     # frames of other clusters are refused
+//!
+//! [[node]]
+//! name = "Server"                  # as the node prints: Server, Client(0), ...
+//! addr = "127.0.0.1:7000"          # where it listens for peers and clients
+//! data_dir = "data/server"         # its log and snapshot; relative to this file
+//!
+//! [[node]]
+//! name = "Client(0)"
+//! addr = "127.0.0.1:7001"
+//! data_dir = "data/client-0"
+//! ```
+//!
+//! The nodes must be exactly the nodes of one run of the system: every
+//! singleton role once, and each parameterised role numbered from 0 without
+//! gaps. Their order in the file does not matter.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::setup::{Setup, Sizes};
+use crate::system::System;
+
+/// A cluster file as written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterFile {
+    /// The cluster's name; its hash is carried in every frame.
+    pub cluster_id: String,
+    /// The nodes.
+    #[serde(rename = "node", default)]
+    pub nodes: Vec<NodeEntry>,
+}
+
+/// One node of a cluster file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeEntry {
+    /// The node's name, e.g. `Server` or `Client(0)`.
+    pub name: String,
+    /// `host:port` it listens on.
+    pub addr: String,
+    /// Where it keeps its log and snapshot.
+    pub data_dir: PathBuf,
+}
+
+/// A cluster file that cannot be used, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// A cluster file checked against a system: the run's setup, and each
+/// node's address and data directory by node index.
+pub struct Deployment<S: System> {
+    /// The cluster's name.
+    pub cluster_id: String,
+    /// The nodes, in the system's index order.
+    pub setup: Setup<S>,
+    /// Listen address of each node, by index.
+    pub addrs: Vec<SocketAddr>,
+    /// Data directory of each node, by index.
+    pub data_dirs: Vec<PathBuf>,
+}
+
+impl<S: System> fmt::Debug for Deployment<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Deployment")
+            .field("cluster_id", &self.cluster_id)
+            .field("nodes", &self.setup.nodes())
+            .field("addrs", &self.addrs)
+            .field("data_dirs", &self.data_dirs)
+            .finish()
+    }
+}
+
+impl<S: System> Deployment<S> {
+    /// The index of the node named `name`.
+    pub fn index_named(&self, name: &str) -> Result<usize, ConfigError> {
+        let node = parse_node::<S>(name).map_err(ConfigError)?;
+        self.setup.index_of(node).ok_or_else(|| {
+            ConfigError(format!(
+                "node `{name}` is not in the cluster file; it has: {}",
+                self.names().join(", ")
+            ))
+        })
+    }
+
+    /// Every node's name, in index order.
+    pub fn names(&self) -> Vec<String> {
+        self.setup.nodes().iter().map(|n| n.to_string()).collect()
+    }
+}
+
+impl ClusterFile {
+    /// Reads and parses a cluster file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigError(format!("cannot read cluster file {}: {e}", path.display()))
+        })?;
+        let mut file: ClusterFile = toml::from_str(&text).map_err(|e| {
+            ConfigError(format!("cluster file {}: {}", path.display(), e.message()))
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for n in &mut file.nodes {
+            if n.data_dir.is_relative() {
+                n.data_dir = base.join(&n.data_dir);
+            }
+        }
+        Ok(file)
+    }
+
+    /// The file as TOML text.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).unwrap_or_default()
+    }
+
+    /// Checks the file against system `S` and builds the deployment.
+    pub fn resolve<S: System>(&self, config: S::Config) -> Result<Deployment<S>, ConfigError> {
+        if self.cluster_id.trim().is_empty() {
+            return Err(ConfigError("cluster_id must not be empty".into()));
+        }
+        if self.nodes.is_empty() {
+            return Err(ConfigError(
+                "the cluster file lists no nodes; add [[node]] sections".into(),
+            ));
+        }
+        let meta = S::meta();
+        let mut by_node = BTreeMap::new();
+        for entry in &self.nodes {
+            let node = parse_node::<S>(&entry.name).map_err(ConfigError)?;
+            if by_node.insert(node, entry).is_some() {
+                return Err(ConfigError(format!(
+                    "node `{}` is listed twice",
+                    entry.name
+                )));
+            }
+        }
+        let mut sizes = Sizes::new();
+        for (r, role) in meta.roles.iter().enumerate() {
+            let count = by_node.keys().filter(|n| S::role_of(**n) == r).count();
+            match role.param {
+                None if count == 0 => {
+                    return Err(ConfigError(format!(
+                        "the cluster file has no `{}` node; every singleton role needs one",
+                        role.name
+                    )))
+                }
+                None => {}
+                Some(_) => {
+                    for i in 0..count {
+                        if !by_node.contains_key(&S::node(r, i)) {
+                            return Err(ConfigError(format!(
+                                "`{}` nodes must be numbered 0..{count} without gaps; `{}({i})` is missing",
+                                role.name, role.name
+                            )));
+                        }
+                    }
+                    sizes = sizes.with(role.name, count);
+                }
+            }
+        }
+        let setup = Setup::<S>::with_config(&sizes, config)
+            .map_err(|e| ConfigError(format!("cluster file: {e}")))?;
+        let mut addrs = Vec::new();
+        let mut data_dirs = Vec::new();
+        for node in setup.nodes() {
+            let entry = by_node[node];
+            let addr = entry
+                .addr
+                .to_socket_addrs()
+                .ok()
+                .and_then(|mut a| a.next())
+                .ok_or_else(|| {
+                    ConfigError(format!(
+                        "node `{}`: `{}` is not a host:port address",
+                        entry.name, entry.addr
+                    ))
+                })?;
+            if addrs.contains(&addr) {
+                return Err(ConfigError(format!(
+                    "node `{}`: address {addr} is used by another node",
+                    entry.name
+                )));
+            }
+            addrs.push(addr);
+            data_dirs.push(entry.data_dir.clone());
+        }
+        Ok(Deployment {
+            cluster_id: self.cluster_id.clone(),
+            setup,
+            addrs,
+            data_dirs,
+        })
+    }
+}
+
+/// Parses a node name as nodes print: `Server`, `Client(2)`.
+pub fn parse_node<S: System>(text: &str) -> Result<S::Node, String> {
+    let text = text.trim();
+    let meta = S::meta();
+    let (role_name, instance) = match text.split_once('(') {
+        Some((r, rest)) => {
+            let Some(num) = rest.strip_suffix(')') else {
+                return Err(format!(
+                    "`{text}`: a node name looks like `Server` or `Client(0)`"
+                ));
+            };
+            let n: usize = num.trim().parse().map_err(|_| {
+                format!("`{text}`: the instance number must be a non-negative integer")
+            })?;
+            (r.trim(), Some(n))
+        }
+        None => (text, None),
+    };
+    let roles: Vec<String> = meta
+        .roles
+        .iter()
+        .map(|r| match r.param {
+            Some(_) => format!("{}(N)", r.name),
+            None => r.name.to_string(),
+        })
+        .collect();
+    let Some(role) = meta.role_named(role_name) else {
+        return Err(format!(
+            "`{text}` names no role of {}; its nodes are {}",
+            meta.name,
+            roles.join(", ")
+        ));
+    };
+    match (meta.roles[role].param, instance) {
+        (None, None) => Ok(S::node(role, 0)),
+        (Some(_), Some(i)) => {
+            let param = meta.roles[role].param.unwrap_or_default();
+            let cap = match param {
+                "u8" => 1 << 8,
+                "u16" => 1 << 16,
+                _ => usize::MAX,
+            };
+            if i >= cap {
+                return Err(format!("`{text}`: `{role_name}` is numbered by {param}"));
+            }
+            Ok(S::node(role, i))
+        }
+        (None, Some(_)) => Err(format!(
+            "`{role_name}` is a single node: write `{role_name}`"
+        )),
+        (Some(_), None) => Err(format!(
+            "`{role_name}` has numbered instances: write `{role_name}(0)`"
+        )),
+    }
+}

@@ -1,0 +1,198 @@
+//! The runtime: the same handlers the checker explored, run as one process
+//! per node on real sockets, with durable state.
+//!
+//! - [`node`] — the event loop that owns a node's state and runs handlers;
+//! - [`transport`] — peers and clients over TCP, handshake, reconnection;
+//! - [`codec`] — frames (versioned header, cluster id, sender, size limit);
+//! - [`protocol`] — what clients and nodes say inside frames;
+//! - [`wal`], [`snapshot`], [`recovery`] — durability;
+//! - [`timers`] — the handlers' named timers as deadlines;
+//! - [`faults`] — fault injection driven by [`crate::Faults`];
+//! - [`monitor`] — local invariants checked after each handler;
+//! - [`metrics`] — counters;
+//! - [`cluster_file`] — the TOML deployment description;
+//! - [`client`] — the client library;
+//! - [`input_syntax`] — inputs written on a command line.
+//!
+//! Compiled only with the `runtime` cargo feature.
+
+pub mod client;
+pub mod cluster_file;
+pub mod codec;
+pub mod faults;
+pub mod input_syntax;
+pub mod metrics;
+pub mod monitor;
+pub mod node;
+pub mod protocol;
+pub mod recovery;
+pub mod snapshot;
+pub mod timers;
+pub mod transport;
+pub mod wal;
+
+use std::sync::Arc;
+
+pub use client::{Client, ClientError};
+pub use cluster_file::{parse_node, ClusterFile, ConfigError, Deployment, NodeEntry};
+pub use faults::{Injector, InjectorSettings};
+pub use input_syntax::parse_input;
+pub use metrics::Metrics;
+pub use monitor::MonitorMode;
+pub use node::LoopSettings;
+pub use protocol::{Reply, Request};
+pub use wal::SyncMode;
+
+use crate::system::System;
+
+/// Everything `serve` needs besides the deployment.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The node to run, by name (`Server`, `Client(0)`).
+    pub node: String,
+    /// Event-loop settings: durability, monitors, fault injection.
+    pub settings: LoopSettings,
+    /// The frame payload limit.
+    pub max_payload: u32,
+}
+
+/// Runs one node of `deployment` until it is told to stop (Ctrl-C or
+/// SIGTERM) or fails. Recovers the node's state from its data directory
+/// first. Returns an error message for bad configuration, storage failure
+/// or a fatal monitor violation.
+pub fn serve<S: System>(deployment: Deployment<S>, opts: ServeOptions) -> Result<(), String> {
+    let me = deployment.index_named(&opts.node).map_err(|e| e.0)?;
+    let node = deployment.setup.nodes()[me];
+    let addr = deployment.addrs[me];
+    let dir = deployment.data_dirs[me].clone();
+    let cluster = codec::cluster_id(&deployment.cluster_id);
+
+    let recovered = recovery::recover::<S>(&dir, node, &deployment.setup)?;
+    if let Some((bytes, why)) = &recovered.cut {
+        tracing::warn!(%node, bytes, "log tail cut off during recovery: {why}");
+    }
+    let fresh = recovered.fresh;
+    tracing::info!(
+        %node,
+        replayed = recovered.replayed,
+        snapshot = recovered.from_snapshot,
+        fresh,
+        "recovered"
+    );
+
+    let listener = std::net::TcpListener::bind(addr)
+        .map_err(|e| format!("{node} cannot listen on {addr}: {e}"))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| format!("cannot configure the listener: {e}"))?;
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the I/O runtime: {e}"))?;
+
+    let metrics = Arc::new(Metrics::default());
+    let (events_tx, events_rx) = std::sync::mpsc::channel();
+    let names = deployment.names();
+    let transport = transport::Transport::<S>::new(
+        cluster,
+        me,
+        names,
+        events_tx.clone(),
+        metrics.clone(),
+        opts.max_payload,
+        codec::config_hash(deployment.setup.config()),
+    );
+
+    let result = rt.block_on(async {
+        let listener = tokio::net::TcpListener::from_std(listener)
+            .map_err(|e| format!("cannot use the listener: {e}"))?;
+        let peers = (0..deployment.setup.len())
+            .map(|i| {
+                (i != me).then(|| {
+                    transport::spawn_peer_writer(i, deployment.addrs[i], transport.clone())
+                })
+            })
+            .collect();
+        let node_loop = node::NodeLoop::new(node::LoopParts {
+            me,
+            setup: deployment.setup.clone(),
+            recovered,
+            dir: dir.clone(),
+            cluster,
+            settings: opts.settings.clone(),
+            metrics: metrics.clone(),
+            events: events_rx,
+            to_self: events_tx.clone(),
+            peers,
+        })?;
+        let looper = std::thread::Builder::new()
+            .name(format!("verdict-node-{me}"))
+            .spawn(move || node_loop.run(fresh))
+            .map_err(|e| format!("cannot start the event loop: {e}"))?;
+        tokio::spawn(transport::accept_loop(listener, transport.clone()));
+        println!(
+            "{node} listening on {addr} (cluster {}, data {})",
+            deployment.cluster_id,
+            dir.display()
+        );
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+
+        // Wait for a stop signal or for the loop to end by itself.
+        let done = tokio::task::spawn_blocking(move || looper.join());
+        tokio::pin!(done);
+        let stop = shutdown_signal();
+        tokio::pin!(stop);
+        let joined = tokio::select! {
+            j = &mut done => j,
+            _ = &mut stop => {
+                let _ = events_tx.send(node::LoopEvent::Shutdown);
+                done.await
+            }
+        };
+        match joined {
+            Ok(Ok(Ok(()))) => Ok(()),
+            Ok(Ok(Err(e))) => Err(format!("{node}: {e}")),
+            _ => Err(format!("{node}: the event loop panicked")),
+        }
+    });
+    rt.shutdown_timeout(std::time::Duration::from_millis(100));
+    result
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Installs a `tracing` subscriber writing to stderr; the filter comes from
+/// `RUST_LOG`, else `default` (e.g. `info`). Safe to call twice.
+pub fn init_logging(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .try_init();
+}

@@ -1,0 +1,33 @@
+//! `pingpong`: two nodes bouncing messages; the runtime's benchmark system.
+//!
+//! ```text
+//! pingpong check --count 3 --window 2
+//! pingpong cluster                    # then: pingpong client ... 'Start{"count":1000,"window":1,"report_every":100}'
+//! ```
+
+use std::process::ExitCode;
+
+use verdict::cli::{App, Flag};
+use verdict_examples::pingpong::{workload, Config, PingPong};
+
+fn main() -> ExitCode {
+    App::<PingPong>::new("pingpong")
+        .about("Ping-pong between two nodes, checked and deployed with Verdict")
+        .flag(Flag::usize("count", 3, "Round trips in the checked run"))
+        .flag(Flag::usize("window", 2, "Pings in flight at once"))
+        .config_flag(Flag::bool(
+            "sloppy",
+            "Accept report_every = 0: a deliberate bug the local invariant catches",
+        ))
+        .config(|flags| Config {
+            sloppy: flags.bool("sloppy"),
+        })
+        .workload(|setup, flags| {
+            workload(
+                setup,
+                flags.usize("count") as u64,
+                flags.usize("window") as u64,
+            )
+        })
+        .run()
+}

@@ -1,0 +1,198 @@
+//! A real deployment for tests: one `serve` process per node on loopback,
+//! free ports, a temporary directory, SIGKILL on demand.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use verdict::runtime::{Client, ClusterFile, NodeEntry};
+use verdict::System;
+
+/// Generous: CI boxes are small and busy.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+pub struct Deployment {
+    pub dir: tempfile::TempDir,
+    pub cluster_file: PathBuf,
+    pub cluster_id: String,
+    exe: PathBuf,
+    extra: Vec<String>,
+    pub names: Vec<String>,
+    pub addrs: HashMap<String, SocketAddr>,
+    procs: Mutex<HashMap<String, Child>>,
+    starts: HashMap<String, usize>,
+}
+
+fn free_ports(n: usize) -> Vec<u16> {
+    let ls: Vec<TcpListener> = (0..n)
+        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    ls.iter().map(|l| l.local_addr().unwrap().port()).collect()
+}
+
+impl Deployment {
+    /// Writes a cluster file for `names`; starts nothing.
+    pub fn new(exe: &str, names: &[&str], extra: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let ports = free_ports(names.len());
+        let cluster_id = format!("test-{}", std::process::id());
+        let file = ClusterFile {
+            cluster_id: cluster_id.clone(),
+            nodes: names
+                .iter()
+                .zip(&ports)
+                .map(|(n, p)| NodeEntry {
+                    name: n.to_string(),
+                    addr: format!("127.0.0.1:{p}"),
+                    data_dir: PathBuf::from(slug(n)),
+                })
+                .collect(),
+        };
+        let cluster_file = dir.path().join("cluster.toml");
+        std::fs::write(&cluster_file, file.to_toml()).unwrap();
+        Deployment {
+            addrs: names
+                .iter()
+                .zip(&ports)
+                .map(|(n, p)| (n.to_string(), format!("127.0.0.1:{p}").parse().unwrap()))
+                .collect(),
+            names: names.iter().map(|s| s.to_string()).collect(),
+            dir,
+            cluster_file,
+            cluster_id,
+            exe: PathBuf::from(exe),
+            extra: extra.iter().map(|s| s.to_string()).collect(),
+            procs: Mutex::new(HashMap::new()),
+            starts: HashMap::new(),
+        }
+    }
+
+    pub fn data_dir(&self, name: &str) -> PathBuf {
+        self.dir.path().join(slug(name))
+    }
+
+    pub fn log_path(&self, name: &str, start: usize) -> PathBuf {
+        self.dir.path().join(format!("{}.{start}.log", slug(name)))
+    }
+
+    /// Flags given to nodes started from now on.
+    pub fn set_extra(&mut self, extra: &[&str]) {
+        self.extra = extra.iter().map(|s| s.to_string()).collect();
+    }
+
+    /// Everything the node's processes logged so far.
+    pub fn log(&self, name: &str) -> String {
+        let n = self.starts.get(name).copied().unwrap_or(0);
+        (1..=n)
+            .map(|i| std::fs::read_to_string(self.log_path(name, i)).unwrap_or_default())
+            .collect()
+    }
+
+    /// Starts (or restarts) a node and waits until it accepts connections.
+    pub fn start(&mut self, name: &str) {
+        let n = {
+            let n = self.starts.entry(name.to_string()).or_insert(0);
+            *n += 1;
+            *n
+        };
+        let log = std::fs::File::create(self.log_path(name, n)).unwrap();
+        let child = Command::new(&self.exe)
+            .arg("serve")
+            .arg("--cluster")
+            .arg(&self.cluster_file)
+            .arg("--node")
+            .arg(name)
+            .args(&self.extra)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("spawn serve");
+        self.procs.lock().unwrap().insert(name.to_string(), child);
+        let addr = self.addrs[name];
+        let deadline = Instant::now() + PATIENCE;
+        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            let status = self
+                .procs
+                .lock()
+                .unwrap()
+                .get_mut(name)
+                .unwrap()
+                .try_wait()
+                .unwrap();
+            if let Some(status) = status {
+                panic!("{name} exited ({status}):\n{}", self.log(name));
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{name} did not listen:\n{}",
+                self.log(name)
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn start_all(&mut self) {
+        for n in self.names.clone() {
+            self.start(&n);
+        }
+    }
+
+    /// SIGKILL: no chance to flush or say goodbye.
+    pub fn kill9(&self, name: &str) {
+        let mut child = self.procs.lock().unwrap().remove(name).expect("running");
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
+    /// The exit status of a node's process, once it has exited.
+    pub fn exit_status(&self, name: &str) -> Option<std::process::ExitStatus> {
+        self.procs.lock().unwrap().get_mut(name)?.try_wait().ok()?
+    }
+
+    pub fn client<S: System>(&self, name: &str) -> Client<S> {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            match Client::<S>::connect_with(self.addrs[name], &self.cluster_id, false, PATIENCE) {
+                Ok(c) => return c,
+                Err(e) if Instant::now() > deadline => panic!("cannot reach {name}: {e}"),
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
+    }
+}
+
+impl Drop for Deployment {
+    fn drop(&mut self) {
+        for (_, mut c) in self.procs.lock().unwrap().drain() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+pub fn slug(name: &str) -> String {
+    name.replace('(', "-").replace(')', "").to_lowercase()
+}
+
+/// The log file of a node's data directory.
+pub fn wal(dir: &Path) -> PathBuf {
+    dir.join("wal.log")
+}
+
+/// Polls `f` until it returns `Some`, or panics after PATIENCE.
+pub fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
