@@ -6,18 +6,18 @@
 
 mod app;
 mod check;
-mod simulate;
 #[cfg(feature = "runtime")]
 mod deploy;
+mod simulate;
 
 pub use app::{App, Flag, Flags};
 pub use check::{
     print_header, print_report, run_check, run_replay, trace_faults, CheckArgs, ReplayArgs,
     TraceFile,
 };
-pub use simulate::{run_simulate, SeedRange, SimulateArgs};
 #[cfg(feature = "runtime")]
 pub use deploy::{ClientArgs, ClusterArgs, NodeArgs, ServeArgs};
+pub use simulate::{run_simulate, SeedRange, SimulateArgs};
 
 /// Exit code: no violation found.
 pub const EXIT_OK: u8 = 0;
