@@ -179,6 +179,7 @@ pub enum ReadItem {
     Field { role: Option<Ident>, field: Ident },
     /// `network`: the messages in flight.
     Network(Ident),
-    /// `trace`: the external inputs and outputs.
+    /// `trace`: the external inputs and outputs, in order; or `history`:
+    /// the same up to the order of adjacent inputs and of adjacent outputs.
     Trace(Ident),
 }

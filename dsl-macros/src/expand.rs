@@ -832,10 +832,11 @@ fn invariant_set(
         let mut fields = Vec::new();
         let mut inits = Vec::new();
         let mut reads_fields: Vec<(usize, u64)> = Vec::new();
-        let (mut network, mut trace) = (false, false);
+        let (mut network, mut trace, mut history) = (false, false, false);
         for item in &d.reads {
             match item {
                 ReadItem::Network(_) => network = true,
+                ReadItem::Trace(i) if i == "history" => history = true,
                 ReadItem::Trace(_) => trace = true,
                 ReadItem::Field {
                     role: Some(role),
@@ -901,6 +902,10 @@ fn invariant_set(
             fields.push(quote!(pub trace: &'a [::verdict::TraceEvent<#sys>]));
             inits.push(quote!(trace: &world.trace));
         }
+        if history {
+            fields.push(quote!(pub history: &'a [::verdict::TraceEvent<#sys>]));
+            inits.push(quote!(history: &world.trace));
+        }
         let body = &d.body;
         let docs = docs(&d.attrs);
         let doc = format!("What invariant `{}` reads, and nothing else.", d.name);
@@ -925,7 +930,7 @@ fn invariant_set(
             }
         });
         let name = d.name.to_string();
-        let only_trace = trace && !network && reads_fields.is_empty();
+        let only_trace = (trace || history) && !network && reads_fields.is_empty();
         let scope = if only_trace {
             quote!(Trace)
         } else {
@@ -939,6 +944,7 @@ fn invariant_set(
                 reads_fields: &[#(#rf),*],
                 reads_network: #network,
                 reads_trace: #trace,
+                reads_history: #history,
             }
         });
     }
@@ -988,6 +994,7 @@ fn invariant_set(
                     reads_fields: &[(#r, #mask)],
                     reads_network: false,
                     reads_trace: false,
+                    reads_history: false,
                 }
             });
         }

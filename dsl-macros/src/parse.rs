@@ -505,7 +505,7 @@ fn parse_invariant(input: ParseStream, attrs: Vec<Attribute>) -> Result<Invarian
                 });
             } else if first == "network" {
                 reads.push(ReadItem::Network(first));
-            } else if first == "trace" {
+            } else if first == "trace" || first == "history" {
                 reads.push(ReadItem::Trace(first));
             } else {
                 reads.push(ReadItem::Field {

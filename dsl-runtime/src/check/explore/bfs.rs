@@ -24,11 +24,11 @@ pub(crate) fn run<S: System>(eng: &Engine<'_, S>, init: Item<S>, threads: usize)
             loop {
                 let chunk = work.lock().unwrap_or_else(|e| e.into_inner()).pop();
                 let Some(chunk) = chunk else { break };
-                for item in chunk {
+                for mut item in chunk {
                     if eng.stopped() {
                         break;
                     }
-                    worker.expand(eng, &item, &mut |new| {
+                    worker.expand(eng, &mut item, &mut |new| {
                         out.push(new);
                         if out.len() >= CHUNK {
                             let full = std::mem::replace(&mut out, Vec::with_capacity(CHUNK));

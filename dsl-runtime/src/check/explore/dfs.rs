@@ -6,7 +6,10 @@
 //! (the worlds nearest the root, with the most work under them) to the
 //! pool. The search ends when every thread is idle and the pool is empty;
 //! both are only changed under the pool's lock, so that test is exact.
+//! A busy thread learns that another is idle from an atomic copy of the
+//! idle count, so it takes no lock on the way.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -24,6 +27,8 @@ pub(crate) fn run<S: System>(eng: &Engine<'_, S>, init: Item<S>, threads: usize)
         items: vec![init],
         idle: 0,
     });
+    // Mirrors `Pool::idle`, for the lock-free check before sharing.
+    let idle = AtomicUsize::new(0);
     let work = || {
         let mut worker = Worker::new();
         let mut stack: Vec<Item<S>> = Vec::new();
@@ -31,16 +36,16 @@ pub(crate) fn run<S: System>(eng: &Engine<'_, S>, init: Item<S>, threads: usize)
             if eng.stopped() {
                 break;
             }
-            let item = match stack.pop() {
+            let mut item = match stack.pop() {
                 Some(item) => item,
-                None => match take(&pool, threads, eng) {
+                None => match take(&pool, &idle, threads, eng) {
                     Some(item) => item,
                     None => break,
                 },
             };
-            worker.expand(eng, &item, &mut |new| stack.push(new));
+            worker.expand(eng, &mut item, &mut |new| stack.push(new));
             drop(item);
-            if threads > 1 && stack.len() > 8 {
+            if threads > 1 && stack.len() > 8 && idle.load(Ordering::Relaxed) > 0 {
                 let mut p = pool.lock().unwrap_or_else(|e| e.into_inner());
                 if p.idle > 0 && p.items.is_empty() {
                     let half = stack.len() / 2;
@@ -62,12 +67,18 @@ pub(crate) fn run<S: System>(eng: &Engine<'_, S>, init: Item<S>, threads: usize)
 }
 
 /// Waits for work from the pool; `None` when the search is over.
-fn take<S: System>(pool: &Mutex<Pool<S>>, threads: usize, eng: &Engine<'_, S>) -> Option<Item<S>> {
+fn take<S: System>(
+    pool: &Mutex<Pool<S>>,
+    idle: &AtomicUsize,
+    threads: usize,
+    eng: &Engine<'_, S>,
+) -> Option<Item<S>> {
     let mut p = pool.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(item) = p.items.pop() {
         return Some(item);
     }
     p.idle += 1;
+    idle.store(p.idle, Ordering::Relaxed);
     loop {
         if p.idle == threads && p.items.is_empty() {
             return None;
@@ -77,6 +88,7 @@ fn take<S: System>(pool: &Mutex<Pool<S>>, threads: usize, eng: &Engine<'_, S>) -
         }
         if let Some(item) = p.items.pop() {
             p.idle -= 1;
+            idle.store(p.idle, Ordering::Relaxed);
             return Some(item);
         }
         drop(p);

@@ -19,13 +19,18 @@ use crate::check::stats::peak_rss_bytes;
 use crate::check::visited::{chain, Insert, Visited};
 use crate::check::{thousands, CheckOptions, Outcome, Report, Stats, Strategy};
 use crate::ctx::Effects;
-use crate::semantics::{Action, Event, Model, StepError, World};
+use crate::semantics::{
+    Action, Event, FaultsUsed, Model, Network, NodeSlot, StepError, StepInfo, TraceEvent, World,
+};
 use crate::system::System;
 
 /// A world waiting to be expanded.
 pub(crate) struct Item<S: System> {
     world: World<S>,
     fp: u64,
+    /// Each node's fingerprint, so a step rehashes only the node it
+    /// changed (empty under symmetry, which renames every node).
+    node_fps: Vec<u64>,
     depth: u32,
     /// The fingerprints leading here (depth-first only; breadth-first
     /// follows parents in the visited set).
@@ -102,6 +107,9 @@ pub(crate) struct Worker<S: System> {
     effects: Effects<S>,
     spare: Option<World<S>>,
     scratch: Option<World<S>>,
+    node_fps: Vec<u64>,
+    saved_network: Network<S>,
+    saved_trace: Vec<TraceEvent<S>>,
     evals: Vec<u64>,
     generated: u64,
 }
@@ -115,6 +123,9 @@ impl<S: System> Worker<S> {
             effects: Effects::default(),
             spare: None,
             scratch: None,
+            node_fps: Vec::new(),
+            saved_network: Network::new(false),
+            saved_trace: Vec::new(),
             evals: vec![0; S::meta().invariants.len()],
             generated: 0,
         }
@@ -135,7 +146,7 @@ impl<S: System> Worker<S> {
     pub(crate) fn expand(
         &mut self,
         eng: &Engine<'_, S>,
-        item: &Item<S>,
+        item: &mut Item<S>,
         push: &mut dyn FnMut(Item<S>),
     ) {
         if eng
@@ -189,7 +200,103 @@ impl<S: System> Worker<S> {
 
     /// Takes one step from `item`. Returns whether the cycle proviso asks
     /// for full expansion (only meaningful for ample steps).
+    ///
+    /// Most successors were seen before, so a successor is not built as a
+    /// copy of the world: the step is applied to `item`'s world in place,
+    /// fingerprinted (rehashing only the node it changed), and undone; only
+    /// a new world is copied out. Under symmetry, which renames the whole
+    /// world, the successor is built as a copy instead.
     fn step(
+        &mut self,
+        eng: &Engine<'_, S>,
+        item: &mut Item<S>,
+        action: Action,
+        ample: bool,
+        push: &mut dyn FnMut(Item<S>),
+    ) -> bool {
+        if eng.sym.is_some() {
+            return self.step_copying(eng, item, action, ample, push);
+        }
+        let model = eng.model;
+        self.generated += 1;
+        let node = model.node_of(&item.world, action);
+        let undo = Undo {
+            slot: node.map(|i| (i, item.world.nodes[i].clone())),
+            used: item.world.used,
+            partition: item.world.partition,
+        };
+        let world = &mut item.world;
+        // The network changes in almost every step; the trace only when
+        // something is recorded. Both are saved to be swapped back.
+        self.saved_network.clone_from(&world.network);
+        let tracing = model.record_trace;
+        if tracing {
+            self.saved_trace.clone_from(&world.trace);
+        }
+        let result = model.apply(world, action, &mut self.effects);
+        // Puts the parent back; `saved_*` then hold the successor's parts,
+        // whose buffers the next step reuses.
+        let restore = |world: &mut World<S>,
+                       saved_network: &mut Network<S>,
+                       saved_trace: &mut Vec<TraceEvent<S>>,
+                       undo: Undo<S>| {
+            std::mem::swap(&mut world.network, saved_network);
+            if tracing && world.trace.len() != saved_trace.len() {
+                std::mem::swap(&mut world.trace, saved_trace);
+            }
+            if let Some((i, slot)) = undo.slot {
+                world.nodes[i] = slot;
+            }
+            world.used = undo.used;
+            world.partition = undo.partition;
+        };
+        let info = match result {
+            Ok(info) => info,
+            Err(e) => {
+                restore(world, &mut self.saved_network, &mut self.saved_trace, undo);
+                eng.report(Found {
+                    violation: Violation::Step(e.clone()),
+                    at: item.fp,
+                    trail: item.trail.clone(),
+                    failed_step: Some(e),
+                });
+                return false;
+            }
+        };
+        self.node_fps.clone_from(&item.node_fps);
+        if let Some(i) = info.node {
+            self.node_fps[i] = world.node_fingerprint(i);
+        }
+        let fp = world.fingerprint_with(&self.node_fps);
+        debug_assert_eq!(
+            fp,
+            world.fingerprint(),
+            "a step changed a node it did not report"
+        );
+        let depth = item.depth + 1;
+        match eng.visited.insert(fp, item.fp, depth) {
+            Insert::Seen { depth: seen } => {
+                restore(world, &mut self.saved_network, &mut self.saved_trace, undo);
+                ample && seen.map_or(true, |d| d <= item.depth)
+            }
+            Insert::New => {
+                let next = world.clone();
+                restore(world, &mut self.saved_network, &mut self.saved_trace, undo);
+                debug_assert_eq!(
+                    item.world.fingerprint(),
+                    item.fp,
+                    "undo did not restore the world"
+                );
+                let node_fps = self.node_fps.clone();
+                self.accept(eng, item, action, info, false, next, fp, node_fps, push);
+                false
+            }
+        }
+    }
+
+    /// [`Worker::step`] for searches that rename worlds (symmetry): the
+    /// successor is a canonicalised copy.
+    fn step_copying(
         &mut self,
         eng: &Engine<'_, S>,
         item: &Item<S>,
@@ -232,47 +339,74 @@ impl<S: System> Worker<S> {
                 ample && seen.map_or(true, |d| d <= item.depth)
             }
             Insert::New => {
-                eng.max_depth.fetch_max(depth as usize, Ordering::Relaxed);
-                let (mask, node) = match &eng.affected {
-                    Some(aff) => (aff.mask(action, info), if moved { None } else { info.node }),
-                    None => (ALL, None),
-                };
-                if let Err(v) = check_selected(&model.setup, &next, mask, node, &mut self.evals) {
-                    eng.report(Found {
-                        violation: v,
-                        at: fp,
-                        trail: item
-                            .trail
-                            .clone()
-                            .map(|t| Arc::new(Trail { fp, prev: Some(t) })),
-                        failed_step: None,
-                    });
-                    return false;
-                }
-                if eng
-                    .options
-                    .max_states
-                    .is_some_and(|m| eng.visited.len() >= m)
-                {
-                    eng.states_bound_hit.store(true, Ordering::Relaxed);
-                    eng.stop.store(true, Ordering::Relaxed);
-                }
-                let trail = eng.keep_trails.then(|| {
-                    Arc::new(Trail {
-                        fp,
-                        prev: item.trail.clone(),
-                    })
-                });
-                push(Item {
-                    world: next,
-                    fp,
-                    depth,
-                    trail,
-                });
+                self.accept(eng, item, action, info, moved, next, fp, Vec::new(), push);
                 false
             }
         }
     }
+
+    /// A new world: check the invariants its step may affect, then queue it.
+    #[allow(clippy::too_many_arguments)]
+    fn accept(
+        &mut self,
+        eng: &Engine<'_, S>,
+        item: &Item<S>,
+        action: Action,
+        info: StepInfo,
+        moved: bool,
+        next: World<S>,
+        fp: u64,
+        node_fps: Vec<u64>,
+        push: &mut dyn FnMut(Item<S>),
+    ) {
+        let model = eng.model;
+        let depth = item.depth + 1;
+        eng.max_depth.fetch_max(depth as usize, Ordering::Relaxed);
+        let (mask, node) = match &eng.affected {
+            Some(aff) => (aff.mask(action, info), if moved { None } else { info.node }),
+            None => (ALL, None),
+        };
+        if let Err(v) = check_selected(&model.setup, &next, mask, node, &mut self.evals) {
+            eng.report(Found {
+                violation: v,
+                at: fp,
+                trail: item
+                    .trail
+                    .clone()
+                    .map(|t| Arc::new(Trail { fp, prev: Some(t) })),
+                failed_step: None,
+            });
+            return;
+        }
+        if eng
+            .options
+            .max_states
+            .is_some_and(|m| eng.visited.len() >= m)
+        {
+            eng.states_bound_hit.store(true, Ordering::Relaxed);
+            eng.stop.store(true, Ordering::Relaxed);
+        }
+        let trail = eng.keep_trails.then(|| {
+            Arc::new(Trail {
+                fp,
+                prev: item.trail.clone(),
+            })
+        });
+        push(Item {
+            world: next,
+            fp,
+            node_fps,
+            depth,
+            trail,
+        });
+    }
+}
+
+/// What an in-place step changed besides the network and the trace.
+struct Undo<S: System> {
+    slot: Option<(usize, NodeSlot<S>)>,
+    used: FaultsUsed,
+    partition: u64,
 }
 
 /// Runs a whole check.
@@ -390,9 +524,17 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
     }
     let fp = init.fingerprint();
     eng.visited.insert(fp, fp, 0);
+    let node_fps = if eng.sym.is_some() {
+        Vec::new()
+    } else {
+        (0..init.nodes.len())
+            .map(|i| init.node_fingerprint(i))
+            .collect()
+    };
     let item = Item {
         world: init,
         fp,
+        node_fps,
         depth: 0,
         trail: eng.keep_trails.then(|| Arc::new(Trail { fp, prev: None })),
     };

@@ -41,7 +41,7 @@ impl Affected {
             if inv.reads_network {
                 network |= 1 << i;
             }
-            if inv.reads_trace {
+            if inv.reads_trace || inv.reads_history {
                 trace |= 1 << i;
             }
             if matches!(inv.scope, InvariantScope::Local(_)) {
@@ -81,7 +81,10 @@ impl Affected {
 
     /// The invariants `action` (which ran the handler in `info`) may affect.
     pub fn mask(&self, action: Action, info: StepInfo) -> u64 {
-        let handler = info.handler.map_or(0, |h| self.per_handler[h]);
+        let mut handler = info.handler.map_or(0, |h| self.per_handler[h]);
+        if let Some(h) = info.chained {
+            handler |= self.per_handler[h] | self.trace;
+        }
         match action {
             Action::Input { .. } => handler | self.trace,
             Action::Deliver(_) => handler | self.network,

@@ -58,7 +58,7 @@ impl Por {
             return Err("more than 64 nodes".into());
         }
         let network_read = meta.invariants.iter().any(|i| i.reads_network);
-        let trace_read = meta.invariants.iter().any(|i| i.reads_trace);
+        let trace_read = meta.needs_trace();
         let mut read_mask = vec![0u64; meta.roles.len()];
         for inv in meta.invariants {
             for &(role, mask) in inv.reads_fields {
@@ -124,7 +124,7 @@ impl Por {
                     Some(NodeWorkload::Any { choices, .. }) => {
                         choices.get(choice).map(S::input_kind)
                     }
-                    None => None,
+                    Some(NodeWorkload::Chain(_)) | None => None,
                 };
                 let h = kind.and_then(|k| self.handler(self.role_of[node], TriggerMeta::Input(k)));
                 (node, self.trace_read || h.is_some_and(|h| self.visible[h]))
@@ -136,7 +136,13 @@ impl Por {
                 };
                 let kind = S::message_kind(&p.msg);
                 let h = self.handler(self.role_of[dst], TriggerMeta::Message(kind));
-                (dst, self.network_read || h.is_some_and(|h| self.visible[h]))
+                // A reply to a chained client also runs its next call.
+                let chains = matches!(model.workload.of(dst), Some(NodeWorkload::Chain(_)))
+                    && h.is_some_and(|h| !S::meta().handlers[h].emits.is_empty());
+                (
+                    dst,
+                    chains || self.network_read || h.is_some_and(|h| self.visible[h]),
+                )
             }
             Action::Timeout { node, timer } => {
                 let h = self.handler(self.role_of[node], TriggerMeta::Timer(timer));
