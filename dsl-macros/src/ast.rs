@@ -27,6 +27,8 @@ pub struct SystemDef {
     pub roles: Vec<RoleDef>,
     /// Global and trace invariants.
     pub invariants: Vec<InvariantDef>,
+    /// `eventually` (liveness) properties, shaped like global invariants.
+    pub eventually: Vec<InvariantDef>,
 }
 
 /// A section keyword and its contents (to report duplicates at the keyword).
@@ -177,6 +179,7 @@ pub enum ReadItem {
     Field { role: Option<Ident>, field: Ident },
     /// `network`: the messages in flight.
     Network(Ident),
-    /// `trace`: the external inputs and outputs.
+    /// `trace`: the external inputs and outputs, in order; or `history`:
+    /// the same up to the order of adjacent inputs and of adjacent outputs.
     Trace(Ident),
 }

@@ -145,6 +145,14 @@ pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
     };
     views.extend(invs.views);
     impls.extend(invs.items);
+    let eventually = if bodies {
+        invariant_set(def, sys, &def.eventually, false)
+    } else {
+        Invariants::default()
+    };
+    views.extend(eventually.views);
+    impls.extend(eventually.items);
+    let eventually_fns = crate::liveness::system_fns(def, sys, &eventually.global_arms);
 
     let meta = meta(
         def,
@@ -166,6 +174,8 @@ pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
     let global_arms = &invs.global_arms;
     let local_arms = &invs.local_arms;
     let (input_ty, output_ty, msg_ty) = (&inputs.name, &outputs.name, &messages.name);
+    out.extend(crate::expand_symmetry::node_impl());
+    let relabel_fns = crate::expand_symmetry::system_fns(def);
     let RoleFns {
         node,
         role_of,
@@ -264,6 +274,10 @@ pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
             fn fields(state: &State) -> ::std::vec::Vec<(&'static str, ::std::string::String)> {
                 match state { #(#fields_arms)* }
             }
+
+            #relabel_fns
+
+            #eventually_fns
         }
         }
     });
@@ -761,7 +775,7 @@ fn bind_payload(binding: &Binding, gen: &KindGen, p: &Ident) -> TokenStream {
 
 /// What the invariants generate.
 #[derive(Default)]
-struct Invariants {
+pub(crate) struct Invariants {
     /// View structs (in the views module).
     views: TokenStream,
     /// Bodies (in the impl module).
@@ -798,18 +812,31 @@ fn node_view(name: &Ident, fields: &[&FieldDef], doc: &str) -> TokenStream {
 }
 
 fn invariants(def: &SystemDef, sys: &Ident) -> Invariants {
+    invariant_set(def, sys, &def.invariants, true)
+}
+
+/// Views, bodies and arms for the global invariants in `list`, and for the
+/// local ones of every role when `with_roles`. `eventually` properties are
+/// generated the same way (see `liveness.rs`).
+fn invariant_set(
+    def: &SystemDef,
+    sys: &Ident,
+    list: &[InvariantDef],
+    with_roles: bool,
+) -> Invariants {
     let mut inv = Invariants::default();
     let role_index = |name: &Ident| def.roles.iter().position(|r| &r.name == name);
-    for d in &def.invariants {
+    for d in list {
         let id = inv.metas.len();
         let view = format_ident!("{}_reads", d.name);
         let mut fields = Vec::new();
         let mut inits = Vec::new();
         let mut reads_fields: Vec<(usize, u64)> = Vec::new();
-        let (mut network, mut trace) = (false, false);
+        let (mut network, mut trace, mut history) = (false, false, false);
         for item in &d.reads {
             match item {
                 ReadItem::Network(_) => network = true,
+                ReadItem::Trace(i) if i == "history" => history = true,
                 ReadItem::Trace(_) => trace = true,
                 ReadItem::Field {
                     role: Some(role),
@@ -875,6 +902,10 @@ fn invariants(def: &SystemDef, sys: &Ident) -> Invariants {
             fields.push(quote!(pub trace: &'a [::verdict::TraceEvent<#sys>]));
             inits.push(quote!(trace: &world.trace));
         }
+        if history {
+            fields.push(quote!(pub history: &'a [::verdict::TraceEvent<#sys>]));
+            inits.push(quote!(history: &world.trace));
+        }
         let body = &d.body;
         let docs = docs(&d.attrs);
         let doc = format!("What invariant `{}` reads, and nothing else.", d.name);
@@ -899,7 +930,7 @@ fn invariants(def: &SystemDef, sys: &Ident) -> Invariants {
             }
         });
         let name = d.name.to_string();
-        let only_trace = trace && !network && reads_fields.is_empty();
+        let only_trace = (trace || history) && !network && reads_fields.is_empty();
         let scope = if only_trace {
             quote!(Trace)
         } else {
@@ -913,10 +944,12 @@ fn invariants(def: &SystemDef, sys: &Ident) -> Invariants {
                 reads_fields: &[#(#rf),*],
                 reads_network: #network,
                 reads_trace: #trace,
+                reads_history: #history,
             }
         });
     }
-    for (r, role) in def.roles.iter().enumerate() {
+    let roles = if with_roles { &def.roles[..] } else { &[] };
+    for (r, role) in roles.iter().enumerate() {
         let rn = &role.name;
         for d in &role.invariants {
             let id = inv.metas.len();
@@ -961,6 +994,7 @@ fn invariants(def: &SystemDef, sys: &Ident) -> Invariants {
                     reads_fields: &[(#r, #mask)],
                     reads_network: false,
                     reads_trace: false,
+                    reads_history: false,
                 }
             });
         }

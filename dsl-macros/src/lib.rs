@@ -10,6 +10,8 @@
 
 mod ast;
 mod expand;
+mod expand_symmetry;
+mod liveness;
 mod names;
 mod parse;
 mod scan;

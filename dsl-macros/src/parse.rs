@@ -13,7 +13,7 @@ use syn::{
 use crate::ast::*;
 
 const TOP_LEVEL: &str =
-    "expected `system`, `config`, `input`, `output`, `message`, `timers`, `role` or `invariant`";
+    "expected `system`, `config`, `input`, `output`, `message`, `timers`, `role`, `invariant` or `eventually`";
 const FOOTPRINT: &[&str] = &["reads", "writes", "sends", "emits", "sets"];
 
 impl Parse for SystemDef {
@@ -30,6 +30,7 @@ impl Parse for SystemDef {
             timers: Vec::new(),
             roles: Vec::new(),
             invariants: Vec::new(),
+            eventually: Vec::new(),
         };
         while !input.is_empty() {
             let attrs = input.call(Attribute::parse_outer)?;
@@ -101,6 +102,7 @@ impl Parse for SystemDef {
                 }
                 "role" => def.roles.push(parse_role(input, attrs)?),
                 "invariant" => def.invariants.push(parse_invariant(input, attrs)?),
+                "eventually" => def.eventually.push(parse_invariant(input, attrs)?),
                 _ => {
                     return Err(Error::new(
                         keyword.span(),
@@ -252,6 +254,11 @@ fn parse_role(input: ParseStream, attrs: Vec<Attribute>) -> Result<RoleDef> {
             }
             "on" => role.handlers.push(parse_handler(&content, attrs)?),
             "invariant" => role.invariants.push(parse_invariant(&content, attrs)?),
+            "eventually" => return Err(Error::new(
+                keyword.span(),
+                "an `eventually` property is about the whole system: declare it outside `role`, \
+                     next to the global invariants, and name the role of each field it reads",
+            )),
             other => {
                 return Err(Error::new(
                     keyword.span(),
@@ -328,9 +335,12 @@ fn parse_sender(input: ParseStream) -> Result<Pat> {
             underscore_token: underscore,
         }));
     }
-    let ident: Ident = input
-        .parse()
-        .map_err(|e| Error::new(e.span(), "name the sender after `from`, e.g. `from client`, or write `from _`"))?;
+    let ident: Ident = input.parse().map_err(|e| {
+        Error::new(
+            e.span(),
+            "name the sender after `from`, e.g. `from client`, or write `from _`",
+        )
+    })?;
     if input.peek(Token![::]) || input.peek(token::Paren) {
         return Err(Error::new(
             ident.span(),
@@ -495,7 +505,7 @@ fn parse_invariant(input: ParseStream, attrs: Vec<Attribute>) -> Result<Invarian
                 });
             } else if first == "network" {
                 reads.push(ReadItem::Network(first));
-            } else if first == "trace" {
+            } else if first == "trace" || first == "history" {
                 reads.push(ReadItem::Trace(first));
             } else {
                 reads.push(ReadItem::Field {

@@ -287,8 +287,8 @@ pub fn global_invariant_body(def: &SystemDef, inv: &InvariantDef, errors: &mut E
             ReadItem::Network(_) => {
                 declared.insert("network".into());
             }
-            ReadItem::Trace(_) => {
-                declared.insert("trace".into());
+            ReadItem::Trace(i) => {
+                declared.insert(i.to_string());
             }
             ReadItem::Field { role: None, .. } => {}
         }
@@ -308,7 +308,7 @@ pub fn global_invariant_body(def: &SystemDef, inv: &InvariantDef, errors: &mut E
             if declared.contains(&f) || !reported.insert(f.clone()) {
                 continue;
             }
-            if f == "network" || f == "trace" {
+            if f == "network" || f == "trace" || f == "history" {
                 errors.at(
                     field.span(),
                     format!("invariant `{}` uses the {f} without reading it: add `{f}` to its `reads(..)`", inv.name),

@@ -219,6 +219,7 @@ fn check_structure(def: &SystemDef, errors: &mut Errors) {
     let all_invariants = def
         .invariants
         .iter()
+        .chain(&def.eventually)
         .chain(def.roles.iter().flat_map(|r| &r.invariants));
     unique(all_invariants.map(|i| &i.name), errors, |n| {
         format!("invariant `{n}` is declared twice; invariant names are unique across the system")
@@ -472,7 +473,7 @@ fn check_invariants(def: &SystemDef, errors: &mut Errors) {
                 .collect()
         })
     };
-    for inv in &def.invariants {
+    for inv in def.invariants.iter().chain(&def.eventually) {
         require_reads(
             inv,
             errors,

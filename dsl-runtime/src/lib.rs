@@ -11,6 +11,7 @@
 // Generated code names `::verdict`, which must also resolve inside this crate.
 extern crate self as verdict;
 
+pub mod chart;
 pub mod check;
 pub mod cli;
 pub mod ctx;
@@ -18,17 +19,22 @@ pub mod faults;
 pub mod fingerprint;
 /// Linearizability checking of concurrent histories.
 pub mod lin;
+pub mod liveness;
 pub mod meta;
 #[cfg(feature = "runtime")]
 pub mod runtime;
 pub mod semantics;
 pub mod setup;
+pub mod simulate;
 pub mod system;
 pub mod transform;
 pub mod view;
 pub mod workload;
 
-pub use check::{check, CheckOptions, Counterexample, Outcome, Report, Stats, Violation};
+pub use check::{
+    check, CheckOptions, Counterexample, Outcome, Reductions, Relabel, Report, Stats, Strategy,
+    Violation,
+};
 pub use ctx::{Ctx, Effects, MayEmit, MaySend, MaySet, TimerOp};
 pub use faults::{Budget, Faults};
 pub use meta::SystemMeta;

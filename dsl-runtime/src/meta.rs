@@ -128,8 +128,11 @@ pub struct InvariantMeta {
     pub reads_fields: &'static [(RoleId, u64)],
     /// Whether it reads the messages in flight.
     pub reads_network: bool,
-    /// Whether it reads the trace of inputs and outputs.
+    /// Whether it reads the trace of inputs and outputs, in order.
     pub reads_trace: bool,
+    /// Whether it reads the history: the trace up to the order of adjacent
+    /// inputs and of adjacent outputs (what linearizability depends on).
+    pub reads_history: bool,
 }
 
 impl SystemMeta {
@@ -146,9 +149,19 @@ impl SystemMeta {
         self.roles.iter().position(|r| r.name == name)
     }
 
-    /// Whether any invariant reads the trace, so the checker must record it.
+    /// Whether any invariant reads the trace or the history, so the
+    /// checker must record it.
     pub fn needs_trace(&self) -> bool {
-        self.invariants.iter().any(|i| i.reads_trace)
+        self.invariants
+            .iter()
+            .any(|i| i.reads_trace || i.reads_history)
+    }
+
+    /// Whether the trace may be kept as a history: some invariant reads the
+    /// history and none needs the exact order of the trace.
+    pub fn history_suffices(&self) -> bool {
+        self.invariants.iter().any(|i| i.reads_history)
+            && !self.invariants.iter().any(|i| i.reads_trace)
     }
 
     /// Fields of `role` that do not survive a crash.
@@ -242,6 +255,9 @@ impl SystemMeta {
         }
         if inv.reads_trace {
             items.push("trace".into());
+        }
+        if inv.reads_history {
+            items.push("history".into());
         }
         items.join(", ")
     }

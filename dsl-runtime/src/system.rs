@@ -164,10 +164,62 @@ pub trait System: Sized + Send + Sync + 'static {
     /// declaration order; counterexamples use it to show what changed.
     fn fields(state: &Self::State) -> Vec<(&'static str, String)>;
 
+    /// Renames every node id inside `state` with `map`, for symmetry
+    /// reduction. `Err` names a field whose type cannot be relabelled (see
+    /// [`crate::Relabel`]); symmetry is then off. The default says the
+    /// system does not support relabelling.
+    fn relabel_state(
+        state: &mut Self::State,
+        map: &dyn Fn(Self::Node) -> Self::Node,
+    ) -> Result<(), &'static str> {
+        let _ = (state, map);
+        Err("the system does not implement relabelling")
+    }
+
+    /// Renames every node id inside a message; see [`System::relabel_state`].
+    fn relabel_msg(
+        msg: &mut Self::Msg,
+        map: &dyn Fn(Self::Node) -> Self::Node,
+    ) -> Result<(), &'static str> {
+        let _ = (msg, map);
+        Err("the system does not implement relabelling")
+    }
+
+    /// Renames every node id inside an input; see [`System::relabel_state`].
+    fn relabel_input(
+        input: &mut Self::Input,
+        map: &dyn Fn(Self::Node) -> Self::Node,
+    ) -> Result<(), &'static str> {
+        let _ = (input, map);
+        Err("the system does not implement relabelling")
+    }
+
+    /// Renames every node id inside an output; see [`System::relabel_state`].
+    fn relabel_output(
+        output: &mut Self::Output,
+        map: &dyn Fn(Self::Node) -> Self::Node,
+    ) -> Result<(), &'static str> {
+        let _ = (output, map);
+        Err("the system does not implement relabelling")
+    }
+
+    /// The `eventually` properties (liveness), by index; see
+    /// [`System::check_eventually`]. None by default.
+    fn eventually() -> &'static [crate::liveness::EventuallyMeta] {
+        &[]
+    }
+
+    /// Whether `eventually` property `id` holds in `world` (the goal a fair
+    /// run must reach again and again). `true` by default.
+    fn check_eventually(id: usize, setup: &Setup<Self>, world: &World<Self>) -> bool {
+        let _ = (id, setup, world);
+        true
+    }
+
     /// Whether a packet from `src` carrying `msg`, in flight to a node in
-    /// state `dst_state` (in a run configured with `config`), is stale: delivering it now or later can only
-    /// repeat what the sender can make happen anyway (so losing it loses no
-    /// behaviour). A checker may then drop it as soon as it is stale, when
+    /// state `dst_state` (in a run configured with `config`), is stale:
+    /// delivering it now or later can only repeat what the sender can make
+    /// happen anyway (so losing it loses no behaviour). A checker may then drop it as soon as it is stale, when
     /// the fault model lets the network drop any packet anyway. The default
     /// says no packet is ever stale; transformers that number messages
     /// recognise old duplicates and old acknowledgements.

@@ -41,6 +41,13 @@ impl<I> Step<I> {
 pub enum NodeWorkload<I> {
     /// These inputs, in this order.
     Script(Vec<Step<I>>),
+    /// These inputs, in this order, as a client that calls again the
+    /// moment it has a reply: the first arrives when the run starts, each
+    /// next one in the same step as the node's output answering the
+    /// previous one. The checker then does not explore delays between a
+    /// reply and the next call (which `Script` with [`Step::call`] does),
+    /// and the state space is smaller.
+    Chain(Vec<I>),
     /// Any of `choices`, in any order, at most `max` inputs in all.
     Any {
         /// The inputs to choose from at each point.
@@ -55,6 +62,7 @@ impl<I> NodeWorkload<I> {
     pub fn len(&self) -> usize {
         match self {
             NodeWorkload::Script(steps) => steps.len(),
+            NodeWorkload::Chain(inputs) => inputs.len(),
             NodeWorkload::Any { max, .. } => *max as usize,
         }
     }
@@ -147,6 +155,10 @@ impl<S: System> Workload<S> {
                             })
                             .collect();
                         format!("{node}: {}", items.join(", "))
+                    }
+                    NodeWorkload::Chain(inputs) => {
+                        let items: Vec<String> = inputs.iter().map(|i| format!("{i:?}")).collect();
+                        format!("{node}: {} (each on the previous reply)", items.join(", "))
                     }
                     NodeWorkload::Any { choices, max } => {
                         format!("{node}: up to {max} of {choices:?}")

@@ -96,7 +96,7 @@ fn a_fault_model_that_cannot_saturate_gets_a_depth_bound() {
     assert!(!model.saturates());
     let options = CheckOptions {
         max_depth: plan.default_depth,
-        max_states: None,
+        ..CheckOptions::default()
     };
     let report = check(&model, &options);
     assert!(

@@ -203,8 +203,8 @@ verdict::system! {
     }
 
     /// Every history is linearizable with respect to the sequential store.
-    invariant linearizable reads(trace) {
-        verdict::transform::check_linearizable::<Store, Kv>(self.trace)
+    invariant linearizable reads(history) {
+        verdict::transform::check_linearizable::<Store, Kv>(self.history)
     }
 }
 

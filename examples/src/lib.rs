@@ -4,4 +4,6 @@
 pub mod counter;
 pub mod kv;
 pub mod lockserv;
+pub mod paxos;
 pub mod pingpong;
+pub mod twophase;

@@ -101,6 +101,20 @@ verdict::system! {
         Ok(())
     }
     // ANCHOR_END: invariants
+
+    /// Liveness: every client that asks for the lock is eventually told
+    /// `Locked` (checked by `check --liveness`, under weak fairness).
+    eventually every_lock_granted reads(trace) {
+        let mut waiting: Vec<Node> = Vec::new();
+        for event in self.trace {
+            match event {
+                TraceEvent::Input { node, input: Input::Lock(_) } => waiting.push(*node),
+                TraceEvent::Output { node, output: Output::Locked(_) } => waiting.retain(|n| n != node),
+                _ => {}
+            }
+        }
+        waiting.is_empty()
+    }
 }
 // ANCHOR_END: system
 

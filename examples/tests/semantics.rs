@@ -249,3 +249,27 @@ fn outputs_and_inputs_are_recorded_when_asked() {
         .iter()
         .all(|w| w.trace.is_empty()));
 }
+
+#[test]
+fn equal_messages_at_different_places_in_a_channel_are_distinct() {
+    // Channel A->B holds [1, 2, 1] after three sends. Losing the last 1
+    // (not the first) is the only way to have [1, 2] in flight with nothing
+    // delivered yet.
+    let m = model(&[1, 2, 1], Faults::none().drops(Some(1)));
+    let in_flight = |w: &World<Relay>| -> Vec<u8> {
+        w.network
+            .packets()
+            .iter()
+            .map(|p| match &p.msg {
+                Msg::Data(msg::Data(x)) => *x,
+            })
+            .collect()
+    };
+    let found = reachable(&m)
+        .iter()
+        .any(|w| w.nodes[0].inputs_taken == 3 && b(w).got.is_empty() && in_flight(w) == vec![1, 2]);
+    assert!(
+        found,
+        "dropping the second copy of an equal message must be explored"
+    );
+}

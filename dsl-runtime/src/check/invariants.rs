@@ -45,3 +45,58 @@ pub fn check_world<S: System>(
     }
     Ok(())
 }
+
+/// Checks the invariants selected by `mask` (bit `i` = invariant `i`; all
+/// when `mask` is [`u64::MAX`] or the system has more than 64). Local
+/// invariants are checked on `node` only when it is given, else on every
+/// node of their role.
+pub fn check_selected<S: System>(
+    setup: &Setup<S>,
+    world: &World<S>,
+    mask: u64,
+    node: Option<usize>,
+    evals: &mut [u64],
+) -> Result<(), Violation> {
+    let meta = S::meta();
+    if mask == u64::MAX || meta.invariants.len() > 64 {
+        return check_world(setup, world, evals);
+    }
+    let mut bits = mask & (u64::MAX >> (64 - meta.invariants.len().max(1)));
+    while bits != 0 {
+        let id = bits.trailing_zeros() as usize;
+        bits &= bits - 1;
+        let inv = &meta.invariants[id];
+        match inv.scope {
+            InvariantScope::Global | InvariantScope::Trace => {
+                evals[id] += 1;
+                S::check_global(id, setup, world).map_err(|message| Violation::Invariant {
+                    name: inv.name,
+                    node: None,
+                    message,
+                })?;
+            }
+            InvariantScope::Local(role) => {
+                let range = setup.role_range(role);
+                let nodes: Box<dyn Iterator<Item = usize>> = match node {
+                    Some(i) if range.contains(&i) => Box::new(std::iter::once(i)),
+                    Some(_) => Box::new(std::iter::empty()),
+                    None => Box::new(range),
+                };
+                for i in nodes {
+                    let slot = &world.nodes[i];
+                    if !slot.up {
+                        continue;
+                    }
+                    evals[id] += 1;
+                    let n = setup.nodes()[i];
+                    S::check_local(id, n, &slot.state).map_err(|message| Violation::Invariant {
+                        name: inv.name,
+                        node: Some(n.to_string()),
+                        message,
+                    })?;
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,46 +1,65 @@
 //! Exhaustive model checking.
 //!
 //! The checker explores every world reachable from the initial one under a
-//! [`Model`] (fault model and workload), breadth first so the first violation
-//! found has a shortest counterexample. States are identified by 64-bit
-//! fingerprints; each visited fingerprint remembers its parent's, and a
-//! counterexample is rebuilt by replaying the handlers along that chain.
+//! [`Model`] (fault model and workload), on all cores, breadth first (the
+//! first violation found has a shortest counterexample) or depth first (less
+//! memory). States are identified by 64-bit fingerprints in a compact
+//! visited set; a counterexample is rebuilt by replaying the handlers along
+//! the fingerprint path. Reductions ([`Reductions`]) shrink the search
+//! without changing any verdict.
 
-mod bfs;
 mod counterexample;
+pub mod explore;
 mod invariants;
+pub mod reduction;
+pub mod stats;
+pub mod visited;
 
 use std::fmt;
-use std::time::Duration;
 
-pub use counterexample::{Counterexample, ReplayError, ReplayStep, Violation};
-pub use invariants::check_world;
+pub use counterexample::{replay, Counterexample, ReplayError, ReplayStep, Violation};
+pub use invariants::{check_selected, check_world};
+pub use reduction::{Reductions, Relabel};
+pub use stats::{peak_rss_bytes, thousands, Stats};
 
 use crate::semantics::Model;
 use crate::system::System;
 
-/// Bounds and switches of one check.
+/// The order in which worlds are explored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Strategy {
+    /// Breadth first: shortest counterexamples.
+    #[default]
+    Bfs,
+    /// Depth first: less memory; counterexamples need not be shortest.
+    Dfs,
+}
+
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Strategy::Bfs => "breadth-first",
+            Strategy::Dfs => "depth-first",
+        })
+    }
+}
+
+/// Bounds and switches of one check. The default is a plain breadth-first
+/// search on all cores with no reduction.
 #[derive(Debug, Clone, Default)]
 pub struct CheckOptions {
     /// Do not expand worlds at this depth (steps from the initial world).
     pub max_depth: Option<usize>,
     /// Stop after this many unique states.
     pub max_states: Option<u64>,
-}
-
-/// Counters of one check.
-#[derive(Debug, Clone, Default)]
-pub struct Stats {
-    /// Worlds generated, including ones seen before.
-    pub states: u64,
-    /// Distinct worlds (by fingerprint).
-    pub unique: u64,
-    /// The deepest world reached, in steps from the initial world.
-    pub max_depth: usize,
-    /// Wall-clock time.
-    pub elapsed: Duration,
-    /// How many times each invariant was evaluated, by invariant id.
-    pub invariant_evals: Vec<u64>,
+    /// Worker threads; 0 means one per core.
+    pub threads: usize,
+    /// Breadth first or depth first.
+    pub strategy: Strategy,
+    /// Which reductions to use.
+    pub reductions: Reductions,
+    /// Print a progress line to stderr every two seconds.
+    pub progress: bool,
 }
 
 /// How a check ended.
@@ -81,33 +100,7 @@ impl<S: System> Report<S> {
     }
 }
 
-impl fmt::Display for Stats {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "states: {}  unique: {}  depth: {}  time: {:.2?}",
-            thousands(self.states),
-            thousands(self.unique),
-            self.max_depth,
-            self.elapsed
-        )
-    }
-}
-
-/// `1234567` as `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// Explores every world `model` can reach, within `options`.
 pub fn check<S: System>(model: &Model<S>, options: &CheckOptions) -> Report<S> {
-    bfs::run(model, options)
+    explore::run(model, options)
 }

@@ -12,7 +12,7 @@
 //! # }
 //! ```
 //!
-//! Subcommands: `check`, `replay`, `describe` always; `serve`, `client`
+//! Subcommands: `check`, `simulate`, `replay`, `describe` always; `serve`, `client`
 //! and `cluster` with the `runtime` feature. Three kinds of flags:
 //! - size flags (`--clients`) size a parameterised role for `check`,
 //!   `replay` and `cluster` (a cluster file says its own sizes);
@@ -26,6 +26,7 @@ use std::process::ExitCode;
 use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches};
 
 use crate::cli::check::{run_check, run_replay, trace_faults, CheckArgs, ReplayArgs};
+use crate::cli::simulate::{run_simulate, SimulateArgs};
 use crate::cli::{EXIT_OK, EXIT_USAGE};
 use crate::semantics::Model;
 use crate::setup::{Setup, SetupError, Sizes};
@@ -142,7 +143,8 @@ impl Flags {
 
 struct SizeFlag {
     role: &'static str,
-    flag: &'static str,
+    /// The flag, or `None` for a size fixed by the program.
+    flag: Option<&'static str>,
     default: usize,
     help: &'static str,
 }
@@ -195,9 +197,21 @@ impl<S: System> App<S> {
     ) -> Self {
         self.sizes.push(SizeFlag {
             role,
-            flag,
+            flag: Some(flag),
             default,
             help,
+        });
+        self
+    }
+
+    /// The parameterised role `role` always has `count` nodes (the system
+    /// is written for that many, like Paxos for three servers).
+    pub fn fixed_size(mut self, role: &'static str, count: usize) -> Self {
+        self.sizes.push(SizeFlag {
+            role,
+            flag: None,
+            default: count,
+            help: "",
         });
         self
     }
@@ -242,9 +256,10 @@ impl<S: System> App<S> {
 
     fn model_args(&self, mut cmd: Command, with_model_flags: bool) -> Command {
         for s in &self.sizes {
+            let Some(flag) = s.flag else { continue };
             cmd = cmd.arg(
-                Arg::new(s.flag)
-                    .long(s.flag)
+                Arg::new(flag)
+                    .long(flag)
                     .help(s.help)
                     .value_name("N")
                     .value_parser(clap::value_parser!(usize))
@@ -278,10 +293,13 @@ impl<S: System> App<S> {
                 .about("Replay a counterexample written by `check --trace-json`"),
             true,
         );
+        let simulate = self.model_args(
+            SimulateArgs::augment_args(Command::new("simulate"))
+                .about("Run seeded random executions and report any violated invariant"),
+            true,
+        );
         let describe = Command::new("describe")
             .about("Print the system's roles, fields, handlers with footprints, and invariants");
-        // simulate: the checker's `cli/simulate.rs` adds its subcommand here
-        // (wired at merge), built from the same model flags as `check`.
         #[allow(unused_mut)]
         let mut cmd = Command::new(self.name)
             .about(self.about.clone())
@@ -289,6 +307,7 @@ impl<S: System> App<S> {
             .subcommand_required(true)
             .arg_required_else_help(true)
             .subcommand(check)
+            .subcommand(simulate)
             .subcommand(replay)
             .subcommand(describe);
         #[cfg(feature = "runtime")]
@@ -306,7 +325,8 @@ impl<S: System> App<S> {
         let flags = Flags { matches: m.clone() };
         let mut sizes = Sizes::new();
         for s in &self.sizes {
-            sizes = sizes.with(s.role, flags.usize(s.flag));
+            let count = s.flag.map_or(s.default, |f| flags.usize(f));
+            sizes = sizes.with(s.role, count);
         }
         Setup::with_config(&sizes, (self.config)(&flags))
     }
@@ -342,6 +362,16 @@ impl<S: System> App<S> {
                 }
                 match self.model(m, args.faults) {
                     Ok(model) => run_check(&model, &args),
+                    Err(e) => usage(e),
+                }
+            }
+            "simulate" => {
+                let args = match SimulateArgs::from_arg_matches(m) {
+                    Ok(a) => a,
+                    Err(e) => return usage(e),
+                };
+                match self.model(m, args.faults) {
+                    Ok(model) => run_simulate(&model, &args),
                     Err(e) => usage(e),
                 }
             }

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::{check, thousands, CheckOptions, Counterexample, Outcome, Report};
+use crate::check::{
+    check, thousands, CheckOptions, Counterexample, Outcome, Reductions, Report, Strategy,
+};
 use crate::faults::Faults;
 use crate::meta::InvariantScope;
 use crate::semantics::{Event, Model};
@@ -30,14 +32,60 @@ pub struct CheckArgs {
     /// Write a counterexample, if one is found, as JSON for `replay`.
     #[arg(long, value_name = "FILE")]
     pub trace_json: Option<PathBuf>,
+    /// Draw a counterexample, if one is found, as a message sequence chart:
+    /// SVG when FILE ends in `.svg`, else a self-contained HTML page.
+    #[arg(long, value_name = "FILE")]
+    pub trace_out: Option<PathBuf>,
+    /// Worker threads (0: one per core).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub threads: usize,
+    /// Search breadth first: shortest counterexamples (the default).
+    #[arg(long, conflicts_with = "dfs")]
+    pub bfs: bool,
+    /// Search depth first: less memory; counterexamples need not be shortest.
+    #[arg(long)]
+    pub dfs: bool,
+    /// Turn every reduction off (symmetry, partial-order, incremental invariants).
+    #[arg(long)]
+    pub no_reduction: bool,
+    /// Turn symmetry reduction off.
+    #[arg(long)]
+    pub no_symmetry: bool,
+    /// Turn partial-order reduction off.
+    #[arg(long)]
+    pub no_por: bool,
+    /// Evaluate every invariant after every step.
+    #[arg(long)]
+    pub no_incremental: bool,
+    /// Print progress every two seconds (on by default when stderr is a terminal).
+    #[arg(long)]
+    pub progress: bool,
+    /// Also check the `eventually` properties under weak fairness (builds the
+    /// whole state graph without reductions: keep the configuration small).
+    #[arg(long)]
+    pub liveness: bool,
 }
 
 impl CheckArgs {
     /// The checker options these flags ask for.
     pub fn options(&self) -> CheckOptions {
+        use std::io::IsTerminal;
+        let on = !self.no_reduction;
         CheckOptions {
             max_depth: self.depth,
             max_states: self.max_states,
+            threads: self.threads,
+            strategy: if self.dfs {
+                Strategy::Dfs
+            } else {
+                Strategy::Bfs
+            },
+            reductions: Reductions {
+                symmetry: on && !self.no_symmetry,
+                por: on && !self.no_por,
+                incremental: on && !self.no_incremental,
+            },
+            progress: self.progress || std::io::stderr().is_terminal(),
         }
     }
 }
@@ -117,9 +165,13 @@ pub fn print_report<S: System>(model: &Model<S>, report: &Report<S>, out: &mut i
             );
         }
         Outcome::Violation(cx) => {
+            let kind = match report.stats.strategy {
+                Strategy::Bfs => "shortest counterexample",
+                Strategy::Dfs => "counterexample",
+            };
             let _ = writeln!(
                 out,
-                "VIOLATION: {} (shortest counterexample: {} steps)",
+                "VIOLATION: {} ({kind}: {} steps)",
                 cx.violation,
                 cx.len()
             );
@@ -137,6 +189,9 @@ pub fn print_report<S: System>(model: &Model<S>, report: &Report<S>, out: &mut i
     if !evals.is_empty() {
         let _ = writeln!(out, "  invariant evaluations: {}", evals.join(", "));
     }
+    for note in &s.notes {
+        let _ = writeln!(out, "  {note}");
+    }
 }
 
 /// Runs `check`: prints the header, the report and writes the trace file
@@ -146,12 +201,22 @@ pub fn run_check<S: System>(model: &Model<S>, args: &CheckArgs) -> ExitCode {
     print_header(model, &mut out);
     let report = check(model, &args.options());
     print_report(model, &report, &mut out);
+    if args.liveness && report.passed() {
+        return run_liveness(model, args, &mut out);
+    }
     if let (Some(path), Some(cx)) = (&args.trace_json, report.counterexample()) {
         if let Err(e) = write_trace(path, model, cx) {
             eprintln!("error: cannot write the trace to {}: {e}", path.display());
             return ExitCode::from(EXIT_USAGE);
         }
         let _ = writeln!(out, "  trace written to {}", path.display());
+    }
+    if let (Some(path), Some(cx)) = (&args.trace_out, report.counterexample()) {
+        if let Err(e) = crate::chart::write_chart(path, model, cx) {
+            eprintln!("error: cannot write the chart to {}: {e}", path.display());
+            return ExitCode::from(EXIT_USAGE);
+        }
+        let _ = writeln!(out, "  chart written to {}", path.display());
     }
     ExitCode::from(if report.passed() {
         EXIT_OK
@@ -160,7 +225,7 @@ pub fn run_check<S: System>(model: &Model<S>, args: &CheckArgs) -> ExitCode {
     })
 }
 
-fn write_trace<S: System>(
+pub(crate) fn write_trace<S: System>(
     path: &std::path::Path,
     model: &Model<S>,
     cx: &Counterexample<S>,
@@ -266,4 +331,75 @@ pub fn run_replay<S: System>(model: &Model<S>, args: &ReplayArgs) -> ExitCode {
             ExitCode::from(EXIT_OK)
         }
     }
+}
+
+/// Checks the `eventually` properties and prints the verdict, with a lasso
+/// counterexample when one fails.
+fn run_liveness<S: System>(model: &Model<S>, args: &CheckArgs, out: &mut impl Write) -> ExitCode {
+    use crate::liveness::{check_liveness, LivenessOutcome};
+    let names: Vec<&str> = S::eventually().iter().map(|e| e.name).collect();
+    if names.is_empty() {
+        let _ = writeln!(
+            out,
+            "Liveness: the system declares no `eventually` property."
+        );
+        return ExitCode::from(EXIT_OK);
+    }
+    let bound = args.max_states.unwrap_or(5_000_000) as usize;
+    let report = check_liveness(model, bound);
+    let code = match &report.outcome {
+        LivenessOutcome::Holds => {
+            let _ = writeln!(
+                out,
+                "Liveness: {} hold in every fair run.",
+                names.join(", ")
+            );
+            EXIT_OK
+        }
+        LivenessOutcome::TooLarge => {
+            let _ = writeln!(
+                out,
+                "Liveness: not checked: more than {} states (raise --max-states or shrink the configuration).",
+                thousands(bound as u64)
+            );
+            EXIT_USAGE
+        }
+        LivenessOutcome::Violation(lasso) => {
+            let cx = &lasso.counterexample;
+            let why = match &cx.violation {
+                crate::check::Violation::Invariant { message, .. } => message.clone(),
+                other => other.to_string(),
+            };
+            let _ = writeln!(
+                out,
+                "LIVENESS VIOLATION: eventually `{}` fails: {why}",
+                lasso.property
+            );
+            let _ = write!(out, "{}", cx.render(model));
+            if lasso.cycle_start < cx.len() {
+                let _ = writeln!(
+                    out,
+                    "  (lasso: steps 1..{} lead to the cycle, steps {}..{} repeat forever)",
+                    lasso.cycle_start,
+                    lasso.cycle_start + 1,
+                    cx.len()
+                );
+            }
+            if let Some(path) = &args.trace_out {
+                if let Err(e) = crate::chart::write_chart(path, model, cx) {
+                    eprintln!("error: cannot write the chart to {}: {e}", path.display());
+                    return ExitCode::from(EXIT_USAGE);
+                }
+                let _ = writeln!(out, "  chart written to {}", path.display());
+            }
+            EXIT_VIOLATION
+        }
+    };
+    let _ = writeln!(
+        out,
+        "  liveness graph: {} states, {} edges",
+        thousands(report.states as u64),
+        thousands(report.edges as u64)
+    );
+    ExitCode::from(code)
 }

@@ -8,6 +8,7 @@ mod app;
 mod check;
 #[cfg(feature = "runtime")]
 mod deploy;
+mod simulate;
 
 pub use app::{App, Flag, Flags};
 pub use check::{
@@ -16,6 +17,7 @@ pub use check::{
 };
 #[cfg(feature = "runtime")]
 pub use deploy::{ClientArgs, ClusterArgs, NodeArgs, ServeArgs};
+pub use simulate::{run_simulate, SeedRange, SimulateArgs};
 
 /// Exit code: no violation found.
 pub const EXIT_OK: u8 = 0;

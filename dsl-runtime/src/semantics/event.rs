@@ -187,6 +187,10 @@ pub struct StepInfo {
     pub node: Option<usize>,
     /// The handler that ran, if any.
     pub handler: Option<HandlerId>,
+    /// The input handler of a chained workload that ran in the same step,
+    /// because the first handler emitted an output (see
+    /// [`crate::NodeWorkload::Chain`]).
+    pub chained: Option<HandlerId>,
 }
 
 /// A step that went wrong because of the system, not the checker.

@@ -6,6 +6,7 @@
 
 use crate::ctx::{Effects, TimerOp};
 use crate::faults::Faults;
+use crate::meta::HandlerId;
 use crate::semantics::event::{Action, Event, StepError, StepInfo};
 use crate::semantics::network::{Network, Packet};
 use crate::semantics::world::{FaultsUsed, NodeSlot, TraceEvent, World};
@@ -29,6 +30,14 @@ pub struct Model<S: System> {
     /// Keep at most one copy of each distinct packet in flight; see
     /// [`Model::saturating_duplicates`]. Off by default.
     pub saturate_duplicates: bool,
+    /// Whether the recorded trace is kept as a *history*: each run of
+    /// adjacent inputs, and each run of adjacent outputs, in node order.
+    /// That keeps every "output before input" order and each node's own
+    /// order — all linearizability depends on — and merges worlds that
+    /// differ only in the order of concurrent calls or of concurrent
+    /// replies. On by default when invariants read `history` and none reads
+    /// `trace`.
+    pub history_only: bool,
 }
 
 impl<S: System> Clone for Model<S> {
@@ -39,6 +48,7 @@ impl<S: System> Clone for Model<S> {
             workload: self.workload.clone(),
             record_trace: self.record_trace,
             saturate_duplicates: self.saturate_duplicates,
+            history_only: self.history_only,
         }
     }
 }
@@ -52,13 +62,65 @@ impl<S: System> Model<S> {
             workload,
             record_trace: S::meta().needs_trace(),
             saturate_duplicates: false,
+            history_only: S::meta().history_suffices(),
         }
     }
 
-    /// Records the trace of inputs and outputs in every world.
+    /// Records the trace of inputs and outputs, in order, in every world.
     pub fn recording_trace(mut self) -> Self {
         self.record_trace = true;
+        self.history_only = false;
         self
+    }
+
+    /// Appends an external event to the trace, keeping it a history when
+    /// asked (see [`Model::history_only`]).
+    fn record(&self, trace: &mut Vec<TraceEvent<S>>, event: TraceEvent<S>) {
+        if !self.record_trace {
+            return;
+        }
+        let mut at = trace.len();
+        if self.history_only {
+            let (input, node) = (event.is_input(), event.node());
+            while at > 0 && trace[at - 1].is_input() == input && trace[at - 1].node() > node {
+                at -= 1;
+            }
+        }
+        trace.insert(at, event);
+    }
+
+    /// Gives node `i` the next input of its chained workload, if it has one
+    /// left: the step that made the node emit an output also delivers the
+    /// client's next call. Returns the input handler that ran.
+    fn next_chained_input(
+        &self,
+        world: &mut World<S>,
+        i: usize,
+        effects: &mut Effects<S>,
+    ) -> Result<Option<HandlerId>, StepError> {
+        let Some(NodeWorkload::Chain(inputs)) = self.workload.of(i) else {
+            return Ok(None);
+        };
+        let slot = &mut world.nodes[i];
+        let Some(input) = inputs.get(slot.inputs_taken as usize) else {
+            return Ok(None);
+        };
+        slot.inputs_taken += 1;
+        slot.awaiting = true;
+        let node = self.setup.nodes()[i];
+        self.record(
+            &mut world.trace,
+            TraceEvent::Input {
+                node,
+                input: input.clone(),
+            },
+        );
+        let mut nested = Effects::default();
+        let info = self.run_handler(world, i, Trigger::Input(input.clone()), &mut nested)?;
+        effects.sends.append(&mut nested.sends);
+        effects.outputs.append(&mut nested.outputs);
+        effects.timers.append(&mut nested.timers);
+        Ok(info.handler)
     }
 
     /// Keeps at most one copy of each distinct packet in flight, when the
@@ -116,6 +178,9 @@ impl<S: System> Model<S> {
         let mut fx = Effects::default();
         for i in 0..world.nodes.len() {
             self.run_handler(&mut world, i, Trigger::Start, &mut fx)?;
+        }
+        for i in 0..world.nodes.len() {
+            self.next_chained_input(&mut world, i, &mut fx)?;
         }
         Ok(world)
     }
@@ -228,15 +293,17 @@ impl<S: System> Model<S> {
                         step.input.clone()
                     }
                     Some(NodeWorkload::Any { choices, .. }) => choices[choice].clone(),
-                    None => return Ok(StepInfo::default()),
+                    Some(NodeWorkload::Chain(_)) | None => return Ok(StepInfo::default()),
                 };
                 slot.inputs_taken += 1;
-                if self.record_trace {
-                    world.trace.push(TraceEvent::Input {
-                        node: self.setup.nodes()[i],
+                let node = self.setup.nodes()[i];
+                self.record(
+                    &mut world.trace,
+                    TraceEvent::Input {
+                        node,
                         input: input.clone(),
-                    });
-                }
+                    },
+                );
                 self.run_handler(world, i, Trigger::Input(input), effects)
             }
             Action::Deliver(j) => {
@@ -300,7 +367,7 @@ impl<S: System> Model<S> {
                 }
                 Ok(StepInfo {
                     node: Some(i),
-                    handler: None,
+                    ..StepInfo::default()
                 })
             }
             Action::Restart(i) => {
@@ -376,15 +443,17 @@ impl<S: System> Model<S> {
             }
             world.network.send(packet);
         }
-        if !effects.outputs.is_empty() {
+        let emitted = !effects.outputs.is_empty();
+        if emitted {
             world.nodes[i].awaiting = false;
-            if self.record_trace {
-                for output in &effects.outputs {
-                    world.trace.push(TraceEvent::Output {
+            for output in &effects.outputs {
+                self.record(
+                    &mut world.trace,
+                    TraceEvent::Output {
                         node,
                         output: output.clone(),
-                    });
-                }
+                    },
+                );
             }
         }
         for op in &effects.timers {
@@ -404,10 +473,31 @@ impl<S: System> Model<S> {
         if self.saturates() {
             self.drop_stale(world);
         }
+        let chained = if emitted {
+            self.next_chained_input(world, i, effects)?
+        } else {
+            None
+        };
         Ok(StepInfo {
             node: Some(i),
             handler,
+            chained,
         })
+    }
+
+    /// The index of the node whose slot `action` may change (its handler's
+    /// node, or the node that crashes or restarts); `None` for steps that
+    /// change only the network or the partition. [`Model::apply`] changes
+    /// no other node, which lets a search rehash and undo just that one.
+    pub fn node_of(&self, world: &World<S>, action: Action) -> Option<usize> {
+        match action {
+            Action::Input { node, .. }
+            | Action::Timeout { node, .. }
+            | Action::Crash(node)
+            | Action::Restart(node) => Some(node),
+            Action::Deliver(j) => self.setup.index_of(world.network.packets()[j].dst),
+            Action::Drop(_) | Action::Duplicate(_) | Action::Partition(_) | Action::Heal => None,
+        }
     }
 
     /// Describes `action` on `world` (before it is applied) as an [`Event`].
@@ -421,7 +511,7 @@ impl<S: System> Model<S> {
                         steps[slot.inputs_taken as usize].input.clone()
                     }
                     Some(NodeWorkload::Any { choices, .. }) => choices[choice].clone(),
-                    None => unreachable_input(),
+                    Some(NodeWorkload::Chain(_)) | None => unreachable_input(),
                 };
                 Event::Input {
                     node: nodes[node],

@@ -145,15 +145,21 @@ impl<S: System> Network<S> {
         index == 0 || self.packets[index - 1].channel() != self.packets[index].channel()
     }
 
-    /// Whether an equal packet sits at a lower index (so delivering this one
-    /// leads to the same world as delivering that one).
+    /// Whether an equal packet sits at a lower index such that acting on
+    /// this one (delivering, dropping, duplicating) leads to the same world
+    /// as acting on that one: anywhere on the channel when order does not
+    /// matter, immediately before it when it does.
     pub fn has_earlier_twin(&self, index: usize) -> bool {
         let p = &self.packets[index];
-        self.packets[..index]
-            .iter()
-            .rev()
-            .take_while(|q| q.channel() == p.channel())
-            .any(|q| q.msg == p.msg)
+        if self.unordered {
+            self.packets[..index]
+                .iter()
+                .rev()
+                .take_while(|q| q.channel() == p.channel())
+                .any(|q| q.msg == p.msg)
+        } else {
+            index > 0 && self.packets[index - 1] == *p
+        }
     }
 
     /// Keeps only the packets `keep` accepts.

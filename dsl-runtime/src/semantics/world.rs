@@ -81,6 +81,11 @@ pub enum TraceEvent<S: System> {
 }
 
 impl<S: System> TraceEvent<S> {
+    /// Whether it is an input (a call) rather than an output.
+    pub fn is_input(&self) -> bool {
+        matches!(self, TraceEvent::Input { .. })
+    }
+
     /// The node the event happened at.
     pub fn node(&self) -> S::Node {
         match self {
@@ -214,9 +219,29 @@ impl<S: System> std::fmt::Debug for World<S> {
 impl<S: System> World<S> {
     /// The state's fingerprint: equal for worlds with the same future.
     pub fn fingerprint(&self) -> u64 {
+        self.combine((0..self.nodes.len()).map(|i| self.node_fingerprint(i)))
+    }
+
+    /// The fingerprint of node `i` alone. A world's fingerprint combines
+    /// these with the rest, so a search that knows which node a step
+    /// changed can rehash that node only ([`World::fingerprint_with`]).
+    pub fn node_fingerprint(&self, i: usize) -> u64 {
+        let mut h = Fingerprinter::with_seed(i as u64);
+        self.nodes[i].hash(&mut h);
+        h.finish()
+    }
+
+    /// The fingerprint, given every node's [`World::node_fingerprint`]
+    /// (equal to [`World::fingerprint`] when they are current).
+    pub fn fingerprint_with(&self, node_fingerprints: &[u64]) -> u64 {
+        debug_assert_eq!(node_fingerprints.len(), self.nodes.len());
+        self.combine(node_fingerprints.iter().copied())
+    }
+
+    fn combine(&self, node_fingerprints: impl Iterator<Item = u64>) -> u64 {
         let mut h = Fingerprinter::default();
-        for slot in &self.nodes {
-            slot.hash(&mut h);
+        for fp in node_fingerprints {
+            h.write_u64(fp);
         }
         h.write_u64(self.network.fingerprint());
         self.trace.hash(&mut h);

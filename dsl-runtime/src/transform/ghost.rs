@@ -126,6 +126,7 @@ fn build_meta<S: System, O: Observer<S>>() -> SystemMeta {
         reads_fields: leak_slice(reads_fields),
         reads_network: false,
         reads_trace: false,
+        reads_history: false,
     });
     b.build()
 }

@@ -93,6 +93,7 @@ pub fn copy_invariant(i: &InvariantMeta) -> InvariantMeta {
         reads_fields: i.reads_fields,
         reads_network: i.reads_network,
         reads_trace: i.reads_trace,
+        reads_history: i.reads_history,
     }
 }
 

@@ -19,7 +19,8 @@ use crate::system::System;
 pub struct Reads {
     /// Whether it reads the messages in flight.
     pub network: bool,
-    /// Whether it reads the trace.
+    /// Whether it reads the trace (or the history, which a model that keeps
+    /// only the history holds in the same place).
     pub trace: bool,
 }
 
@@ -30,7 +31,7 @@ impl Reads {
         match S::meta().invariants.get(inv) {
             Some(i) => Reads {
                 network: i.reads_network,
-                trace: i.reads_trace,
+                trace: i.reads_trace || i.reads_history,
             },
             None => Reads {
                 network: false,

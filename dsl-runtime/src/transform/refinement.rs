@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 use crate::check::{thousands, Counterexample, Violation};
 use crate::ctx::Effects;
 use crate::fingerprint::Fingerprinter;
-use crate::semantics::{Action, Event, Model, StepError, StepInfo, World};
+use crate::semantics::{Action, Event, Model, StepError, TraceEvent, World};
 use crate::system::System;
 
 /// One external event: what the outside world sees.
@@ -187,42 +187,37 @@ impl<T: System> RefinementReport<T> {
     }
 }
 
-/// The external events of one step: the input it delivered (described
-/// before the step) and the outputs its handler emitted.
-fn step_events<X: System>(
-    model: &Model<X>,
-    input: Option<Event<X>>,
-    info: StepInfo,
-    effects: &Effects<X>,
-) -> Vec<ExternalOf<X>> {
-    let mut events = Vec::new();
-    if let Some(Event::Input { node, input }) = input {
-        events.push(External::Input(node, input));
-    }
-    if let Some(i) = info.node {
-        let node = model.setup.nodes()[i];
-        events.extend(
-            effects
-                .outputs
-                .iter()
-                .map(|o| External::Output(node, o.clone())),
-        );
-    }
-    events
-}
-
-/// Takes `action` on a copy of `world`: the next world and its external events.
+/// Takes `action` on a copy of `world`: the next world and the external
+/// events the step recorded (its input, its outputs, and a chained
+/// client's next input). Worlds in the search keep an empty trace, so the
+/// step's events are exactly what it appended, and are taken out again.
 fn take<X: System>(
     model: &Model<X>,
     world: &World<X>,
     action: Action,
     effects: &mut Effects<X>,
 ) -> Result<(World<X>, Vec<ExternalOf<X>>), StepError> {
-    let input = matches!(action, Action::Input { .. }).then(|| model.event(world, action));
     let mut next = world.clone();
-    let info = model.apply(&mut next, action, effects)?;
-    let events = step_events(model, input, info, effects);
+    model.apply(&mut next, action, effects)?;
+    let events = next.trace.drain(..).map(external).collect();
     Ok((next, events))
+}
+
+/// A trace event as an external event.
+fn external<X: System>(e: TraceEvent<X>) -> ExternalOf<X> {
+    match e {
+        TraceEvent::Input { node, input } => External::Input(node, input),
+        TraceEvent::Output { node, output } => External::Output(node, output),
+    }
+}
+
+/// `model` set up for the search: recording each step's external events in
+/// order (the trace, not the history), for [`take`] to collect.
+fn recording<X: System>(model: &Model<X>) -> Model<X> {
+    let mut model = model.clone();
+    model.record_trace = true;
+    model.history_only = false;
+    model
 }
 
 /// A specification world that may have produced the trace so far, with the
@@ -352,9 +347,9 @@ impl<'m, S: System> SpecSide<'m, S> {
 type Parents = HashMap<(u64, usize), Option<((u64, usize), usize)>>;
 
 /// Checks, within `options`, that every external trace of `implementation`
-/// is a trace of `specification`. Both models' own trace recording is
-/// ignored (traces are read from the steps), so states are merged across
-/// histories and the search stays small.
+/// is a trace of `specification`. Worlds are explored without their
+/// traces (each step's external events are read as it records them), so
+/// states are merged across histories and the search stays small.
 pub fn check_refinement<T, S>(
     implementation: &Model<T>,
     specification: &Model<S>,
@@ -365,10 +360,8 @@ where
     S: System,
 {
     let started = Instant::now();
-    let mut imp = implementation.clone();
-    imp.record_trace = false;
-    let mut spec_model = specification.clone();
-    spec_model.record_trace = false;
+    let imp = recording(implementation);
+    let spec_model = recording(specification);
     let mut stats = RefinementStats::default();
     let finish = |outcome, mut stats: RefinementStats, spec: &SpecSide<S>| {
         stats.spec_sets = spec.sets.len();
@@ -401,7 +394,23 @@ where
             )
         }
     };
-    let root_set = spec.intern(vec![Candidate::new(spec_init, Vec::new())]);
+    // Chained workloads give clients their first input while starting: those
+    // events are the start of both traces.
+    let (mut init, mut spec_init) = (init, spec_init);
+    let first: Vec<ExternalOf<T>> = init.trace.drain(..).map(external).collect();
+    let spec_first: Vec<ExternalOf<S>> = spec_init.trace.drain(..).map(external).collect();
+    let mut root_set = Some(spec.intern(vec![Candidate::new(spec_init, spec_first)]));
+    for e in &first {
+        root_set = root_set.and_then(|set| spec.advance(set, e));
+    }
+    let Some(root_set) = root_set else {
+        let outcome = RefinementOutcome::Fails(Box::new(RefinementCounterexample {
+            events: Vec::new(),
+            trace: first,
+            reason: "the specification cannot start with the same external events".into(),
+        }));
+        return finish(outcome, stats, &spec);
+    };
     let root = (init.fingerprint(), root_set);
     let mut parents: Parents = HashMap::new();
     parents.insert(root, None);
@@ -496,6 +505,7 @@ fn counterexample<T: System>(
     let mut trace = Vec::new();
     let mut effects = Effects::default();
     if let Ok(mut world) = model.init() {
+        trace.extend(world.trace.drain(..).map(external));
         let last = chain.len() - 1;
         for (step, &i) in chain.iter().enumerate() {
             let Some(&action) = model.enabled(&world).get(i) else {

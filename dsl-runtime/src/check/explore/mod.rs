@@ -1,0 +1,658 @@
+//! The search engine shared by the breadth-first and depth-first drivers:
+//! expanding one world into its successors (with the reductions), the
+//! visited set, invariant checks, and turning a found violation into a
+//! replayable counterexample.
+
+pub mod bfs;
+pub mod dfs;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::check::counterexample::{Counterexample, Violation};
+use crate::check::invariants::{check_selected, check_world};
+use crate::check::reduction::incremental::{Affected, ALL};
+use crate::check::reduction::por::Por;
+use crate::check::reduction::symmetry::Symmetry;
+use crate::check::stats::peak_rss_bytes;
+use crate::check::visited::{chain, Insert, Visited};
+use crate::check::{thousands, CheckOptions, Outcome, Report, Stats, Strategy};
+use crate::ctx::Effects;
+use crate::semantics::{
+    Action, Event, FaultsUsed, Model, Network, NodeSlot, StepError, StepInfo, TraceEvent, World,
+};
+use crate::system::System;
+
+/// A world waiting to be expanded.
+pub(crate) struct Item<S: System> {
+    world: World<S>,
+    fp: u64,
+    /// Each node's fingerprint, so a step rehashes only the node it
+    /// changed (empty under symmetry, which renames every node).
+    node_fps: Vec<u64>,
+    depth: u32,
+    /// The fingerprints leading here (depth-first only; breadth-first
+    /// follows parents in the visited set).
+    trail: Option<Arc<Trail>>,
+}
+
+/// One link of a depth-first path, shared by siblings.
+pub(crate) struct Trail {
+    fp: u64,
+    prev: Option<Arc<Trail>>,
+}
+
+/// A violation found by some worker, resolved into a counterexample after
+/// the search stops.
+struct Found {
+    violation: Violation,
+    /// The last state of the path: the violating one, or for a failed step
+    /// the state the step was taken from.
+    at: u64,
+    trail: Option<Arc<Trail>>,
+    failed_step: Option<StepError>,
+}
+
+/// Everything the workers share.
+pub(crate) struct Engine<'m, S: System> {
+    model: &'m Model<S>,
+    options: &'m CheckOptions,
+    sym: Option<Symmetry<S>>,
+    por: Option<Por>,
+    affected: Option<Affected>,
+    visited: Visited,
+    stop: AtomicBool,
+    found: Mutex<Option<Found>>,
+    generated: AtomicU64,
+    max_depth: AtomicUsize,
+    depth_bound_hit: AtomicBool,
+    states_bound_hit: AtomicBool,
+    evals: Mutex<Vec<u64>>,
+    keep_trails: bool,
+}
+
+impl<'m, S: System> Engine<'m, S> {
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    fn report(&self, found: Found) {
+        let mut slot = self.found.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_none() {
+            *slot = Some(found);
+        }
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    /// The canonical fingerprint of a world, as stored in the visited set.
+    fn canonical_fp(&self, world: &World<S>) -> u64 {
+        match &self.sym {
+            Some(sym) => {
+                let mut w = world.clone();
+                let mut scratch = world.clone();
+                sym.canonicalize(self.model, &mut w, &mut scratch);
+                w.fingerprint()
+            }
+            None => world.fingerprint(),
+        }
+    }
+}
+
+/// One thread's buffers.
+pub(crate) struct Worker<S: System> {
+    actions: Vec<Action>,
+    ample: Vec<usize>,
+    in_ample: Vec<bool>,
+    effects: Effects<S>,
+    spare: Option<World<S>>,
+    scratch: Option<World<S>>,
+    node_fps: Vec<u64>,
+    saved_network: Network<S>,
+    saved_trace: Vec<TraceEvent<S>>,
+    evals: Vec<u64>,
+    generated: u64,
+}
+
+impl<S: System> Worker<S> {
+    pub(crate) fn new() -> Self {
+        Worker {
+            actions: Vec::new(),
+            ample: Vec::new(),
+            in_ample: Vec::new(),
+            effects: Effects::default(),
+            spare: None,
+            scratch: None,
+            node_fps: Vec::new(),
+            saved_network: Network::new(false),
+            saved_trace: Vec::new(),
+            evals: vec![0; S::meta().invariants.len()],
+            generated: 0,
+        }
+    }
+
+    /// Adds this worker's counters to the engine's.
+    pub(crate) fn flush(&mut self, eng: &Engine<'_, S>) {
+        eng.generated.fetch_add(self.generated, Ordering::Relaxed);
+        self.generated = 0;
+        let mut evals = eng.evals.lock().unwrap_or_else(|e| e.into_inner());
+        for (a, b) in evals.iter_mut().zip(&mut self.evals) {
+            *a += *b;
+            *b = 0;
+        }
+    }
+
+    /// Generates the successors of `item`, handing each new one to `push`.
+    pub(crate) fn expand(
+        &mut self,
+        eng: &Engine<'_, S>,
+        item: &mut Item<S>,
+        push: &mut dyn FnMut(Item<S>),
+    ) {
+        if eng
+            .options
+            .max_depth
+            .is_some_and(|d| item.depth as usize >= d)
+        {
+            eng.depth_bound_hit.store(true, Ordering::Relaxed);
+            return;
+        }
+        let mut actions = std::mem::take(&mut self.actions);
+        actions.clear();
+        eng.model.actions(&item.world, &mut actions);
+        let reduced = match &eng.por {
+            Some(por) => por.ample(eng.model, &item.world, &actions, &mut self.ample),
+            None => false,
+        };
+        if reduced {
+            let ample = std::mem::take(&mut self.ample);
+            let mut proviso = false;
+            for &k in &ample {
+                proviso |= self.step(eng, item, actions[k], true, push);
+            }
+            if proviso && !eng.stopped() {
+                self.in_ample.clear();
+                self.in_ample.resize(actions.len(), false);
+                for &k in &ample {
+                    self.in_ample[k] = true;
+                }
+                for (k, &a) in actions.iter().enumerate() {
+                    if !self.in_ample[k] {
+                        self.step(eng, item, a, false, push);
+                    }
+                }
+            }
+            self.ample = ample;
+        } else {
+            for &a in &actions {
+                if eng.stopped() {
+                    break;
+                }
+                self.step(eng, item, a, false, push);
+            }
+        }
+        self.actions = actions;
+        if self.generated > 4096 {
+            eng.generated.fetch_add(self.generated, Ordering::Relaxed);
+            self.generated = 0;
+        }
+    }
+
+    /// Takes one step from `item`. Returns whether the cycle proviso asks
+    /// for full expansion (only meaningful for ample steps).
+    ///
+    /// Most successors were seen before, so a successor is not built as a
+    /// copy of the world: the step is applied to `item`'s world in place,
+    /// fingerprinted (rehashing only the node it changed), and undone; only
+    /// a new world is copied out. Under symmetry, which renames the whole
+    /// world, the successor is built as a copy instead.
+    fn step(
+        &mut self,
+        eng: &Engine<'_, S>,
+        item: &mut Item<S>,
+        action: Action,
+        ample: bool,
+        push: &mut dyn FnMut(Item<S>),
+    ) -> bool {
+        if eng.sym.is_some() {
+            return self.step_copying(eng, item, action, ample, push);
+        }
+        let model = eng.model;
+        self.generated += 1;
+        let node = model.node_of(&item.world, action);
+        let undo = Undo {
+            slot: node.map(|i| (i, item.world.nodes[i].clone())),
+            used: item.world.used,
+            partition: item.world.partition,
+        };
+        let world = &mut item.world;
+        // The network changes in almost every step; the trace only when
+        // something is recorded. Both are saved to be swapped back.
+        self.saved_network.clone_from(&world.network);
+        let tracing = model.record_trace;
+        if tracing {
+            self.saved_trace.clone_from(&world.trace);
+        }
+        let result = model.apply(world, action, &mut self.effects);
+        // Puts the parent back; `saved_*` then hold the successor's parts,
+        // whose buffers the next step reuses.
+        let restore = |world: &mut World<S>,
+                       saved_network: &mut Network<S>,
+                       saved_trace: &mut Vec<TraceEvent<S>>,
+                       undo: Undo<S>| {
+            std::mem::swap(&mut world.network, saved_network);
+            if tracing && world.trace.len() != saved_trace.len() {
+                std::mem::swap(&mut world.trace, saved_trace);
+            }
+            if let Some((i, slot)) = undo.slot {
+                world.nodes[i] = slot;
+            }
+            world.used = undo.used;
+            world.partition = undo.partition;
+        };
+        let info = match result {
+            Ok(info) => info,
+            Err(e) => {
+                restore(world, &mut self.saved_network, &mut self.saved_trace, undo);
+                eng.report(Found {
+                    violation: Violation::Step(e.clone()),
+                    at: item.fp,
+                    trail: item.trail.clone(),
+                    failed_step: Some(e),
+                });
+                return false;
+            }
+        };
+        self.node_fps.clone_from(&item.node_fps);
+        if let Some(i) = info.node {
+            self.node_fps[i] = world.node_fingerprint(i);
+        }
+        let fp = world.fingerprint_with(&self.node_fps);
+        debug_assert_eq!(
+            fp,
+            world.fingerprint(),
+            "a step changed a node it did not report"
+        );
+        let depth = item.depth + 1;
+        match eng.visited.insert(fp, item.fp, depth) {
+            Insert::Seen { depth: seen } => {
+                restore(world, &mut self.saved_network, &mut self.saved_trace, undo);
+                ample && seen.map_or(true, |d| d <= item.depth)
+            }
+            Insert::New => {
+                let next = world.clone();
+                restore(world, &mut self.saved_network, &mut self.saved_trace, undo);
+                debug_assert_eq!(
+                    item.world.fingerprint(),
+                    item.fp,
+                    "undo did not restore the world"
+                );
+                let node_fps = self.node_fps.clone();
+                self.accept(eng, item, action, info, false, next, fp, node_fps, push);
+                false
+            }
+        }
+    }
+
+    /// [`Worker::step`] for searches that rename worlds (symmetry): the
+    /// successor is a canonicalised copy.
+    fn step_copying(
+        &mut self,
+        eng: &Engine<'_, S>,
+        item: &Item<S>,
+        action: Action,
+        ample: bool,
+        push: &mut dyn FnMut(Item<S>),
+    ) -> bool {
+        let model = eng.model;
+        let mut next = match self.spare.take() {
+            Some(mut w) => {
+                w.clone_from(&item.world);
+                w
+            }
+            None => item.world.clone(),
+        };
+        self.generated += 1;
+        let info = match model.apply(&mut next, action, &mut self.effects) {
+            Ok(info) => info,
+            Err(e) => {
+                eng.report(Found {
+                    violation: Violation::Step(e.clone()),
+                    at: item.fp,
+                    trail: item.trail.clone(),
+                    failed_step: Some(e),
+                });
+                self.spare = Some(next);
+                return false;
+            }
+        };
+        let mut moved = false;
+        if let Some(sym) = &eng.sym {
+            let scratch = self.scratch.get_or_insert_with(|| item.world.clone());
+            moved = sym.canonicalize(model, &mut next, scratch);
+        }
+        let fp = next.fingerprint();
+        let depth = item.depth + 1;
+        match eng.visited.insert(fp, item.fp, depth) {
+            Insert::Seen { depth: seen } => {
+                self.spare = Some(next);
+                ample && seen.map_or(true, |d| d <= item.depth)
+            }
+            Insert::New => {
+                self.accept(eng, item, action, info, moved, next, fp, Vec::new(), push);
+                false
+            }
+        }
+    }
+
+    /// A new world: check the invariants its step may affect, then queue it.
+    #[allow(clippy::too_many_arguments)]
+    fn accept(
+        &mut self,
+        eng: &Engine<'_, S>,
+        item: &Item<S>,
+        action: Action,
+        info: StepInfo,
+        moved: bool,
+        next: World<S>,
+        fp: u64,
+        node_fps: Vec<u64>,
+        push: &mut dyn FnMut(Item<S>),
+    ) {
+        let model = eng.model;
+        let depth = item.depth + 1;
+        eng.max_depth.fetch_max(depth as usize, Ordering::Relaxed);
+        let (mask, node) = match &eng.affected {
+            Some(aff) => (aff.mask(action, info), if moved { None } else { info.node }),
+            None => (ALL, None),
+        };
+        if let Err(v) = check_selected(&model.setup, &next, mask, node, &mut self.evals) {
+            eng.report(Found {
+                violation: v,
+                at: fp,
+                trail: item
+                    .trail
+                    .clone()
+                    .map(|t| Arc::new(Trail { fp, prev: Some(t) })),
+                failed_step: None,
+            });
+            return;
+        }
+        if eng
+            .options
+            .max_states
+            .is_some_and(|m| eng.visited.len() >= m)
+        {
+            eng.states_bound_hit.store(true, Ordering::Relaxed);
+            eng.stop.store(true, Ordering::Relaxed);
+        }
+        let trail = eng.keep_trails.then(|| {
+            Arc::new(Trail {
+                fp,
+                prev: item.trail.clone(),
+            })
+        });
+        push(Item {
+            world: next,
+            fp,
+            node_fps,
+            depth,
+            trail,
+        });
+    }
+}
+
+/// What an in-place step changed besides the network and the trace.
+struct Undo<S: System> {
+    slot: Option<(usize, NodeSlot<S>)>,
+    used: FaultsUsed,
+    partition: u64,
+}
+
+/// Runs a whole check.
+pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report<S> {
+    let started = Instant::now();
+    let threads = match options.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let mut notes = Vec::new();
+    let red = options.reductions;
+    let sym = if red.symmetry {
+        match Symmetry::new(model) {
+            Ok(s) => {
+                notes.push(format!("symmetry: on ({})", s.describe(model)));
+                for why in s.skipped() {
+                    notes.push(format!("symmetry: not for {why}"));
+                }
+                Some(s)
+            }
+            Err(why) => {
+                notes.push(format!("symmetry: off ({why})"));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let por = if red.por {
+        match Por::new(model) {
+            Ok(p) => {
+                notes.push("partial-order reduction: on".to_string());
+                Some(p)
+            }
+            Err(why) => {
+                notes.push(format!("partial-order reduction: off ({why})"));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let affected = if red.incremental {
+        Affected::new::<S>()
+    } else {
+        None
+    };
+    if red.incremental {
+        notes.push(format!(
+            "incremental invariants: {}",
+            if affected.is_some() {
+                "on"
+            } else {
+                "off (more than 64 invariants)"
+            }
+        ));
+    }
+    let strategy = options.strategy;
+    let eng = Engine {
+        model,
+        options,
+        sym,
+        por,
+        affected,
+        visited: Visited::new(strategy == Strategy::Bfs, red.por),
+        stop: AtomicBool::new(false),
+        found: Mutex::new(None),
+        generated: AtomicU64::new(1),
+        max_depth: AtomicUsize::new(0),
+        depth_bound_hit: AtomicBool::new(false),
+        states_bound_hit: AtomicBool::new(false),
+        evals: Mutex::new(vec![0; S::meta().invariants.len()]),
+        keep_trails: strategy == Strategy::Dfs,
+    };
+    let stats = Stats {
+        threads,
+        strategy,
+        notes,
+        ..Stats::default()
+    };
+    let finish = |outcome: Outcome<S>, mut stats: Stats, eng: &Engine<'_, S>| {
+        stats.elapsed = started.elapsed();
+        stats.states = eng.generated.load(Ordering::Relaxed);
+        stats.unique = eng.visited.len().max(1);
+        stats.max_depth = eng.max_depth.load(Ordering::Relaxed);
+        stats.invariant_evals = eng.evals.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        stats.visited_bytes = eng.visited.bytes() as u64;
+        stats.peak_rss_bytes = peak_rss_bytes();
+        if let Some(what) = eng.sym.as_ref().and_then(|s| s.failure()) {
+            stats.notes.push(format!(
+                "symmetry: weakened ({what} could not be relabelled)"
+            ));
+        }
+        Report { outcome, stats }
+    };
+
+    let mut init = match model.init() {
+        Ok(w) => w,
+        Err(e) => {
+            let cx = Counterexample::new(Violation::Step(e), Vec::new());
+            return finish(Outcome::Violation(Box::new(cx)), stats, &eng);
+        }
+    };
+    if let Some(sym) = &eng.sym {
+        let mut scratch = init.clone();
+        sym.canonicalize(model, &mut init, &mut scratch);
+    }
+    {
+        let mut evals = eng.evals.lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(v) = check_world(&model.setup, &init, &mut evals) {
+            drop(evals);
+            let cx = Counterexample::new(v, Vec::new());
+            return finish(Outcome::Violation(Box::new(cx)), stats, &eng);
+        }
+    }
+    let fp = init.fingerprint();
+    eng.visited.insert(fp, fp, 0);
+    let node_fps = if eng.sym.is_some() {
+        Vec::new()
+    } else {
+        (0..init.nodes.len())
+            .map(|i| init.node_fingerprint(i))
+            .collect()
+    };
+    let item = Item {
+        world: init,
+        fp,
+        node_fps,
+        depth: 0,
+        trail: eng.keep_trails.then(|| Arc::new(Trail { fp, prev: None })),
+    };
+
+    let done = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        if options.progress {
+            scope.spawn(|| progress(&eng, &done, started));
+        }
+        match strategy {
+            Strategy::Bfs => bfs::run(&eng, item, threads),
+            Strategy::Dfs => dfs::run(&eng, item, threads),
+        }
+        done.store(true, Ordering::Relaxed);
+    });
+
+    let found = eng.found.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let outcome = match found {
+        Some(found) => Outcome::Violation(Box::new(resolve(&eng, found))),
+        None if eng.states_bound_hit.load(Ordering::Relaxed) => {
+            Outcome::Bounded { bound: "states" }
+        }
+        None if eng.depth_bound_hit.load(Ordering::Relaxed) => Outcome::Bounded { bound: "depth" },
+        None => Outcome::Exhausted,
+    };
+    finish(outcome, stats, &eng)
+}
+
+/// Prints a progress line to stderr every two seconds until `done`.
+fn progress<S: System>(eng: &Engine<'_, S>, done: &AtomicBool, started: Instant) {
+    let mut last = (Instant::now(), 0u64);
+    let mut next_print = Instant::now() + Duration::from_secs(2);
+    while !done.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(50));
+        if Instant::now() < next_print {
+            continue;
+        }
+        next_print += Duration::from_secs(2);
+        let unique = eng.visited.len();
+        let rate = (unique - last.1) as f64 / last.0.elapsed().as_secs_f64();
+        last = (Instant::now(), unique);
+        eprintln!(
+            "  [{:>6.1}s] {} unique states ({}/s), depth {}, peak memory {} MiB",
+            started.elapsed().as_secs_f64(),
+            thousands(unique),
+            thousands(rate as u64),
+            eng.max_depth.load(Ordering::Relaxed),
+            peak_rss_bytes().unwrap_or(0) >> 20
+        );
+    }
+}
+
+/// Turns a found violation into a counterexample of real (not canonical)
+/// worlds, by replaying the handlers along the fingerprint path.
+fn resolve<S: System>(eng: &Engine<'_, S>, found: Found) -> Counterexample<S> {
+    let fps = match &found.trail {
+        Some(trail) => {
+            let mut fps = Vec::new();
+            let mut t = Some(trail);
+            while let Some(link) = t {
+                fps.push(link.fp);
+                t = link.prev.as_ref();
+            }
+            fps.reverse();
+            fps
+        }
+        None => chain(&eng.visited, found.at),
+    };
+    let Some((mut events, last)) = replay_fingerprints(eng.model, &fps, &|w| eng.canonical_fp(w))
+    else {
+        return Counterexample::new(found.violation, Vec::new());
+    };
+    let mut violation = found.violation;
+    match &found.failed_step {
+        Some(error) => {
+            let mut fx = Effects::default();
+            for a in eng.model.enabled(&last) {
+                let mut w = last.clone();
+                if eng.model.apply(&mut w, a, &mut fx).as_ref().err() == Some(error) {
+                    events.push(eng.model.event(&last, a));
+                    break;
+                }
+            }
+        }
+        None => {
+            let mut evals = vec![0; S::meta().invariants.len()];
+            if let Err(v) = check_world(&eng.model.setup, &last, &mut evals) {
+                violation = v;
+            }
+        }
+    }
+    Counterexample::new(violation, events)
+}
+
+/// The events that lead from the initial world through worlds whose
+/// fingerprints (under `fp`) are `fps[1..]`, and the last world reached.
+pub(crate) fn replay_fingerprints<S: System>(
+    model: &Model<S>,
+    fps: &[u64],
+    fp: &dyn Fn(&World<S>) -> u64,
+) -> Option<(Vec<Event<S>>, World<S>)> {
+    let mut world = model.init().ok()?;
+    let mut effects = Effects::default();
+    let mut events = Vec::with_capacity(fps.len());
+    for &want in fps.iter().skip(1) {
+        let found = model.enabled(&world).into_iter().find_map(|action| {
+            let mut next = world.clone();
+            model.apply(&mut next, action, &mut effects).ok()?;
+            (fp(&next) == want).then(|| (model.event(&world, action), next))
+        });
+        match found {
+            Some((event, next)) => {
+                events.push(event);
+                world = next;
+            }
+            // Only possible if handlers are not deterministic.
+            None => break,
+        }
+    }
+    Some((events, world))
+}

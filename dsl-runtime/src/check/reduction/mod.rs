@@ -1,0 +1,38 @@
+//! State-space reductions, each switchable: automatic symmetry for nodes of
+//! one role, partial-order reduction from handler footprints, and
+//! incremental invariant evaluation. None changes a verdict; the tests in
+//! `examples/tests/reductions.rs` check that on every example.
+
+pub mod incremental;
+pub mod por;
+pub mod relabel;
+pub mod symmetry;
+
+pub use relabel::Relabel;
+
+/// Which reductions a check uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Reductions {
+    /// Merge worlds that differ only by renaming nodes of a role.
+    pub symmetry: bool,
+    /// Expand only an ample subset of steps where the others commute.
+    pub por: bool,
+    /// Re-evaluate only invariants whose reads meet the step's writes.
+    pub incremental: bool,
+}
+
+impl Reductions {
+    /// Every reduction on.
+    pub fn all() -> Self {
+        Reductions {
+            symmetry: true,
+            por: true,
+            incremental: true,
+        }
+    }
+
+    /// Every reduction off: plain exhaustive search.
+    pub fn none() -> Self {
+        Reductions::default()
+    }
+}

@@ -1,0 +1,81 @@
+//! Counters of one check and the process's memory use.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::check::Strategy;
+
+/// Counters of one check.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    /// Worlds generated, including ones seen before.
+    pub states: u64,
+    /// Distinct worlds (by fingerprint; canonical ones under symmetry).
+    pub unique: u64,
+    /// The deepest world reached, in steps from the initial world.
+    pub max_depth: usize,
+    /// Wall-clock time.
+    pub elapsed: Duration,
+    /// How many times each invariant was evaluated, by invariant id.
+    pub invariant_evals: Vec<u64>,
+    /// Bytes held by the visited set.
+    pub visited_bytes: u64,
+    /// The process's peak resident memory, where the platform reports it.
+    pub peak_rss_bytes: Option<u64>,
+    /// Threads used.
+    pub threads: usize,
+    /// Search order used.
+    pub strategy: Strategy,
+    /// What each reduction did (on, off and why).
+    pub notes: Vec<String>,
+}
+
+impl fmt::Display for Stats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "states: {}  unique: {}  depth: {}  time: {:.2?}",
+            thousands(self.states),
+            thousands(self.unique),
+            self.max_depth,
+            self.elapsed
+        )?;
+        let secs = self.elapsed.as_secs_f64();
+        if secs > 0.0 {
+            write!(f, "  ({}/s)", thousands((self.unique as f64 / secs) as u64))?;
+        }
+        write!(f, "\n  visited set: {} MiB", mib(self.visited_bytes))?;
+        if let Some(rss) = self.peak_rss_bytes {
+            write!(f, "  peak memory: {} MiB", mib(rss))?;
+        }
+        if self.threads > 0 {
+            write!(f, "  threads: {}  search: {}", self.threads, self.strategy)?;
+        }
+        Ok(())
+    }
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1}", bytes as f64 / (1024.0 * 1024.0))
+}
+
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The process's peak resident set size (`VmHWM`), on Linux.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}

@@ -1,0 +1,251 @@
+//! The visited set: which fingerprints the search has seen, in 8 bytes per
+//! slot, plus (only when asked) the parent fingerprint for breadth-first
+//! path reconstruction and the discovery depth for the partial-order
+//! reduction's cycle proviso.
+//!
+//! It is a set of open-addressing tables (linear probing) sharded by the top
+//! bits of the fingerprint, each behind its own lock: with many more shards
+//! than threads, contention is rare and every shard grows on its own, so a
+//! resize never stops the whole search. Fingerprints are already uniformly
+//! mixed, so they index the tables directly.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// Fingerprint 0 marks an empty slot; a real 0 is stored as this.
+const ZERO_STAND_IN: u64 = 0x9e37_79b9_7f4a_7c15;
+/// log2 of the shard count.
+const SHARD_BITS: u32 = 8;
+/// The depth stored for a slot whose depth is not recorded.
+const NO_DEPTH: u32 = u32::MAX;
+
+/// What [`Visited::insert`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Insert {
+    /// The fingerprint was new and is now recorded.
+    New,
+    /// It was already there; with its discovery depth when depths are kept.
+    Seen {
+        /// Depth at which it was first recorded, if depths are kept.
+        depth: Option<u32>,
+    },
+}
+
+struct Shard {
+    keys: Vec<u64>,
+    parents: Vec<u64>,
+    depths: Vec<u32>,
+    len: usize,
+}
+
+impl Shard {
+    fn new(capacity: usize, parents: bool, depths: bool) -> Self {
+        Shard {
+            keys: vec![0; capacity],
+            parents: if parents {
+                vec![0; capacity]
+            } else {
+                Vec::new()
+            },
+            depths: if depths {
+                vec![NO_DEPTH; capacity]
+            } else {
+                Vec::new()
+            },
+            len: 0,
+        }
+    }
+
+    fn find(&self, key: u64) -> (usize, bool) {
+        let mask = self.keys.len() - 1;
+        let mut i = (key as usize) & mask;
+        loop {
+            let k = self.keys[i];
+            if k == key {
+                return (i, true);
+            }
+            if k == 0 {
+                return (i, false);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn grow(&mut self) {
+        let (keep_parents, keep_depths) = (!self.parents.is_empty(), !self.depths.is_empty());
+        let mut bigger = Shard::new(self.keys.len() * 2, keep_parents, keep_depths);
+        for (i, &k) in self.keys.iter().enumerate() {
+            if k == 0 {
+                continue;
+            }
+            let (j, _) = bigger.find(k);
+            bigger.keys[j] = k;
+            if keep_parents {
+                bigger.parents[j] = self.parents[i];
+            }
+            if keep_depths {
+                bigger.depths[j] = self.depths[i];
+            }
+        }
+        bigger.len = self.len;
+        *self = bigger;
+    }
+
+    fn bytes(&self) -> usize {
+        self.keys.capacity() * 8 + self.parents.capacity() * 8 + self.depths.capacity() * 4
+    }
+}
+
+/// A concurrent set of state fingerprints.
+pub struct Visited {
+    shards: Box<[Mutex<Shard>]>,
+    len: AtomicU64,
+    keeps_parents: bool,
+    keeps_depths: bool,
+}
+
+impl Visited {
+    /// An empty set; `parents` keeps each state's parent fingerprint,
+    /// `depths` its discovery depth.
+    pub fn new(parents: bool, depths: bool) -> Self {
+        let shards = (0..1usize << SHARD_BITS)
+            .map(|_| Mutex::new(Shard::new(1024, parents, depths)))
+            .collect();
+        Visited {
+            shards,
+            len: AtomicU64::new(0),
+            keeps_parents: parents,
+            keeps_depths: depths,
+        }
+    }
+
+    fn key(fp: u64) -> u64 {
+        if fp == 0 {
+            ZERO_STAND_IN
+        } else {
+            fp
+        }
+    }
+
+    fn shard(&self, key: u64) -> std::sync::MutexGuard<'_, Shard> {
+        let i = (key >> (64 - SHARD_BITS)) as usize;
+        // A panic while holding a shard cannot leave it inconsistent in a
+        // way that matters (every write is a whole slot), so poison is ignored.
+        self.shards[i].lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records `fp` (reached from `parent` at `depth`) unless already present.
+    pub fn insert(&self, fp: u64, parent: u64, depth: u32) -> Insert {
+        let key = Self::key(fp);
+        let mut shard = self.shard(key);
+        let (i, found) = shard.find(key);
+        if found {
+            let depth = self.keeps_depths.then(|| shard.depths[i]);
+            return Insert::Seen { depth };
+        }
+        shard.keys[i] = key;
+        if self.keeps_parents {
+            shard.parents[i] = parent;
+        }
+        if self.keeps_depths {
+            shard.depths[i] = depth;
+        }
+        shard.len += 1;
+        if shard.len * 4 > shard.keys.len() * 3 {
+            shard.grow();
+        }
+        drop(shard);
+        self.len.fetch_add(1, Ordering::Relaxed);
+        Insert::New
+    }
+
+    /// Whether `fp` is recorded.
+    pub fn contains(&self, fp: u64) -> bool {
+        let key = Self::key(fp);
+        self.shard(key).find(key).1
+    }
+
+    /// The parent recorded for `fp` (itself for the initial state), when
+    /// parents are kept.
+    pub fn parent(&self, fp: u64) -> Option<u64> {
+        if !self.keeps_parents {
+            return None;
+        }
+        let key = Self::key(fp);
+        let shard = self.shard(key);
+        let (i, found) = shard.find(key);
+        found.then(|| shard.parents[i])
+    }
+
+    /// How many fingerprints are recorded.
+    pub fn len(&self) -> u64 {
+        self.len.load(Ordering::Relaxed)
+    }
+
+    /// Whether nothing is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes held by the tables.
+    pub fn bytes(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).bytes())
+            .sum()
+    }
+}
+
+/// The fingerprints from the initial state to `target`, following parents.
+pub fn chain(visited: &Visited, target: u64) -> Vec<u64> {
+    let mut chain = vec![target];
+    let mut fp = target;
+    while let Some(parent) = visited.parent(fp) {
+        if parent == fp || chain.len() > 1_000_000 {
+            break;
+        }
+        chain.push(parent);
+        fp = parent;
+    }
+    chain.reverse();
+    chain
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fingerprint::fingerprint;
+
+    #[test]
+    fn inserts_once_and_grows_keeping_parents_and_depths() {
+        let v = Visited::new(true, true);
+        for i in 0u64..100_000 {
+            let fp = fingerprint(&i);
+            assert_eq!(v.insert(fp, i, i as u32), Insert::New);
+        }
+        assert_eq!(v.len(), 100_000);
+        for i in (0u64..100_000).step_by(997) {
+            let fp = fingerprint(&i);
+            assert_eq!(
+                v.insert(fp, 0, 0),
+                Insert::Seen {
+                    depth: Some(i as u32)
+                }
+            );
+            assert_eq!(v.parent(fp), Some(i));
+        }
+        assert!(!v.contains(fingerprint(&200_000u64)));
+        assert_eq!(v.insert(0, 0, 0), Insert::New);
+        assert!(v.contains(0));
+    }
+
+    #[test]
+    fn memory_is_about_eight_bytes_a_slot_without_parents() {
+        let v = Visited::new(false, false);
+        for i in 0u64..1_000_000 {
+            v.insert(fingerprint(&i), 0, 0);
+        }
+        let per_state = v.bytes() as f64 / 1_000_000.0;
+        assert!(per_state < 22.0, "{per_state} bytes per state");
+    }
+}

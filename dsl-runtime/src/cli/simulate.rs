@@ -1,0 +1,156 @@
+//! The `simulate` subcommand: seeded random runs, shardable by seed range.
+
+use std::io::Write;
+use std::ops::Range;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::check::thousands;
+use crate::faults::Faults;
+use crate::semantics::Model;
+use crate::simulate::{simulate, SimulateOptions};
+use crate::system::System;
+
+use super::{EXIT_OK, EXIT_USAGE, EXIT_VIOLATION};
+
+/// A seed range written `A..B` (B excluded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeedRange(pub Range<u64>);
+
+impl std::str::FromStr for SeedRange {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("`{s}`: write a seed range as A..B, e.g. 0..1000 (B excluded)");
+        let (a, b) = s.split_once("..").ok_or_else(bad)?;
+        let a: u64 = a.trim().parse().map_err(|_| bad())?;
+        let b: u64 = b.trim().parse().map_err(|_| bad())?;
+        if b < a {
+            return Err(format!("`{s}`: the range ends before it starts"));
+        }
+        Ok(SeedRange(a..b))
+    }
+}
+
+/// Flags of the `simulate` subcommand.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SimulateArgs {
+    /// Fault model, as for `check`.
+    #[arg(long, default_value = "none", value_name = "LIST")]
+    pub faults: Faults,
+    /// First seed; runs use seeds SEED, SEED+1, ... (one run per seed).
+    #[arg(long, default_value_t = 0, value_name = "SEED")]
+    pub seed: u64,
+    /// Number of runs.
+    #[arg(long, default_value_t = 1000, value_name = "R")]
+    pub runs: u64,
+    /// The seed range A..B to run instead of --seed/--runs; split a big
+    /// range over machines with one range each.
+    #[arg(long, value_name = "A..B")]
+    pub seeds: Option<SeedRange>,
+    /// Steps per run at most.
+    #[arg(long, default_value_t = 100, value_name = "D")]
+    pub depth: usize,
+    /// Worker threads (0: one per core).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub threads: usize,
+    /// Report a failing run as it was, without shrinking it.
+    #[arg(long)]
+    pub no_shrink: bool,
+    /// Write a counterexample, if one is found, as JSON for `replay`.
+    #[arg(long, value_name = "FILE")]
+    pub trace_json: Option<PathBuf>,
+    /// Draw a counterexample, if one is found, as a chart (SVG or HTML).
+    #[arg(long, value_name = "FILE")]
+    pub trace_out: Option<PathBuf>,
+}
+
+impl SimulateArgs {
+    /// The simulator options these flags ask for.
+    pub fn options(&self) -> SimulateOptions {
+        let seeds = match &self.seeds {
+            Some(r) => r.0.clone(),
+            None => self.seed..self.seed.saturating_add(self.runs),
+        };
+        SimulateOptions {
+            seeds,
+            depth: self.depth,
+            threads: self.threads,
+            shrink: !self.no_shrink,
+        }
+    }
+}
+
+/// Runs `simulate` and prints its report. Exit 1 on a violation.
+pub fn run_simulate<S: System>(model: &Model<S>, args: &SimulateArgs) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    let options = args.options();
+    let _ = writeln!(
+        out,
+        "Simulating {} with nodes {} under faults: {}",
+        S::meta().name,
+        model.setup.describe(),
+        model.faults
+    );
+    let _ = writeln!(
+        out,
+        "  seeds {}..{}, at most {} steps a run",
+        options.seeds.start, options.seeds.end, options.depth
+    );
+    let report = simulate(model, &options);
+    let code = match &report.failure {
+        None => {
+            let _ = writeln!(
+                out,
+                "No violation found in {} runs.",
+                thousands(report.runs)
+            );
+            EXIT_OK
+        }
+        Some(f) => {
+            let cx = &f.counterexample;
+            let _ = writeln!(
+                out,
+                "VIOLATION: {} (seed {}, after {} steps; shrunk to {} steps)",
+                cx.violation,
+                f.seed,
+                f.steps,
+                cx.len()
+            );
+            let _ = write!(out, "{}", cx.render(model));
+            let _ = writeln!(
+                out,
+                "  the run alone: simulate --seeds {}..{} --depth {} --faults {}",
+                f.seed,
+                f.seed + 1,
+                options.depth,
+                model.faults
+            );
+            if let Some(path) = &args.trace_json {
+                if let Err(e) = super::check::write_trace(path, model, cx) {
+                    eprintln!("error: cannot write the trace to {}: {e}", path.display());
+                    return ExitCode::from(EXIT_USAGE);
+                }
+                let _ = writeln!(out, "  trace written to {}", path.display());
+            }
+            if let Some(path) = &args.trace_out {
+                if let Err(e) = crate::chart::write_chart(path, model, cx) {
+                    eprintln!("error: cannot write the chart to {}: {e}", path.display());
+                    return ExitCode::from(EXIT_USAGE);
+                }
+                let _ = writeln!(out, "  chart written to {}", path.display());
+            }
+            EXIT_VIOLATION
+        }
+    };
+    let secs = report.elapsed.as_secs_f64().max(1e-9);
+    let _ = writeln!(
+        out,
+        "  runs: {}  steps: {}  time: {:.2?}  ({} steps/s)",
+        thousands(report.runs),
+        thousands(report.steps),
+        report.elapsed,
+        thousands((report.steps as f64 / secs) as u64)
+    );
+    ExitCode::from(code)
+}

@@ -1,0 +1,404 @@
+//! Liveness: `eventually` properties checked under weak fairness.
+//!
+//! An `eventually` property declares a goal, a predicate over the world.
+//! It holds when in every *fair* run the goal holds again and again: a run
+//! that ends (no step enabled) ends where the goal holds, and a run that
+//! goes round a cycle passes a state where it holds on every round.
+//!
+//! Fairness is weak fairness of the steps the system and its users take:
+//! a delivery of a given message, a given timer, or a node's next workload
+//! input, if enabled in every state from some point on, is eventually
+//! taken. Faults are not fair: the network may drop or duplicate messages
+//! forever and nodes may crash, each within the fault model's budgets. So
+//! "with at most one crash" is the fault model `crash=1`, and a model with
+//! unlimited `drop` lets the network lose every retry.
+//!
+//! The check builds the whole reachable state graph (no reductions: keep
+//! configurations small), keeps the states where the goal does not hold,
+//! splits them into strongly connected components, and reports a component
+//! that is *fair* (every step enabled in all its states is also taken
+//! inside it) or a state where the run ends. The counterexample is a lasso:
+//! a shortest prefix to that component, then a cycle through it that takes
+//! every step fairness demands.
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
+
+use crate::check::{Counterexample, Violation};
+use crate::ctx::Effects;
+use crate::fingerprint::Fingerprinter;
+use crate::semantics::{Action, Event, Model, World};
+use crate::system::System;
+
+/// One `eventually` property as declared in `system!`.
+#[derive(Debug)]
+pub struct EventuallyMeta {
+    /// Its name.
+    pub name: &'static str,
+}
+
+/// A liveness counterexample: a prefix, then a cycle repeated forever.
+#[derive(Debug)]
+pub struct Lasso<S: System> {
+    /// The property that fails.
+    pub property: &'static str,
+    /// Prefix and cycle, in one list of events; `violation` says where the
+    /// cycle starts.
+    pub counterexample: Counterexample<S>,
+    /// Index of the first event of the cycle; equal to the length when the
+    /// run simply stops (no step is enabled).
+    pub cycle_start: usize,
+}
+
+/// The result of a liveness check.
+#[derive(Debug)]
+pub enum LivenessOutcome<S: System> {
+    /// Every property holds in every fair run.
+    Holds,
+    /// A property fails: a fair lasso where its goal never holds.
+    Violation(Box<Lasso<S>>),
+    /// The graph exceeded the state bound; nothing is claimed.
+    TooLarge,
+}
+
+/// The result of a liveness check, with the size of the graph.
+#[derive(Debug)]
+pub struct LivenessReport<S: System> {
+    /// How it ended.
+    pub outcome: LivenessOutcome<S>,
+    /// States in the graph.
+    pub states: usize,
+    /// Edges in the graph.
+    pub edges: usize,
+}
+
+/// Fairness identity of a step: the same message delivery, timer or
+/// workload input in different states. Faults have none (not fair).
+fn fair_key<S: System>(model: &Model<S>, world: &World<S>, a: Action) -> Option<u64> {
+    let mut h = Fingerprinter::default();
+    match a {
+        Action::Deliver(_) | Action::Timeout { .. } | Action::Input { .. } => {
+            match model.event(world, a) {
+                Event::Deliver(p) => {
+                    h.write_u8(1);
+                    p.hash(&mut h);
+                }
+                Event::Timeout { node, timer } => {
+                    h.write_u8(2);
+                    node.hash(&mut h);
+                    timer.hash(&mut h);
+                }
+                Event::Input { node, input } => {
+                    h.write_u8(3);
+                    node.hash(&mut h);
+                    input.hash(&mut h);
+                }
+                _ => return None,
+            }
+            Some(h.finish())
+        }
+        _ => None,
+    }
+}
+
+struct Graph<S: System> {
+    worlds: Vec<World<S>>,
+    edges: Vec<Vec<(u32, Action)>>,
+    parent: Vec<(u32, Option<Action>)>,
+}
+
+fn explore<S: System>(model: &Model<S>, max_states: usize) -> Option<Graph<S>> {
+    let init = model.init().ok()?;
+    let mut index: HashMap<u64, u32> = HashMap::new();
+    index.insert(init.fingerprint(), 0);
+    let mut g = Graph {
+        worlds: vec![init],
+        edges: vec![Vec::new()],
+        parent: vec![(0, None)],
+    };
+    let mut queue = VecDeque::from([0u32]);
+    let mut effects = Effects::default();
+    while let Some(i) = queue.pop_front() {
+        let world = g.worlds[i as usize].clone();
+        for a in model.enabled(&world) {
+            let mut next = world.clone();
+            if model.apply(&mut next, a, &mut effects).is_err() {
+                continue;
+            }
+            let fp = next.fingerprint();
+            let j = match index.get(&fp) {
+                Some(&j) => j,
+                None => {
+                    if g.worlds.len() >= max_states {
+                        return None;
+                    }
+                    let j = g.worlds.len() as u32;
+                    index.insert(fp, j);
+                    g.worlds.push(next);
+                    g.edges.push(Vec::new());
+                    g.parent.push((i, Some(a)));
+                    queue.push_back(j);
+                    j
+                }
+            };
+            g.edges[i as usize].push((j, a));
+        }
+    }
+    Some(g)
+}
+
+/// Strongly connected components of the subgraph of states in `keep`
+/// (iterative Tarjan). Returns the component id of each kept state.
+fn components<S: System>(g: &Graph<S>, keep: &[bool]) -> Vec<Option<u32>> {
+    let n = g.worlds.len();
+    let mut index = vec![u32::MAX; n];
+    let mut low = vec![0u32; n];
+    let mut on_stack = vec![false; n];
+    let mut comp = vec![None; n];
+    let mut stack: Vec<u32> = Vec::new();
+    let mut next_index = 0u32;
+    let mut next_comp = 0u32;
+    for root in 0..n {
+        if !keep[root] || index[root] != u32::MAX {
+            continue;
+        }
+        let mut call: Vec<(u32, usize)> = vec![(root as u32, 0)];
+        index[root] = next_index;
+        low[root] = next_index;
+        next_index += 1;
+        stack.push(root as u32);
+        on_stack[root] = true;
+        while let Some(&mut (v, ref mut e)) = call.last_mut() {
+            let vu = v as usize;
+            if let Some(&(w, _)) = g.edges[vu].get(*e) {
+                *e += 1;
+                let wu = w as usize;
+                if !keep[wu] {
+                    continue;
+                }
+                if index[wu] == u32::MAX {
+                    index[wu] = next_index;
+                    low[wu] = next_index;
+                    next_index += 1;
+                    stack.push(w);
+                    on_stack[wu] = true;
+                    call.push((w, 0));
+                } else if on_stack[wu] {
+                    low[vu] = low[vu].min(index[wu]);
+                }
+            } else {
+                call.pop();
+                if let Some(&(p, _)) = call.last() {
+                    low[p as usize] = low[p as usize].min(low[vu]);
+                }
+                if low[vu] == index[vu] {
+                    while let Some(w) = stack.pop() {
+                        on_stack[w as usize] = false;
+                        comp[w as usize] = Some(next_comp);
+                        if w == v {
+                            break;
+                        }
+                    }
+                    next_comp += 1;
+                }
+            }
+        }
+    }
+    comp
+}
+
+/// Checks every `eventually` property of `S` on `model`, exploring at most
+/// `max_states` states.
+pub fn check_liveness<S: System>(model: &Model<S>, max_states: usize) -> LivenessReport<S> {
+    let Some(g) = explore(model, max_states) else {
+        return LivenessReport {
+            outcome: LivenessOutcome::TooLarge,
+            states: max_states,
+            edges: 0,
+        };
+    };
+    let states = g.worlds.len();
+    let edges = g.edges.iter().map(Vec::len).sum();
+    let done = |outcome| LivenessReport {
+        outcome,
+        states,
+        edges,
+    };
+    // Fair steps enabled in each state.
+    let enabled: Vec<Vec<u64>> = g
+        .worlds
+        .iter()
+        .map(|w| {
+            let mut keys: Vec<u64> = model
+                .enabled(w)
+                .into_iter()
+                .filter_map(|a| fair_key(model, w, a))
+                .collect();
+            keys.sort_unstable();
+            keys.dedup();
+            keys
+        })
+        .collect();
+    for (p, meta) in S::eventually().iter().enumerate() {
+        let keep: Vec<bool> = g
+            .worlds
+            .iter()
+            .map(|w| !S::check_eventually(p, &model.setup, w))
+            .collect();
+        let comp = components(&g, &keep);
+        let count = comp.iter().flatten().max().map_or(0, |&c| c as usize + 1);
+        let mut members: Vec<Vec<u32>> = vec![Vec::new(); count];
+        for (i, c) in comp.iter().enumerate() {
+            if let Some(c) = c {
+                members[*c as usize].push(i as u32);
+            }
+        }
+        // Components in order of their first state's discovery, so the
+        // reported lasso is among the shortest.
+        let mut order: Vec<usize> = (0..count).collect();
+        order.sort_by_key(|&c| members[c].iter().min().copied());
+        for c in order {
+            let states_in = &members[c];
+            let inside = |j: u32| comp[j as usize] == Some(c as u32);
+            let first = states_in[0] as usize;
+            let stops = g.edges[first].is_empty();
+            let internal: Vec<(u32, u32, Action)> = states_in
+                .iter()
+                .flat_map(|&i| {
+                    g.edges[i as usize]
+                        .iter()
+                        .filter(|(j, _)| inside(*j))
+                        .map(move |&(j, a)| (i, j, a))
+                })
+                .collect();
+            if !stops && internal.is_empty() {
+                continue; // a transient state, not a cycle
+            }
+            // Fair steps enabled everywhere in the component must be taken in it.
+            let mut always: Vec<u64> = enabled[first].clone();
+            for &i in states_in {
+                always.retain(|k| enabled[i as usize].binary_search(k).is_ok());
+            }
+            let taken: Vec<u64> = internal
+                .iter()
+                .filter_map(|&(i, _, a)| fair_key(model, &g.worlds[i as usize], a))
+                .collect();
+            if always.iter().any(|k| !taken.contains(k)) {
+                continue; // unfair: some step is enabled forever but never taken
+            }
+            let lasso = build_lasso(model, &g, states_in, &internal, &always, meta.name, inside);
+            return done(LivenessOutcome::Violation(Box::new(lasso)));
+        }
+    }
+    done(LivenessOutcome::Holds)
+}
+
+/// The lasso through a fair component: a shortest prefix to its earliest
+/// state, then a cycle that takes each required fair step and returns.
+fn build_lasso<S: System>(
+    model: &Model<S>,
+    g: &Graph<S>,
+    states_in: &[u32],
+    internal: &[(u32, u32, Action)],
+    required: &[u64],
+    property: &'static str,
+    inside: impl Fn(u32) -> bool,
+) -> Lasso<S> {
+    let start = *states_in.iter().min().unwrap_or(&0);
+    // Prefix from parents.
+    let mut path = Vec::new();
+    let mut v = start;
+    while let (p, Some(a)) = g.parent[v as usize] {
+        path.push((p, a));
+        v = p;
+    }
+    path.reverse();
+    let mut events: Vec<Event<S>> = path
+        .iter()
+        .map(|&(p, a)| model.event(&g.worlds[p as usize], a))
+        .collect();
+    let cycle_start = events.len();
+    // Shortest path inside the component from `from` to a state satisfying `goal`.
+    let walk = |from: u32, goal: &dyn Fn(u32, Option<Action>) -> bool| -> Vec<(u32, Action)> {
+        let mut prev: HashMap<u32, (u32, Action)> = HashMap::new();
+        let mut queue = VecDeque::from([from]);
+        let mut seen = std::collections::HashSet::from([from]);
+        while let Some(v) = queue.pop_front() {
+            for &(w, a) in &g.edges[v as usize] {
+                if !inside(w) {
+                    continue;
+                }
+                if goal(v, Some(a))
+                    || (seen.insert(w) && {
+                        prev.insert(w, (v, a));
+                        queue.push_back(w);
+                        false
+                    })
+                {
+                    let mut steps = vec![(v, a)];
+                    let mut x = v;
+                    while let Some(&(p, pa)) = prev.get(&x) {
+                        steps.push((p, pa));
+                        x = p;
+                    }
+                    steps.reverse();
+                    return steps;
+                }
+            }
+        }
+        Vec::new()
+    };
+    if !internal.is_empty() {
+        let mut at = start;
+        let mut steps: Vec<(u32, Action)> = Vec::new();
+        for &k in required {
+            let part = walk(at, &|v, a| {
+                a.is_some_and(|a| fair_key(model, &g.worlds[v as usize], a) == Some(k))
+            });
+            if let Some(&(v, a)) = part.last() {
+                at = g.edges[v as usize]
+                    .iter()
+                    .find(|(_, b)| *b == a)
+                    .map_or(at, |&(w, _)| w);
+            }
+            steps.extend(part);
+        }
+        // Back to the start (at least one step).
+        let back = walk(at, &|v, a| {
+            a.is_some_and(|a| {
+                g.edges[v as usize]
+                    .iter()
+                    .any(|&(w, b)| b == a && w == start)
+            })
+        });
+        steps.extend(back);
+        events.extend(
+            steps
+                .iter()
+                .map(|&(v, a)| model.event(&g.worlds[v as usize], a)),
+        );
+    }
+    let message = if cycle_start == events.len() {
+        format!(
+            "the run stops after step {cycle_start} (no step is enabled) and the goal does not hold"
+        )
+    } else {
+        format!(
+            "steps {}..{} repeat forever (a fair cycle) and the goal never holds",
+            cycle_start + 1,
+            events.len()
+        )
+    };
+    Lasso {
+        property,
+        counterexample: Counterexample::new(
+            Violation::Invariant {
+                name: property,
+                node: None,
+                message,
+            },
+            events,
+        ),
+        cycle_start,
+    }
+}

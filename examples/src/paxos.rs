@@ -1,0 +1,305 @@
+//! Single-decree Paxos behind a register interface: three servers agree on
+//! one value; clients each `Put` a value and then `Get` it back, waiting for
+//! each reply (closed loop). The history of inputs and outputs must be
+//! linearizable for a register, checked with `verdict::lin`.
+//!
+//! Client `i` talks to server `i % 3`. A server receiving a `Put` proposes
+//! it with a higher ballot (prepare, then accept on a majority); the value
+//! chosen may be another client's. The proposer that reaches a majority of
+//! accepts tells the requester `PutOk` and the other servers `Decided`; a
+//! decided server answers `Get`.
+//!
+//! The `accept_lower_ballots` setting is a deliberate bug: a server accepts
+//! an `Accept` whatever ballot it promised.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use verdict::lin::specs::{Register, RegisterOp, RegisterRet};
+use verdict::lin::{check as lin_check, History, OpId};
+use verdict::prelude::*;
+use verdict::{NodeWorkload, SetupError};
+
+/// A ballot: a round number and the proposing server (ties broken by node).
+pub type Ballot = (u32, NodeId);
+/// A proposal: the requesting client and its value.
+pub type Proposal = (NodeId, i64);
+/// The node type of this system, named so types above can use it.
+pub type NodeId = Node;
+
+verdict::system! {
+    /// Single-decree Paxos with register clients.
+    pub system Paxos;
+
+    config {
+        /// Accept `Accept` messages of any ballot: a deliberate bug.
+        accept_lower_ballots: bool = false,
+    }
+
+    input enum Input {
+        /// Write this value.
+        Put(i64),
+        /// Read the value.
+        Get,
+    }
+    output enum Output {
+        /// The write took effect.
+        PutOk,
+        /// The value read.
+        GetOk(i64),
+    }
+    message enum Msg {
+        Put(i64),
+        Get,
+        PutOk,
+        GetOk(i64),
+        Prepare { ballot: Ballot },
+        Prepared { ballot: Ballot, last: Option<(Ballot, Proposal)> },
+        Accept { ballot: Ballot, proposal: Proposal },
+        Accepted { ballot: Ballot },
+        Decided { ballot: Ballot, proposal: Proposal },
+    }
+
+    role Server(u8) {
+        state {
+            /// The highest ballot seen (promised or own).
+            ballot: Ballot = (0, Node::Server(0)),
+            /// This server's own proposal, while it leads.
+            proposal: Option<Proposal> = None,
+            /// Promises collected for the own ballot.
+            prepares: BTreeMap<Node, Option<(Ballot, Proposal)>> = BTreeMap::new(),
+            /// Accepts collected for the own ballot.
+            accepts: BTreeSet<Node> = BTreeSet::new(),
+            /// The last accepted proposal.
+            accepted: Option<(Ballot, Proposal)> = None,
+            /// Whether a value is chosen (as far as this server knows).
+            decided: bool = false,
+        }
+
+        on message Put(value) from client reads(decided) writes(ballot, proposal, prepares, accepts, accepted) sends(Prepare) {
+            if *self.decided || self.proposal.is_some() {
+                return;
+            }
+            let me = ctx.me();
+            *self.proposal = Some((client, value));
+            self.prepares.clear();
+            self.accepts.clear();
+            *self.ballot = (self.ballot.0 + 1, me);
+            self.prepares.insert(me, *self.accepted);
+            let ballot = *self.ballot;
+            ctx.broadcast(peers(ctx.nodes(), me), msg::Prepare { ballot });
+        }
+
+        on message Prepare { ballot } from src reads(decided, accepted) writes(ballot) sends(Prepared) {
+            if !*self.decided && *self.ballot < ballot {
+                *self.ballot = ballot;
+                ctx.send(src, msg::Prepared { ballot, last: *self.accepted });
+            }
+        }
+
+        on message Prepared { ballot, last } from src reads(decided) writes(ballot, proposal, prepares, accepts, accepted) sends(Accept) {
+            if *self.decided || ballot != *self.ballot {
+                return;
+            }
+            self.prepares.insert(src, last);
+            if self.prepares.len() == 2 {
+                let me = ctx.me();
+                let chosen = self.prepares.values().max().copied().flatten().map(|(_, p)| p);
+                let Some(proposal) = chosen.or(*self.proposal) else { return };
+                *self.proposal = Some(proposal);
+                *self.accepted = Some((ballot, proposal));
+                self.accepts.insert(me);
+                ctx.broadcast(peers(ctx.nodes(), me), msg::Accept { ballot, proposal });
+            }
+        }
+
+        on message Accept { ballot, proposal } from src reads(decided) writes(ballot, accepted) sends(Accepted) {
+            if *self.decided {
+                return;
+            }
+            if *self.ballot <= ballot || ctx.config().accept_lower_ballots {
+                *self.ballot = ballot;
+                *self.accepted = Some((ballot, proposal));
+                ctx.send(src, msg::Accepted { ballot });
+            }
+        }
+
+        on message Accepted { ballot } from src reads(ballot, proposal) writes(accepts, decided) sends(Decided, PutOk) {
+            if *self.decided || ballot != *self.ballot {
+                return;
+            }
+            self.accepts.insert(src);
+            if self.accepts.len() == 2 {
+                *self.decided = true;
+                let Some(proposal) = *self.proposal else { return };
+                let me = ctx.me();
+                ctx.broadcast(peers(ctx.nodes(), me), msg::Decided { ballot, proposal });
+                ctx.send(proposal.0, msg::PutOk);
+            }
+        }
+
+        on message Decided { ballot, proposal } from _src writes(ballot, accepted, decided) {
+            *self.ballot = ballot;
+            *self.accepted = Some((ballot, proposal));
+            *self.decided = true;
+        }
+
+        on message Get from client reads(decided, accepted) sends(GetOk) {
+            if let (true, Some((_, (_, value)))) = (*self.decided, *self.accepted) {
+                ctx.send(client, msg::GetOk(value));
+            }
+        }
+    }
+
+    role Client(u8) {
+        state {
+            /// The reply awaited: 0 none, 1 `PutOk`, 2 `GetOk` (a second
+            /// `PutOk`, from another server that learned the decision, is ignored).
+            awaiting: u8 = 0,
+        }
+
+        on input Put(value) writes(awaiting) sends(Put) {
+            *self.awaiting = 1;
+            let server = server_of(ctx.me(), 0);
+            ctx.send(server, msg::Put(value));
+        }
+
+        on input Get writes(awaiting) sends(Get) {
+            *self.awaiting = 2;
+            let server = server_of(ctx.me(), 1);
+            ctx.send(server, msg::Get);
+        }
+
+        on message PutOk from _server writes(awaiting) emits(PutOk) {
+            if *self.awaiting == 1 {
+                *self.awaiting = 0;
+                ctx.output(output::PutOk);
+            }
+        }
+
+        on message GetOk(value) from _server writes(awaiting) emits(GetOk) {
+            if *self.awaiting == 2 {
+                *self.awaiting = 0;
+                ctx.output(output::GetOk(value));
+            }
+        }
+    }
+
+    /// The clients' history of puts and gets is linearizable for a register.
+    invariant linearizable reads(history) {
+        linearizable_history(self.history)
+    }
+}
+
+/// The other servers.
+fn peers(nodes: &[Node], me: Node) -> Vec<Node> {
+    nodes
+        .iter()
+        .copied()
+        .filter(|&n| matches!(n, Node::Server(_)) && n != me)
+        .collect()
+}
+
+/// The server a client talks to.
+/// The server a client's `k`-th call goes to: client `i` puts at server
+/// `i % 3` and gets from the next one, so a get may reach a server that
+/// has not heard of the decision yet.
+fn server_of(client: Node, k: u8) -> Node {
+    match client {
+        Node::Client(i) => Node::Server((i + k) % 3),
+        other => other,
+    }
+}
+
+thread_local! {
+    /// Verdicts by trace fingerprint: many states share one history.
+    static VERDICTS: std::cell::RefCell<std::collections::HashMap<u64, bool>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// Whether a trace, read as a register history, is linearizable (memoized
+/// per thread by the trace's fingerprint).
+pub fn linearizable_history(trace: &[TraceEvent<Paxos>]) -> Result<(), String> {
+    let key = verdict::fingerprint::fingerprint(trace);
+    let ok = match VERDICTS.with(|v| v.borrow().get(&key).copied()) {
+        Some(ok) => ok,
+        None => {
+            let ok = check_history(trace).is_ok();
+            VERDICTS.with(|v| v.borrow_mut().insert(key, ok));
+            ok
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        check_history(trace)
+    }
+}
+
+fn check_history(trace: &[TraceEvent<Paxos>]) -> Result<(), String> {
+    let mut history: History<RegisterOp, RegisterRet> = History::new();
+    let mut open: BTreeMap<Node, OpId> = BTreeMap::new();
+    let client_id = |n: &Node| match n {
+        Node::Client(i) => *i as u64,
+        Node::Server(i) => 1000 + *i as u64,
+    };
+    for event in trace {
+        match event {
+            TraceEvent::Input { node, input } => {
+                let op = match input {
+                    Input::Put(input::Put(v)) => RegisterOp::Write(*v),
+                    Input::Get(_) => RegisterOp::Read,
+                };
+                let id = history
+                    .try_invoke(client_id(node), op)
+                    .map_err(|e| e.to_string())?;
+                open.insert(*node, id);
+            }
+            TraceEvent::Output { node, output } => {
+                let ret = match output {
+                    Output::PutOk(_) => RegisterRet::Ok,
+                    Output::GetOk(output::GetOk(v)) => RegisterRet::Value(Some(*v)),
+                };
+                if let Some(id) = open.remove(node) {
+                    history.complete(id, ret).map_err(|e| e.to_string())?;
+                }
+            }
+        }
+    }
+    if lin_check(&Register, &history).is_linearizable() {
+        Ok(())
+    } else {
+        Err("the history of puts and gets is not linearizable".to_string())
+    }
+}
+
+/// The cluster: three servers and `clients` clients.
+pub fn setup(clients: usize, accept_lower_ballots: bool) -> Result<Setup<Paxos>, SetupError> {
+    Setup::with_config(
+        &Sizes::new().with("Server", 3).with("Client", clients),
+        Config {
+            accept_lower_ballots,
+        },
+    )
+}
+
+/// Client `i` puts `i + 1`, waits for `PutOk`, then gets and waits.
+pub fn workload(setup: &Setup<Paxos>) -> Workload<Paxos> {
+    Workload::none(setup).each(setup, "Client", |node| {
+        let value = match node {
+            Node::Client(i) => i as i64 + 1,
+            Node::Server(_) => 0,
+        };
+        NodeWorkload::Chain(vec![Input::Put(input::Put(value)), Input::Get(input::Get)])
+    })
+}
+
+/// The model the `check` subcommand explores.
+pub fn model(
+    clients: usize,
+    faults: Faults,
+    accept_lower_ballots: bool,
+) -> Result<Model<Paxos>, SetupError> {
+    let setup = setup(clients, accept_lower_ballots)?;
+    let workload = workload(&setup);
+    Ok(Model::new(setup, faults, workload))
+}
