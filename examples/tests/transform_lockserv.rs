@@ -1,6 +1,7 @@
 //! The lock server under the transformers: correct on a reliable network,
 //! broken by a harsh one, correct again once wrapped.
 
+use verdict::check::Reductions;
 use verdict::prelude::*;
 use verdict::transform::{
     check_transparent, plan_retransmitting, recovering_model, reliable_model, wrap_model, Ghost,
@@ -45,6 +46,41 @@ fn reliable_delivery_restores_mutual_exclusion_exhaustively() {
         report.outcome
     );
     assert!(report.stats.unique > 1_000, "{}", report.stats);
+}
+
+#[test]
+fn reductions_see_through_the_wrappers_and_agree_with_the_full_search() {
+    let full = CheckOptions::default();
+    let reductions = CheckOptions {
+        reductions: Reductions::all(),
+        ..CheckOptions::default()
+    };
+    let mut reliable = reliable_model(&base(3), harsh());
+    plan_retransmitting(&mut reliable, false);
+    let options = CheckOptions {
+        max_depth: Some(10),
+        ..reductions.clone()
+    };
+    let reduced = check(&reliable, &options);
+    let unreduced = check(
+        &reliable,
+        &CheckOptions {
+            max_depth: Some(10),
+            ..full.clone()
+        },
+    );
+    assert!(reduced.passed() && unreduced.passed());
+    assert!(
+        reduced.stats.unique * 3 < unreduced.stats.unique,
+        "{} vs {}",
+        reduced.stats,
+        unreduced.stats
+    );
+    // Crash recovery relabels too, and finds the same (no) violation.
+    let recovering = recovering_model(&base(3), Faults::none().crash(1));
+    let (a, b) = (check(&recovering, &reductions), check(&recovering, &full));
+    assert!(matches!(a.outcome, Outcome::Exhausted) && matches!(b.outcome, Outcome::Exhausted));
+    assert!(a.stats.unique < b.stats.unique);
 }
 
 #[test]

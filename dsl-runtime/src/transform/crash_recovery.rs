@@ -233,6 +233,35 @@ impl<S: System> System for CrashRecovery<S> {
         S::check_local(invariant, node, &state.base)
     }
 
+    fn relabel_state(
+        state: &mut Self::State,
+        map: &dyn Fn(Self::Node) -> Self::Node,
+    ) -> Result<(), &'static str> {
+        // Armed timers name no nodes.
+        S::relabel_state(&mut state.base, map)
+    }
+
+    fn relabel_msg(
+        msg: &mut Self::Msg,
+        map: &dyn Fn(Self::Node) -> Self::Node,
+    ) -> Result<(), &'static str> {
+        S::relabel_msg(msg, map)
+    }
+
+    fn relabel_input(
+        input: &mut Self::Input,
+        map: &dyn Fn(Self::Node) -> Self::Node,
+    ) -> Result<(), &'static str> {
+        S::relabel_input(input, map)
+    }
+
+    fn relabel_output(
+        output: &mut Self::Output,
+        map: &dyn Fn(Self::Node) -> Self::Node,
+    ) -> Result<(), &'static str> {
+        S::relabel_output(output, map)
+    }
+
     fn is_stale(
         config: &Self::Config,
         dst_state: &Self::State,

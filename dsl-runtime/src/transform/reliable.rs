@@ -598,6 +598,51 @@ impl<S: System> System for Reliable<S> {
         S::check_local(invariant, node, &state.base)
     }
 
+    /// Renames the base state's nodes, and the peers and messages of the
+    /// transformer's bookkeeping, which is then sorted by peer again.
+    fn relabel_state(
+        state: &mut Self::State,
+        map: &dyn Fn(Self::Node) -> Self::Node,
+    ) -> Result<(), &'static str> {
+        S::relabel_state(&mut state.base, map)?;
+        for outbox in &mut state.outboxes {
+            outbox.to = map(outbox.to);
+            for msg in &mut outbox.unacked {
+                S::relabel_msg(msg, map)?;
+            }
+        }
+        state.outboxes.sort_by_key(|o| o.to);
+        for (peer, _) in &mut state.expected {
+            *peer = map(*peer);
+        }
+        state.expected.sort_by_key(|(peer, _)| *peer);
+        Ok(())
+    }
+
+    fn relabel_msg(
+        msg: &mut Self::Msg,
+        map: &dyn Fn(Self::Node) -> Self::Node,
+    ) -> Result<(), &'static str> {
+        match msg {
+            ReliableMsg::Data { msg, .. } => S::relabel_msg(msg, map),
+            ReliableMsg::Ack { .. } => Ok(()),
+        }
+    }
+
+    fn relabel_input(
+        input: &mut Self::Input,
+        map: &dyn Fn(Self::Node) -> Self::Node,
+    ) -> Result<(), &'static str> {
+        S::relabel_input(input, map)
+    }
+
+    fn relabel_output(
+        output: &mut Self::Output,
+        map: &dyn Fn(Self::Node) -> Self::Node,
+    ) -> Result<(), &'static str> {
+        S::relabel_output(output, map)
+    }
+
     /// Old data (numbered below what the receiver expects) and old
     /// acknowledgements (acknowledging nothing still unacknowledged) are
     /// stale. Delivering old data only repeats an acknowledgement, which
