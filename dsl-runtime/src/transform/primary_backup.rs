@@ -11,8 +11,12 @@
 //!
 //! Replicas keep their state in memory only. A replica that restarts after
 //! a crash asks the other for a snapshot (the machine, how many commands it
-//! has applied, and the command in progress) and serves nothing until it
-//! has one. A client numbers its requests durably, so a reply to a request
+//! has applied, the command in progress, and each client's last request
+//! with its output) and serves nothing until it has one; then it asks every
+//! client to resend the request it is still waiting for, which the crash
+//! may have lost. The per-client table makes that safe: a resent request
+//! that already took effect is answered from the table, never applied
+//! twice. A client numbers its requests durably, so a reply to a request
 //! made before a crash is never taken for a newer one.
 //!
 //! # Assumes and guarantees
@@ -24,10 +28,12 @@
 //!   `--faults crash=1`). No failover: a primary that never comes back
 //!   stops the service, safely.
 //! - Guarantees: linearizability with respect to `M` — the system's
-//!   `linearizable` trace invariant checks every history the checker
-//!   reaches. Messages to a crashed node may be lost; the operations they
-//!   carried stay pending (linearizability allows a pending operation to
-//!   take effect or not).
+//!   `linearizable` history invariant checks every history the checker
+//!   reaches — and each command takes effect at most once. After a replica
+//!   restarts, every client's pending request is resent, so a crash loses
+//!   no request of a client that stays up (a client that crashes moves on;
+//!   its pending operation may or may not have taken effect, which
+//!   linearizability allows).
 //!
 //! [`PbBug`] selects a deliberately broken variant, for showing what the
 //! check catches.
@@ -125,7 +131,32 @@ pub enum PbMsg<M: StateMachine> {
         applied: u64,
         /// The command in progress (forwarded, not yet acknowledged).
         pending: Option<Command<M::Input>>,
+        /// Each client's last applied request and its output.
+        sessions: Sessions<M::Output>,
     },
+    /// A replica has recovered: resend the request you wait for.
+    Resend,
+}
+
+/// Per client, the number of its last applied request and that request's
+/// output, sorted by client: the replicated record that makes a resent
+/// request take effect at most once.
+pub type Sessions<O> = Vec<(PbNode, u32, O)>;
+
+/// The last applied request of `client` in `sessions`, if any.
+fn session<O>(sessions: &Sessions<O>, client: PbNode) -> Option<(u32, &O)> {
+    sessions
+        .binary_search_by(|(c, _, _)| c.cmp(&client))
+        .ok()
+        .map(|i| (sessions[i].1, &sessions[i].2))
+}
+
+/// Records that `client`'s request `id` was applied with `output`.
+fn record<O>(sessions: &mut Sessions<O>, client: PbNode, id: u32, output: O) {
+    match sessions.binary_search_by(|(c, _, _)| c.cmp(&client)) {
+        Ok(i) => sessions[i] = (client, id, output),
+        Err(i) => sessions.insert(i, (client, id, output)),
+    }
 }
 
 impl<M: StateMachine> fmt::Debug for PbMsg<M> {
@@ -146,10 +177,12 @@ impl<M: StateMachine> fmt::Debug for PbMsg<M> {
                 machine,
                 applied,
                 pending,
+                ..
             } => write!(
                 f,
                 "Snapshot {machine:?} applied {applied} pending {pending:?}"
             ),
+            PbMsg::Resend => f.write_str("Resend"),
         }
     }
 }
@@ -167,6 +200,8 @@ pub struct PrimaryState<M: StateMachine> {
     pub queue: VecDeque<Command<M::Input>>,
     /// Restarted and waiting for the backup's snapshot.
     pub recovering: bool,
+    /// Each client's last acknowledged request and its output.
+    pub sessions: Sessions<M::Output>,
 }
 
 /// The backup's state.
@@ -181,6 +216,8 @@ pub struct BackupState<M: StateMachine> {
     pub recovering: bool,
     /// Reads that arrived while recovering, answered after.
     pub waiting_reads: Vec<Command<M::Input>>,
+    /// Each client's last applied request and its output.
+    pub sessions: Sessions<M::Output>,
 }
 
 impl<M: StateMachine> Default for PrimaryState<M> {
@@ -190,6 +227,7 @@ impl<M: StateMachine> Default for PrimaryState<M> {
             committed: 0,
             queue: VecDeque::new(),
             recovering: false,
+            sessions: Vec::new(),
         }
     }
 }
@@ -201,17 +239,27 @@ impl<M: StateMachine> Default for BackupState<M> {
             applied: 0,
             recovering: false,
             waiting_reads: Vec::new(),
+            sessions: Vec::new(),
         }
     }
 }
 
 /// A client's state.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct ClientState {
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ClientState<I> {
     /// The number of its next request (durable).
     pub next_request: u32,
-    /// The request it waits for.
-    pub pending: Option<u32>,
+    /// The request it waits for, kept to resend it.
+    pub pending: Option<(u32, I)>,
+}
+
+impl<I> Default for ClientState<I> {
+    fn default() -> Self {
+        ClientState {
+            next_request: 0,
+            pending: None,
+        }
+    }
 }
 
 /// The state of a node of [`PrimaryBackup`].
@@ -223,7 +271,7 @@ pub enum PbState<M: StateMachine> {
     /// The backup's.
     Backup(BackupState<M>),
     /// A client's.
-    Client(ClientState),
+    Client(ClientState<M::Input>),
 }
 
 /// Deliberate bugs, for showing what the checker catches.
@@ -267,6 +315,7 @@ const FORWARD: KindId = 2;
 const ACK: KindId = 3;
 const SYNC: KindId = 4;
 const SNAPSHOT: KindId = 5;
+const RESEND: KindId = 6;
 
 mod handler {
     use crate::meta::HandlerId;
@@ -282,6 +331,7 @@ mod handler {
     pub const BACKUP_RESTART: HandlerId = 9;
     pub const CLIENT_INPUT: HandlerId = 10;
     pub const CLIENT_REPLY: HandlerId = 11;
+    pub const CLIENT_RESEND: HandlerId = 12;
 }
 
 fn field(name: &'static str, ty: &'static str, init: &'static str, durable: bool) -> FieldMeta {
@@ -317,9 +367,9 @@ fn h(
 
 fn build_meta<M: StateMachine>() -> SystemMeta {
     use TriggerMeta::{Input, Message, Restart};
-    // Field bits: Primary machine 1, committed 2, queue 4, recovering 8;
-    // Backup machine 1, applied 2, recovering 4, waiting_reads 8;
-    // Client next_request 1, pending 2.
+    // Field bits: Primary machine 1, committed 2, queue 4, recovering 8,
+    // sessions 16; Backup machine 1, applied 2, recovering 4,
+    // waiting_reads 8, sessions 16; Client next_request 1, pending 2.
     let name = format!("PrimaryBackup<{}>", short_type_name::<M>());
     let roles = vec![
         RoleMeta {
@@ -330,6 +380,7 @@ fn build_meta<M: StateMachine>() -> SystemMeta {
                 field("committed", "u64", "0", false),
                 field("queue", "VecDeque<Command>", "VecDeque::new()", false),
                 field("recovering", "bool", "false", false),
+                field("sessions", "Sessions", "Vec::new()", false),
             ])),
         },
         RoleMeta {
@@ -340,6 +391,7 @@ fn build_meta<M: StateMachine>() -> SystemMeta {
                 field("applied", "u64", "0", false),
                 field("recovering", "bool", "false", false),
                 field("waiting_reads", "Vec<Command>", "Vec::new()", false),
+                field("sessions", "Sessions", "Vec::new()", false),
             ])),
         },
         RoleMeta {
@@ -347,16 +399,17 @@ fn build_meta<M: StateMachine>() -> SystemMeta {
             param: Some("u8"),
             fields: Box::leak(Box::new([
                 field("next_request", "u32", "0", true),
-                field("pending", "Option<u32>", "None", false),
+                field("pending", "Option<(u32, Input)>", "None", false),
             ])),
         },
     ];
+    // Footprints: reads, then writes, as field bits (see above).
     let handlers = vec![
         h(
             PRIMARY,
             Message(REQUEST),
             "Primary on message Request",
-            2 | 8,
+            2 | 8 | 16,
             1 | 4,
             &[FORWARD, REPLY],
             &[],
@@ -365,8 +418,8 @@ fn build_meta<M: StateMachine>() -> SystemMeta {
             PRIMARY,
             Message(ACK),
             "Primary on message Ack",
-            0,
-            1 | 2 | 4,
+            8,
+            1 | 2 | 4 | 16,
             &[FORWARD, REPLY],
             &[],
         ),
@@ -374,7 +427,7 @@ fn build_meta<M: StateMachine>() -> SystemMeta {
             PRIMARY,
             Message(SYNC),
             "Primary on message Sync",
-            1 | 2 | 4 | 8,
+            1 | 2 | 4 | 8 | 16,
             0,
             &[SNAPSHOT],
             &[],
@@ -384,8 +437,8 @@ fn build_meta<M: StateMachine>() -> SystemMeta {
             Message(SNAPSHOT),
             "Primary on message Snapshot",
             4,
-            1 | 2 | 8,
-            &[FORWARD],
+            1 | 2 | 8 | 16,
+            &[FORWARD, RESEND],
             &[],
         ),
         h(
@@ -393,8 +446,8 @@ fn build_meta<M: StateMachine>() -> SystemMeta {
             Restart,
             "Primary on restart",
             0,
-            1 | 2 | 8,
-            &[SYNC],
+            1 | 2 | 4 | 8 | 16,
+            &[SYNC, RESEND],
             &[],
         ),
         h(
@@ -402,7 +455,7 @@ fn build_meta<M: StateMachine>() -> SystemMeta {
             Message(FORWARD),
             "Backup on message Forward",
             4,
-            1 | 2,
+            1 | 2 | 16,
             &[ACK],
             &[],
         ),
@@ -419,7 +472,7 @@ fn build_meta<M: StateMachine>() -> SystemMeta {
             BACKUP,
             Message(SYNC),
             "Backup on message Sync",
-            1 | 2 | 4,
+            1 | 2 | 4 | 16,
             0,
             &[SNAPSHOT],
             &[],
@@ -429,8 +482,8 @@ fn build_meta<M: StateMachine>() -> SystemMeta {
             Message(SNAPSHOT),
             "Backup on message Snapshot",
             0,
-            1 | 2 | 4 | 8,
-            &[ACK, REPLY],
+            1 | 2 | 4 | 8 | 16,
+            &[ACK, REPLY, RESEND],
             &[],
         ),
         h(
@@ -438,8 +491,8 @@ fn build_meta<M: StateMachine>() -> SystemMeta {
             Restart,
             "Backup on restart",
             0,
-            1 | 2 | 4 | 8,
-            &[SYNC],
+            1 | 2 | 4 | 8 | 16,
+            &[SYNC, RESEND],
             &[],
         ),
         h(
@@ -460,6 +513,15 @@ fn build_meta<M: StateMachine>() -> SystemMeta {
             &[],
             &[0],
         ),
+        h(
+            CLIENT,
+            Message(RESEND),
+            "Client on message Resend",
+            2,
+            0,
+            &[REQUEST],
+            &[],
+        ),
     ];
     let invariants = vec![InvariantMeta {
         name: "linearizable",
@@ -477,7 +539,9 @@ fn build_meta<M: StateMachine>() -> SystemMeta {
         roles: Box::leak(roles.into_boxed_slice()),
         inputs: &["Command"],
         outputs: &["Output"],
-        messages: &["Request", "Reply", "Forward", "Ack", "Sync", "Snapshot"],
+        messages: &[
+            "Request", "Reply", "Forward", "Ack", "Sync", "Snapshot", "Resend",
+        ],
         timers: &[],
         handlers: Box::leak(handlers.into_boxed_slice()),
         invariants: Box::leak(invariants.into_boxed_slice()),
@@ -519,8 +583,34 @@ impl<M: StateMachine> PrimaryState<M> {
     }
 }
 
+/// Asks every client to resend the request it waits for: a replica has
+/// recovered, and the crash may have lost requests on their way to it.
+fn resend_to_clients<M: StateMachine>(nodes: &[PbNode], fx: &mut Fx<M>) {
+    for &node in nodes {
+        if matches!(node, PbNode::Client(_)) {
+            fx.sends.push((node, PbMsg::Resend));
+        }
+    }
+}
+
+impl<M: StateMachine> PrimaryState<M> {
+    /// Answers `client`'s request `id` from the sessions if it already took
+    /// effect (or is older than one that did); returns whether it did.
+    fn answered(&self, client: PbNode, id: u32, fx: &mut Fx<M>) -> bool {
+        match session(&self.sessions, client) {
+            Some((last, out)) if last == id => {
+                reply::<M>(fx, client, id, out.clone());
+                true
+            }
+            Some((last, _)) => last > id,
+            None => false,
+        }
+    }
+}
+
 fn primary<M: StateMachine>(
     config: &PbConfig,
+    nodes: &[PbNode],
     st: &mut PrimaryState<M>,
     trigger: Trigger<PrimaryBackup<M>>,
     fx: &mut Fx<M>,
@@ -531,14 +621,18 @@ fn primary<M: StateMachine>(
             from,
             msg: PbMsg::Request { id, input },
         } => {
+            let queued = st.queue.iter().any(|(c, i, _)| *c == from && *i == id);
             if !config.reads_at_backup && M::is_read_only(&input) && !st.recovering {
                 // Reads at the primary see every acknowledged command.
                 let out = read(&st.machine, &input);
                 reply::<M>(fx, from, id, out);
+            } else if queued || (!st.recovering && st.answered(from, id, fx)) {
+                // A resent request already queued or already applied.
             } else {
                 // Anything else goes through the log, in arrival order.
                 if bug == Some(PbBug::ReplyBeforeAck) {
                     let out = st.machine.apply(&input);
+                    record(&mut st.sessions, from, id, out.clone());
                     reply::<M>(fx, from, id, out);
                 }
                 st.queue.push_back((from, id, input));
@@ -556,6 +650,7 @@ fn primary<M: StateMachine>(
                 if let Some((client, id, input)) = st.queue.pop_front() {
                     if bug != Some(PbBug::ReplyBeforeAck) {
                         let out = st.machine.apply(&input);
+                        record(&mut st.sessions, client, id, out.clone());
                         reply::<M>(fx, client, id, out);
                     }
                     st.committed += 1;
@@ -575,27 +670,45 @@ fn primary<M: StateMachine>(
                         machine: st.machine.clone(),
                         applied: st.committed,
                         pending: st.queue.front().cloned(),
+                        sessions: st.sessions.clone(),
                     },
                 ));
             }
             Some(handler::PRIMARY_SYNC)
         }
         Trigger::Message {
-            msg: PbMsg::Snapshot {
-                machine, applied, ..
-            },
+            msg:
+                PbMsg::Snapshot {
+                    machine,
+                    applied,
+                    sessions,
+                    ..
+                },
             ..
         } => {
             if st.recovering {
                 st.machine = machine;
                 st.committed = applied;
+                st.sessions = sessions;
                 st.recovering = false;
+                // Requests that arrived while recovering may be resends of
+                // ones the backup has applied: answer those from the
+                // sessions instead of applying them again.
+                let queue = std::mem::take(&mut st.queue);
+                for (client, id, input) in queue {
+                    if !st.answered(client, id, fx) {
+                        st.queue.push_back((client, id, input));
+                    }
+                }
                 st.forward_head(fx);
+                resend_to_clients::<M>(nodes, fx);
             }
             Some(handler::PRIMARY_SNAPSHOT)
         }
         Trigger::Restart => {
-            if bug != Some(PbBug::NoStateTransfer) {
+            if bug == Some(PbBug::NoStateTransfer) {
+                resend_to_clients::<M>(nodes, fx);
+            } else {
                 st.recovering = true;
                 fx.sends.push((PbNode::Backup, PbMsg::Sync));
             }
@@ -606,9 +719,13 @@ fn primary<M: StateMachine>(
 }
 
 impl<M: StateMachine> BackupState<M> {
+    /// Applies log entry `index` if it is the next one, and acknowledges
+    /// every entry it has applied (a repeat means the ack was lost).
     fn apply(&mut self, index: u64, command: Command<M::Input>, fx: &mut Fx<M>) {
         if index == self.applied {
-            self.machine.apply(&command.2);
+            let (client, id, input) = command;
+            let out = self.machine.apply(&input);
+            record(&mut self.sessions, client, id, out);
             self.applied += 1;
         }
         if index < self.applied {
@@ -619,6 +736,7 @@ impl<M: StateMachine> BackupState<M> {
 
 fn backup<M: StateMachine>(
     config: &PbConfig,
+    nodes: &[PbNode],
     st: &mut BackupState<M>,
     trigger: Trigger<PrimaryBackup<M>>,
     fx: &mut Fx<M>,
@@ -656,6 +774,7 @@ fn backup<M: StateMachine>(
                         machine: st.machine.clone(),
                         applied: st.applied,
                         pending: None,
+                        sessions: st.sessions.clone(),
                     },
                 ));
             }
@@ -667,12 +786,14 @@ fn backup<M: StateMachine>(
                     machine,
                     applied,
                     pending,
+                    sessions,
                 },
             ..
         } => {
             if st.recovering {
                 st.machine = machine;
                 st.applied = applied;
+                st.sessions = sessions;
                 st.recovering = false;
                 if let Some(command) = pending {
                     st.apply(applied, command, fx);
@@ -681,11 +802,14 @@ fn backup<M: StateMachine>(
                     let out = read(&st.machine, &input);
                     reply::<M>(fx, client, id, out);
                 }
+                resend_to_clients::<M>(nodes, fx);
             }
             Some(handler::BACKUP_SNAPSHOT)
         }
         Trigger::Restart => {
-            if config.bug != Some(PbBug::NoStateTransfer) {
+            if config.bug == Some(PbBug::NoStateTransfer) {
+                resend_to_clients::<M>(nodes, fx);
+            } else {
                 st.recovering = true;
                 fx.sends.push((PbNode::Primary, PbMsg::Sync));
             }
@@ -695,9 +819,18 @@ fn backup<M: StateMachine>(
     }
 }
 
+/// Where a client sends `input`: reads to the backup when it serves them.
+fn route<M: StateMachine>(config: &PbConfig, input: &M::Input) -> PbNode {
+    if config.reads_at_backup && M::is_read_only(input) {
+        PbNode::Backup
+    } else {
+        PbNode::Primary
+    }
+}
+
 fn client<M: StateMachine>(
     config: &PbConfig,
-    st: &mut ClientState,
+    st: &mut ClientState<M::Input>,
     trigger: Trigger<PrimaryBackup<M>>,
     fx: &mut Fx<M>,
 ) -> Option<HandlerId> {
@@ -705,24 +838,32 @@ fn client<M: StateMachine>(
         Trigger::Input(input) => {
             let id = st.next_request;
             st.next_request += 1;
-            st.pending = Some(id);
-            let to = if config.reads_at_backup && M::is_read_only(&input) {
-                PbNode::Backup
-            } else {
-                PbNode::Primary
-            };
-            fx.sends.push((to, PbMsg::Request { id, input }));
+            st.pending = Some((id, input.clone()));
+            fx.sends
+                .push((route::<M>(config, &input), PbMsg::Request { id, input }));
             Some(handler::CLIENT_INPUT)
         }
         Trigger::Message {
             msg: PbMsg::Reply { id, output },
             ..
         } => {
-            if st.pending == Some(id) {
+            if st.pending.as_ref().is_some_and(|(p, _)| *p == id) {
                 st.pending = None;
                 fx.outputs.push(output);
             }
             Some(handler::CLIENT_REPLY)
+        }
+        Trigger::Message {
+            msg: PbMsg::Resend, ..
+        } => {
+            if let Some((id, input)) = &st.pending {
+                let request = PbMsg::Request {
+                    id: *id,
+                    input: input.clone(),
+                };
+                fx.sends.push((route::<M>(config, input), request));
+            }
+            Some(handler::CLIENT_RESEND)
         }
         _ => None,
     }
@@ -779,10 +920,10 @@ impl<M: StateMachine> System for PrimaryBackup<M> {
         trigger: Trigger<Self>,
         effects: &mut Effects<Self>,
     ) -> Option<HandlerId> {
-        let config = cluster.config;
+        let (config, nodes) = (cluster.config, cluster.nodes);
         match state {
-            PbState::Primary(st) => primary(config, st, trigger, effects),
-            PbState::Backup(st) => backup(config, st, trigger, effects),
+            PbState::Primary(st) => primary(config, nodes, st, trigger, effects),
+            PbState::Backup(st) => backup(config, nodes, st, trigger, effects),
             PbState::Client(st) => client(config, st, trigger, effects),
         }
     }
@@ -817,6 +958,7 @@ impl<M: StateMachine> System for PrimaryBackup<M> {
             PbMsg::Ack { .. } => ACK,
             PbMsg::Sync => SYNC,
             PbMsg::Snapshot { .. } => SNAPSHOT,
+            PbMsg::Resend => RESEND,
         }
     }
 
@@ -846,12 +988,14 @@ impl<M: StateMachine> System for PrimaryBackup<M> {
                 ("committed", s.committed.to_string()),
                 ("queue", format!("{:?}", s.queue)),
                 ("recovering", s.recovering.to_string()),
+                ("sessions", format!("{:?}", s.sessions)),
             ],
             PbState::Backup(s) => vec![
                 ("machine", format!("{:?}", s.machine)),
                 ("applied", s.applied.to_string()),
                 ("recovering", s.recovering.to_string()),
                 ("waiting_reads", format!("{:?}", s.waiting_reads)),
+                ("sessions", format!("{:?}", s.sessions)),
             ],
             PbState::Client(s) => vec![
                 ("next_request", s.next_request.to_string()),
