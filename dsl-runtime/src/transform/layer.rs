@@ -1,6 +1,6 @@
 //! Building a wrapper's [`SystemMeta`] from its base's.
 //!
-//! [`System::meta`] returns `&'static SystemMeta`, and a generic type cannot
+//! [`crate::System::meta`] returns `&'static SystemMeta`, and a generic type cannot
 //! own a static, so a transformer builds its metadata once per concrete type
 //! (`Reliable<LockServ>`), leaks it, and finds it again by [`TypeId`]. The
 //! helpers here copy the base's roles, handlers and invariants so that base
