@@ -154,7 +154,9 @@ pub struct Outbox<N, M> {
 impl<N, M> Outbox<N, M> {
     /// The number of the oldest unacknowledged message.
     pub fn first_seq(&self) -> u32 {
-        self.next_seq - self.unacked.len() as u32
+        // Saturating: a state read back from storage is not trusted to be
+        // consistent.
+        self.next_seq.saturating_sub(self.unacked.len() as u32)
     }
 }
 
