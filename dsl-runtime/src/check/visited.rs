@@ -9,7 +9,7 @@
 //! resize never stops the whole search. Fingerprints are already uniformly
 //! mixed, so they index the tables directly.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 /// Fingerprint 0 marks an empty slot; a real 0 is stored as this.
@@ -99,6 +99,9 @@ impl Shard {
 /// A concurrent set of state fingerprints.
 pub struct Visited {
     shards: Box<[Mutex<Shard>]>,
+    /// Each shard's key table address and index mask, published on every
+    /// growth so [`Visited::prefetch`] can find a slot without the lock.
+    tables: Box<[(AtomicPtr<u64>, AtomicUsize)]>,
     len: AtomicU64,
     keeps_parents: bool,
     keeps_depths: bool,
@@ -108,11 +111,20 @@ impl Visited {
     /// An empty set; `parents` keeps each state's parent fingerprint,
     /// `depths` its discovery depth.
     pub fn new(parents: bool, depths: bool) -> Self {
-        let shards = (0..1usize << SHARD_BITS)
+        let shards: Box<[Mutex<Shard>]> = (0..1usize << SHARD_BITS)
             .map(|_| Mutex::new(Shard::new(1024, parents, depths)))
+            .collect();
+        let tables = shards
+            .iter()
+            .map(|s| {
+                let mut s = s.lock().unwrap_or_else(|e| e.into_inner());
+                let mask = s.keys.len() - 1;
+                (AtomicPtr::new(s.keys.as_mut_ptr()), AtomicUsize::new(mask))
+            })
             .collect();
         Visited {
             shards,
+            tables,
             len: AtomicU64::new(0),
             keeps_parents: parents,
             keeps_depths: depths,
@@ -153,10 +165,26 @@ impl Visited {
         shard.len += 1;
         if shard.len * 4 > shard.keys.len() * 3 {
             shard.grow();
+            let (ptr, mask) = &self.tables[(key >> (64 - SHARD_BITS)) as usize];
+            ptr.store(shard.keys.as_mut_ptr(), Ordering::Relaxed);
+            mask.store(shard.keys.len() - 1, Ordering::Relaxed);
         }
         drop(shard);
         self.len.fetch_add(1, Ordering::Relaxed);
         Insert::New
+    }
+
+    /// Asks the processor to start loading the slot `fp` would occupy, so a
+    /// later [`Visited::insert`] of it does not wait for memory. A hint
+    /// only: the address may be stale (the table may have grown since), in
+    /// which case nothing is gained and nothing breaks.
+    #[inline]
+    pub fn prefetch(&self, fp: u64) {
+        let key = Self::key(fp);
+        let (ptr, mask) = &self.tables[(key >> (64 - SHARD_BITS)) as usize];
+        let base = ptr.load(Ordering::Relaxed);
+        let slot = base.wrapping_add(key as usize & mask.load(Ordering::Relaxed));
+        prefetch_address(slot);
     }
 
     /// Whether `fp` is recorded.
@@ -195,6 +223,18 @@ impl Visited {
             .sum()
     }
 }
+
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn prefetch_address(p: *const u64) {
+    // SAFETY: a prefetch never dereferences in the language's sense and
+    // never faults, whatever the address; it only warms the cache.
+    unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p as *const i8) }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn prefetch_address(_: *const u64) {}
 
 /// The fingerprints from the initial state to `target`, following parents.
 pub fn chain(visited: &Visited, target: u64) -> Vec<u64> {

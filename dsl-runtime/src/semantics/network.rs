@@ -62,11 +62,37 @@ impl<S: System> Packet<S> {
 }
 
 /// The messages in flight.
+///
+/// The network keeps its own fingerprint up to date as packets come and go:
+/// the sum of one term per packet, each a hash of the packet and (unless
+/// the network is unordered) of its position on its channel. Equal
+/// networks have equal sums however they were reached, and a step costs a
+/// hash of the packets it adds or moves, not of the whole network.
 #[derive(Serialize, Deserialize)]
-#[serde(bound = "")]
+#[serde(bound = "", from = "NetworkData<S>")]
 pub struct Network<S: System> {
     packets: Vec<Packet<S>>,
     unordered: bool,
+    #[serde(skip)]
+    fingerprint: u64,
+}
+
+/// What a network is on disk: its fingerprint is recomputed when read.
+#[derive(Deserialize)]
+#[serde(bound = "")]
+struct NetworkData<S: System> {
+    packets: Vec<Packet<S>>,
+    unordered: bool,
+}
+
+impl<S: System> From<NetworkData<S>> for Network<S> {
+    fn from(d: NetworkData<S>) -> Self {
+        let mut n = Network::new(d.unordered);
+        for p in d.packets {
+            n.send(p);
+        }
+        n
+    }
 }
 
 impl<S: System> Clone for Network<S> {
@@ -74,12 +100,14 @@ impl<S: System> Clone for Network<S> {
         Network {
             packets: self.packets.clone(),
             unordered: self.unordered,
+            fingerprint: self.fingerprint,
         }
     }
 
     fn clone_from(&mut self, source: &Self) {
         self.packets.clone_from(&source.packets);
         self.unordered = source.unordered;
+        self.fingerprint = source.fingerprint;
     }
 }
 
@@ -95,6 +123,7 @@ impl<S: System> Network<S> {
         Network {
             packets: Vec::new(),
             unordered,
+            fingerprint: 0,
         }
     }
 
@@ -118,15 +147,49 @@ impl<S: System> Network<S> {
         self.packets.is_empty()
     }
 
+    /// The fingerprint term of a packet at `position` on its channel.
+    fn term(&self, packet: &Packet<S>, position: usize) -> u64 {
+        let mut h = Fingerprinter::default();
+        packet.hash(&mut h);
+        if !self.unordered {
+            h.write_usize(position);
+        }
+        spread(h.finish())
+    }
+
+    /// Where the channel of the packet at `index` starts.
+    fn channel_start(&self, index: usize) -> usize {
+        let key = self.packets[index].channel();
+        self.packets[..index].partition_point(|p| p.channel() < key)
+    }
+
     /// Puts a packet in flight, behind the others on its channel.
     pub fn send(&mut self, packet: Packet<S>) {
         let key = packet.channel();
         let at = self.packets.partition_point(|p| p.channel() <= key);
+        let start = self.packets[..at].partition_point(|p| p.channel() < key);
+        self.fingerprint = self
+            .fingerprint
+            .wrapping_add(self.term(&packet, at - start));
         self.packets.insert(at, packet);
     }
 
     /// Takes the packet at `index` out of flight.
     pub fn take(&mut self, index: usize) -> Packet<S> {
+        let start = self.channel_start(index);
+        let removed = self.term(&self.packets[index], index - start);
+        self.fingerprint = self.fingerprint.wrapping_sub(removed);
+        if !self.unordered {
+            // The packets behind it on its channel move up one place.
+            let key = self.packets[index].channel();
+            let mut k = index + 1;
+            while k < self.packets.len() && self.packets[k].channel() == key {
+                let old = self.term(&self.packets[k], k - start);
+                let new = self.term(&self.packets[k], k - start - 1);
+                self.fingerprint = self.fingerprint.wrapping_sub(old).wrapping_add(new);
+                k += 1;
+            }
+        }
         self.packets.remove(index)
     }
 
@@ -152,28 +215,28 @@ impl<S: System> Network<S> {
         }
     }
 
-    /// Drops every packet (used when a node's whole network state resets).
+    /// Drops every packet.
     pub fn clear(&mut self) {
         self.packets.clear();
+        self.fingerprint = 0;
     }
 
-    /// Order-aware (FIFO) or order-free (unordered) fingerprint.
+    /// The network's fingerprint: order-aware per channel (FIFO) or
+    /// order-free (unordered). Kept up to date by every change.
     pub fn fingerprint(&self) -> u64 {
-        if self.unordered {
-            let mut sum: u64 = self.packets.len() as u64;
-            for p in &self.packets {
-                let mut h = Fingerprinter::default();
-                p.hash(&mut h);
-                sum = sum.wrapping_add(spread(h.finish()));
+        self.fingerprint
+    }
+
+    /// The fingerprint computed from scratch (for checks of the cached one).
+    pub fn recompute_fingerprint(&self) -> u64 {
+        let mut sum = 0u64;
+        let mut start = 0;
+        for (i, p) in self.packets.iter().enumerate() {
+            if i > 0 && self.packets[i - 1].channel() != p.channel() {
+                start = i;
             }
-            sum
-        } else {
-            let mut h = Fingerprinter::with_seed(1);
-            for p in &self.packets {
-                p.hash(&mut h);
-            }
-            h.write_usize(self.packets.len());
-            h.finish()
+            sum = sum.wrapping_add(self.term(p, i - start));
         }
+        sum
     }
 }

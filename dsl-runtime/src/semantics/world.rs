@@ -219,7 +219,10 @@ impl<S: System> std::fmt::Debug for World<S> {
 impl<S: System> World<S> {
     /// The state's fingerprint: equal for worlds with the same future.
     pub fn fingerprint(&self) -> u64 {
-        self.combine((0..self.nodes.len()).map(|i| self.node_fingerprint(i)))
+        self.combine(
+            (0..self.nodes.len()).map(|i| self.node_fingerprint(i)),
+            self.trace_fingerprint(),
+        )
     }
 
     /// The fingerprint of node `i` alone. A world's fingerprint combines
@@ -231,20 +234,34 @@ impl<S: System> World<S> {
         h.finish()
     }
 
-    /// The fingerprint, given every node's [`World::node_fingerprint`]
-    /// (equal to [`World::fingerprint`] when they are current).
-    pub fn fingerprint_with(&self, node_fingerprints: &[u64]) -> u64 {
-        debug_assert_eq!(node_fingerprints.len(), self.nodes.len());
-        self.combine(node_fingerprints.iter().copied())
+    /// The fingerprint of the trace alone (steps that neither take an input
+    /// nor emit an output leave it as it was).
+    pub fn trace_fingerprint(&self) -> u64 {
+        let mut h = Fingerprinter::with_seed(u64::MAX);
+        self.trace.hash(&mut h);
+        h.finish()
     }
 
-    fn combine(&self, node_fingerprints: impl Iterator<Item = u64>) -> u64 {
+    /// The fingerprint, given every node's [`World::node_fingerprint`] and
+    /// the [`World::trace_fingerprint`] (equal to [`World::fingerprint`]
+    /// when they are current).
+    pub fn fingerprint_with(&self, node_fingerprints: &[u64], trace_fingerprint: u64) -> u64 {
+        debug_assert_eq!(node_fingerprints.len(), self.nodes.len());
+        self.combine(node_fingerprints.iter().copied(), trace_fingerprint)
+    }
+
+    fn combine(&self, node_fingerprints: impl Iterator<Item = u64>, trace_fingerprint: u64) -> u64 {
+        debug_assert_eq!(
+            self.network.fingerprint(),
+            self.network.recompute_fingerprint(),
+            "the network's cached fingerprint is stale"
+        );
         let mut h = Fingerprinter::default();
         for fp in node_fingerprints {
             h.write_u64(fp);
         }
         h.write_u64(self.network.fingerprint());
-        self.trace.hash(&mut h);
+        h.write_u64(trace_fingerprint);
         self.used.hash(&mut h);
         h.write_u64(self.partition);
         h.finish()
