@@ -335,7 +335,7 @@ impl<S: System> Worker<S> {
     ) -> bool {
         let depth = item.depth + 1;
         match eng.visited.insert(p.fp, item.fp, depth) {
-            Insert::Seen { depth: seen } => ample && seen.map_or(true, |d| d <= item.depth),
+            Insert::Seen { depth: seen } => ample && seen.is_none_or(|d| d <= item.depth),
             Insert::New => {
                 let mut next = item.world.clone();
                 // Handlers are deterministic: the same step again gives the
@@ -408,7 +408,7 @@ impl<S: System> Worker<S> {
         match eng.visited.insert(fp, item.fp, depth) {
             Insert::Seen { depth: seen } => {
                 self.spare = Some(next);
-                ample && seen.map_or(true, |d| d <= item.depth)
+                ample && seen.is_none_or(|d| d <= item.depth)
             }
             Insert::New => {
                 let _ = moved;
