@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 pub const PARALLEL_MIN_OPS: usize = 512;
 
 /// Placements a part may make in the first round of time slicing.
-const FIRST_SLICE: u64 = 1024;
+const FIRST_SLICE: u64 = 2048;
 
 /// How to check.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -195,6 +195,8 @@ impl<S: Spec> Checker<S> {
             search: Option<Box<Search<S>>>,
             found: Found,
             explanation: Option<Explanation>,
+            explored: usize,
+            states: usize,
         }
         let spec = &self.spec;
         let partitions = &self.partitions;
@@ -205,6 +207,8 @@ impl<S: Spec> Checker<S> {
                     search: None,
                     found: Found::Paused,
                     explanation: None,
+                    explored: 0,
+                    states: 0,
                 })
             })
             .collect();
@@ -221,7 +225,8 @@ impl<S: Spec> Checker<S> {
                 if i > first_violation.load(Ordering::Relaxed) {
                     continue;
                 }
-                let mut slot = slots[i].lock().unwrap_or_else(|e| e.into_inner());
+                let mut guard = slots[i].lock().unwrap_or_else(|e| e.into_inner());
+                let slot = &mut *guard;
                 let group = slot.group;
                 let search = slot.search.get_or_insert_with(|| {
                     let mut search = Box::new(Search::new());
@@ -238,7 +243,14 @@ impl<S: Spec> Checker<S> {
                 let found = search.resume(spec, history, &limits, slice);
                 if found == Found::NotLinearizable {
                     first_violation.fetch_min(i, Ordering::Relaxed);
-                    slot.explanation = slot.search.as_mut().map(|s| s.explain(spec, history));
+                    slot.explanation = Some(search.explain(spec, history));
+                }
+                if found != Found::Paused {
+                    // Free a finished part's tables here, on this worker,
+                    // while the others go on.
+                    slot.explored = search.explored();
+                    slot.states = search.states_seen();
+                    slot.search = None;
                 }
                 slot.found = found;
             };
@@ -260,10 +272,12 @@ impl<S: Spec> Checker<S> {
                 let finished = slot.found != Found::Paused || i >= cut;
                 if finished {
                     if let Some(search) = &slot.search {
-                        stats.searched += 1;
-                        stats.configurations += search.explored();
-                        stats.max_states = stats.max_states.max(search.states_seen());
+                        slot.explored = search.explored();
+                        slot.states = search.states_seen();
                     }
+                    stats.searched += usize::from(slot.explored > 0 || slot.search.is_some());
+                    stats.configurations += slot.explored;
+                    stats.max_states = stats.max_states.max(slot.states);
                 }
                 if i == cut {
                     self.stats = stats;

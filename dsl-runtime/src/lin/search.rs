@@ -148,14 +148,24 @@ impl<S: Spec> Search<S> {
     fn reset_lists(&mut self) {
         let n = self.sub.len();
         let end = n as u32;
+        // Two lists share the arrays: the read-only operations (sentinel
+        // `n + 1`), scanned first at every node, and the others (sentinel
+        // `n`), the ones the search branches on.
         self.next.clear();
         self.prev.clear();
-        self.next.extend(1..=end);
-        self.next.push(if n == 0 { end } else { 0 });
-        self.prev.push(end);
-        self.prev.extend(0..end);
-        // The sentinel's prev is the last operation (or itself).
-        self.prev[n] = if n == 0 { end } else { end - 1 };
+        self.next.resize(n + 2, end);
+        self.prev.resize(n + 2, end);
+        let mut last = [end, end + 1];
+        for o in 0..end {
+            let list = usize::from(self.sub.flags[o as usize] & READ_ONLY != 0);
+            self.next[last[list] as usize] = o;
+            self.prev[o as usize] = last[list];
+            last[list] = o;
+        }
+        for (list, sentinel) in [(0, end), (1, end + 1)] {
+            self.next[last[list] as usize] = sentinel;
+            self.prev[sentinel as usize] = last[list];
+        }
 
         self.rnext.clear();
         self.rprev.clear();
@@ -289,9 +299,11 @@ impl<S: Spec> Search<S> {
         self.reset_lists();
         self.visited.reset(self.bits.len());
         zobrist_table(&mut self.zobrist, n);
-        let init = self
-            .trans
-            .reset(self.sub.class_rep.len() as u32, spec.init());
+        let init = self.trans.reset(
+            self.sub.class_rep.len() as u32,
+            &self.sub.class_read_only,
+            spec.init(),
+        );
         self.stack.clear();
         self.state = init;
         self.set_hash = 0;
@@ -349,16 +361,12 @@ impl<S: Spec> Search<S> {
                 let first_return = self.sub.ret[first as usize];
                 if fresh {
                     // A read-only operation that may go now goes now, alone.
-                    let mut o = self.next[n];
-                    while o != end && self.sub.call[o as usize] < first_return {
-                        if self.sub.flags[o as usize] & READ_ONLY != 0 {
-                            let (op, ret) = sub_class_op(&self.sub, o);
-                            let class = self.sub.class[o as usize];
-                            let succ = self.trans.successors(spec, self.state, class, op, ret);
-                            if succ.len() > 0 {
-                                let to = self.trans.nth(succ, 0);
-                                break 'advance self.place(o, 0, to, true);
-                            }
+                    let mut o = self.next[n + 1];
+                    while o != end + 1 && self.sub.call[o as usize] < first_return {
+                        let (op, ret) = sub_class_op(&self.sub, o);
+                        let class = self.sub.class[o as usize];
+                        if self.trans.accepts(spec, self.state, class, op, ret) {
+                            break 'advance self.place(o, 0, self.state, true);
                         }
                         o = self.next[o as usize];
                     }
@@ -368,10 +376,7 @@ impl<S: Spec> Search<S> {
                 let mut o = cursor;
                 let mut k = cursor_k;
                 while o != end && self.sub.call[o as usize] < first_return {
-                    if self.sub.flags[o as usize] & READ_ONLY == 0
-                        && !self.expired(o)
-                        && !self.dominated(o, first_return)
-                    {
+                    if !self.expired(o) && !self.dominated(o, first_return) {
                         let (op, ret) = sub_class_op(&self.sub, o);
                         let class = self.sub.class[o as usize];
                         let succ = self.trans.successors(spec, self.state, class, op, ret);
@@ -441,30 +446,33 @@ impl<S: Spec> Search<S> {
             self.sub.ret[first as usize]
         };
         let mut unplaceable = Vec::new();
-        let mut o = self.next[n];
-        while o != end && self.sub.call[o as usize] < first_return {
-            if !self.expired(o) {
-                let rep = self.sub.class_rep[self.sub.class[o as usize] as usize];
-                let op = &ops[rep.index()];
-                let succ = self.trans.successors(
-                    spec,
-                    state,
-                    self.sub.class[o as usize],
-                    &op.op,
-                    op.outcome.returned(),
-                );
-                let reason = if succ.len() == 0 {
-                    Reason::NotAllowed
-                } else {
-                    Reason::DeadEnd
-                };
-                unplaceable.push(Unplaceable {
-                    op: self.sub.ids[o as usize],
-                    reason,
-                });
+        for (head, sentinel) in [(self.next[n + 1], end + 1), (self.next[n], end)] {
+            let mut o = head;
+            while o != sentinel && self.sub.call[o as usize] < first_return {
+                if !self.expired(o) {
+                    let rep = self.sub.class_rep[self.sub.class[o as usize] as usize];
+                    let op = &ops[rep.index()];
+                    let succ = self.trans.successors(
+                        spec,
+                        state,
+                        self.sub.class[o as usize],
+                        &op.op,
+                        op.outcome.returned(),
+                    );
+                    let reason = if succ.len() == 0 {
+                        Reason::NotAllowed
+                    } else {
+                        Reason::DeadEnd
+                    };
+                    unplaceable.push(Unplaceable {
+                        op: self.sub.ids[o as usize],
+                        reason,
+                    });
+                }
+                o = self.next[o as usize];
             }
-            o = self.next[o as usize];
         }
+        unplaceable.sort_by_key(|u| u.op);
         let explanation = Explanation {
             checked_ops: self.sub.ids.clone(),
             longest_prefix: path.iter().map(|&o| self.sub.ids[o as usize]).collect(),

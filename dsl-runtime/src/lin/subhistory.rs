@@ -33,6 +33,8 @@ pub(crate) struct SubHistory {
     pub(crate) class: Vec<u32>,
     /// For each class, one history operation that has it (for its op/result).
     pub(crate) class_rep: Vec<OpId>,
+    /// For each class, whether it is read-only.
+    pub(crate) class_read_only: Vec<bool>,
     /// The operation of the same class and kind with the next earlier return,
     /// or [`NONE`]: placing an operation while an identical one that returns
     /// earlier could go instead never helps, so the search skips it.
@@ -62,12 +64,13 @@ impl SubHistory {
         self.flags.clear();
         self.class.clear();
         self.class_rep.clear();
+        self.class_read_only.clear();
         self.same_prev.clear();
         self.by_return.clear();
 
         let ops = history.operations();
         let mut classes: FastMap<(&S::Op, Option<&S::Ret>), u32> = FastMap::default();
-        let mut read_only_of_class: Vec<bool> = Vec::new();
+        let read_only_of_class = &mut self.class_read_only;
         for id in members {
             let Some(op) = ops.get(id.index()) else {
                 continue;

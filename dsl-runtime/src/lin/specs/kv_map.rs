@@ -157,13 +157,27 @@ impl Text {
 
 impl PartialEq for Text {
     fn eq(&self, other: &Self) -> bool {
-        match (&self.0, &other.0) {
-            (None, None) => true,
-            (Some(a), Some(b)) => {
-                Arc::ptr_eq(a, b)
-                    || (a.len == b.len && a.hash == b.hash && other.equals(&self.to_text()))
+        let (mut a, mut b) = (&self.0, &other.0);
+        // Walk both lists while their pieces line up (the common case: the
+        // same value built by the same appends twice); compare the texts
+        // only when the pieces differ in shape.
+        loop {
+            match (a, b) {
+                (None, None) => return true,
+                (Some(x), Some(y)) => {
+                    if Arc::ptr_eq(x, y) {
+                        return true;
+                    }
+                    if x.len != y.len || x.hash != y.hash {
+                        return false;
+                    }
+                    if x.part != y.part {
+                        return Text(b.clone()).equals(&Text(a.clone()).to_text());
+                    }
+                    (a, b) = (&x.before, &y.before);
+                }
+                _ => return false,
             }
-            _ => false,
         }
     }
 }
