@@ -85,6 +85,27 @@ fn an_open_write_may_take_effect_at_any_later_point_or_never() {
 }
 
 #[test]
+fn a_read_that_may_go_early_does_not_cut_off_an_unknown_write() {
+    // Found by the property test: the put timed out before the get and the
+    // cad started; it must have happened (the cad saw its value), so the
+    // get, which saw nothing, has to go after the cad.
+    let mut h: History<KvStoreOp, KvStoreRet> = History::new();
+    let put = h.invoke(3, KvStoreOp::Put("a".into(), "x".into()));
+    h.complete_unknown(put).unwrap();
+    let get = h.invoke(2, KvStoreOp::Get("a".into()));
+    let cad = h.invoke(
+        3,
+        KvStoreOp::Cad {
+            key: "a".into(),
+            expected: "x".into(),
+        },
+    );
+    h.complete(get, KvStoreRet::Value(None)).unwrap();
+    h.complete(cad, KvStoreRet::Success(true)).unwrap();
+    assert_eq!(check(&KvStore::new(), &h), Verdict::Linearizable);
+}
+
+#[test]
 fn kv_store_violations_are_found_per_key() {
     let mut h: History<KvStoreOp, KvStoreRet> = History::new();
     let a = h.invoke(0, KvStoreOp::Put("a".into(), "1".into()));

@@ -47,6 +47,11 @@
 //!   placed first is the one with the earlier deadline.
 //! - **Read-only operations with no result are dropped** before the search:
 //!   they may always be left out.
+//! - **Unknown results are a step, not an exception.** An operation that
+//!   finished with an unknown result is placed before its completion like
+//!   any finished operation, with "no effect" as one more possible step. So
+//!   every finished operation is placed before its completion, which is
+//!   what the two arguments above rely on.
 //! - **P-compositionality.** When the spec splits the object into
 //!   independent parts ([`Spec::partition_key`], per key for the maps), each
 //!   part's sub-history is checked on its own, on all cores for histories

@@ -17,7 +17,7 @@ use super::explain::{Explanation, Reason, Unplaceable};
 use super::hash::zobrist_table;
 use super::history::History;
 use super::spec::Spec;
-use super::subhistory::{SubHistory, DEADLINE, NONE, READ_ONLY, REQUIRED};
+use super::subhistory::{SubHistory, NONE, READ_ONLY, REQUIRED};
 use super::transitions::Transitions;
 use super::visited::Visited;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -71,8 +71,6 @@ struct Frame {
     k: u32,
     /// The state before it.
     parent: u32,
-    /// Highest invocation among placed operations before it.
-    max_call: u64,
     /// Placed by the read-only rule: its node has no other child.
     forced: bool,
 }
@@ -93,7 +91,6 @@ pub(crate) struct Search<S: Spec> {
     stack: Vec<Frame>,
     state: u32,
     set_hash: u64,
-    max_call: u64,
     /// The longest path seen, recorded lazily when the search backs out of it.
     best_path: Vec<u32>,
     best_len: usize,
@@ -123,7 +120,6 @@ impl<S: Spec> Search<S> {
             stack: Vec::new(),
             state: 0,
             set_hash: 0,
-            max_call: 0,
             best_path: Vec::new(),
             best_len: 0,
             best_state: 0,
@@ -215,14 +211,6 @@ impl<S: Spec> Search<S> {
         self.bits[(o / 64) as usize] & (1 << (o % 64)) != 0
     }
 
-    /// An operation that finished with an unknown result can no longer be
-    /// placed once something invoked after its return has been.
-    #[inline]
-    fn expired(&self, o: u32) -> bool {
-        let o = o as usize;
-        self.sub.flags[o] & DEADLINE != 0 && self.sub.ret[o] < self.max_call
-    }
-
     /// True when an identical operation that returns earlier may be placed
     /// now instead of `o`: placing `o` first can then never be necessary.
     #[inline]
@@ -230,7 +218,7 @@ impl<S: Spec> Search<S> {
         let mut p = self.sub.same_prev[o as usize];
         let mut walked = 0;
         while p != NONE && walked < DOMINANCE_WALK {
-            if !self.placed(p) && self.sub.call[p as usize] < first_return && !self.expired(p) {
+            if !self.placed(p) && self.sub.call[p as usize] < first_return {
                 return true;
             }
             p = self.sub.same_prev[p as usize];
@@ -259,10 +247,8 @@ impl<S: Spec> Search<S> {
             op: o,
             k,
             parent: self.state,
-            max_call: self.max_call,
             forced,
         });
-        self.max_call = self.max_call.max(self.sub.call[o as usize]);
         self.state = to;
         self.lift(o);
         if self.stack.len() > self.best_len {
@@ -289,7 +275,6 @@ impl<S: Spec> Search<S> {
         self.bits[(frame.op / 64) as usize] &= !(1u64 << (frame.op % 64));
         self.set_hash ^= self.zobrist[frame.op as usize];
         self.state = frame.parent;
-        self.max_call = frame.max_call;
         Some(frame)
     }
 
@@ -302,12 +287,12 @@ impl<S: Spec> Search<S> {
         let init = self.trans.reset(
             self.sub.class_rep.len() as u32,
             &self.sub.class_read_only,
+            &self.sub.class_skippable,
             spec.init(),
         );
         self.stack.clear();
         self.state = init;
         self.set_hash = 0;
-        self.max_call = 0;
         self.best_path.clear();
         self.best_len = 0;
         self.best_state = init;
@@ -376,7 +361,7 @@ impl<S: Spec> Search<S> {
                 let mut o = cursor;
                 let mut k = cursor_k;
                 while o != end && self.sub.call[o as usize] < first_return {
-                    if !self.expired(o) && !self.dominated(o, first_return) {
+                    if !self.dominated(o, first_return) {
                         let (op, ret) = sub_class_op(&self.sub, o);
                         let class = self.sub.class[o as usize];
                         let succ = self.trans.successors(spec, self.state, class, op, ret);
@@ -430,12 +415,10 @@ impl<S: Spec> Search<S> {
         let n = self.sub.len();
         let end = n as u32;
         self.reset_lists();
-        self.max_call = 0;
         let path = std::mem::take(&mut self.best_path);
         for &o in &path {
             self.lift(o);
             self.bits[(o / 64) as usize] |= 1 << (o % 64);
-            self.max_call = self.max_call.max(self.sub.call[o as usize]);
         }
         let state = self.best_state;
         let ops = history.operations();
@@ -449,7 +432,7 @@ impl<S: Spec> Search<S> {
         for (head, sentinel) in [(self.next[n + 1], end + 1), (self.next[n], end)] {
             let mut o = head;
             while o != sentinel && self.sub.call[o as usize] < first_return {
-                if !self.expired(o) {
+                {
                     let rep = self.sub.class_rep[self.sub.class[o as usize] as usize];
                     let op = &ops[rep.index()];
                     let succ = self.trans.successors(

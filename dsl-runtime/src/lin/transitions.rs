@@ -66,6 +66,8 @@ pub(crate) struct Transitions<S: Spec> {
     /// about every pending read at every node, so this is its hottest table.
     read_only_index: Vec<u32>,
     read_only_stride: usize,
+    /// Classes that may also leave the state as it is.
+    skippable: Vec<bool>,
     read_only_bits: Vec<u64>,
 }
 
@@ -82,14 +84,23 @@ impl<S: Spec> Transitions<S> {
             scratch: Vec::new(),
             read_only_index: Vec::new(),
             read_only_stride: 0,
+            skippable: Vec::new(),
             read_only_bits: Vec::new(),
         }
     }
 
     /// Forgets everything and prepares for `classes` operation classes, of
-    /// which those with `read_only[class]` are read-only. Returns the id of
-    /// `init`.
-    pub(crate) fn reset(&mut self, classes: u32, read_only: &[bool], init: S::State) -> u32 {
+    /// which those with `read_only[class]` are read-only and those with
+    /// `skippable[class]` may also have no effect. Returns the id of `init`.
+    pub(crate) fn reset(
+        &mut self,
+        classes: u32,
+        read_only: &[bool],
+        skippable: &[bool],
+        init: S::State,
+    ) -> u32 {
+        self.skippable.clear();
+        self.skippable.extend_from_slice(skippable);
         self.read_only_index.clear();
         let mut count = 0u32;
         for &ro in read_only {
@@ -202,6 +213,9 @@ impl<S: Spec> Transitions<S> {
             self.lists.clear();
         }
         spec.step(&self.states[state as usize], op, ret, &mut next);
+        if self.skippable.get(class as usize).copied().unwrap_or(false) {
+            next.push(self.states[state as usize].clone());
+        }
         let packed = match next.len() {
             0 => 0,
             1 => {
