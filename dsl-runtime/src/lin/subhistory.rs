@@ -20,6 +20,10 @@ pub(crate) const READ_ONLY: u8 = 4;
 /// Returns that never happen (open operations) sort after every event.
 pub(crate) const NEVER: u64 = u64::MAX;
 
+/// What makes two operations interchangeable for the search: invocation,
+/// result (if known) and whether "no effect" is allowed.
+type ClassKey<'h, S> = (&'h <S as Spec>::Op, Option<&'h <S as Spec>::Ret>, bool);
+
 /// One sub-history in the layout the search wants. Local operation `i`
 /// is history operation `ids[i]`; locals are in invocation order.
 #[derive(Default)]
@@ -73,7 +77,7 @@ impl SubHistory {
         self.by_return.clear();
 
         let ops = history.operations();
-        let mut classes: FastMap<(&S::Op, Option<&S::Ret>, bool), u32> = FastMap::default();
+        let mut classes: FastMap<ClassKey<'_, S>, u32> = FastMap::default();
         let read_only_of_class = &mut self.class_read_only;
         for id in members {
             let Some(op) = ops.get(id.index()) else {
