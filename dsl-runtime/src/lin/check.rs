@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 pub const PARALLEL_MIN_OPS: usize = 512;
 
 /// Placements a part may make in the first round of time slicing.
-const FIRST_SLICE: u64 = 512;
+const FIRST_SLICE: u64 = 1024;
 
 /// How to check.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
