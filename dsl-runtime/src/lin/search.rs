@@ -67,8 +67,11 @@ pub(crate) enum Found {
 struct Frame {
     /// The local operation placed.
     op: u32,
-    /// Which of its successor states was taken.
+    /// Which of its successor states was taken...
     k: u32,
+    /// ...out of how many (so that backtracking knows whether another is
+    /// left without asking the specification again).
+    count: u32,
     /// The state before it.
     parent: u32,
     /// Placed by the read-only rule: its node has no other child.
@@ -230,7 +233,7 @@ impl<S: Spec> Search<S> {
     /// Places `o`, moving to `to`, unless that configuration was explored
     /// before. Returns whether it was placed.
     #[inline]
-    fn place(&mut self, o: u32, k: u32, to: u32, forced: bool) -> bool {
+    fn place(&mut self, o: u32, k: u32, count: u32, to: u32, forced: bool) -> bool {
         let word = (o / 64) as usize;
         let bit = 1u64 << (o % 64);
         self.bits[word] |= bit;
@@ -246,6 +249,7 @@ impl<S: Spec> Search<S> {
         self.stack.push(Frame {
             op: o,
             k,
+            count,
             parent: self.state,
             forced,
         });
@@ -351,7 +355,7 @@ impl<S: Spec> Search<S> {
                         let (op, ret) = sub_class_op(&self.sub, o);
                         let class = self.sub.class[o as usize];
                         if self.trans.accepts(spec, self.state, class, op, ret) {
-                            break 'advance self.place(o, 0, self.state, true);
+                            break 'advance self.place(o, 0, 1, self.state, true);
                         }
                         o = self.next[o as usize];
                     }
@@ -367,7 +371,7 @@ impl<S: Spec> Search<S> {
                         let succ = self.trans.successors(spec, self.state, class, op, ret);
                         while k < succ.len() {
                             let to = self.trans.nth(succ, k);
-                            if self.place(o, k, to, false) {
+                            if self.place(o, k, succ.len(), to, false) {
                                 break 'advance true;
                             }
                             k += 1;
@@ -401,8 +405,13 @@ impl<S: Spec> Search<S> {
                     return Found::NotLinearizable;
                 };
                 if !frame.forced {
-                    cursor = frame.op;
-                    cursor_k = frame.k + 1;
+                    if frame.k + 1 < frame.count {
+                        cursor = frame.op;
+                        cursor_k = frame.k + 1;
+                    } else {
+                        cursor = self.next[frame.op as usize];
+                        cursor_k = 0;
+                    }
                     fresh = false;
                     break;
                 }
