@@ -33,6 +33,10 @@ fn a_stale_read_is_named_as_the_operation_that_cannot_be_placed() {
         "{text}"
     );
     assert!(text.contains("1 of 2 operations"), "{text}");
+    assert!(
+        text.starts_with("not linearizable (2 operations checked)"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -126,6 +130,12 @@ fn kv_store_violations_are_found_per_key() {
         e.checked_ops,
         vec![b],
         "only key b's operations were involved"
+    );
+    assert!(e.partitioned);
+    let text = e.to_text(&h);
+    assert!(
+        text.starts_with("not linearizable (in one partition: 1 of 2 operations)"),
+        "{text}"
     );
     assert_eq!(e.unplaceable.len(), 1);
     assert_eq!(e.unplaceable[0].reason, Reason::NotAllowed);

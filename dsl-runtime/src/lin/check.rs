@@ -167,7 +167,8 @@ impl<S: Spec> Checker<S> {
             match found {
                 Found::Linearizable => {}
                 Found::NotLinearizable => {
-                    let explanation = self.search.explain(&self.spec, history);
+                    let mut explanation = self.search.explain(&self.spec, history);
+                    explanation.partitioned = groups > 1;
                     return Verdict::NotLinearizable(Box::new(explanation));
                 }
                 Found::Stopped | Found::Paused => return Verdict::Unknown,
@@ -281,13 +282,15 @@ impl<S: Spec> Checker<S> {
                 }
                 if i == cut {
                     self.stats = stats;
-                    let explanation = slot.explanation.take().unwrap_or_else(|| Explanation {
+                    let mut explanation = slot.explanation.take().unwrap_or_else(|| Explanation {
                         checked_ops: partitions.group(slot.group).to_vec(),
+                        partitioned: true,
                         longest_prefix: Vec::new(),
                         state_after_prefix: String::new(),
                         owed: None,
                         unplaceable: Vec::new(),
                     });
+                    explanation.partitioned = true;
                     return Verdict::NotLinearizable(Box::new(explanation));
                 }
                 match slot.found {

@@ -467,6 +467,7 @@ impl<S: Spec> Search<S> {
         unplaceable.sort_by_key(|u| u.op);
         let explanation = Explanation {
             checked_ops: self.sub.ids.clone(),
+            partitioned: false,
             longest_prefix: path.iter().map(|&o| self.sub.ids[o as usize]).collect(),
             state_after_prefix: format!("{:?}", self.trans.state(state)),
             owed: (first != end).then(|| self.sub.ids[first as usize]),
