@@ -26,6 +26,9 @@ const NOT_COMPUTED: u64 = u64::MAX;
 /// computed without memo.
 const DENSE_LIMIT: usize = 1 << 16;
 
+/// The high half of a `u64`, where index slots keep part of the hash.
+const HIGH: u64 = 0xffff_ffff_0000_0000;
+
 /// The successors of one (state, class) pair, packed in a `u64`: the count in
 /// the high half and, in the low half, the successor itself when there is
 /// exactly one, else the offset of the list in `Transitions::lists`.
@@ -49,9 +52,11 @@ pub(crate) struct Transitions<S: Spec> {
     states: Vec<S::State>,
     /// The hash of each state, by id.
     hashes: Vec<u64>,
-    /// Open-addressing index from state hash to `id + 1` (0: empty); states
-    /// are stored once, in `states`.
-    index: Vec<u32>,
+    /// Open-addressing index: each slot holds the high half of a state's
+    /// hash and `id + 1` in the low half (0: empty), so a probe that does
+    /// not match costs one memory access. States are stored once, in
+    /// `states`.
+    index: Vec<u64>,
     classes: u32,
     /// `dense[state * classes + class]` while the table is small.
     dense: Vec<u64>,
@@ -134,20 +139,23 @@ impl<S: Spec> Transitions<S> {
             self.grow_index();
         }
         let mask = self.index.len() - 1;
+        let high = hash & HIGH;
         let mut slot = hash as usize & mask;
         loop {
             let at = self.index[slot];
             if at == 0 {
                 break;
             }
-            let id = (at - 1) as usize;
-            if self.hashes[id] == hash && self.states[id] == state {
-                return id as u32;
+            if at & HIGH == high {
+                let id = ((at & !HIGH) - 1) as usize;
+                if self.states[id] == state {
+                    return id as u32;
+                }
             }
             slot = (slot + 1) & mask;
         }
         let id = self.states.len() as u32;
-        self.index[slot] = id + 1;
+        self.index[slot] = high | (u64::from(id) + 1);
         self.states.push(state);
         self.hashes.push(hash);
         self.read_only_bits
@@ -174,7 +182,7 @@ impl<S: Spec> Transitions<S> {
             while self.index[slot] != 0 {
                 slot = (slot + 1) & mask;
             }
-            self.index[slot] = id as u32 + 1;
+            self.index[slot] = (hash & HIGH) | (id as u64 + 1);
         }
     }
 

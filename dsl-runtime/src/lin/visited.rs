@@ -10,12 +10,17 @@
 
 use super::hash::mix;
 
-const EMPTY: u32 = 0;
+const EMPTY: u64 = 0;
+
+/// The high half of a `u64`, where slots keep part of the hash.
+const HIGH: u64 = 0xffff_ffff_0000_0000;
 
 /// Explored configurations of one sub-history.
 pub(crate) struct Visited {
-    /// Open-addressing slots holding `entry index + 1`, or `EMPTY`.
-    slots: Vec<u32>,
+    /// Open-addressing slots holding the high half of the entry's hash and
+    /// `entry index + 1` in the low half, or `EMPTY`: a probe that does not
+    /// match costs one memory access.
+    slots: Vec<u64>,
     hashes: Vec<u64>,
     states: Vec<u32>,
     /// The bitsets, `stride` words per entry.
@@ -68,18 +73,21 @@ impl Visited {
             self.grow();
         }
         let mask = self.slots.len() - 1;
+        let high = hash & HIGH;
         let mut slot = hash as usize & mask;
         loop {
             let at = self.slots[slot];
             if at == EMPTY {
                 break;
             }
-            let entry = (at - 1) as usize;
-            if self.hashes[entry] == hash
-                && self.states[entry] == state
-                && self.words[entry * self.stride..(entry + 1) * self.stride] == *bits
-            {
-                return false;
+            if at & HIGH == high {
+                let entry = ((at & !HIGH) - 1) as usize;
+                if self.hashes[entry] == hash
+                    && self.states[entry] == state
+                    && self.words[entry * self.stride..(entry + 1) * self.stride] == *bits
+                {
+                    return false;
+                }
             }
             slot = (slot + 1) & mask;
         }
@@ -90,7 +98,7 @@ impl Visited {
         if entry >= (u32::MAX - 1) as usize {
             return true;
         }
-        self.slots[slot] = entry as u32 + 1;
+        self.slots[slot] = high | (entry as u64 + 1);
         self.hashes.push(hash);
         self.states.push(state);
         self.words.extend_from_slice(bits);
@@ -107,7 +115,7 @@ impl Visited {
             while self.slots[slot] != EMPTY {
                 slot = (slot + 1) & mask;
             }
-            self.slots[slot] = entry as u32 + 1;
+            self.slots[slot] = (hash & HIGH) | (entry as u64 + 1);
         }
     }
 }
