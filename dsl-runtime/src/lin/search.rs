@@ -395,7 +395,13 @@ impl<S: Spec> Search<S> {
                 budget -= 1;
                 if budget == 0 {
                     self.fresh = true;
-                    return Found::Paused;
+                    // Slices can be shorter than CHECK_EVERY: look at the
+                    // clock at the end of each.
+                    return if limits.hit() {
+                        Found::Stopped
+                    } else {
+                        Found::Paused
+                    };
                 }
                 continue;
             }
