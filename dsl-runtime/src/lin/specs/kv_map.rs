@@ -88,10 +88,42 @@ mod rolling {
     }
 }
 
+/// The text of one appended part: short ones (Jepsen appends a few bytes)
+/// live inside the piece, saving an allocation per state.
+enum Part {
+    Inline { len: u8, bytes: [u8; 22] },
+    Heap(Box<str>),
+}
+
+impl Part {
+    fn new(text: &str) -> Part {
+        if text.len() <= 22 {
+            let mut bytes = [0; 22];
+            bytes[..text.len()].copy_from_slice(text.as_bytes());
+            Part::Inline {
+                len: text.len() as u8,
+                bytes,
+            }
+        } else {
+            Part::Heap(text.into())
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // Built from a whole `&str` in `Part::new`, so always UTF-8.
+            Part::Inline { len, bytes } => {
+                std::str::from_utf8(&bytes[..*len as usize]).unwrap_or("")
+            }
+            Part::Heap(text) => text,
+        }
+    }
+}
+
 /// One appended part of a value, linked to the value before it.
 struct Piece {
     before: Option<Arc<Piece>>,
-    part: Box<str>,
+    part: Part,
     /// Length of the whole value up to and including this part.
     len: usize,
     /// Rolling hash of the whole value up to and including this part.
@@ -121,7 +153,7 @@ impl Text {
         let (part_hash, power) = rolling::of(part);
         Text(Some(Arc::new(Piece {
             before: self.0.clone(),
-            part: part.into(),
+            part: Part::new(part),
             len: self.len() + part.len(),
             hash: rolling::add(rolling::mul(self.hash(), power), part_hash),
         })))
@@ -135,7 +167,7 @@ impl Text {
         }
         let mut at = &self.0;
         while let Some(piece) = at {
-            match other.strip_suffix(&*piece.part) {
+            match other.strip_suffix(piece.part.as_str()) {
                 Some(rest) => other = rest,
                 None => return false,
             }
@@ -148,7 +180,7 @@ impl Text {
         let mut parts = Vec::new();
         let mut at = &self.0;
         while let Some(piece) = at {
-            parts.push(&*piece.part);
+            parts.push(piece.part.as_str());
             at = &piece.before;
         }
         parts.iter().rev().copied().collect()
@@ -171,7 +203,7 @@ impl PartialEq for Text {
                     if x.len != y.len || x.hash != y.hash {
                         return false;
                     }
-                    if x.part != y.part {
+                    if x.part.as_str() != y.part.as_str() {
                         return Text(b.clone()).equals(&Text(a.clone()).to_text());
                     }
                     (a, b) = (&x.before, &y.before);
@@ -190,17 +222,53 @@ impl Hash for Text {
     }
 }
 
-/// The state of a [`KvMap`]: the keys whose value is not empty, sorted.
+/// The keys whose value is not empty, sorted; a single key (every state
+/// of a per-key check) is kept without a vector, saving an allocation per
+/// state. The representation is canonical (`One` exactly when there is one
+/// key), so derived equality and hashing are right.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Entries {
+    One((Arc<str>, Text)),
+    Many(Vec<(Arc<str>, Text)>),
+}
+
+impl Default for Entries {
+    fn default() -> Self {
+        Entries::Many(Vec::new())
+    }
+}
+
+impl Entries {
+    fn as_slice(&self) -> &[(Arc<str>, Text)] {
+        match self {
+            Entries::One(pair) => std::slice::from_ref(pair),
+            Entries::Many(pairs) => pairs,
+        }
+    }
+
+    fn from_vec(mut pairs: Vec<(Arc<str>, Text)>) -> Entries {
+        match pairs.pop() {
+            Some(only) if pairs.is_empty() => Entries::One(only),
+            Some(last) => {
+                pairs.push(last);
+                Entries::Many(pairs)
+            }
+            None => Entries::Many(pairs),
+        }
+    }
+}
+
+/// The state of a [`KvMap`]: the keys whose value is not empty.
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct KvMapState {
-    entries: Vec<(Arc<str>, Text)>,
+    entries: Entries,
 }
 
 impl KvMapState {
     /// The value of `key` (empty when never written).
     pub fn get(&self, key: &str) -> String {
         match self.find(key) {
-            Ok(i) => self.entries[i].1.to_text(),
+            Ok(i) => self.entries.as_slice()[i].1.to_text(),
             Err(_) => String::new(),
         }
     }
@@ -208,31 +276,48 @@ impl KvMapState {
     /// Whether the value of `key` is `value`.
     pub fn holds(&self, key: &str, value: &str) -> bool {
         match self.find(key) {
-            Ok(i) => self.entries[i].1.equals(value),
+            Ok(i) => self.entries.as_slice()[i].1.equals(value),
             Err(_) => value.is_empty(),
         }
     }
 
     fn find(&self, key: &str) -> Result<usize, usize> {
-        self.entries.binary_search_by(|(k, _)| (**k).cmp(key))
+        self.entries
+            .as_slice()
+            .binary_search_by(|(k, _)| (**k).cmp(key))
     }
 
     fn with(&self, key: &str, value: Text) -> KvMapState {
-        let mut next = self.clone();
-        match (next.find(key), value.len() == 0) {
-            (Ok(i), true) => {
-                next.entries.remove(i);
+        let empty = value.len() == 0;
+        if let Entries::One((k, _)) = &self.entries {
+            if **k == *key && !empty {
+                return KvMapState {
+                    entries: Entries::One((k.clone(), value)),
+                };
             }
-            (Ok(i), false) => next.entries[i].1 = value,
-            (Err(_), true) => {}
-            (Err(i), false) => next.entries.insert(i, (key.into(), value)),
         }
-        next
+        if self.entries.as_slice().is_empty() && !empty {
+            return KvMapState {
+                entries: Entries::One((key.into(), value)),
+            };
+        }
+        let mut pairs = self.entries.as_slice().to_vec();
+        match (self.find(key), empty) {
+            (Ok(i), true) => {
+                pairs.remove(i);
+            }
+            (Ok(i), false) => pairs[i].1 = value,
+            (Err(_), true) => {}
+            (Err(i), false) => pairs.insert(i, (key.into(), value)),
+        }
+        KvMapState {
+            entries: Entries::from_vec(pairs),
+        }
     }
 
     fn value(&self, key: &str) -> Text {
         match self.find(key) {
-            Ok(i) => self.entries[i].1.clone(),
+            Ok(i) => self.entries.as_slice()[i].1.clone(),
             Err(_) => Text::default(),
         }
     }
@@ -241,7 +326,12 @@ impl KvMapState {
 impl fmt::Debug for KvMapState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map()
-            .entries(self.entries.iter().map(|(k, v)| (&**k, v.to_text())))
+            .entries(
+                self.entries
+                    .as_slice()
+                    .iter()
+                    .map(|(k, v)| (&**k, v.to_text())),
+            )
             .finish()
     }
 }
@@ -364,6 +454,42 @@ mod tests {
         assert!(!appended.holds("k", "abce"));
         assert!(!appended.holds("k", "abc"));
         assert!(appended.holds("j", ""));
+    }
+
+    #[test]
+    fn states_are_equal_however_their_keys_came_and_went() {
+        let direct = run(&[KvMapOp::Put {
+            key: "b".into(),
+            value: "2".into(),
+        }]);
+        let roundabout = run(&[
+            KvMapOp::Put {
+                key: "a".into(),
+                value: "1".into(),
+            },
+            KvMapOp::Put {
+                key: "b".into(),
+                value: "2".into(),
+            },
+            KvMapOp::Put {
+                key: "a".into(),
+                value: String::new(),
+            },
+        ]);
+        assert_eq!(direct, roundabout);
+        assert_eq!(hash_one(&direct), hash_one(&roundabout));
+        let two = run(&[
+            KvMapOp::Put {
+                key: "b".into(),
+                value: "2".into(),
+            },
+            KvMapOp::Append {
+                key: "a".into(),
+                value: "1".into(),
+            },
+        ]);
+        assert_eq!(format!("{two:?}"), r#"{"a": "1", "b": "2"}"#);
+        assert_ne!(two, direct);
     }
 
     #[test]
