@@ -51,38 +51,28 @@ pub enum KvMapRet {
     Ok,
 }
 
-/// Arithmetic modulo the Mersenne prime 2^61 - 1, for a rolling hash of
-/// strings that can be extended by an append in time proportional to the
-/// appended part.
+/// A polynomial hash of strings, modulo 2^64, that can be extended by an
+/// append in time proportional to the appended part:
+/// `hash(a + b) = hash(a) * BASE^len(b) + hash(b)`. Equal texts hash
+/// equally however they were built; unequal texts may collide (then they
+/// are compared), which costs time, never correctness.
 mod rolling {
-    const MODULUS: u64 = (1 << 61) - 1;
-    const BASE: u64 = 0x1d4_65c9_aa7d_2b3f % MODULUS;
+    const BASE: u64 = 0x100_0000_01b3;
 
     pub(super) fn mul(a: u64, b: u64) -> u64 {
-        let p = u128::from(a) * u128::from(b);
-        let folded = (p as u64 & MODULUS) + (p >> 61) as u64;
-        if folded >= MODULUS {
-            folded - MODULUS
-        } else {
-            folded
-        }
+        a.wrapping_mul(b)
     }
 
     pub(super) fn add(a: u64, b: u64) -> u64 {
-        let s = a + b;
-        if s >= MODULUS {
-            s - MODULUS
-        } else {
-            s
-        }
+        a.wrapping_add(b)
     }
 
     /// The hash of `text` and `BASE^len(text)`.
     pub(super) fn of(text: &str) -> (u64, u64) {
-        let (mut hash, mut power) = (0, 1);
+        let (mut hash, mut power) = (0u64, 1u64);
         for &b in text.as_bytes() {
-            hash = add(mul(hash, BASE), u64::from(b) + 1);
-            power = mul(power, BASE);
+            hash = hash.wrapping_mul(BASE).wrapping_add(u64::from(b) + 1);
+            power = power.wrapping_mul(BASE);
         }
         (hash, power)
     }
