@@ -100,6 +100,7 @@ pub struct Checker<S: Spec> {
     search: Search<S>,
     partitions: Partitions,
     stats: CheckStats,
+    cores: Option<usize>,
 }
 
 impl<S: Spec> Checker<S> {
@@ -116,6 +117,7 @@ impl<S: Spec> Checker<S> {
             search: Search::new(),
             partitions: Partitions::default(),
             stats: CheckStats::default(),
+            cores: None,
         }
     }
 
@@ -144,12 +146,16 @@ impl<S: Spec> Checker<S> {
             partitions: groups,
             ..CheckStats::default()
         };
-        let threads = match self.options.threads {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            t => t,
-        }
-        .min(groups);
         if groups >= 2 && history.len() >= PARALLEL_MIN_OPS {
+            // Asking the system for the core count reads files (tens of
+            // microseconds): only here, and once per checker.
+            let threads = match self.options.threads {
+                0 => *self.cores.get_or_insert_with(|| {
+                    std::thread::available_parallelism().map_or(1, |n| n.get())
+                }),
+                t => t,
+            }
+            .min(groups);
             return self.check_in_rounds(history, threads, deadline);
         }
         // Small or single-part histories: one reused search, part after part.
