@@ -108,7 +108,8 @@ time_one() {
 
 median() { # values... (DNF sorts last; a median that is DNF prints DNF)
   printf '%s\n' "$@" | sed 's/^DNF$/1e18/; s/^-$/1e18/' | sort -g \
-    | awk '{ v[NR] = $1 } END { m = v[int((NR + 1) / 2)]; if (m >= 1e18) print "DNF"; else printf "%.1f", m }'
+    | awk '{ v[NR] = $1 } END { m = v[int((NR + 1) / 2)];
+        if (m >= 1e18) print "DNF"; else if (m < 10) printf "%.2f", m; else printf "%.1f", m }'
 }
 
 ratio() { # other lin
