@@ -200,3 +200,38 @@ fn a_timeline_without_explanation_draws_every_operation_and_open_ones_dashed() {
     assert_eq!(svg.matches("<g data-op=").count(), 5);
     assert_eq!(svg.matches("class=\"op open\"").count(), 5);
 }
+
+/// Pairs of overlapping writes and reads, 20 000 operations in all: the
+/// search keeps only a window of each configuration, which this exercises
+/// far from the start of the history.
+fn long_history(stale_at_end: bool) -> History<RegisterOp, RegisterRet> {
+    let mut h = History::new();
+    for i in 0..10_000i64 {
+        let w = h.invoke(0, Write(i));
+        let r = h.invoke(1, Read);
+        // The read overlaps the write: it may see the old or the new value.
+        let seen = if i % 2 == 0 { i } else { i - 1 };
+        h.complete(r, Value(if seen < 0 { None } else { Some(seen) }))
+            .unwrap();
+        h.complete(w, Done).unwrap();
+    }
+    if stale_at_end {
+        let r = h.invoke(2, Read);
+        h.complete(r, Value(Some(5))).unwrap();
+    }
+    h
+}
+
+#[test]
+fn long_histories_are_checked_and_refuted() {
+    assert_eq!(
+        check(&Register, &long_history(false)),
+        Verdict::Linearizable
+    );
+    let h = long_history(true);
+    let Verdict::NotLinearizable(e) = check(&Register, &h) else {
+        panic!("a read of 5 after 9999 was written is stale")
+    };
+    assert_eq!(e.longest_prefix.len(), 20_000);
+    assert_eq!(e.owed, Some(OpId(20_000)));
+}

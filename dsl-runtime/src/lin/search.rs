@@ -90,6 +90,8 @@ pub(crate) struct Search<S: Spec> {
     rnext: Vec<u32>,
     rprev: Vec<u32>,
     bits: Vec<u64>,
+    /// One past the highest nonzero word of `bits` (0 when none).
+    top: usize,
     zobrist: Vec<u64>,
     stack: Vec<Frame>,
     state: u32,
@@ -119,6 +121,7 @@ impl<S: Spec> Search<S> {
             rnext: Vec::new(),
             rprev: Vec::new(),
             bits: Vec::new(),
+            top: 0,
             zobrist: Vec::new(),
             stack: Vec::new(),
             state: 0,
@@ -181,6 +184,7 @@ impl<S: Spec> Search<S> {
 
         self.bits.clear();
         self.bits.resize(n.div_ceil(64).max(1), 0);
+        self.top = 0;
     }
 
     #[inline]
@@ -237,14 +241,33 @@ impl<S: Spec> Search<S> {
         let word = (o / 64) as usize;
         let bit = 1u64 << (o % 64);
         self.bits[word] |= bit;
+        let top = self.top.max(word + 1);
         let set_hash = self.set_hash ^ self.zobrist[o as usize];
+        // The window of the set: from the word of the first unplaced
+        // operation (every operation before it is placed) to the last
+        // nonzero word. `o` is still linked, so it counts as unplaced here;
+        // when it is the first, the next one is.
+        let n = self.sub.len() as u32;
+        let first_unplaced = |head: u32| {
+            if head == o {
+                self.next[o as usize]
+            } else {
+                head
+            }
+        };
+        let first = first_unplaced(self.next[n as usize])
+            .min(first_unplaced(self.next[n as usize + 1]))
+            .min(n);
+        let start = (first / 64) as usize;
+        let window = &self.bits[start.min(top)..top];
         if !self
             .visited
-            .insert(Visited::key(set_hash, to), to, &self.bits)
+            .insert(Visited::key(set_hash, to), to, start as u32, window)
         {
             self.bits[word] &= !bit;
             return false;
         }
+        self.top = top;
         self.set_hash = set_hash;
         self.stack.push(Frame {
             op: o,
@@ -277,6 +300,9 @@ impl<S: Spec> Search<S> {
         self.shared = self.shared.min(self.stack.len());
         self.unlift(frame.op);
         self.bits[(frame.op / 64) as usize] &= !(1u64 << (frame.op % 64));
+        while self.top > 0 && self.bits[self.top - 1] == 0 {
+            self.top -= 1;
+        }
         self.set_hash ^= self.zobrist[frame.op as usize];
         self.state = frame.parent;
         Some(frame)
@@ -286,7 +312,7 @@ impl<S: Spec> Search<S> {
     pub(crate) fn start(&mut self, spec: &S) {
         let n = self.sub.len();
         self.reset_lists();
-        self.visited.reset(self.bits.len());
+        self.visited.reset();
         zobrist_table(&mut self.zobrist, n);
         let init = self.trans.reset(
             self.sub.class_rep.len() as u32,
