@@ -75,6 +75,24 @@ pub struct Network<S: System> {
     unordered: bool,
     #[serde(skip)]
     fingerprint: u64,
+    /// While a step is being tried (see [`Network::start_journal`]): every
+    /// change since, to take back.
+    #[serde(skip)]
+    journal: Option<Journal<S>>,
+}
+
+/// The changes to a network since [`Network::start_journal`].
+struct Journal<S: System> {
+    fingerprint: u64,
+    changes: Vec<Change<S>>,
+}
+
+/// One change to a network, as recorded in a journal.
+enum Change<S: System> {
+    /// A packet was put at this index.
+    Inserted(usize),
+    /// This packet was taken from this index.
+    Removed(usize, Packet<S>),
 }
 
 /// What a network is on disk: its fingerprint is recomputed when read.
@@ -101,6 +119,7 @@ impl<S: System> Clone for Network<S> {
             packets: self.packets.clone(),
             unordered: self.unordered,
             fingerprint: self.fingerprint,
+            journal: None,
         }
     }
 
@@ -108,6 +127,7 @@ impl<S: System> Clone for Network<S> {
         self.packets.clone_from(&source.packets);
         self.unordered = source.unordered;
         self.fingerprint = source.fingerprint;
+        self.journal = None;
     }
 }
 
@@ -124,7 +144,41 @@ impl<S: System> Network<S> {
             packets: Vec::new(),
             unordered,
             fingerprint: 0,
+            journal: None,
         }
+    }
+
+    /// Starts recording every change, so [`Network::roll_back`] can undo
+    /// them: a search tries a step in place without copying the network.
+    pub fn start_journal(&mut self) {
+        let mut journal = self.journal.take().unwrap_or(Journal {
+            fingerprint: 0,
+            changes: Vec::new(),
+        });
+        journal.fingerprint = self.fingerprint;
+        journal.changes.clear();
+        self.journal = Some(journal);
+    }
+
+    /// Undoes every change since [`Network::start_journal`] and stops
+    /// recording (the journal's buffer is kept for the next time).
+    pub fn roll_back(&mut self) {
+        let Some(mut journal) = self.journal.take() else {
+            return;
+        };
+        while let Some(change) = journal.changes.pop() {
+            match change {
+                Change::Inserted(at) => {
+                    self.packets.remove(at);
+                }
+                Change::Removed(at, packet) => self.packets.insert(at, packet),
+            }
+        }
+        self.fingerprint = journal.fingerprint;
+        self.journal = Some(Journal {
+            fingerprint: 0,
+            changes: journal.changes,
+        });
     }
 
     /// Whether order is ignored.
@@ -172,6 +226,9 @@ impl<S: System> Network<S> {
             .fingerprint
             .wrapping_add(self.term(&packet, at - start));
         self.packets.insert(at, packet);
+        if let Some(j) = &mut self.journal {
+            j.changes.push(Change::Inserted(at));
+        }
     }
 
     /// Takes the packet at `index` out of flight.
@@ -190,7 +247,14 @@ impl<S: System> Network<S> {
                 k += 1;
             }
         }
-        self.packets.remove(index)
+        let packet = self.packets.remove(index);
+        match &mut self.journal {
+            Some(j) => {
+                j.changes.push(Change::Removed(index, packet.clone()));
+                packet
+            }
+            None => packet,
+        }
     }
 
     /// Whether the packet at `index` is the oldest on its channel.
@@ -217,6 +281,12 @@ impl<S: System> Network<S> {
 
     /// Drops every packet.
     pub fn clear(&mut self) {
+        if let Some(j) = &mut self.journal {
+            for at in (0..self.packets.len()).rev() {
+                j.changes
+                    .push(Change::Removed(at, self.packets[at].clone()));
+            }
+        }
         self.packets.clear();
         self.fingerprint = 0;
     }

@@ -20,7 +20,7 @@ use crate::check::visited::{chain, Insert, Visited};
 use crate::check::{thousands, CheckOptions, Outcome, Report, Stats, Strategy};
 use crate::ctx::Effects;
 use crate::semantics::{
-    Action, Event, FaultsUsed, Model, Network, NodeSlot, StepError, StepInfo, TraceEvent, World,
+    Action, Event, FaultsUsed, Model, NodeSlot, StepError, StepInfo, TraceEvent, World,
 };
 use crate::system::System;
 
@@ -110,7 +110,6 @@ pub(crate) struct Worker<S: System> {
     spare: Option<World<S>>,
     scratch: Option<World<S>>,
     node_fps: Vec<u64>,
-    saved_network: Network<S>,
     saved_trace: Vec<TraceEvent<S>>,
     batch: Vec<Probe>,
     evals: Vec<u64>,
@@ -127,7 +126,6 @@ impl<S: System> Worker<S> {
             spare: None,
             scratch: None,
             node_fps: Vec::new(),
-            saved_network: Network::new(false),
             saved_trace: Vec::new(),
             batch: Vec::new(),
             evals: vec![0; S::meta().invariants.len()],
@@ -259,10 +257,10 @@ impl<S: System> Worker<S> {
             partition: item.world.partition,
         };
         let world = &mut item.world;
-        // The network changes in almost every step; the trace only when
-        // something is recorded. Both are saved to be swapped back.
-        self.saved_network.clone_from(&world.network);
-        let tracing = model.record_trace;
+        // The network records its changes to take them back; the trace is
+        // saved only when the step can add to it.
+        world.network.start_journal();
+        let tracing = model.may_record(world, action);
         if tracing {
             self.saved_trace.clone_from(&world.trace);
         }
@@ -293,10 +291,13 @@ impl<S: System> Worker<S> {
                 trace_fp,
             }
         });
-        // Put the parent back; `saved_*` then hold the successor's parts,
-        // whose buffers the next probe reuses.
-        std::mem::swap(&mut world.network, &mut self.saved_network);
-        if tracing && world.trace.len() != self.saved_trace.len() {
+        // Put the parent back.
+        debug_assert!(
+            tracing || world.trace.len() == trace_len,
+            "the trace changed unannounced"
+        );
+        world.network.roll_back();
+        if tracing && world.trace.len() != trace_len {
             std::mem::swap(&mut world.trace, &mut self.saved_trace);
         }
         if let Some((i, slot)) = undo.slot {
