@@ -28,9 +28,10 @@ use crate::system::System;
 pub(crate) struct Item<S: System> {
     world: World<S>,
     fp: u64,
-    /// Each node's fingerprint, so a step rehashes only the node it
-    /// changed (empty under symmetry, which renames every node).
+    /// Each node's fingerprint and their sum, so a step rehashes only the
+    /// node it changed (empty under symmetry, which renames every node).
     node_fps: Vec<u64>,
+    node_sum: u64,
     /// The trace's fingerprint, rehashed only when a step changes the trace.
     trace_fp: u64,
     depth: u32,
@@ -109,7 +110,6 @@ pub(crate) struct Worker<S: System> {
     effects: Effects<S>,
     spare: Option<World<S>>,
     scratch: Option<World<S>>,
-    node_fps: Vec<u64>,
     saved_trace: Vec<TraceEvent<S>>,
     batch: Vec<Probe>,
     evals: Vec<u64>,
@@ -125,7 +125,6 @@ impl<S: System> Worker<S> {
             effects: Effects::default(),
             spare: None,
             scratch: None,
-            node_fps: Vec::new(),
             saved_trace: Vec::new(),
             batch: Vec::new(),
             evals: vec![0; S::meta().invariants.len()],
@@ -268,16 +267,19 @@ impl<S: System> Worker<S> {
         let result = model.apply(world, action, &mut self.effects);
         let probe = result.as_ref().ok().map(|&info| {
             let node_fp = info.node.map_or(0, |i| world.node_fingerprint(i));
-            self.node_fps.clone_from(&item.node_fps);
-            if let Some(i) = info.node {
-                self.node_fps[i] = node_fp;
-            }
+            let node_sum = match info.node {
+                Some(i) => item
+                    .node_sum
+                    .wrapping_sub(item.node_fps[i])
+                    .wrapping_add(node_fp),
+                None => item.node_sum,
+            };
             let trace_fp = if world.trace.len() == trace_len {
                 item.trace_fp
             } else {
                 world.trace_fingerprint()
             };
-            let fp = world.fingerprint_with(&self.node_fps, trace_fp);
+            let fp = world.fingerprint_with(node_sum, trace_fp);
             debug_assert_eq!(
                 fp,
                 world.fingerprint(),
@@ -288,6 +290,7 @@ impl<S: System> Worker<S> {
                 fp,
                 info,
                 node_fp,
+                node_sum,
                 trace_fp,
             }
         });
@@ -359,7 +362,7 @@ impl<S: System> Worker<S> {
                     p.action,
                     p.info,
                     next,
-                    (p.fp, node_fps, p.trace_fp),
+                    (p.fp, node_fps, p.node_sum, p.trace_fp),
                     push,
                 );
                 false
@@ -413,7 +416,7 @@ impl<S: System> Worker<S> {
             }
             Insert::New => {
                 let _ = moved;
-                self.accept(eng, item, action, info, next, (fp, Vec::new(), 0), push);
+                self.accept(eng, item, action, info, next, (fp, Vec::new(), 0, 0), push);
                 false
             }
         }
@@ -428,7 +431,7 @@ impl<S: System> Worker<S> {
         action: Action,
         info: StepInfo,
         next: World<S>,
-        (fp, node_fps, trace_fp): (u64, Vec<u64>, u64),
+        (fp, node_fps, node_sum, trace_fp): (u64, Vec<u64>, u64, u64),
         push: &mut dyn FnMut(Item<S>),
     ) {
         // Under symmetry the world was renamed: any node may have changed.
@@ -470,6 +473,7 @@ impl<S: System> Worker<S> {
             world: next,
             fp,
             node_fps,
+            node_sum,
             trace_fp,
             depth,
             trail,
@@ -482,8 +486,9 @@ struct Probe {
     action: Action,
     fp: u64,
     info: StepInfo,
-    /// The fingerprint of the node the step changed.
+    /// The fingerprint of the node the step changed, and the new sum.
     node_fp: u64,
+    node_sum: u64,
     /// The successor's trace fingerprint.
     trace_fp: u64,
 }
@@ -618,10 +623,12 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
             .collect()
     };
     let trace_fp = init.trace_fingerprint();
+    let node_sum = node_fps.iter().fold(0u64, |a, &b| a.wrapping_add(b));
     let item = Item {
         world: init,
         fp,
         node_fps,
+        node_sum,
         trace_fp,
         depth: 0,
         trail: eng.keep_trails.then(|| Arc::new(Trail { fp, prev: None })),
