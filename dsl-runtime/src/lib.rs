@@ -17,7 +17,6 @@ pub mod cli;
 pub mod ctx;
 pub mod faults;
 pub mod fingerprint;
-/// Linearizability checking of concurrent histories.
 pub mod lin;
 pub mod liveness;
 pub mod meta;

@@ -111,3 +111,17 @@ fn violations_in_the_corpus_come_with_an_explanation() {
     let text = e.to_text(&h);
     assert!(text.contains("longest linearizable prefix"), "{text}");
 }
+
+#[test]
+fn a_time_limit_stops_a_partitioned_check_with_unknown() {
+    let Some(dir) = data_dir() else { return };
+    let text = std::fs::read_to_string(dir.join("kv/c50-ok.txt")).expect("readable");
+    let Ok(ParsedHistory::Kv(h)) = formats::parse(&text, None) else {
+        panic!("c50-ok is a kv log")
+    };
+    let options = CheckOptions {
+        timeout: Some(std::time::Duration::from_micros(1)),
+        ..CheckOptions::default()
+    };
+    assert_eq!(check_with(&KvMap, &h, &options), Verdict::Unknown);
+}

@@ -33,6 +33,10 @@ fn a_stale_read_is_named_as_the_operation_that_cannot_be_placed() {
         "{text}"
     );
     assert!(text.contains("1 of 2 operations"), "{text}");
+    assert!(
+        text.starts_with("not linearizable (2 operations checked)"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -85,6 +89,27 @@ fn an_open_write_may_take_effect_at_any_later_point_or_never() {
 }
 
 #[test]
+fn a_read_that_may_go_early_does_not_cut_off_an_unknown_write() {
+    // Found by the property test: the put timed out before the get and the
+    // cad started; it must have happened (the cad saw its value), so the
+    // get, which saw nothing, has to go after the cad.
+    let mut h: History<KvStoreOp, KvStoreRet> = History::new();
+    let put = h.invoke(3, KvStoreOp::Put("a".into(), "x".into()));
+    h.complete_unknown(put).unwrap();
+    let get = h.invoke(2, KvStoreOp::Get("a".into()));
+    let cad = h.invoke(
+        3,
+        KvStoreOp::Cad {
+            key: "a".into(),
+            expected: "x".into(),
+        },
+    );
+    h.complete(get, KvStoreRet::Value(None)).unwrap();
+    h.complete(cad, KvStoreRet::Success(true)).unwrap();
+    assert_eq!(check(&KvStore::new(), &h), Verdict::Linearizable);
+}
+
+#[test]
 fn kv_store_violations_are_found_per_key() {
     let mut h: History<KvStoreOp, KvStoreRet> = History::new();
     let a = h.invoke(0, KvStoreOp::Put("a".into(), "1".into()));
@@ -105,6 +130,12 @@ fn kv_store_violations_are_found_per_key() {
         e.checked_ops,
         vec![b],
         "only key b's operations were involved"
+    );
+    assert!(e.partitioned);
+    let text = e.to_text(&h);
+    assert!(
+        text.starts_with("not linearizable (in one partition: 1 of 2 operations)"),
+        "{text}"
     );
     assert_eq!(e.unplaceable.len(), 1);
     assert_eq!(e.unplaceable[0].reason, Reason::NotAllowed);
@@ -168,4 +199,39 @@ fn a_timeline_without_explanation_draws_every_operation_and_open_ones_dashed() {
     assert_well_formed(&svg);
     assert_eq!(svg.matches("<g data-op=").count(), 5);
     assert_eq!(svg.matches("class=\"op open\"").count(), 5);
+}
+
+/// Pairs of overlapping writes and reads, 20 000 operations in all: the
+/// search keeps only a window of each configuration, which this exercises
+/// far from the start of the history.
+fn long_history(stale_at_end: bool) -> History<RegisterOp, RegisterRet> {
+    let mut h = History::new();
+    for i in 0..10_000i64 {
+        let w = h.invoke(0, Write(i));
+        let r = h.invoke(1, Read);
+        // The read overlaps the write: it may see the old or the new value.
+        let seen = if i % 2 == 0 { i } else { i - 1 };
+        h.complete(r, Value(if seen < 0 { None } else { Some(seen) }))
+            .unwrap();
+        h.complete(w, Done).unwrap();
+    }
+    if stale_at_end {
+        let r = h.invoke(2, Read);
+        h.complete(r, Value(Some(5))).unwrap();
+    }
+    h
+}
+
+#[test]
+fn long_histories_are_checked_and_refuted() {
+    assert_eq!(
+        check(&Register, &long_history(false)),
+        Verdict::Linearizable
+    );
+    let h = long_history(true);
+    let Verdict::NotLinearizable(e) = check(&Register, &h) else {
+        panic!("a read of 5 after 9999 was written is stale")
+    };
+    assert_eq!(e.longest_prefix.len(), 20_000);
+    assert_eq!(e.owed, Some(OpId(20_000)));
 }

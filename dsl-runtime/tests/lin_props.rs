@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use std::cell::RefCell;
-use verdict::lin::formats::{self, Model};
+use verdict::lin::formats::{self, native, Model, ParsedHistory};
 use verdict::lin::specs::{
     KvMap, KvMapOp, KvMapRet, KvStore, KvStoreOp, KvStoreRet, Register, RegisterOp, RegisterRet,
 };
@@ -258,6 +258,68 @@ proptest! {
     fn kvmap_checks_agree_with_brute_force(s in steps(kvmap_op(), kvmap_ret())) {
         let h = build(&s, 7);
         agrees(&KVMAP, KvMap, &h)?;
+    }
+}
+
+/// Text with the characters the native format must quote.
+fn tricky() -> impl Strategy<Value = String> + Clone {
+    prop_oneof![
+        "[a-z]{0,3}",
+        "[ \"#\\\\\n\t\rnil]{0,4}",
+        Just("nil".to_string()),
+        "\\PC{0,4}",
+    ]
+}
+
+fn tricky_kvstore_op() -> impl Strategy<Value = KvStoreOp> + Clone {
+    prop_oneof![
+        tricky().prop_map(KvStoreOp::Get),
+        (tricky(), tricky()).prop_map(|(k, v)| KvStoreOp::Put(k, v)),
+        tricky().prop_map(KvStoreOp::Del),
+        (tricky(), tricky(), tricky()).prop_map(|(key, expected, new)| KvStoreOp::Cas {
+            key,
+            expected,
+            new
+        }),
+        (tricky(), tricky()).prop_map(|(key, expected)| KvStoreOp::Cad { key, expected }),
+    ]
+}
+
+fn tricky_kvstore_ret() -> impl Strategy<Value = KvStoreRet> + Clone {
+    prop_oneof![
+        prop::option::of(tricky()).prop_map(KvStoreRet::Value),
+        Just(KvStoreRet::Ok),
+        any::<bool>().prop_map(KvStoreRet::Success),
+    ]
+}
+
+/// A history the native writer accepts reads back identical.
+fn round_trips(parsed: ParsedHistory) -> Result<(), TestCaseError> {
+    // Results that do not fit their operation (a get that returned Ok)
+    // cannot be written; the writer says so instead.
+    if let Ok(text) = native::render(&parsed) {
+        let back = formats::parse(&text, None);
+        prop_assert_eq!(back.as_ref().ok(), Some(&parsed), "{}\n{:?}", text, back);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(600))]
+
+    #[test]
+    fn native_files_round_trip_register(s in steps(register_op(), register_ret())) {
+        round_trips(ParsedHistory::Register(build(&s, 12)))?;
+    }
+
+    #[test]
+    fn native_files_round_trip_kvstore(s in steps(tricky_kvstore_op(), tricky_kvstore_ret())) {
+        round_trips(ParsedHistory::KvStore(build(&s, 12)))?;
+    }
+
+    #[test]
+    fn native_files_round_trip_kv(s in steps(kvmap_op(), kvmap_ret())) {
+        round_trips(ParsedHistory::Kv(build(&s, 12)))?;
     }
 }
 

@@ -283,3 +283,29 @@ fn a_saturated_network_keeps_one_copy_and_delivery_keeps_it() {
     model.apply(&mut world, Action::Drop(0), &mut fx).unwrap();
     assert!(world.network.is_empty());
 }
+
+#[test]
+fn letting_packets_go_keeps_the_fingerprint_and_is_undone_by_the_journal() {
+    use verdict::semantics::{Network, Packet};
+    for unordered in [false, true] {
+        let mut net: Network<Tally> = Network::new(unordered);
+        for _ in 0..3 {
+            net.send(Packet {
+                src: tally::Node::Sender,
+                dst: tally::Node::Receiver,
+                msg: tally::Msg::Ping(tally::msg::Ping),
+            });
+        }
+        let before = (net.packets().to_vec(), net.fingerprint());
+        net.start_journal();
+        let mut seen = 0;
+        net.retain(|_| {
+            seen += 1;
+            seen == 2
+        });
+        assert_eq!(net.len(), 1);
+        assert_eq!(net.fingerprint(), net.recompute_fingerprint());
+        net.roll_back();
+        assert_eq!((net.packets().to_vec(), net.fingerprint()), before);
+    }
+}

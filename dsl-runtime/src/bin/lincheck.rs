@@ -166,6 +166,7 @@ fn main() -> ExitCode {
 }
 
 fn check_file(path: &Path, args: &Args, options: &CheckOptions) -> FileResult {
+    let started = Instant::now();
     let text = match std::fs::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => text,
@@ -182,10 +183,18 @@ fn check_file(path: &Path, args: &Args, options: &CheckOptions) -> FileResult {
         Ok(parsed) => parsed,
         Err(e) => return FileResult::Unreadable(e.to_string()),
     };
+    let read = started.elapsed();
     match parsed {
-        ParsedHistory::Register(h) => run(Register, &h, path, args, options),
-        ParsedHistory::Kv(h) => run(KvMap, &h, path, args, options),
-        ParsedHistory::KvStore(h) => run(KvStore::<String, String>::new(), &h, path, args, options),
+        ParsedHistory::Register(h) => run(Register, &h, path, args, options, read),
+        ParsedHistory::Kv(h) => run(KvMap, &h, path, args, options, read),
+        ParsedHistory::KvStore(h) => run(
+            KvStore::<String, String>::new(),
+            &h,
+            path,
+            args,
+            options,
+            read,
+        ),
     }
 }
 
@@ -195,6 +204,7 @@ fn run<S: Spec>(
     path: &Path,
     args: &Args,
     options: &CheckOptions,
+    read: Duration,
 ) -> FileResult
 where
     S::Op: Debug,
@@ -207,13 +217,14 @@ where
     if args.stats {
         let s = checker.stats();
         eprintln!(
-            "lincheck: {}: {} ops, {} partitions ({} searched), {} configurations, {} states max, {:.3} ms",
+            "lincheck: {}: {} ops, {} partitions ({} searched), {} configurations, {} states max, read {:.3} ms, check {:.3} ms",
             path.display(),
             history.len(),
             s.partitions,
             s.searched,
             s.configurations,
             s.max_states,
+            read.as_secs_f64() * 1e3,
             started.elapsed().as_secs_f64() * 1e3
         );
     }

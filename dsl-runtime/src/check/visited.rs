@@ -9,13 +9,15 @@
 //! resize never stops the whole search. Fingerprints are already uniformly
 //! mixed, so they index the tables directly.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 /// Fingerprint 0 marks an empty slot; a real 0 is stored as this.
 const ZERO_STAND_IN: u64 = 0x9e37_79b9_7f4a_7c15;
 /// log2 of the shard count.
-const SHARD_BITS: u32 = 8;
+/// Few enough that each shard's table soon spans whole 2 MiB pages (see
+/// [`huge_pages`]), enough that two threads rarely meet on one lock.
+const SHARD_BITS: u32 = 5;
 /// The depth stored for a slot whose depth is not recorded.
 const NO_DEPTH: u32 = u32::MAX;
 
@@ -32,8 +34,8 @@ pub enum Insert {
 }
 
 struct Shard {
-    keys: Vec<u64>,
-    parents: Vec<u64>,
+    keys: Slots,
+    parents: Slots,
     depths: Vec<u32>,
     len: usize,
 }
@@ -41,11 +43,11 @@ struct Shard {
 impl Shard {
     fn new(capacity: usize, parents: bool, depths: bool) -> Self {
         Shard {
-            keys: vec![0; capacity],
+            keys: Slots::zeroed(capacity),
             parents: if parents {
-                vec![0; capacity]
+                Slots::zeroed(capacity)
             } else {
-                Vec::new()
+                Slots::zeroed(0)
             },
             depths: if depths {
                 vec![NO_DEPTH; capacity]
@@ -92,13 +94,117 @@ impl Shard {
     }
 
     fn bytes(&self) -> usize {
-        self.keys.capacity() * 8 + self.parents.capacity() * 8 + self.depths.capacity() * 4
+        self.keys.len() * 8 + self.parents.len() * 8 + self.depths.capacity() * 4
+    }
+}
+
+/// A zero-filled table of 64-bit slots. A large one is mapped straight from
+/// the kernel, aligned to 2 MiB and marked for huge pages: lookups land at
+/// random places in tables of hundreds of megabytes, and with 4 KiB pages
+/// nearly every one would also miss the address-translation cache. Where
+/// the kernel declines the advice, nothing changes.
+struct Slots {
+    ptr: std::ptr::NonNull<u64>,
+    len: usize,
+    /// The whole mapping (start, bytes) when mapped directly.
+    mapping: Option<(usize, usize)>,
+}
+
+// SAFETY: `Slots` owns its memory exclusively, like a `Box<[u64]>`.
+unsafe impl Send for Slots {}
+// SAFETY: shared access only reads, like `&[u64]`.
+unsafe impl Sync for Slots {}
+
+const HUGE_PAGE: usize = 2 << 20;
+
+impl Slots {
+    fn zeroed(len: usize) -> Self {
+        #[cfg(target_os = "linux")]
+        if len * 8 >= HUGE_PAGE {
+            let bytes = len * 8 + HUGE_PAGE;
+            // SAFETY: an anonymous private mapping of fresh zeroed memory;
+            // the result is checked before use.
+            let base = unsafe {
+                libc::mmap(
+                    std::ptr::null_mut(),
+                    bytes,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                    -1,
+                    0,
+                )
+            };
+            if base != libc::MAP_FAILED {
+                let start = (base as usize).next_multiple_of(HUGE_PAGE);
+                // SAFETY: `start..start + len * 8` lies inside the mapping;
+                // the advice changes how pages are backed, not their contents.
+                unsafe { libc::madvise(start as *mut libc::c_void, len * 8, libc::MADV_HUGEPAGE) };
+                if let Some(ptr) = std::ptr::NonNull::new(start as *mut u64) {
+                    return Slots {
+                        ptr,
+                        len,
+                        mapping: Some((base as usize, bytes)),
+                    };
+                }
+            }
+        }
+        let boxed: Box<[u64]> = vec![0u64; len].into_boxed_slice();
+        let len = boxed.len();
+        let ptr = std::ptr::NonNull::new(Box::into_raw(boxed) as *mut u64)
+            .unwrap_or(std::ptr::NonNull::dangling());
+        Slots {
+            ptr,
+            len,
+            mapping: None,
+        }
+    }
+
+    fn as_mut_ptr(&mut self) -> *mut u64 {
+        self.ptr.as_ptr()
+    }
+}
+
+impl std::ops::Deref for Slots {
+    type Target = [u64];
+    fn deref(&self) -> &[u64] {
+        // SAFETY: `ptr` points to `len` initialised (zeroed or written) slots
+        // owned by `self`.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl std::ops::DerefMut for Slots {
+    fn deref_mut(&mut self) -> &mut [u64] {
+        // SAFETY: as in `deref`, and `&mut self` makes the access exclusive.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl Drop for Slots {
+    fn drop(&mut self) {
+        match self.mapping {
+            #[cfg(target_os = "linux")]
+            Some((base, bytes)) => {
+                // SAFETY: unmaps exactly the mapping made in `zeroed`.
+                unsafe { libc::munmap(base as *mut libc::c_void, bytes) };
+            }
+            #[cfg(not(target_os = "linux"))]
+            Some(_) => {}
+            None => {
+                let slice = std::ptr::slice_from_raw_parts_mut(self.ptr.as_ptr(), self.len);
+                // SAFETY: made by `Box::into_raw` of a boxed slice of this length.
+                drop(unsafe { Box::from_raw(slice) });
+            }
+        }
     }
 }
 
 /// A concurrent set of state fingerprints.
 pub struct Visited {
     shards: Box<[Mutex<Shard>]>,
+    /// Each shard's key table address and index mask, published on every
+    /// growth so [`Visited::prefetch`] can find a slot without the lock.
+    tables: Box<[(AtomicPtr<u64>, AtomicUsize)]>,
     len: AtomicU64,
     keeps_parents: bool,
     keeps_depths: bool,
@@ -108,11 +214,20 @@ impl Visited {
     /// An empty set; `parents` keeps each state's parent fingerprint,
     /// `depths` its discovery depth.
     pub fn new(parents: bool, depths: bool) -> Self {
-        let shards = (0..1usize << SHARD_BITS)
+        let shards: Box<[Mutex<Shard>]> = (0..1usize << SHARD_BITS)
             .map(|_| Mutex::new(Shard::new(1024, parents, depths)))
+            .collect();
+        let tables = shards
+            .iter()
+            .map(|s| {
+                let mut s = s.lock().unwrap_or_else(|e| e.into_inner());
+                let mask = s.keys.len() - 1;
+                (AtomicPtr::new(s.keys.as_mut_ptr()), AtomicUsize::new(mask))
+            })
             .collect();
         Visited {
             shards,
+            tables,
             len: AtomicU64::new(0),
             keeps_parents: parents,
             keeps_depths: depths,
@@ -153,10 +268,26 @@ impl Visited {
         shard.len += 1;
         if shard.len * 4 > shard.keys.len() * 3 {
             shard.grow();
+            let (ptr, mask) = &self.tables[(key >> (64 - SHARD_BITS)) as usize];
+            ptr.store(shard.keys.as_mut_ptr(), Ordering::Relaxed);
+            mask.store(shard.keys.len() - 1, Ordering::Relaxed);
         }
         drop(shard);
         self.len.fetch_add(1, Ordering::Relaxed);
         Insert::New
+    }
+
+    /// Asks the processor to start loading the slot `fp` would occupy, so a
+    /// later [`Visited::insert`] of it does not wait for memory. A hint
+    /// only: the address may be stale (the table may have grown since), in
+    /// which case nothing is gained and nothing breaks.
+    #[inline]
+    pub fn prefetch(&self, fp: u64) {
+        let key = Self::key(fp);
+        let (ptr, mask) = &self.tables[(key >> (64 - SHARD_BITS)) as usize];
+        let base = ptr.load(Ordering::Relaxed);
+        let slot = base.wrapping_add(key as usize & mask.load(Ordering::Relaxed));
+        prefetch_address(slot);
     }
 
     /// Whether `fp` is recorded.
@@ -195,6 +326,18 @@ impl Visited {
             .sum()
     }
 }
+
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn prefetch_address(p: *const u64) {
+    // SAFETY: a prefetch never dereferences in the language's sense and
+    // never faults, whatever the address; it only warms the cache.
+    unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p as *const i8) }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn prefetch_address(_: *const u64) {}
 
 /// The fingerprints from the initial state to `target`, following parents.
 pub fn chain(visited: &Visited, target: u64) -> Vec<u64> {

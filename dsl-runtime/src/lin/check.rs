@@ -100,6 +100,7 @@ pub struct Checker<S: Spec> {
     search: Search<S>,
     partitions: Partitions,
     stats: CheckStats,
+    cores: Option<usize>,
 }
 
 impl<S: Spec> Checker<S> {
@@ -116,6 +117,7 @@ impl<S: Spec> Checker<S> {
             search: Search::new(),
             partitions: Partitions::default(),
             stats: CheckStats::default(),
+            cores: None,
         }
     }
 
@@ -144,12 +146,16 @@ impl<S: Spec> Checker<S> {
             partitions: groups,
             ..CheckStats::default()
         };
-        let threads = match self.options.threads {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            t => t,
-        }
-        .min(groups);
         if groups >= 2 && history.len() >= PARALLEL_MIN_OPS {
+            // Asking the system for the core count reads files (tens of
+            // microseconds): only here, and once per checker.
+            let threads = match self.options.threads {
+                0 => *self.cores.get_or_insert_with(|| {
+                    std::thread::available_parallelism().map_or(1, |n| n.get())
+                }),
+                t => t,
+            }
+            .min(groups);
             return self.check_in_rounds(history, threads, deadline);
         }
         // Small or single-part histories: one reused search, part after part.
@@ -167,7 +173,8 @@ impl<S: Spec> Checker<S> {
             match found {
                 Found::Linearizable => {}
                 Found::NotLinearizable => {
-                    let explanation = self.search.explain(&self.spec, history);
+                    let mut explanation = self.search.explain(&self.spec, history);
+                    explanation.partitioned = groups > 1;
                     return Verdict::NotLinearizable(Box::new(explanation));
                 }
                 Found::Stopped | Found::Paused => return Verdict::Unknown,
@@ -195,6 +202,8 @@ impl<S: Spec> Checker<S> {
             search: Option<Box<Search<S>>>,
             found: Found,
             explanation: Option<Explanation>,
+            explored: usize,
+            states: usize,
         }
         let spec = &self.spec;
         let partitions = &self.partitions;
@@ -205,6 +214,8 @@ impl<S: Spec> Checker<S> {
                     search: None,
                     found: Found::Paused,
                     explanation: None,
+                    explored: 0,
+                    states: 0,
                 })
             })
             .collect();
@@ -221,7 +232,8 @@ impl<S: Spec> Checker<S> {
                 if i > first_violation.load(Ordering::Relaxed) {
                     continue;
                 }
-                let mut slot = slots[i].lock().unwrap_or_else(|e| e.into_inner());
+                let mut guard = slots[i].lock().unwrap_or_else(|e| e.into_inner());
+                let slot = &mut *guard;
                 let group = slot.group;
                 let search = slot.search.get_or_insert_with(|| {
                     let mut search = Box::new(Search::new());
@@ -238,7 +250,14 @@ impl<S: Spec> Checker<S> {
                 let found = search.resume(spec, history, &limits, slice);
                 if found == Found::NotLinearizable {
                     first_violation.fetch_min(i, Ordering::Relaxed);
-                    slot.explanation = slot.search.as_mut().map(|s| s.explain(spec, history));
+                    slot.explanation = Some(search.explain(spec, history));
+                }
+                if found != Found::Paused {
+                    // Free a finished part's tables here, on this worker,
+                    // while the others go on.
+                    slot.explored = search.explored();
+                    slot.states = search.states_seen();
+                    slot.search = None;
                 }
                 slot.found = found;
             };
@@ -260,20 +279,24 @@ impl<S: Spec> Checker<S> {
                 let finished = slot.found != Found::Paused || i >= cut;
                 if finished {
                     if let Some(search) = &slot.search {
-                        stats.searched += 1;
-                        stats.configurations += search.explored();
-                        stats.max_states = stats.max_states.max(search.states_seen());
+                        slot.explored = search.explored();
+                        slot.states = search.states_seen();
                     }
+                    stats.searched += usize::from(slot.explored > 0 || slot.search.is_some());
+                    stats.configurations += slot.explored;
+                    stats.max_states = stats.max_states.max(slot.states);
                 }
                 if i == cut {
                     self.stats = stats;
-                    let explanation = slot.explanation.take().unwrap_or_else(|| Explanation {
+                    let mut explanation = slot.explanation.take().unwrap_or_else(|| Explanation {
                         checked_ops: partitions.group(slot.group).to_vec(),
+                        partitioned: true,
                         longest_prefix: Vec::new(),
                         state_after_prefix: String::new(),
                         owed: None,
                         unplaceable: Vec::new(),
                     });
+                    explanation.partitioned = true;
                     return Verdict::NotLinearizable(Box::new(explanation));
                 }
                 match slot.found {

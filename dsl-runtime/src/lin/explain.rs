@@ -39,6 +39,8 @@ pub struct Explanation {
     /// it was not partitioned. Read-only operations whose result is unknown
     /// are left out: they cannot matter.
     pub checked_ops: Vec<OpId>,
+    /// Whether `checked_ops` is one part of a history split by key.
+    pub partitioned: bool,
     /// The longest partial linearization found, in linearization order.
     pub longest_prefix: Vec<OpId>,
     /// The model state after that prefix (its `Debug` text).
@@ -72,13 +74,10 @@ impl Explanation {
         };
         let mut out = String::new();
         let total = self.checked_ops.len();
-        let scope = if total == history.len() {
-            format!("all {total} operations checked together")
+        let scope = if self.partitioned {
+            format!("in one partition: {total} of {} operations", history.len())
         } else {
-            format!(
-                "{total} of {} operations checked together (one partition)",
-                history.len()
-            )
+            format!("{total} operations checked")
         };
         let _ = writeln!(out, "not linearizable ({scope})");
         let _ = writeln!(

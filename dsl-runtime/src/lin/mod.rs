@@ -47,16 +47,24 @@
 //!   placed first is the one with the earlier deadline.
 //! - **Read-only operations with no result are dropped** before the search:
 //!   they may always be left out.
-//! - **P-compositionality.** When the spec splits the object into
-//!   independent parts ([`Spec::partition_key`], per key for the maps), each
-//!   part's sub-history is checked on its own, on all cores for histories
-//!   with at least [`PARALLEL_MIN_OPS`] operations; a violation in one part
-//!   cancels the parts after it.
+//! - **Unknown results are a step, not an exception.** An operation that
+//!   finished with an unknown result is placed before its completion like
+//!   any finished operation, with "no effect" as one more possible step. So
+//!   every finished operation is placed before its completion, which is
+//!   what the two arguments above rely on.
+//! - **P-compositionality, time-sliced.** When the spec splits the object
+//!   into independent parts ([`Spec::partition_key`], per key for the
+//!   maps), each part's sub-history is checked on its own. Histories with
+//!   at least [`PARALLEL_MIN_OPS`] operations and several parts are checked
+//!   in rounds, on all cores: each undecided part resumes its search for a
+//!   budget of steps that doubles every round, smallest part first. Some
+//!   parts of real histories take minutes to refute; a violation in an easy
+//!   part is still found at once, and resumed searches lose no work.
 //!
 //! The search stops with [`Verdict::Unknown`] when [`CheckOptions::timeout`]
-//! passes. Verdicts and explanations are deterministic: the search order is
-//! fixed, and with several threads the reported violation is always the one
-//! in the first violating part.
+//! passes. Otherwise verdicts and explanations are deterministic: the
+//! search order is fixed, and in a round the violation reported is the one
+//! of the first violating part, whatever the threads' timing.
 //!
 //! # Explanations
 //!

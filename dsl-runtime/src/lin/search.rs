@@ -17,7 +17,7 @@ use super::explain::{Explanation, Reason, Unplaceable};
 use super::hash::zobrist_table;
 use super::history::History;
 use super::spec::Spec;
-use super::subhistory::{SubHistory, DEADLINE, NONE, READ_ONLY, REQUIRED};
+use super::subhistory::{SubHistory, NONE, READ_ONLY, REQUIRED};
 use super::transitions::Transitions;
 use super::visited::Visited;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -67,12 +67,13 @@ pub(crate) enum Found {
 struct Frame {
     /// The local operation placed.
     op: u32,
-    /// Which of its successor states was taken.
+    /// Which of its successor states was taken...
     k: u32,
+    /// ...out of how many (so that backtracking knows whether another is
+    /// left without asking the specification again).
+    count: u32,
     /// The state before it.
     parent: u32,
-    /// Highest invocation among placed operations before it.
-    max_call: u64,
     /// Placed by the read-only rule: its node has no other child.
     forced: bool,
 }
@@ -89,11 +90,12 @@ pub(crate) struct Search<S: Spec> {
     rnext: Vec<u32>,
     rprev: Vec<u32>,
     bits: Vec<u64>,
+    /// One past the highest nonzero word of `bits` (0 when none).
+    top: usize,
     zobrist: Vec<u64>,
     stack: Vec<Frame>,
     state: u32,
     set_hash: u64,
-    max_call: u64,
     /// The longest path seen, recorded lazily when the search backs out of it.
     best_path: Vec<u32>,
     best_len: usize,
@@ -119,11 +121,11 @@ impl<S: Spec> Search<S> {
             rnext: Vec::new(),
             rprev: Vec::new(),
             bits: Vec::new(),
+            top: 0,
             zobrist: Vec::new(),
             stack: Vec::new(),
             state: 0,
             set_hash: 0,
-            max_call: 0,
             best_path: Vec::new(),
             best_len: 0,
             best_state: 0,
@@ -148,14 +150,24 @@ impl<S: Spec> Search<S> {
     fn reset_lists(&mut self) {
         let n = self.sub.len();
         let end = n as u32;
+        // Two lists share the arrays: the read-only operations (sentinel
+        // `n + 1`), scanned first at every node, and the others (sentinel
+        // `n`), the ones the search branches on.
         self.next.clear();
         self.prev.clear();
-        self.next.extend(1..=end);
-        self.next.push(if n == 0 { end } else { 0 });
-        self.prev.push(end);
-        self.prev.extend(0..end);
-        // The sentinel's prev is the last operation (or itself).
-        self.prev[n] = if n == 0 { end } else { end - 1 };
+        self.next.resize(n + 2, end);
+        self.prev.resize(n + 2, end);
+        let mut last = [end, end + 1];
+        for o in 0..end {
+            let list = usize::from(self.sub.flags[o as usize] & READ_ONLY != 0);
+            self.next[last[list] as usize] = o;
+            self.prev[o as usize] = last[list];
+            last[list] = o;
+        }
+        for (list, sentinel) in [(0, end), (1, end + 1)] {
+            self.next[last[list] as usize] = sentinel;
+            self.prev[sentinel as usize] = last[list];
+        }
 
         self.rnext.clear();
         self.rprev.clear();
@@ -172,6 +184,7 @@ impl<S: Spec> Search<S> {
 
         self.bits.clear();
         self.bits.resize(n.div_ceil(64).max(1), 0);
+        self.top = 0;
     }
 
     #[inline]
@@ -205,14 +218,6 @@ impl<S: Spec> Search<S> {
         self.bits[(o / 64) as usize] & (1 << (o % 64)) != 0
     }
 
-    /// An operation that finished with an unknown result can no longer be
-    /// placed once something invoked after its return has been.
-    #[inline]
-    fn expired(&self, o: u32) -> bool {
-        let o = o as usize;
-        self.sub.flags[o] & DEADLINE != 0 && self.sub.ret[o] < self.max_call
-    }
-
     /// True when an identical operation that returns earlier may be placed
     /// now instead of `o`: placing `o` first can then never be necessary.
     #[inline]
@@ -220,7 +225,7 @@ impl<S: Spec> Search<S> {
         let mut p = self.sub.same_prev[o as usize];
         let mut walked = 0;
         while p != NONE && walked < DOMINANCE_WALK {
-            if !self.placed(p) && self.sub.call[p as usize] < first_return && !self.expired(p) {
+            if !self.placed(p) && self.sub.call[p as usize] < first_return {
                 return true;
             }
             p = self.sub.same_prev[p as usize];
@@ -232,27 +237,45 @@ impl<S: Spec> Search<S> {
     /// Places `o`, moving to `to`, unless that configuration was explored
     /// before. Returns whether it was placed.
     #[inline]
-    fn place(&mut self, o: u32, k: u32, to: u32, forced: bool) -> bool {
+    fn place(&mut self, o: u32, k: u32, count: u32, to: u32, forced: bool) -> bool {
         let word = (o / 64) as usize;
         let bit = 1u64 << (o % 64);
         self.bits[word] |= bit;
+        let top = self.top.max(word + 1);
         let set_hash = self.set_hash ^ self.zobrist[o as usize];
+        // The window of the set: from the word of the first unplaced
+        // operation (every operation before it is placed) to the last
+        // nonzero word. `o` is still linked, so it counts as unplaced here;
+        // when it is the first, the next one is.
+        let n = self.sub.len() as u32;
+        let first_unplaced = |head: u32| {
+            if head == o {
+                self.next[o as usize]
+            } else {
+                head
+            }
+        };
+        let first = first_unplaced(self.next[n as usize])
+            .min(first_unplaced(self.next[n as usize + 1]))
+            .min(n);
+        let start = (first / 64) as usize;
+        let window = &self.bits[start.min(top)..top];
         if !self
             .visited
-            .insert(Visited::key(set_hash, to), to, &self.bits)
+            .insert(Visited::key(set_hash, to), to, start as u32, window)
         {
             self.bits[word] &= !bit;
             return false;
         }
+        self.top = top;
         self.set_hash = set_hash;
         self.stack.push(Frame {
             op: o,
             k,
+            count,
             parent: self.state,
-            max_call: self.max_call,
             forced,
         });
-        self.max_call = self.max_call.max(self.sub.call[o as usize]);
         self.state = to;
         self.lift(o);
         if self.stack.len() > self.best_len {
@@ -277,9 +300,11 @@ impl<S: Spec> Search<S> {
         self.shared = self.shared.min(self.stack.len());
         self.unlift(frame.op);
         self.bits[(frame.op / 64) as usize] &= !(1u64 << (frame.op % 64));
+        while self.top > 0 && self.bits[self.top - 1] == 0 {
+            self.top -= 1;
+        }
         self.set_hash ^= self.zobrist[frame.op as usize];
         self.state = frame.parent;
-        self.max_call = frame.max_call;
         Some(frame)
     }
 
@@ -287,15 +312,17 @@ impl<S: Spec> Search<S> {
     pub(crate) fn start(&mut self, spec: &S) {
         let n = self.sub.len();
         self.reset_lists();
-        self.visited.reset(self.bits.len());
+        self.visited.reset();
         zobrist_table(&mut self.zobrist, n);
-        let init = self
-            .trans
-            .reset(self.sub.class_rep.len() as u32, spec.init());
+        let init = self.trans.reset(
+            self.sub.class_rep.len() as u32,
+            &self.sub.class_read_only,
+            &self.sub.class_skippable,
+            spec.init(),
+        );
         self.stack.clear();
         self.state = init;
         self.set_hash = 0;
-        self.max_call = 0;
         self.best_path.clear();
         self.best_len = 0;
         self.best_state = init;
@@ -349,16 +376,12 @@ impl<S: Spec> Search<S> {
                 let first_return = self.sub.ret[first as usize];
                 if fresh {
                     // A read-only operation that may go now goes now, alone.
-                    let mut o = self.next[n];
-                    while o != end && self.sub.call[o as usize] < first_return {
-                        if self.sub.flags[o as usize] & READ_ONLY != 0 {
-                            let (op, ret) = sub_class_op(&self.sub, o);
-                            let class = self.sub.class[o as usize];
-                            let succ = self.trans.successors(spec, self.state, class, op, ret);
-                            if succ.len() > 0 {
-                                let to = self.trans.nth(succ, 0);
-                                break 'advance self.place(o, 0, to, true);
-                            }
+                    let mut o = self.next[n + 1];
+                    while o != end + 1 && self.sub.call[o as usize] < first_return {
+                        let (op, ret) = sub_class_op(&self.sub, o);
+                        let class = self.sub.class[o as usize];
+                        if self.trans.accepts(spec, self.state, class, op, ret) {
+                            break 'advance self.place(o, 0, 1, self.state, true);
                         }
                         o = self.next[o as usize];
                     }
@@ -368,16 +391,13 @@ impl<S: Spec> Search<S> {
                 let mut o = cursor;
                 let mut k = cursor_k;
                 while o != end && self.sub.call[o as usize] < first_return {
-                    if self.sub.flags[o as usize] & READ_ONLY == 0
-                        && !self.expired(o)
-                        && !self.dominated(o, first_return)
-                    {
+                    if !self.dominated(o, first_return) {
                         let (op, ret) = sub_class_op(&self.sub, o);
                         let class = self.sub.class[o as usize];
                         let succ = self.trans.successors(spec, self.state, class, op, ret);
                         while k < succ.len() {
                             let to = self.trans.nth(succ, k);
-                            if self.place(o, k, to, false) {
+                            if self.place(o, k, succ.len(), to, false) {
                                 break 'advance true;
                             }
                             k += 1;
@@ -401,7 +421,13 @@ impl<S: Spec> Search<S> {
                 budget -= 1;
                 if budget == 0 {
                     self.fresh = true;
-                    return Found::Paused;
+                    // Slices can be shorter than CHECK_EVERY: look at the
+                    // clock at the end of each.
+                    return if limits.hit() {
+                        Found::Stopped
+                    } else {
+                        Found::Paused
+                    };
                 }
                 continue;
             }
@@ -411,8 +437,13 @@ impl<S: Spec> Search<S> {
                     return Found::NotLinearizable;
                 };
                 if !frame.forced {
-                    cursor = frame.op;
-                    cursor_k = frame.k + 1;
+                    if frame.k + 1 < frame.count {
+                        cursor = frame.op;
+                        cursor_k = frame.k + 1;
+                    } else {
+                        cursor = self.next[frame.op as usize];
+                        cursor_k = 0;
+                    }
                     fresh = false;
                     break;
                 }
@@ -425,12 +456,10 @@ impl<S: Spec> Search<S> {
         let n = self.sub.len();
         let end = n as u32;
         self.reset_lists();
-        self.max_call = 0;
         let path = std::mem::take(&mut self.best_path);
         for &o in &path {
             self.lift(o);
             self.bits[(o / 64) as usize] |= 1 << (o % 64);
-            self.max_call = self.max_call.max(self.sub.call[o as usize]);
         }
         let state = self.best_state;
         let ops = history.operations();
@@ -441,32 +470,36 @@ impl<S: Spec> Search<S> {
             self.sub.ret[first as usize]
         };
         let mut unplaceable = Vec::new();
-        let mut o = self.next[n];
-        while o != end && self.sub.call[o as usize] < first_return {
-            if !self.expired(o) {
-                let rep = self.sub.class_rep[self.sub.class[o as usize] as usize];
-                let op = &ops[rep.index()];
-                let succ = self.trans.successors(
-                    spec,
-                    state,
-                    self.sub.class[o as usize],
-                    &op.op,
-                    op.outcome.returned(),
-                );
-                let reason = if succ.len() == 0 {
-                    Reason::NotAllowed
-                } else {
-                    Reason::DeadEnd
-                };
-                unplaceable.push(Unplaceable {
-                    op: self.sub.ids[o as usize],
-                    reason,
-                });
+        for (head, sentinel) in [(self.next[n + 1], end + 1), (self.next[n], end)] {
+            let mut o = head;
+            while o != sentinel && self.sub.call[o as usize] < first_return {
+                {
+                    let rep = self.sub.class_rep[self.sub.class[o as usize] as usize];
+                    let op = &ops[rep.index()];
+                    let succ = self.trans.successors(
+                        spec,
+                        state,
+                        self.sub.class[o as usize],
+                        &op.op,
+                        op.outcome.returned(),
+                    );
+                    let reason = if succ.len() == 0 {
+                        Reason::NotAllowed
+                    } else {
+                        Reason::DeadEnd
+                    };
+                    unplaceable.push(Unplaceable {
+                        op: self.sub.ids[o as usize],
+                        reason,
+                    });
+                }
+                o = self.next[o as usize];
             }
-            o = self.next[o as usize];
         }
+        unplaceable.sort_by_key(|u| u.op);
         let explanation = Explanation {
             checked_ops: self.sub.ids.clone(),
+            partitioned: false,
             longest_prefix: path.iter().map(|&o| self.sub.ids[o as usize]).collect(),
             state_after_prefix: format!("{:?}", self.trans.state(state)),
             owed: (first != end).then(|| self.sub.ids[first as usize]),

@@ -9,16 +9,20 @@ use super::spec::Spec;
 /// Marks "no operation" in `u32` links.
 pub(crate) const NONE: u32 = u32::MAX;
 
-/// The operation returned a result: it must be placed before its return.
+/// The operation finished: it must be placed before its return. (One that
+/// finished with an unknown result may also have done nothing; that is a
+/// possible step of its class, see `class_skippable`, so it is still placed
+/// before its return, which keeps every reduction of the search exact.)
 pub(crate) const REQUIRED: u8 = 1;
-/// The operation finished with an unknown result: it may be placed before its
-/// return, or never.
-pub(crate) const DEADLINE: u8 = 2;
 /// Every step of the operation leaves the state as it was.
 pub(crate) const READ_ONLY: u8 = 4;
 
 /// Returns that never happen (open operations) sort after every event.
 pub(crate) const NEVER: u64 = u64::MAX;
+
+/// What makes two operations interchangeable for the search: invocation,
+/// result (if known) and whether "no effect" is allowed.
+type ClassKey<'h, S> = (&'h <S as Spec>::Op, Option<&'h <S as Spec>::Ret>, bool);
 
 /// One sub-history in the layout the search wants. Local operation `i`
 /// is history operation `ids[i]`; locals are in invocation order.
@@ -33,6 +37,11 @@ pub(crate) struct SubHistory {
     pub(crate) class: Vec<u32>,
     /// For each class, one history operation that has it (for its op/result).
     pub(crate) class_rep: Vec<OpId>,
+    /// For each class, whether it is read-only.
+    pub(crate) class_read_only: Vec<bool>,
+    /// For each class, whether "no effect at all" is one of its steps (an
+    /// unknown result at completion: it may not have happened).
+    pub(crate) class_skippable: Vec<bool>,
     /// The operation of the same class and kind with the next earlier return,
     /// or [`NONE`]: placing an operation while an identical one that returns
     /// earlier could go instead never helps, so the search skips it.
@@ -62,22 +71,28 @@ impl SubHistory {
         self.flags.clear();
         self.class.clear();
         self.class_rep.clear();
+        self.class_read_only.clear();
+        self.class_skippable.clear();
         self.same_prev.clear();
         self.by_return.clear();
 
         let ops = history.operations();
-        let mut classes: FastMap<(&S::Op, Option<&S::Ret>), u32> = FastMap::default();
-        let mut read_only_of_class: Vec<bool> = Vec::new();
+        let mut classes: FastMap<ClassKey<'_, S>, u32> = FastMap::default();
+        let read_only_of_class = &mut self.class_read_only;
         for id in members {
             let Some(op) = ops.get(id.index()) else {
                 continue;
             };
             let ret = op.outcome.returned();
+            let skippable = matches!(op.outcome, Outcome::Unknown) && op.finished_at.is_some();
             let next_class = classes.len() as u32;
-            let class = *classes.entry((&op.op, ret)).or_insert(next_class);
+            let class = *classes
+                .entry((&op.op, ret, skippable))
+                .or_insert(next_class);
             if class == next_class {
                 self.class_rep.push(id);
                 read_only_of_class.push(spec.is_read_only(&op.op, ret));
+                self.class_skippable.push(skippable);
             }
             let read_only = read_only_of_class[class as usize];
             let mut flags = if read_only { READ_ONLY } else { 0 };
@@ -87,14 +102,14 @@ impl SubHistory {
                     at
                 }
                 (Outcome::Unknown, Some(at)) => {
-                    flags |= DEADLINE;
+                    flags |= REQUIRED;
                     at
                 }
                 // An operation with an outcome but no completion event (only
                 // possible in hand-built data) is treated as never finishing.
                 _ => NEVER,
             };
-            if read_only && flags & REQUIRED == 0 {
+            if read_only && (skippable || flags & REQUIRED == 0) {
                 continue;
             }
             self.ids.push(id);

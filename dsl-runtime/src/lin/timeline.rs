@@ -13,7 +13,7 @@ use std::fmt::{Debug, Write};
 
 const LANE: f64 = 26.0;
 const BAR: f64 = 18.0;
-const STEP: f64 = 14.0;
+const STEP: f64 = 26.0;
 const LEFT: f64 = 90.0;
 const TOP: f64 = 30.0;
 const CHAR: f64 = 6.6;

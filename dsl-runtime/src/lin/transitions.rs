@@ -8,16 +8,26 @@
 //! moves `u32`s: it never clones, hashes or compares a model state, however
 //! large (a whole key-value map when a history is checked without
 //! partitioning).
+//!
+//! The memo is a dense table, which pays while states are few (a register
+//! has a handful and asks the same questions millions of times). When
+//! states times classes outgrow it, nearly every state is new anyway (a
+//! map whose appended values record their order) and a question is rarely
+//! asked twice, so steps are then computed afresh instead of memoized: a
+//! hash table there cost more memory and time than it saved.
 
-use super::hash::{hash_one, mix};
+use super::hash::hash_one;
 use super::spec::Spec;
 
 /// Marks a memo cell that has not been computed yet.
 const NOT_COMPUTED: u64 = u64::MAX;
 
-/// Dense memo tables stop growing past this many cells; the table then
-/// moves to a hash map.
-const DENSE_LIMIT: usize = 1 << 20;
+/// Dense memo tables stop growing past this many cells; steps are then
+/// computed without memo.
+const DENSE_LIMIT: usize = 1 << 16;
+
+/// The high half of a `u64`, where index slots keep part of the hash.
+const HIGH: u64 = 0xffff_ffff_0000_0000;
 
 /// The successors of one (state, class) pair, packed in a `u64`: the count in
 /// the high half and, in the low half, the successor itself when there is
@@ -42,17 +52,28 @@ pub(crate) struct Transitions<S: Spec> {
     states: Vec<S::State>,
     /// The hash of each state, by id.
     hashes: Vec<u64>,
-    /// Open-addressing index from state hash to `id + 1` (0: empty); states
-    /// are stored once, in `states`.
-    index: Vec<u32>,
+    /// Open-addressing index: each slot holds the high half of a state's
+    /// hash and `id + 1` in the low half (0: empty), so a probe that does
+    /// not match costs one memory access. States are stored once, in
+    /// `states`.
+    index: Vec<u64>,
     classes: u32,
     /// `dense[state * classes + class]` while the table is small.
     dense: Vec<u64>,
-    /// Used instead of `dense` once that would be too large.
-    sparse: U64Table,
-    use_sparse: bool,
+    /// Set once `dense` would be too large: no more memo.
+    unmemoized: bool,
+    /// Successor lists of more than one state: memoized ones, or (without
+    /// memo) the last one computed.
     lists: Vec<u32>,
     scratch: Vec<S::State>,
+    /// For read-only classes, a compact index and, per state, two bits per
+    /// such class (00 unknown, 01 refused, 11 accepted): the search asks
+    /// about every pending read at every node, so this is its hottest table.
+    read_only_index: Vec<u32>,
+    read_only_stride: usize,
+    /// Classes that may also leave the state as it is.
+    skippable: Vec<bool>,
+    read_only_bits: Vec<u64>,
 }
 
 impl<S: Spec> Transitions<S> {
@@ -63,16 +84,36 @@ impl<S: Spec> Transitions<S> {
             index: Vec::new(),
             classes: 0,
             dense: Vec::new(),
-            sparse: U64Table::new(),
-            use_sparse: false,
+            unmemoized: false,
             lists: Vec::new(),
             scratch: Vec::new(),
+            read_only_index: Vec::new(),
+            read_only_stride: 0,
+            skippable: Vec::new(),
+            read_only_bits: Vec::new(),
         }
     }
 
-    /// Forgets everything and prepares for `classes` operation classes.
-    /// Returns the id of `init`.
-    pub(crate) fn reset(&mut self, classes: u32, init: S::State) -> u32 {
+    /// Forgets everything and prepares for `classes` operation classes, of
+    /// which those with `read_only[class]` are read-only and those with
+    /// `skippable[class]` may also have no effect. Returns the id of `init`.
+    pub(crate) fn reset(
+        &mut self,
+        classes: u32,
+        read_only: &[bool],
+        skippable: &[bool],
+        init: S::State,
+    ) -> u32 {
+        self.skippable.clear();
+        self.skippable.extend_from_slice(skippable);
+        self.read_only_index.clear();
+        let mut count = 0u32;
+        for &ro in read_only {
+            self.read_only_index.push(if ro { count } else { u32::MAX });
+            count += u32::from(ro);
+        }
+        self.read_only_stride = (count as usize * 2).div_ceil(64);
+        self.read_only_bits.clear();
         self.states.clear();
         self.hashes.clear();
         if self.index.len() > 1 << 16 {
@@ -82,8 +123,7 @@ impl<S: Spec> Transitions<S> {
         }
         self.classes = classes.max(1);
         self.dense.clear();
-        self.sparse.clear();
-        self.use_sparse = false;
+        self.unmemoized = false;
         self.lists.clear();
         self.intern(init)
     }
@@ -99,28 +139,34 @@ impl<S: Spec> Transitions<S> {
             self.grow_index();
         }
         let mask = self.index.len() - 1;
+        let high = hash & HIGH;
         let mut slot = hash as usize & mask;
         loop {
             let at = self.index[slot];
             if at == 0 {
                 break;
             }
-            let id = (at - 1) as usize;
-            if self.hashes[id] == hash && self.states[id] == state {
-                return id as u32;
+            if at & HIGH == high {
+                let id = ((at & !HIGH) - 1) as usize;
+                if self.states[id] == state {
+                    return id as u32;
+                }
             }
             slot = (slot + 1) & mask;
         }
         let id = self.states.len() as u32;
-        self.index[slot] = id + 1;
+        self.index[slot] = high | (u64::from(id) + 1);
         self.states.push(state);
         self.hashes.push(hash);
-        if !self.use_sparse {
+        self.read_only_bits
+            .resize(self.read_only_bits.len() + self.read_only_stride, 0);
+        if !self.unmemoized {
             let cells = self.states.len() * self.classes as usize;
             if cells <= DENSE_LIMIT {
                 self.dense.resize(cells, NOT_COMPUTED);
             } else {
-                self.move_to_sparse();
+                self.unmemoized = true;
+                self.dense = Vec::new();
             }
         }
         id
@@ -136,20 +182,8 @@ impl<S: Spec> Transitions<S> {
             while self.index[slot] != 0 {
                 slot = (slot + 1) & mask;
             }
-            self.index[slot] = id as u32 + 1;
+            self.index[slot] = (hash & HIGH) | (id as u64 + 1);
         }
-    }
-
-    fn move_to_sparse(&mut self) {
-        self.use_sparse = true;
-        let classes = self.classes as usize;
-        for (cell, &value) in self.dense.iter().enumerate() {
-            if value != NOT_COMPUTED {
-                let key = ((cell / classes) as u64) << 32 | (cell % classes) as u64;
-                self.sparse.insert(key, value);
-            }
-        }
-        self.dense = Vec::new();
     }
 
     /// The successors of `state` under class `class`, whose operation is `op`
@@ -163,13 +197,11 @@ impl<S: Spec> Transitions<S> {
         op: &S::Op,
         ret: Option<&S::Ret>,
     ) -> Successors {
-        let cached = if self.use_sparse {
-            self.sparse.get(u64::from(state) << 32 | u64::from(class))
-        } else {
-            self.dense[state as usize * self.classes as usize + class as usize]
-        };
-        if cached != NOT_COMPUTED {
-            return Successors(cached);
+        if !self.unmemoized {
+            let cached = self.dense[state as usize * self.classes as usize + class as usize];
+            if cached != NOT_COMPUTED {
+                return Successors(cached);
+            }
         }
         self.compute(spec, state, class, op, ret)
     }
@@ -185,7 +217,13 @@ impl<S: Spec> Transitions<S> {
     ) -> Successors {
         let mut next = std::mem::take(&mut self.scratch);
         next.clear();
+        if self.unmemoized {
+            self.lists.clear();
+        }
         spec.step(&self.states[state as usize], op, ret, &mut next);
+        if self.skippable.get(class as usize).copied().unwrap_or(false) {
+            next.push(self.states[state as usize].clone());
+        }
         let packed = match next.len() {
             0 => 0,
             1 => {
@@ -206,13 +244,34 @@ impl<S: Spec> Transitions<S> {
             }
         };
         self.scratch = next;
-        if self.use_sparse {
-            self.sparse
-                .insert(u64::from(state) << 32 | u64::from(class), packed);
-        } else {
+        if !self.unmemoized {
             self.dense[state as usize * self.classes as usize + class as usize] = packed;
         }
         Successors(packed)
+    }
+
+    /// Whether the read-only `class` (operation `op` with result `ret`) is
+    /// allowed in `state`, leaving it unchanged.
+    #[inline]
+    pub(crate) fn accepts(
+        &mut self,
+        spec: &S,
+        state: u32,
+        class: u32,
+        op: &S::Op,
+        ret: Option<&S::Ret>,
+    ) -> bool {
+        let bit = 2 * self.read_only_index[class as usize] as usize;
+        let word = state as usize * self.read_only_stride + bit / 64;
+        let cell = (self.read_only_bits[word] >> (bit % 64)) & 3;
+        if cell != 0 {
+            return cell == 3;
+        }
+        let succ = self.successors(spec, state, class, op, ret);
+        let accepted = succ.len() > 0;
+        let word = state as usize * self.read_only_stride + bit / 64;
+        self.read_only_bits[word] |= (if accepted { 3 } else { 1 }) << (bit % 64);
+        accepted
     }
 
     /// The `k`-th successor in `succ` (`k < succ.len()`).
@@ -228,96 +287,5 @@ impl<S: Spec> Transitions<S> {
     /// Number of distinct states seen so far.
     pub(crate) fn state_count(&self) -> usize {
         self.states.len()
-    }
-}
-
-/// An open-addressing map from `u64` to `u64` (keys never `u64::MAX`).
-pub(crate) struct U64Table {
-    keys: Vec<u64>,
-    values: Vec<u64>,
-    len: usize,
-}
-
-impl U64Table {
-    fn new() -> Self {
-        U64Table {
-            keys: Vec::new(),
-            values: Vec::new(),
-            len: 0,
-        }
-    }
-
-    fn clear(&mut self) {
-        self.keys.clear();
-        self.values.clear();
-        self.len = 0;
-    }
-
-    #[inline]
-    fn get(&self, key: u64) -> u64 {
-        if self.keys.is_empty() {
-            return NOT_COMPUTED;
-        }
-        let mask = self.keys.len() - 1;
-        let mut slot = mix(key) as usize & mask;
-        loop {
-            let k = self.keys[slot];
-            if k == key {
-                return self.values[slot];
-            }
-            if k == u64::MAX {
-                return NOT_COMPUTED;
-            }
-            slot = (slot + 1) & mask;
-        }
-    }
-
-    fn insert(&mut self, key: u64, value: u64) {
-        if (self.len + 1) * 2 > self.keys.len() {
-            self.grow();
-        }
-        let mask = self.keys.len() - 1;
-        let mut slot = mix(key) as usize & mask;
-        loop {
-            let k = self.keys[slot];
-            if k == key || k == u64::MAX {
-                if k == u64::MAX {
-                    self.len += 1;
-                }
-                self.keys[slot] = key;
-                self.values[slot] = value;
-                return;
-            }
-            slot = (slot + 1) & mask;
-        }
-    }
-
-    fn grow(&mut self) {
-        let size = (self.keys.len() * 2).max(1024);
-        let keys = std::mem::replace(&mut self.keys, vec![u64::MAX; size]);
-        let values = std::mem::replace(&mut self.values, vec![0; size]);
-        self.len = 0;
-        for (k, v) in keys.into_iter().zip(values) {
-            if k != u64::MAX {
-                self.insert(k, v);
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn u64_table_round_trips_many_keys() {
-        let mut t = U64Table::new();
-        for k in 0..10_000u64 {
-            t.insert(k * 7919, k);
-        }
-        for k in 0..10_000u64 {
-            assert_eq!(t.get(k * 7919), k);
-        }
-        assert_eq!(t.get(3), NOT_COMPUTED);
     }
 }

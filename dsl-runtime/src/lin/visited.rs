@@ -7,20 +7,34 @@
 //! (XOR of per-operation Zobrist keys), so a lookup costs one probe and, on a
 //! hash match, one comparison of a few machine words. Entries are stored
 //! exactly (no lossy fingerprints): a verdict never rests on a hash.
+//!
+//! Only a window of the bitset is stored: every operation before the first
+//! unplaced one is placed, and none after the last set bit is, so the set is
+//! the index of the word holding the first unplaced operation plus the words
+//! from there to the last nonzero one. The window spans the operations that
+//! were concurrent at that point, so an entry costs a few words even in a
+//! history of a million operations.
 
 use super::hash::mix;
 
-const EMPTY: u32 = 0;
+const EMPTY: u64 = 0;
+
+/// The high half of a `u64`, where slots keep part of the hash.
+const HIGH: u64 = 0xffff_ffff_0000_0000;
 
 /// Explored configurations of one sub-history.
 pub(crate) struct Visited {
-    /// Open-addressing slots holding `entry index + 1`, or `EMPTY`.
-    slots: Vec<u32>,
+    /// Open-addressing slots holding the high half of the entry's hash and
+    /// `entry index + 1` in the low half, or `EMPTY`: a probe that does not
+    /// match costs one memory access.
+    slots: Vec<u64>,
     hashes: Vec<u64>,
     states: Vec<u32>,
-    /// The bitsets, `stride` words per entry.
+    /// Per entry, the index of the first word of its window.
+    starts: Vec<u32>,
+    /// Per entry `e`, its window is `words[ends[e - 1]..ends[e]]`.
+    ends: Vec<u32>,
     words: Vec<u64>,
-    stride: usize,
 }
 
 impl Visited {
@@ -29,13 +43,14 @@ impl Visited {
             slots: Vec::new(),
             hashes: Vec::new(),
             states: Vec::new(),
+            starts: Vec::new(),
+            ends: Vec::new(),
             words: Vec::new(),
-            stride: 1,
         }
     }
 
-    /// Forgets every entry; bitsets will have `stride` words.
-    pub(crate) fn reset(&mut self, stride: usize) {
+    /// Forgets every entry.
+    pub(crate) fn reset(&mut self) {
         // Keep big allocations for the next sub-history, but do not pay to
         // wipe a huge slot array for a tiny one.
         if self.slots.len() > 1 << 16 {
@@ -45,8 +60,9 @@ impl Visited {
         }
         self.hashes.clear();
         self.states.clear();
+        self.starts.clear();
+        self.ends.clear();
         self.words.clear();
-        self.stride = stride.max(1);
     }
 
     /// Number of configurations recorded.
@@ -61,25 +77,31 @@ impl Visited {
     }
 
     /// Records the configuration and returns true, or returns false when it
-    /// was already recorded. `hash` must be [`Visited::key`] of it.
+    /// was already recorded. `hash` must be [`Visited::key`] of it; the set
+    /// is given as its window: `window` holds its words from index `start`
+    /// on (see the module documentation).
     #[inline]
-    pub(crate) fn insert(&mut self, hash: u64, state: u32, bits: &[u64]) -> bool {
+    pub(crate) fn insert(&mut self, hash: u64, state: u32, start: u32, window: &[u64]) -> bool {
         if (self.hashes.len() + 1) * 2 > self.slots.len() {
             self.grow();
         }
         let mask = self.slots.len() - 1;
+        let high = hash & HIGH;
         let mut slot = hash as usize & mask;
         loop {
             let at = self.slots[slot];
             if at == EMPTY {
                 break;
             }
-            let entry = (at - 1) as usize;
-            if self.hashes[entry] == hash
-                && self.states[entry] == state
-                && self.words[entry * self.stride..(entry + 1) * self.stride] == *bits
-            {
-                return false;
+            if at & HIGH == high {
+                let entry = ((at & !HIGH) - 1) as usize;
+                if self.hashes[entry] == hash
+                    && self.states[entry] == state
+                    && self.starts[entry] == start
+                    && self.window(entry) == window
+                {
+                    return false;
+                }
             }
             slot = (slot + 1) & mask;
         }
@@ -87,14 +109,25 @@ impl Visited {
         // More than u32::MAX - 1 entries would not fit a slot; by then memory
         // is long gone, so treat the table as full and stop recording (the
         // search stays correct, it just revisits).
-        if entry >= (u32::MAX - 1) as usize {
+        if entry >= (u32::MAX - 1) as usize || self.words.len() + window.len() > u32::MAX as usize {
             return true;
         }
-        self.slots[slot] = entry as u32 + 1;
+        self.slots[slot] = high | (entry as u64 + 1);
         self.hashes.push(hash);
         self.states.push(state);
-        self.words.extend_from_slice(bits);
+        self.starts.push(start);
+        self.words.extend_from_slice(window);
+        self.ends.push(self.words.len() as u32);
         true
+    }
+
+    fn window(&self, entry: usize) -> &[u64] {
+        let from = if entry == 0 {
+            0
+        } else {
+            self.ends[entry - 1] as usize
+        };
+        &self.words[from..self.ends[entry] as usize]
     }
 
     fn grow(&mut self) {
@@ -107,7 +140,7 @@ impl Visited {
             while self.slots[slot] != EMPTY {
                 slot = (slot + 1) & mask;
             }
-            self.slots[slot] = entry as u32 + 1;
+            self.slots[slot] = (hash & HIGH) | (entry as u64 + 1);
         }
     }
 }
@@ -119,20 +152,24 @@ mod tests {
     #[test]
     fn configurations_are_told_apart_exactly() {
         let mut v = Visited::new();
-        v.reset(2);
-        // Same hash, different contents: both are new.
-        assert!(v.insert(42, 0, &[1, 0]));
-        assert!(v.insert(42, 0, &[2, 0]));
-        assert!(v.insert(42, 1, &[1, 0]));
-        assert!(!v.insert(42, 0, &[1, 0]));
+        v.reset();
+        // Same hash, different contents: all new.
+        assert!(v.insert(42, 0, 0, &[1, 0]));
+        assert!(v.insert(42, 0, 0, &[2, 0]));
+        assert!(v.insert(42, 1, 0, &[1, 0]));
+        assert!(v.insert(42, 0, 1, &[1, 0]));
+        assert!(v.insert(42, 0, 0, &[1]));
+        assert!(!v.insert(42, 0, 0, &[1, 0]));
+        assert!(!v.insert(42, 0, 0, &[1]));
         for i in 0..1000u64 {
-            assert!(v.insert(Visited::key(i, 3), 3, &[i, 1]));
+            assert!(v.insert(Visited::key(i, 3), 3, i as u32, &[i, 1]));
         }
         for i in 0..1000u64 {
-            assert!(!v.insert(Visited::key(i, 3), 3, &[i, 1]));
+            assert!(!v.insert(Visited::key(i, 3), 3, i as u32, &[i, 1]));
         }
-        assert_eq!(v.len(), 1003);
-        v.reset(1);
-        assert!(v.insert(7, 0, &[1]));
+        assert_eq!(v.len(), 1005);
+        v.reset();
+        assert!(v.insert(7, 0, 0, &[]));
+        assert!(!v.insert(7, 0, 0, &[]));
     }
 }

@@ -500,6 +500,42 @@ impl<S: System> Model<S> {
         }
     }
 
+    /// Whether `action` may add to the trace: an input, or a handler whose
+    /// footprint emits outputs (a chained input follows only an output).
+    /// A search uses it to save the trace only when it can change.
+    pub fn may_record(&self, world: &World<S>, action: Action) -> bool {
+        if !self.record_trace {
+            return false;
+        }
+        let emits = |node: usize, trigger: crate::meta::TriggerMeta| {
+            let role = S::role_of(self.setup.nodes()[node]);
+            S::meta()
+                .handlers
+                .iter()
+                .any(|h| h.role == role && h.trigger == trigger && !h.emits.is_empty())
+        };
+        match action {
+            Action::Input { .. } => true,
+            Action::Deliver(j) => {
+                let p = &world.network.packets()[j];
+                match self.setup.index_of(p.dst) {
+                    Some(dst) => emits(
+                        dst,
+                        crate::meta::TriggerMeta::Message(S::message_kind(&p.msg)),
+                    ),
+                    None => false,
+                }
+            }
+            Action::Timeout { node, timer } => emits(node, crate::meta::TriggerMeta::Timer(timer)),
+            Action::Restart(node) => emits(node, crate::meta::TriggerMeta::Restart),
+            Action::Crash(_)
+            | Action::Drop(_)
+            | Action::Duplicate(_)
+            | Action::Partition(_)
+            | Action::Heal => false,
+        }
+    }
+
     /// Describes `action` on `world` (before it is applied) as an [`Event`].
     pub fn event(&self, world: &World<S>, action: Action) -> Event<S> {
         let nodes = self.setup.nodes();

@@ -62,11 +62,55 @@ impl<S: System> Packet<S> {
 }
 
 /// The messages in flight.
+///
+/// The network keeps its own fingerprint up to date as packets come and go:
+/// the sum of one term per packet, each a hash of the packet and (unless
+/// the network is unordered) of its position on its channel. Equal
+/// networks have equal sums however they were reached, and a step costs a
+/// hash of the packets it adds or moves, not of the whole network.
 #[derive(Serialize, Deserialize)]
-#[serde(bound = "")]
+#[serde(bound = "", from = "NetworkData<S>")]
 pub struct Network<S: System> {
     packets: Vec<Packet<S>>,
     unordered: bool,
+    #[serde(skip)]
+    fingerprint: u64,
+    /// While a step is being tried (see [`Network::start_journal`]): every
+    /// change since, to take back.
+    #[serde(skip)]
+    journal: Option<Journal<S>>,
+}
+
+/// The changes to a network since [`Network::start_journal`].
+struct Journal<S: System> {
+    fingerprint: u64,
+    changes: Vec<Change<S>>,
+}
+
+/// One change to a network, as recorded in a journal.
+enum Change<S: System> {
+    /// A packet was put at this index.
+    Inserted(usize),
+    /// This packet was taken from this index.
+    Removed(usize, Packet<S>),
+}
+
+/// What a network is on disk: its fingerprint is recomputed when read.
+#[derive(Deserialize)]
+#[serde(bound = "")]
+struct NetworkData<S: System> {
+    packets: Vec<Packet<S>>,
+    unordered: bool,
+}
+
+impl<S: System> From<NetworkData<S>> for Network<S> {
+    fn from(d: NetworkData<S>) -> Self {
+        let mut n = Network::new(d.unordered);
+        for p in d.packets {
+            n.send(p);
+        }
+        n
+    }
 }
 
 impl<S: System> Clone for Network<S> {
@@ -74,12 +118,16 @@ impl<S: System> Clone for Network<S> {
         Network {
             packets: self.packets.clone(),
             unordered: self.unordered,
+            fingerprint: self.fingerprint,
+            journal: None,
         }
     }
 
     fn clone_from(&mut self, source: &Self) {
         self.packets.clone_from(&source.packets);
         self.unordered = source.unordered;
+        self.fingerprint = source.fingerprint;
+        self.journal = None;
     }
 }
 
@@ -95,7 +143,42 @@ impl<S: System> Network<S> {
         Network {
             packets: Vec::new(),
             unordered,
+            fingerprint: 0,
+            journal: None,
         }
+    }
+
+    /// Starts recording every change, so [`Network::roll_back`] can undo
+    /// them: a search tries a step in place without copying the network.
+    pub fn start_journal(&mut self) {
+        let mut journal = self.journal.take().unwrap_or(Journal {
+            fingerprint: 0,
+            changes: Vec::new(),
+        });
+        journal.fingerprint = self.fingerprint;
+        journal.changes.clear();
+        self.journal = Some(journal);
+    }
+
+    /// Undoes every change since [`Network::start_journal`] and stops
+    /// recording (the journal's buffer is kept for the next time).
+    pub fn roll_back(&mut self) {
+        let Some(mut journal) = self.journal.take() else {
+            return;
+        };
+        while let Some(change) = journal.changes.pop() {
+            match change {
+                Change::Inserted(at) => {
+                    self.packets.remove(at);
+                }
+                Change::Removed(at, packet) => self.packets.insert(at, packet),
+            }
+        }
+        self.fingerprint = journal.fingerprint;
+        self.journal = Some(Journal {
+            fingerprint: 0,
+            changes: journal.changes,
+        });
     }
 
     /// Whether order is ignored.
@@ -128,16 +211,60 @@ impl<S: System> Network<S> {
             .any(|p| p.msg == packet.msg)
     }
 
+    /// The fingerprint term of a packet at `position` on its channel.
+    fn term(&self, packet: &Packet<S>, position: usize) -> u64 {
+        let mut h = Fingerprinter::default();
+        packet.hash(&mut h);
+        if !self.unordered {
+            h.write_usize(position);
+        }
+        spread(h.finish())
+    }
+
+    /// Where the channel of the packet at `index` starts.
+    fn channel_start(&self, index: usize) -> usize {
+        let key = self.packets[index].channel();
+        self.packets[..index].partition_point(|p| p.channel() < key)
+    }
+
     /// Puts a packet in flight, behind the others on its channel.
     pub fn send(&mut self, packet: Packet<S>) {
         let key = packet.channel();
         let at = self.packets.partition_point(|p| p.channel() <= key);
+        let start = self.packets[..at].partition_point(|p| p.channel() < key);
+        self.fingerprint = self
+            .fingerprint
+            .wrapping_add(self.term(&packet, at - start));
         self.packets.insert(at, packet);
+        if let Some(j) = &mut self.journal {
+            j.changes.push(Change::Inserted(at));
+        }
     }
 
     /// Takes the packet at `index` out of flight.
     pub fn take(&mut self, index: usize) -> Packet<S> {
-        self.packets.remove(index)
+        let start = self.channel_start(index);
+        let removed = self.term(&self.packets[index], index - start);
+        self.fingerprint = self.fingerprint.wrapping_sub(removed);
+        if !self.unordered {
+            // The packets behind it on its channel move up one place.
+            let key = self.packets[index].channel();
+            let mut k = index + 1;
+            while k < self.packets.len() && self.packets[k].channel() == key {
+                let old = self.term(&self.packets[k], k - start);
+                let new = self.term(&self.packets[k], k - start - 1);
+                self.fingerprint = self.fingerprint.wrapping_sub(old).wrapping_add(new);
+                k += 1;
+            }
+        }
+        let packet = self.packets.remove(index);
+        match &mut self.journal {
+            Some(j) => {
+                j.changes.push(Change::Removed(index, packet.clone()));
+                packet
+            }
+            None => packet,
+        }
     }
 
     /// Whether the packet at `index` is the oldest on its channel.
@@ -162,33 +289,45 @@ impl<S: System> Network<S> {
         }
     }
 
-    /// Keeps only the packets `keep` accepts.
-    pub fn retain(&mut self, keep: impl FnMut(&Packet<S>) -> bool) {
-        self.packets.retain(keep);
-    }
-
-    /// Drops every packet (used when a node's whole network state resets).
-    pub fn clear(&mut self) {
-        self.packets.clear();
-    }
-
-    /// Order-aware (FIFO) or order-free (unordered) fingerprint.
-    pub fn fingerprint(&self) -> u64 {
-        if self.unordered {
-            let mut sum: u64 = self.packets.len() as u64;
-            for p in &self.packets {
-                let mut h = Fingerprinter::default();
-                p.hash(&mut h);
-                sum = sum.wrapping_add(spread(h.finish()));
+    /// Keeps only the packets `keep` accepts. Each packet let go is taken
+    /// with [`Network::take`], so the fingerprint and a running journal
+    /// stay right.
+    pub fn retain(&mut self, mut keep: impl FnMut(&Packet<S>) -> bool) {
+        for index in (0..self.packets.len()).rev() {
+            if !keep(&self.packets[index]) {
+                self.take(index);
             }
-            sum
-        } else {
-            let mut h = Fingerprinter::with_seed(1);
-            for p in &self.packets {
-                p.hash(&mut h);
-            }
-            h.write_usize(self.packets.len());
-            h.finish()
         }
+    }
+
+    /// Drops every packet.
+    pub fn clear(&mut self) {
+        if let Some(j) = &mut self.journal {
+            for at in (0..self.packets.len()).rev() {
+                j.changes
+                    .push(Change::Removed(at, self.packets[at].clone()));
+            }
+        }
+        self.packets.clear();
+        self.fingerprint = 0;
+    }
+
+    /// The network's fingerprint: order-aware per channel (FIFO) or
+    /// order-free (unordered). Kept up to date by every change.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
+    /// The fingerprint computed from scratch (for checks of the cached one).
+    pub fn recompute_fingerprint(&self) -> u64 {
+        let mut sum = 0u64;
+        let mut start = 0;
+        for (i, p) in self.packets.iter().enumerate() {
+            if i > 0 && self.packets[i - 1].channel() != p.channel() {
+                start = i;
+            }
+            sum = sum.wrapping_add(self.term(p, i - start));
+        }
+        sum
     }
 }

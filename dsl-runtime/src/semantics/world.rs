@@ -218,34 +218,59 @@ impl<S: System> std::fmt::Debug for World<S> {
 
 impl<S: System> World<S> {
     /// The state's fingerprint: equal for worlds with the same future.
+    ///
+    /// It is built from parts a search can keep from step to step: the sum
+    /// of the nodes' fingerprints (each seeded with its index, so the sum
+    /// still tells nodes apart), the network's own fingerprint, the trace's,
+    /// and the fault counters.
     pub fn fingerprint(&self) -> u64 {
-        self.combine((0..self.nodes.len()).map(|i| self.node_fingerprint(i)))
+        let nodes =
+            (0..self.nodes.len()).fold(0u64, |sum, i| sum.wrapping_add(self.node_fingerprint(i)));
+        self.fingerprint_with(nodes, self.trace_fingerprint())
     }
 
-    /// The fingerprint of node `i` alone. A world's fingerprint combines
-    /// these with the rest, so a search that knows which node a step
-    /// changed can rehash that node only ([`World::fingerprint_with`]).
+    /// The fingerprint of node `i` alone; [`World::fingerprint`] sums them.
     pub fn node_fingerprint(&self, i: usize) -> u64 {
         let mut h = Fingerprinter::with_seed(i as u64);
         self.nodes[i].hash(&mut h);
         h.finish()
     }
 
-    /// The fingerprint, given every node's [`World::node_fingerprint`]
-    /// (equal to [`World::fingerprint`] when they are current).
-    pub fn fingerprint_with(&self, node_fingerprints: &[u64]) -> u64 {
-        debug_assert_eq!(node_fingerprints.len(), self.nodes.len());
-        self.combine(node_fingerprints.iter().copied())
+    /// The fingerprint of the trace alone (steps that neither take an input
+    /// nor emit an output leave it as it was).
+    pub fn trace_fingerprint(&self) -> u64 {
+        let mut h = Fingerprinter::with_seed(u64::MAX);
+        self.trace.hash(&mut h);
+        h.finish()
     }
 
-    fn combine(&self, node_fingerprints: impl Iterator<Item = u64>) -> u64 {
+    /// The fingerprint, given the sum of every node's
+    /// [`World::node_fingerprint`] and the [`World::trace_fingerprint`]
+    /// (equal to [`World::fingerprint`] when they are current). A search
+    /// that knows which node a step changed updates the sum by that node
+    /// alone.
+    pub fn fingerprint_with(&self, node_sum: u64, trace_fingerprint: u64) -> u64 {
+        debug_assert_eq!(
+            self.network.fingerprint(),
+            self.network.recompute_fingerprint(),
+            "the network's cached fingerprint is stale"
+        );
+        let u = &self.used;
+        let used = u64::from_le_bytes([
+            u.drop,
+            u.duplicate,
+            u.reorder,
+            u.crash,
+            u.partition,
+            0,
+            0,
+            0,
+        ]);
         let mut h = Fingerprinter::default();
-        for fp in node_fingerprints {
-            h.write_u64(fp);
-        }
+        h.write_u64(node_sum);
         h.write_u64(self.network.fingerprint());
-        self.trace.hash(&mut h);
-        self.used.hash(&mut h);
+        h.write_u64(trace_fingerprint);
+        h.write_u64(used);
         h.write_u64(self.partition);
         h.finish()
     }

@@ -111,6 +111,9 @@ pub fn run_one<S: System>(
     (events, None)
 }
 
+/// A failing run as first found: its seed, its events and the violation.
+type Failure<S> = (u64, Vec<Event<S>>, Violation);
+
 /// Runs one execution per seed, on all threads, and shrinks the failing run
 /// with the smallest seed.
 pub fn simulate<S: System>(model: &Model<S>, options: &SimulateOptions) -> SimulationReport<S> {
@@ -124,7 +127,7 @@ pub fn simulate<S: System>(model: &Model<S>, options: &SimulateOptions) -> Simul
     let limit = AtomicU64::new(options.seeds.end);
     let runs = AtomicU64::new(0);
     let steps = AtomicU64::new(0);
-    let failure: Mutex<Option<(u64, Vec<Event<S>>, Violation)>> = Mutex::new(None);
+    let failure: Mutex<Option<Failure<S>>> = Mutex::new(None);
     let work = || loop {
         let seed = next.fetch_add(1, Ordering::Relaxed);
         if seed >= limit.load(Ordering::Relaxed) || seed < options.seeds.start {
@@ -135,7 +138,7 @@ pub fn simulate<S: System>(model: &Model<S>, options: &SimulateOptions) -> Simul
         steps.fetch_add(events.len() as u64, Ordering::Relaxed);
         if let Some(v) = violation {
             let mut f = failure.lock().unwrap_or_else(|e| e.into_inner());
-            if f.as_ref().map_or(true, |(s, _, _)| seed < *s) {
+            if f.as_ref().is_none_or(|(s, _, _)| seed < *s) {
                 *f = Some((seed, events, v));
                 limit.fetch_min(seed, Ordering::Relaxed);
             }

@@ -20,7 +20,7 @@ use crate::check::visited::{chain, Insert, Visited};
 use crate::check::{thousands, CheckOptions, Outcome, Report, Stats, Strategy};
 use crate::ctx::Effects;
 use crate::semantics::{
-    Action, Event, FaultsUsed, Model, Network, NodeSlot, StepError, StepInfo, TraceEvent, World,
+    Action, Event, FaultsUsed, Model, NodeSlot, StepError, StepInfo, TraceEvent, World,
 };
 use crate::system::System;
 
@@ -28,9 +28,12 @@ use crate::system::System;
 pub(crate) struct Item<S: System> {
     world: World<S>,
     fp: u64,
-    /// Each node's fingerprint, so a step rehashes only the node it
-    /// changed (empty under symmetry, which renames every node).
+    /// Each node's fingerprint and their sum, so a step rehashes only the
+    /// node it changed (empty under symmetry, which renames every node).
     node_fps: Vec<u64>,
+    node_sum: u64,
+    /// The trace's fingerprint, rehashed only when a step changes the trace.
+    trace_fp: u64,
     depth: u32,
     /// The fingerprints leading here (depth-first only; breadth-first
     /// follows parents in the visited set).
@@ -107,9 +110,8 @@ pub(crate) struct Worker<S: System> {
     effects: Effects<S>,
     spare: Option<World<S>>,
     scratch: Option<World<S>>,
-    node_fps: Vec<u64>,
-    saved_network: Network<S>,
     saved_trace: Vec<TraceEvent<S>>,
+    batch: Vec<Probe>,
     evals: Vec<u64>,
     generated: u64,
 }
@@ -123,9 +125,8 @@ impl<S: System> Worker<S> {
             effects: Effects::default(),
             spare: None,
             scratch: None,
-            node_fps: Vec::new(),
-            saved_network: Network::new(false),
             saved_trace: Vec::new(),
+            batch: Vec::new(),
             evals: vec![0; S::meta().invariants.len()],
             generated: 0,
         }
@@ -166,30 +167,25 @@ impl<S: System> Worker<S> {
         };
         if reduced {
             let ample = std::mem::take(&mut self.ample);
-            let mut proviso = false;
-            for &k in &ample {
-                proviso |= self.step(eng, item, actions[k], true, push);
-            }
+            let chosen: Vec<Action> = ample.iter().map(|&k| actions[k]).collect();
+            let proviso = self.steps(eng, item, &chosen, true, push);
             if proviso && !eng.stopped() {
                 self.in_ample.clear();
                 self.in_ample.resize(actions.len(), false);
                 for &k in &ample {
                     self.in_ample[k] = true;
                 }
-                for (k, &a) in actions.iter().enumerate() {
-                    if !self.in_ample[k] {
-                        self.step(eng, item, a, false, push);
-                    }
-                }
+                let rest: Vec<Action> = actions
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| !self.in_ample[*k])
+                    .map(|(_, &a)| a)
+                    .collect();
+                self.steps(eng, item, &rest, false, push);
             }
             self.ample = ample;
         } else {
-            for &a in &actions {
-                if eng.stopped() {
-                    break;
-                }
-                self.step(eng, item, a, false, push);
-            }
+            self.steps(eng, item, &actions, false, push);
         }
         self.actions = actions;
         if self.generated > 4096 {
@@ -198,25 +194,59 @@ impl<S: System> Worker<S> {
         }
     }
 
-    /// Takes one step from `item`. Returns whether the cycle proviso asks
-    /// for full expansion (only meaningful for ample steps).
+    /// Takes each of `actions` from `item`. Returns whether the cycle
+    /// proviso asks for full expansion (only meaningful for ample steps).
     ///
     /// Most successors were seen before, so a successor is not built as a
-    /// copy of the world: the step is applied to `item`'s world in place,
-    /// fingerprinted (rehashing only the node it changed), and undone; only
-    /// a new world is copied out. Under symmetry, which renames the whole
-    /// world, the successor is built as a copy instead.
-    fn step(
+    /// copy of the world: each step is applied to `item`'s world in place,
+    /// fingerprinted (rehashing only the node it changed) and undone, and
+    /// its visited-set slot is prefetched. Only then are the fingerprints
+    /// looked up — the memory loads overlap — and only a new world is built,
+    /// by taking its step again on a copy. Under symmetry, which renames the
+    /// whole world, successors are built as copies one by one instead.
+    fn steps(
         &mut self,
         eng: &Engine<'_, S>,
         item: &mut Item<S>,
-        action: Action,
+        actions: &[Action],
         ample: bool,
         push: &mut dyn FnMut(Item<S>),
     ) -> bool {
+        let mut proviso = false;
         if eng.sym.is_some() {
-            return self.step_copying(eng, item, action, ample, push);
+            for &a in actions {
+                if eng.stopped() {
+                    break;
+                }
+                proviso |= self.step_copying(eng, item, a, ample, push);
+            }
+            return proviso;
         }
+        let mut batch = std::mem::take(&mut self.batch);
+        batch.clear();
+        for &a in actions {
+            match self.probe(eng, item, a) {
+                Some(p) => {
+                    eng.visited.prefetch(p.fp);
+                    batch.push(p);
+                }
+                None => break,
+            }
+        }
+        for p in batch.drain(..) {
+            if eng.stopped() {
+                break;
+            }
+            proviso |= self.record(eng, item, p, ample, push);
+        }
+        self.batch = batch;
+        proviso
+    }
+
+    /// Applies `action` to `item`'s world in place, fingerprints the
+    /// successor and undoes the step. `None` when the step failed (then
+    /// reported).
+    fn probe(&mut self, eng: &Engine<'_, S>, item: &mut Item<S>, action: Action) -> Option<Probe> {
         let model = eng.model;
         self.generated += 1;
         let node = model.node_of(&item.world, action);
@@ -226,69 +256,115 @@ impl<S: System> Worker<S> {
             partition: item.world.partition,
         };
         let world = &mut item.world;
-        // The network changes in almost every step; the trace only when
-        // something is recorded. Both are saved to be swapped back.
-        self.saved_network.clone_from(&world.network);
-        let tracing = model.record_trace;
+        // The network records its changes to take them back; the trace is
+        // saved only when the step can add to it.
+        world.network.start_journal();
+        let tracing = model.may_record(world, action);
         if tracing {
             self.saved_trace.clone_from(&world.trace);
         }
+        let trace_len = world.trace.len();
         let result = model.apply(world, action, &mut self.effects);
-        // Puts the parent back; `saved_*` then hold the successor's parts,
-        // whose buffers the next step reuses.
-        let restore = |world: &mut World<S>,
-                       saved_network: &mut Network<S>,
-                       saved_trace: &mut Vec<TraceEvent<S>>,
-                       undo: Undo<S>| {
-            std::mem::swap(&mut world.network, saved_network);
-            if tracing && world.trace.len() != saved_trace.len() {
-                std::mem::swap(&mut world.trace, saved_trace);
+        let probe = result.as_ref().ok().map(|&info| {
+            let node_fp = info.node.map_or(0, |i| world.node_fingerprint(i));
+            let node_sum = match info.node {
+                Some(i) => item
+                    .node_sum
+                    .wrapping_sub(item.node_fps[i])
+                    .wrapping_add(node_fp),
+                None => item.node_sum,
+            };
+            let trace_fp = if world.trace.len() == trace_len {
+                item.trace_fp
+            } else {
+                world.trace_fingerprint()
+            };
+            let fp = world.fingerprint_with(node_sum, trace_fp);
+            debug_assert_eq!(
+                fp,
+                world.fingerprint(),
+                "a step changed a node it did not report"
+            );
+            Probe {
+                action,
+                fp,
+                info,
+                node_fp,
+                node_sum,
+                trace_fp,
             }
-            if let Some((i, slot)) = undo.slot {
-                world.nodes[i] = slot;
-            }
-            world.used = undo.used;
-            world.partition = undo.partition;
-        };
-        let info = match result {
-            Ok(info) => info,
+        });
+        // Put the parent back.
+        debug_assert!(
+            tracing || world.trace.len() == trace_len,
+            "the trace changed unannounced"
+        );
+        world.network.roll_back();
+        if tracing && world.trace.len() != trace_len {
+            std::mem::swap(&mut world.trace, &mut self.saved_trace);
+        }
+        if let Some((i, slot)) = undo.slot {
+            world.nodes[i] = slot;
+        }
+        world.used = undo.used;
+        world.partition = undo.partition;
+        debug_assert_eq!(
+            world.fingerprint(),
+            item.fp,
+            "undo did not restore the world"
+        );
+        match result {
+            Ok(_) => probe,
             Err(e) => {
-                restore(world, &mut self.saved_network, &mut self.saved_trace, undo);
                 eng.report(Found {
                     violation: Violation::Step(e.clone()),
                     at: item.fp,
                     trail: item.trail.clone(),
                     failed_step: Some(e),
                 });
-                return false;
+                None
             }
-        };
-        self.node_fps.clone_from(&item.node_fps);
-        if let Some(i) = info.node {
-            self.node_fps[i] = world.node_fingerprint(i);
         }
-        let fp = world.fingerprint_with(&self.node_fps);
-        debug_assert_eq!(
-            fp,
-            world.fingerprint(),
-            "a step changed a node it did not report"
-        );
+    }
+
+    /// Looks a probed successor up in the visited set; a new one is built
+    /// and accepted. Returns what the cycle proviso needs (see `steps`).
+    fn record(
+        &mut self,
+        eng: &Engine<'_, S>,
+        item: &Item<S>,
+        p: Probe,
+        ample: bool,
+        push: &mut dyn FnMut(Item<S>),
+    ) -> bool {
         let depth = item.depth + 1;
-        match eng.visited.insert(fp, item.fp, depth) {
-            Insert::Seen { depth: seen } => {
-                restore(world, &mut self.saved_network, &mut self.saved_trace, undo);
-                ample && seen.map_or(true, |d| d <= item.depth)
-            }
+        match eng.visited.insert(p.fp, item.fp, depth) {
+            Insert::Seen { depth: seen } => ample && seen.is_none_or(|d| d <= item.depth),
             Insert::New => {
-                let next = world.clone();
-                restore(world, &mut self.saved_network, &mut self.saved_trace, undo);
-                debug_assert_eq!(
-                    item.world.fingerprint(),
-                    item.fp,
-                    "undo did not restore the world"
+                let mut next = item.world.clone();
+                // Handlers are deterministic: the same step again gives the
+                // world that was fingerprinted.
+                if eng
+                    .model
+                    .apply(&mut next, p.action, &mut self.effects)
+                    .is_err()
+                {
+                    return false;
+                }
+                let mut node_fps = item.node_fps.clone();
+                if let Some(i) = p.info.node {
+                    node_fps[i] = p.node_fp;
+                }
+                debug_assert_eq!(next.fingerprint(), p.fp, "a handler is not deterministic");
+                self.accept(
+                    eng,
+                    item,
+                    p.action,
+                    p.info,
+                    next,
+                    (p.fp, node_fps, p.node_sum, p.trace_fp),
+                    push,
                 );
-                let node_fps = self.node_fps.clone();
-                self.accept(eng, item, action, info, false, next, fp, node_fps, push);
                 false
             }
         }
@@ -336,10 +412,11 @@ impl<S: System> Worker<S> {
         match eng.visited.insert(fp, item.fp, depth) {
             Insert::Seen { depth: seen } => {
                 self.spare = Some(next);
-                ample && seen.map_or(true, |d| d <= item.depth)
+                ample && seen.is_none_or(|d| d <= item.depth)
             }
             Insert::New => {
-                self.accept(eng, item, action, info, moved, next, fp, Vec::new(), push);
+                let _ = moved;
+                self.accept(eng, item, action, info, next, (fp, Vec::new(), 0, 0), push);
                 false
             }
         }
@@ -353,12 +430,12 @@ impl<S: System> Worker<S> {
         item: &Item<S>,
         action: Action,
         info: StepInfo,
-        moved: bool,
         next: World<S>,
-        fp: u64,
-        node_fps: Vec<u64>,
+        (fp, node_fps, node_sum, trace_fp): (u64, Vec<u64>, u64, u64),
         push: &mut dyn FnMut(Item<S>),
     ) {
+        // Under symmetry the world was renamed: any node may have changed.
+        let moved = eng.sym.is_some();
         let model = eng.model;
         let depth = item.depth + 1;
         eng.max_depth.fetch_max(depth as usize, Ordering::Relaxed);
@@ -396,10 +473,24 @@ impl<S: System> Worker<S> {
             world: next,
             fp,
             node_fps,
+            node_sum,
+            trace_fp,
             depth,
             trail,
         });
     }
+}
+
+/// A successor fingerprinted but not yet looked up.
+struct Probe {
+    action: Action,
+    fp: u64,
+    info: StepInfo,
+    /// The fingerprint of the node the step changed, and the new sum.
+    node_fp: u64,
+    node_sum: u64,
+    /// The successor's trace fingerprint.
+    trace_fp: u64,
 }
 
 /// What an in-place step changed besides the network and the trace.
@@ -531,10 +622,14 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
             .map(|i| init.node_fingerprint(i))
             .collect()
     };
+    let trace_fp = init.trace_fingerprint();
+    let node_sum = node_fps.iter().fold(0u64, |a, &b| a.wrapping_add(b));
     let item = Item {
         world: init,
         fp,
         node_fps,
+        node_sum,
+        trace_fp,
         depth: 0,
         trail: eng.keep_trails.then(|| Arc::new(Trail { fp, prev: None })),
     };

@@ -224,7 +224,7 @@ impl Por {
             // remember the seed alone as tried.
             tried |= 1 << seed;
             let count = node_of.iter().filter(|&&x| set >> x & 1 == 1).count();
-            if count < actions.len() && best.map_or(true, |(_, c)| count < c) {
+            if count < actions.len() && best.is_none_or(|(_, c)| count < c) {
                 best = Some((set, count));
                 if count == 1 {
                     break;

@@ -215,7 +215,9 @@ mod tests {
         v.relabel(&swap);
         assert_eq!(v, (vec![Id(1), Id(0)], Some(Id(1)), [Id(1)].into(), 7));
         let mut x = Id(0);
-        assert!((&Probe::<_, Id>::new(&mut x)).__relabel(&swap));
+        #[allow(clippy::needless_borrow)]
+        let renamed = (&Probe::<_, Id>::new(&mut x)).__relabel(&swap);
+        assert!(renamed);
         assert_eq!(x, Id(1));
         let mut o = Opaque;
         assert!(!(&Probe::<_, Id>::new(&mut o)).__relabel(&swap));

@@ -27,6 +27,12 @@ use crate::fingerprint::{spread, Fingerprinter};
 use crate::semantics::{Model, Network, Packet, TraceEvent, World};
 use crate::system::System;
 
+/// A renaming of nodes: where each node index goes, and the map on ids.
+type Renaming<'a, S> = (
+    &'a [usize],
+    &'a dyn Fn(<S as System>::Node) -> <S as System>::Node,
+);
+
 /// The symmetric roles of a model and how to canonicalize its worlds.
 pub struct Symmetry<S: System> {
     /// Node index ranges of the symmetric roles.
@@ -119,7 +125,7 @@ impl<S: System> Symmetry<S> {
         let mut fx = crate::ctx::Effects::default();
         // Successors of `w`, each renamed by `rename` when given, as raw fingerprints.
         let successors = |w: &World<S>,
-                          rename: Option<(&[usize], &dyn Fn(S::Node) -> S::Node)>,
+                          rename: Option<Renaming<'_, S>>,
                           fx: &mut crate::ctx::Effects<S>|
          -> Option<Vec<u64>> {
             let mut out = Vec::new();

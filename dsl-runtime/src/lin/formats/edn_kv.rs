@@ -13,13 +13,14 @@ use super::events::{Completion, Recorder};
 use super::ParseError;
 use crate::lin::history::History;
 use crate::lin::specs::{KvMapOp, KvMapRet};
+use std::borrow::Cow;
 
 /// A value of a flat EDN map.
 #[derive(Debug, PartialEq)]
 enum Value<'a> {
     Keyword(&'a str),
     Integer(i64),
-    Text(String),
+    Text(Cow<'a, str>),
     Nil,
 }
 
@@ -60,7 +61,7 @@ fn event(
     let kind = keyword(line, fields, ":type")?;
     let f = keyword(line, fields, ":f")?;
     let key = match field(fields, ":key").ok_or_else(|| missing(":key"))? {
-        Value::Text(k) => k.clone(),
+        Value::Text(k) => k.to_string(),
         Value::Integer(k) => k.to_string(),
         other => {
             return Err(ParseError::at(
@@ -71,7 +72,7 @@ fn event(
     };
     let value = field(fields, ":value");
     let text = |what: &str| match value {
-        Some(Value::Text(v)) => Ok(v.clone()),
+        Some(Value::Text(v)) => Ok(v.to_string()),
         Some(Value::Integer(v)) => Ok(v.to_string()),
         Some(Value::Nil) | None if what == "get" => Ok(String::new()),
         _ => Err(ParseError::at(
@@ -187,11 +188,17 @@ fn read_atom(text: &str) -> (&str, &str) {
 
 fn read_value(text: &str) -> Result<(Value<'_>, &str), String> {
     if let Some(body) = text.strip_prefix('"') {
+        // Most strings have no escapes: take them whole.
+        if let Some(end) = body.find(['"', '\\']) {
+            if body.as_bytes()[end] == b'"' {
+                return Ok((Value::Text(Cow::Borrowed(&body[..end])), &body[end + 1..]));
+            }
+        }
         let mut out = String::new();
         let mut chars = body.char_indices();
         while let Some((i, c)) = chars.next() {
             match c {
-                '"' => return Ok((Value::Text(out), &body[i + 1..])),
+                '"' => return Ok((Value::Text(Cow::Owned(out)), &body[i + 1..])),
                 '\\' => match chars.next() {
                     Some((_, 'n')) => out.push('\n'),
                     Some((_, 't')) => out.push('\t'),

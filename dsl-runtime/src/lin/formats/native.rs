@@ -36,13 +36,15 @@
 //! | `kvstore` | `get K`, `put K V`, `del K`, `cas K EXPECTED NEW`, `cad K EXPECTED` (keys start absent) | get: `V` or `nil` (absent); others: none |
 //!
 //! Words are either bare (no spaces, quotes or `#`) or double-quoted with
-//! `\"`, `\\`, `\n` and `\t` escapes. A bare `nil` means "no value"; `"nil"`
+//! `\"`, `\\`, `\n`, `\r` and `\t` escapes. A bare `nil` means "no value"; `"nil"`
 //! is the three-letter string.
 
 use super::events::{Completion, Recorder};
 use super::{Model, ParseError, ParsedHistory};
-use crate::lin::history::ClientId;
+use crate::lin::history::{ClientId, History, Outcome};
 use crate::lin::specs::{KvMapOp, KvMapRet, KvStoreOp, KvStoreRet, RegisterOp, RegisterRet};
+use std::collections::HashMap;
+use std::fmt::Write;
 
 /// One word of a line.
 #[derive(Debug, PartialEq, Eq)]
@@ -77,6 +79,7 @@ fn words(line: &str) -> Result<Vec<Word>, String> {
                         Some('\\') => match chars.next() {
                             Some('n') => text.push('\n'),
                             Some('t') => text.push('\t'),
+                            Some('r') => text.push('\r'),
                             Some(c @ ('"' | '\\')) => text.push(c),
                             Some(c) => return Err(format!("unknown escape `\\{c}`")),
                             None => return Err("a quoted word ends in `\\`".to_string()),
@@ -431,6 +434,168 @@ fn kvstore_ret(op: &KvStoreOp, ok: bool, args: &[Word]) -> Ending<KvStoreRet> {
     }
 }
 
+/// Writes `history` in the native format, with a `model` line, so that
+/// `parse` reads back the same history (a runtime test can save what it
+/// recorded and check it later with `lincheck`).
+///
+/// Fails, saying why, when the history cannot be written: a client with two
+/// operations pending at once, or a result that does not fit its operation
+/// (a read that returned `Ok`).
+pub fn render(history: &ParsedHistory) -> Result<String, String> {
+    match history {
+        ParsedHistory::Register(h) => render_with(h, Model::Register, register_words),
+        ParsedHistory::Kv(h) => render_with(h, Model::Kv, kv_words),
+        ParsedHistory::KvStore(h) => render_with(h, Model::KvStore, kvstore_words),
+    }
+}
+
+/// The words of an invocation and of an `ok`/`fail` line (`None` when the
+/// result does not fit the operation).
+type Words = (Vec<String>, Option<(bool, Vec<String>)>);
+
+fn render_with<Op, Ret>(
+    history: &History<Op, Ret>,
+    model: Model,
+    words_of: fn(&Op, Option<&Ret>) -> Words,
+) -> Result<String, String> {
+    // Lines keyed by event position; an operation left open gets an
+    // `info` just before its client's next invocation.
+    let mut lines: Vec<(u64, String)> = Vec::new();
+    let mut open_of: HashMap<ClientId, usize> = HashMap::new();
+    let mut pending_until: HashMap<ClientId, u64> = HashMap::new();
+    for (index, op) in history.operations().iter().enumerate() {
+        let (invoke, ending) = words_of(&op.op, op.outcome.returned());
+        if let Some(&until) = pending_until.get(&op.client) {
+            if until > op.invoked_at {
+                return Err(format!(
+                    "client {} has two operations pending at once (#{index} and an earlier one)",
+                    op.client
+                ));
+            }
+        }
+        if let Some(previous) = open_of.remove(&op.client) {
+            let _ = previous;
+            lines.push((op.invoked_at, format!("{} info", op.client)));
+        }
+        lines.push((
+            op.invoked_at,
+            format!("{} invoke {}", op.client, invoke.join(" ")),
+        ));
+        match (&op.outcome, op.finished_at) {
+            (Outcome::Returned(_), Some(at)) => {
+                let Some((ok, result)) = ending else {
+                    return Err(format!(
+                        "operation #{index}: its result does not fit the operation"
+                    ));
+                };
+                let mut line = format!("{} {}", op.client, if ok { "ok" } else { "fail" });
+                for word in result {
+                    line.push(' ');
+                    line.push_str(&word);
+                }
+                lines.push((at, line));
+                pending_until.insert(op.client, at);
+            }
+            (Outcome::Unknown, Some(at)) => {
+                lines.push((at, format!("{} unknown", op.client)));
+                pending_until.insert(op.client, at);
+            }
+            _ => {
+                open_of.insert(op.client, index);
+                pending_until.insert(op.client, op.invoked_at);
+            }
+        }
+    }
+    // Stable: an `info` stays before the invocation pushed after it.
+    lines.sort_by_key(|(at, _)| *at);
+    let mut out = format!("model {}\n", model.name());
+    for (_, line) in lines {
+        let _ = writeln!(out, "{line}");
+    }
+    Ok(out)
+}
+
+/// A word as the reader reads it back: bare when possible, else quoted.
+fn word(text: &str) -> String {
+    let bare = !text.is_empty()
+        && text != "nil"
+        && !text
+            .chars()
+            .any(|c| c.is_whitespace() || c == '"' || c == '#' || c == '\\');
+    if bare {
+        return text.to_string();
+    }
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn register_words(op: &RegisterOp, ret: Option<&RegisterRet>) -> Words {
+    let invoke = match op {
+        RegisterOp::Read => vec!["read".to_string()],
+        RegisterOp::Write(v) => vec!["write".to_string(), v.to_string()],
+        RegisterOp::Cas { from, to } => vec!["cas".to_string(), from.to_string(), to.to_string()],
+    };
+    let ending = match (op, ret) {
+        (RegisterOp::Read, Some(RegisterRet::Value(v))) => {
+            Some((true, vec![v.map_or("nil".to_string(), |v| v.to_string())]))
+        }
+        (RegisterOp::Write(_) | RegisterOp::Cas { .. }, Some(RegisterRet::Ok)) => {
+            Some((true, vec![]))
+        }
+        (RegisterOp::Cas { .. }, Some(RegisterRet::Fail)) => Some((false, vec![])),
+        _ => None,
+    };
+    (invoke, ending)
+}
+
+fn kv_words(op: &KvMapOp, ret: Option<&KvMapRet>) -> Words {
+    let invoke = match op {
+        KvMapOp::Get { key } => vec!["get".to_string(), word(key)],
+        KvMapOp::Put { key, value } => vec!["put".to_string(), word(key), word(value)],
+        KvMapOp::Append { key, value } => vec!["append".to_string(), word(key), word(value)],
+    };
+    let ending = match (op, ret) {
+        (KvMapOp::Get { .. }, Some(KvMapRet::Value(v))) => Some((true, vec![word(v)])),
+        (KvMapOp::Put { .. } | KvMapOp::Append { .. }, Some(KvMapRet::Ok)) => Some((true, vec![])),
+        _ => None,
+    };
+    (invoke, ending)
+}
+
+fn kvstore_words(op: &KvStoreOp, ret: Option<&KvStoreRet>) -> Words {
+    let invoke = match op {
+        KvStoreOp::Get(k) => vec!["get".to_string(), word(k)],
+        KvStoreOp::Put(k, v) => vec!["put".to_string(), word(k), word(v)],
+        KvStoreOp::Del(k) => vec!["del".to_string(), word(k)],
+        KvStoreOp::Cas { key, expected, new } => {
+            vec!["cas".to_string(), word(key), word(expected), word(new)]
+        }
+        KvStoreOp::Cad { key, expected } => vec!["cad".to_string(), word(key), word(expected)],
+    };
+    let ending = match (op, ret) {
+        (KvStoreOp::Get(_), Some(KvStoreRet::Value(v))) => {
+            Some((true, vec![v.as_deref().map_or("nil".to_string(), word)]))
+        }
+        (KvStoreOp::Put(..) | KvStoreOp::Del(_), Some(KvStoreRet::Ok)) => Some((true, vec![])),
+        (KvStoreOp::Cas { .. } | KvStoreOp::Cad { .. }, Some(KvStoreRet::Success(hit))) => {
+            Some((*hit, vec![]))
+        }
+        _ => None,
+    };
+    (invoke, ending)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -481,6 +646,32 @@ model kvstore
         assert_eq!(h.model(), Model::Register);
         let err = parse("model kv\n", Some(Model::Register)).unwrap_err();
         assert_eq!(err.line, 1);
+    }
+
+    #[test]
+    fn rendered_histories_read_back_the_same() {
+        let text = "model kvstore\n1 invoke put x \"a b\"\n2 invoke get \"nil\"\n1 ok\n2 ok nil\n\
+                    3 invoke cas x \"\" \"q\\\"#\"\n3 fail\n4 invoke del x\n4 unknown\n5 invoke put y 1\n\
+                    5 info\n5 invoke get y\n";
+        let history = parse(text, None).unwrap();
+        let rendered = render(&history).unwrap();
+        assert_eq!(parse(&rendered, None).unwrap(), history, "{rendered}");
+        assert!(rendered.contains("5 info\n5 invoke get y"), "{rendered}");
+    }
+
+    #[test]
+    fn unwritable_histories_are_refused() {
+        let mut h = History::new();
+        let a = h.invoke(1, RegisterOp::Read);
+        h.complete(a, RegisterRet::Ok).unwrap();
+        assert!(render(&ParsedHistory::Register(h)).is_err());
+        let mut h = History::new();
+        h.invoke(1, RegisterOp::Read);
+        let b = h.invoke(1, RegisterOp::Read);
+        h.complete(b, RegisterRet::Value(None)).unwrap();
+        // The first read is still open when the second starts: `info` first.
+        let text = render(&ParsedHistory::Register(h.clone())).unwrap();
+        assert_eq!(parse(&text, None).unwrap(), ParsedHistory::Register(h));
     }
 
     #[test]

@@ -51,47 +51,69 @@ pub enum KvMapRet {
     Ok,
 }
 
-/// Arithmetic modulo the Mersenne prime 2^61 - 1, for a rolling hash of
-/// strings that can be extended by an append in time proportional to the
-/// appended part.
+/// A polynomial hash of strings, modulo 2^64, that can be extended by an
+/// append in time proportional to the appended part:
+/// `hash(a + b) = hash(a) * BASE^len(b) + hash(b)`. Equal texts hash
+/// equally however they were built; unequal texts may collide (then they
+/// are compared), which costs time, never correctness.
 mod rolling {
-    const MODULUS: u64 = (1 << 61) - 1;
-    const BASE: u64 = 0x1d4_65c9_aa7d_2b3f % MODULUS;
+    const BASE: u64 = 0x100_0000_01b3;
 
     pub(super) fn mul(a: u64, b: u64) -> u64 {
-        let p = u128::from(a) * u128::from(b);
-        let folded = (p as u64 & MODULUS) + (p >> 61) as u64;
-        if folded >= MODULUS {
-            folded - MODULUS
-        } else {
-            folded
-        }
+        a.wrapping_mul(b)
     }
 
     pub(super) fn add(a: u64, b: u64) -> u64 {
-        let s = a + b;
-        if s >= MODULUS {
-            s - MODULUS
-        } else {
-            s
-        }
+        a.wrapping_add(b)
     }
 
     /// The hash of `text` and `BASE^len(text)`.
     pub(super) fn of(text: &str) -> (u64, u64) {
-        let (mut hash, mut power) = (0, 1);
+        let (mut hash, mut power) = (0u64, 1u64);
         for &b in text.as_bytes() {
-            hash = add(mul(hash, BASE), u64::from(b) + 1);
-            power = mul(power, BASE);
+            hash = hash.wrapping_mul(BASE).wrapping_add(u64::from(b) + 1);
+            power = power.wrapping_mul(BASE);
         }
         (hash, power)
+    }
+}
+
+/// The text of one appended part: short ones (Jepsen appends a few bytes)
+/// live inside the piece, saving an allocation per state.
+enum Part {
+    Inline { len: u8, bytes: [u8; 22] },
+    Heap(Box<str>),
+}
+
+impl Part {
+    fn new(text: &str) -> Part {
+        if text.len() <= 22 {
+            let mut bytes = [0; 22];
+            bytes[..text.len()].copy_from_slice(text.as_bytes());
+            Part::Inline {
+                len: text.len() as u8,
+                bytes,
+            }
+        } else {
+            Part::Heap(text.into())
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // Built from a whole `&str` in `Part::new`, so always UTF-8.
+            Part::Inline { len, bytes } => {
+                std::str::from_utf8(&bytes[..*len as usize]).unwrap_or("")
+            }
+            Part::Heap(text) => text,
+        }
     }
 }
 
 /// One appended part of a value, linked to the value before it.
 struct Piece {
     before: Option<Arc<Piece>>,
-    part: Box<str>,
+    part: Part,
     /// Length of the whole value up to and including this part.
     len: usize,
     /// Rolling hash of the whole value up to and including this part.
@@ -121,7 +143,7 @@ impl Text {
         let (part_hash, power) = rolling::of(part);
         Text(Some(Arc::new(Piece {
             before: self.0.clone(),
-            part: part.into(),
+            part: Part::new(part),
             len: self.len() + part.len(),
             hash: rolling::add(rolling::mul(self.hash(), power), part_hash),
         })))
@@ -135,7 +157,7 @@ impl Text {
         }
         let mut at = &self.0;
         while let Some(piece) = at {
-            match other.strip_suffix(&*piece.part) {
+            match other.strip_suffix(piece.part.as_str()) {
                 Some(rest) => other = rest,
                 None => return false,
             }
@@ -148,7 +170,7 @@ impl Text {
         let mut parts = Vec::new();
         let mut at = &self.0;
         while let Some(piece) = at {
-            parts.push(&*piece.part);
+            parts.push(piece.part.as_str());
             at = &piece.before;
         }
         parts.iter().rev().copied().collect()
@@ -157,13 +179,27 @@ impl Text {
 
 impl PartialEq for Text {
     fn eq(&self, other: &Self) -> bool {
-        match (&self.0, &other.0) {
-            (None, None) => true,
-            (Some(a), Some(b)) => {
-                Arc::ptr_eq(a, b)
-                    || (a.len == b.len && a.hash == b.hash && other.equals(&self.to_text()))
+        let (mut a, mut b) = (&self.0, &other.0);
+        // Walk both lists while their pieces line up (the common case: the
+        // same value built by the same appends twice); compare the texts
+        // only when the pieces differ in shape.
+        loop {
+            match (a, b) {
+                (None, None) => return true,
+                (Some(x), Some(y)) => {
+                    if Arc::ptr_eq(x, y) {
+                        return true;
+                    }
+                    if x.len != y.len || x.hash != y.hash {
+                        return false;
+                    }
+                    if x.part.as_str() != y.part.as_str() {
+                        return Text(b.clone()).equals(&Text(a.clone()).to_text());
+                    }
+                    (a, b) = (&x.before, &y.before);
+                }
+                _ => return false,
             }
-            _ => false,
         }
     }
 }
@@ -176,17 +212,53 @@ impl Hash for Text {
     }
 }
 
-/// The state of a [`KvMap`]: the keys whose value is not empty, sorted.
+/// The keys whose value is not empty, sorted; a single key (every state
+/// of a per-key check) is kept without a vector, saving an allocation per
+/// state. The representation is canonical (`One` exactly when there is one
+/// key), so derived equality and hashing are right.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Entries {
+    One((Arc<str>, Text)),
+    Many(Vec<(Arc<str>, Text)>),
+}
+
+impl Default for Entries {
+    fn default() -> Self {
+        Entries::Many(Vec::new())
+    }
+}
+
+impl Entries {
+    fn as_slice(&self) -> &[(Arc<str>, Text)] {
+        match self {
+            Entries::One(pair) => std::slice::from_ref(pair),
+            Entries::Many(pairs) => pairs,
+        }
+    }
+
+    fn from_vec(mut pairs: Vec<(Arc<str>, Text)>) -> Entries {
+        match pairs.pop() {
+            Some(only) if pairs.is_empty() => Entries::One(only),
+            Some(last) => {
+                pairs.push(last);
+                Entries::Many(pairs)
+            }
+            None => Entries::Many(pairs),
+        }
+    }
+}
+
+/// The state of a [`KvMap`]: the keys whose value is not empty.
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct KvMapState {
-    entries: Vec<(Arc<str>, Text)>,
+    entries: Entries,
 }
 
 impl KvMapState {
     /// The value of `key` (empty when never written).
     pub fn get(&self, key: &str) -> String {
         match self.find(key) {
-            Ok(i) => self.entries[i].1.to_text(),
+            Ok(i) => self.entries.as_slice()[i].1.to_text(),
             Err(_) => String::new(),
         }
     }
@@ -194,31 +266,48 @@ impl KvMapState {
     /// Whether the value of `key` is `value`.
     pub fn holds(&self, key: &str, value: &str) -> bool {
         match self.find(key) {
-            Ok(i) => self.entries[i].1.equals(value),
+            Ok(i) => self.entries.as_slice()[i].1.equals(value),
             Err(_) => value.is_empty(),
         }
     }
 
     fn find(&self, key: &str) -> Result<usize, usize> {
-        self.entries.binary_search_by(|(k, _)| (**k).cmp(key))
+        self.entries
+            .as_slice()
+            .binary_search_by(|(k, _)| (**k).cmp(key))
     }
 
     fn with(&self, key: &str, value: Text) -> KvMapState {
-        let mut next = self.clone();
-        match (next.find(key), value.len() == 0) {
-            (Ok(i), true) => {
-                next.entries.remove(i);
+        let empty = value.len() == 0;
+        if let Entries::One((k, _)) = &self.entries {
+            if **k == *key && !empty {
+                return KvMapState {
+                    entries: Entries::One((k.clone(), value)),
+                };
             }
-            (Ok(i), false) => next.entries[i].1 = value,
-            (Err(_), true) => {}
-            (Err(i), false) => next.entries.insert(i, (key.into(), value)),
         }
-        next
+        if self.entries.as_slice().is_empty() && !empty {
+            return KvMapState {
+                entries: Entries::One((key.into(), value)),
+            };
+        }
+        let mut pairs = self.entries.as_slice().to_vec();
+        match (self.find(key), empty) {
+            (Ok(i), true) => {
+                pairs.remove(i);
+            }
+            (Ok(i), false) => pairs[i].1 = value,
+            (Err(_), true) => {}
+            (Err(i), false) => pairs.insert(i, (key.into(), value)),
+        }
+        KvMapState {
+            entries: Entries::from_vec(pairs),
+        }
     }
 
     fn value(&self, key: &str) -> Text {
         match self.find(key) {
-            Ok(i) => self.entries[i].1.clone(),
+            Ok(i) => self.entries.as_slice()[i].1.clone(),
             Err(_) => Text::default(),
         }
     }
@@ -227,7 +316,12 @@ impl KvMapState {
 impl fmt::Debug for KvMapState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map()
-            .entries(self.entries.iter().map(|(k, v)| (&**k, v.to_text())))
+            .entries(
+                self.entries
+                    .as_slice()
+                    .iter()
+                    .map(|(k, v)| (&**k, v.to_text())),
+            )
             .finish()
     }
 }
@@ -350,6 +444,42 @@ mod tests {
         assert!(!appended.holds("k", "abce"));
         assert!(!appended.holds("k", "abc"));
         assert!(appended.holds("j", ""));
+    }
+
+    #[test]
+    fn states_are_equal_however_their_keys_came_and_went() {
+        let direct = run(&[KvMapOp::Put {
+            key: "b".into(),
+            value: "2".into(),
+        }]);
+        let roundabout = run(&[
+            KvMapOp::Put {
+                key: "a".into(),
+                value: "1".into(),
+            },
+            KvMapOp::Put {
+                key: "b".into(),
+                value: "2".into(),
+            },
+            KvMapOp::Put {
+                key: "a".into(),
+                value: String::new(),
+            },
+        ]);
+        assert_eq!(direct, roundabout);
+        assert_eq!(hash_one(&direct), hash_one(&roundabout));
+        let two = run(&[
+            KvMapOp::Put {
+                key: "b".into(),
+                value: "2".into(),
+            },
+            KvMapOp::Append {
+                key: "a".into(),
+                value: "1".into(),
+            },
+        ]);
+        assert_eq!(format!("{two:?}"), r#"{"a": "1", "b": "2"}"#);
+        assert_ne!(two, direct);
     }
 
     #[test]

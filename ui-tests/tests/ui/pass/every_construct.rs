@@ -121,6 +121,16 @@ verdict::system! {
         self.network.iter().filter(|p| matches!(p.msg, Msg::Write(_))).count() <= 2
     }
 
+    /// A reply never precedes every call.
+    invariant calls_before_replies reads(history) {
+        self.history.first().is_none_or(|e| e.is_input())
+    }
+
+    /// The leader keeps beating until it has beaten twice.
+    eventually beats_twice reads(Leader.beats) {
+        *self.leader.beats >= 2
+    }
+
     /// Every `Stored(k)` follows a `Put` of `k`.
     invariant stored_after_put reads(trace) {
         let mut put = Vec::new();
@@ -150,6 +160,7 @@ fn main() {
     let report = check(&model, &CheckOptions::default());
     assert!(report.passed(), "{:?}", report.outcome);
     assert!(report.stats.unique > 10);
-    assert_eq!(Store::meta().invariants.len(), 5);
+    assert_eq!(Store::meta().invariants.len(), 6);
+    assert!(Store::meta().invariants.iter().any(|i| i.reads_history));
     assert_eq!(Store::meta().handlers.len(), 9);
 }
