@@ -150,8 +150,13 @@ impl Slots {
         }
         let boxed: Box<[u64]> = vec![0u64; len].into_boxed_slice();
         let len = boxed.len();
-        let ptr = std::ptr::NonNull::new(Box::into_raw(boxed) as *mut u64).unwrap_or(std::ptr::NonNull::dangling());
-        Slots { ptr, len, mapping: None }
+        let ptr = std::ptr::NonNull::new(Box::into_raw(boxed) as *mut u64)
+            .unwrap_or(std::ptr::NonNull::dangling());
+        Slots {
+            ptr,
+            len,
+            mapping: None,
+        }
     }
 
     fn as_mut_ptr(&mut self) -> *mut u64 {
