@@ -9,7 +9,7 @@ use std::hash::{Hash, Hasher};
 
 use serde::{Deserialize, Serialize};
 
-use crate::fingerprint::{spread, Fingerprinter};
+use crate::fingerprint::spread;
 use crate::system::System;
 
 /// A message from `src` to `dst`.
@@ -64,15 +64,18 @@ impl<S: System> Packet<S> {
 /// The messages in flight.
 ///
 /// The network keeps its own fingerprint up to date as packets come and go:
-/// the sum of one term per packet, each a hash of the packet and (unless
-/// the network is unordered) of its position on its channel. Equal
-/// networks have equal sums however they were reached, and a step costs a
-/// hash of the packets it adds or moves, not of the whole network.
+/// the sum of one term per packet, each mixing the packet's hash with
+/// (unless the network is unordered) its position on its channel. Equal
+/// networks have equal sums however they were reached. Each packet's hash
+/// is kept beside it, so a step hashes only the packets it adds.
 #[derive(Serialize, Deserialize)]
 #[serde(bound = "", from = "NetworkData<S>")]
 pub struct Network<S: System> {
     packets: Vec<Packet<S>>,
     unordered: bool,
+    /// The hash of each packet, by index.
+    #[serde(skip)]
+    hashes: Vec<u64>,
     #[serde(skip)]
     fingerprint: u64,
     /// While a step is being tried (see [`Network::start_journal`]): every
@@ -91,11 +94,11 @@ struct Journal<S: System> {
 enum Change<S: System> {
     /// A packet was put at this index.
     Inserted(usize),
-    /// This packet was taken from this index.
-    Removed(usize, Packet<S>),
+    /// This packet, with its hash, was taken from this index.
+    Removed(usize, Packet<S>, u64),
 }
 
-/// What a network is on disk: its fingerprint is recomputed when read.
+/// What a network is on disk: hashes and fingerprint are recomputed when read.
 #[derive(Deserialize)]
 #[serde(bound = "")]
 struct NetworkData<S: System> {
@@ -118,6 +121,7 @@ impl<S: System> Clone for Network<S> {
         Network {
             packets: self.packets.clone(),
             unordered: self.unordered,
+            hashes: self.hashes.clone(),
             fingerprint: self.fingerprint,
             journal: None,
         }
@@ -126,6 +130,7 @@ impl<S: System> Clone for Network<S> {
     fn clone_from(&mut self, source: &Self) {
         self.packets.clone_from(&source.packets);
         self.unordered = source.unordered;
+        self.hashes.clone_from(&source.hashes);
         self.fingerprint = source.fingerprint;
         self.journal = None;
     }
@@ -137,12 +142,23 @@ impl<S: System> std::fmt::Debug for Network<S> {
     }
 }
 
+/// Mixes a packet's hash with its position on its channel.
+#[inline]
+fn term(hash: u64, position: usize, unordered: bool) -> u64 {
+    if unordered {
+        spread(hash)
+    } else {
+        spread(hash ^ (position as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15))
+    }
+}
+
 impl<S: System> Network<S> {
     /// An empty network; `unordered` makes it a multiset (order ignored).
     pub fn new(unordered: bool) -> Self {
         Network {
             packets: Vec::new(),
             unordered,
+            hashes: Vec::new(),
             fingerprint: 0,
             journal: None,
         }
@@ -170,8 +186,12 @@ impl<S: System> Network<S> {
             match change {
                 Change::Inserted(at) => {
                     self.packets.remove(at);
+                    self.hashes.remove(at);
                 }
-                Change::Removed(at, packet) => self.packets.insert(at, packet),
+                Change::Removed(at, packet, hash) => {
+                    self.packets.insert(at, packet);
+                    self.hashes.insert(at, hash);
+                }
             }
         }
         self.fingerprint = journal.fingerprint;
@@ -211,16 +231,6 @@ impl<S: System> Network<S> {
             .any(|p| p.msg == packet.msg)
     }
 
-    /// The fingerprint term of a packet at `position` on its channel.
-    fn term(&self, packet: &Packet<S>, position: usize) -> u64 {
-        let mut h = Fingerprinter::default();
-        packet.hash(&mut h);
-        if !self.unordered {
-            h.write_usize(position);
-        }
-        spread(h.finish())
-    }
-
     /// Where the channel of the packet at `index` starts.
     fn channel_start(&self, index: usize) -> usize {
         let key = self.packets[index].channel();
@@ -232,10 +242,12 @@ impl<S: System> Network<S> {
         let key = packet.channel();
         let at = self.packets.partition_point(|p| p.channel() <= key);
         let start = self.packets[..at].partition_point(|p| p.channel() < key);
+        let hash = crate::fingerprint::fingerprint(&packet);
         self.fingerprint = self
             .fingerprint
-            .wrapping_add(self.term(&packet, at - start));
+            .wrapping_add(term(hash, at - start, self.unordered));
         self.packets.insert(at, packet);
+        self.hashes.insert(at, hash);
         if let Some(j) = &mut self.journal {
             j.changes.push(Change::Inserted(at));
         }
@@ -244,23 +256,29 @@ impl<S: System> Network<S> {
     /// Takes the packet at `index` out of flight.
     pub fn take(&mut self, index: usize) -> Packet<S> {
         let start = self.channel_start(index);
-        let removed = self.term(&self.packets[index], index - start);
-        self.fingerprint = self.fingerprint.wrapping_sub(removed);
-        if !self.unordered {
+        let unordered = self.unordered;
+        let hash = self.hashes[index];
+        self.fingerprint = self
+            .fingerprint
+            .wrapping_sub(term(hash, index - start, unordered));
+        if !unordered {
             // The packets behind it on its channel move up one place.
             let key = self.packets[index].channel();
             let mut k = index + 1;
             while k < self.packets.len() && self.packets[k].channel() == key {
-                let old = self.term(&self.packets[k], k - start);
-                let new = self.term(&self.packets[k], k - start - 1);
-                self.fingerprint = self.fingerprint.wrapping_sub(old).wrapping_add(new);
+                let h = self.hashes[k];
+                self.fingerprint = self
+                    .fingerprint
+                    .wrapping_sub(term(h, k - start, false))
+                    .wrapping_add(term(h, k - start - 1, false));
                 k += 1;
             }
         }
         let packet = self.packets.remove(index);
+        self.hashes.remove(index);
         match &mut self.journal {
             Some(j) => {
-                j.changes.push(Change::Removed(index, packet.clone()));
+                j.changes.push(Change::Removed(index, packet.clone(), hash));
                 packet
             }
             None => packet,
@@ -278,14 +296,16 @@ impl<S: System> Network<S> {
     /// matter, immediately before it when it does.
     pub fn has_earlier_twin(&self, index: usize) -> bool {
         let p = &self.packets[index];
+        let h = self.hashes[index];
         if self.unordered {
             self.packets[..index]
                 .iter()
+                .zip(&self.hashes[..index])
                 .rev()
-                .take_while(|q| q.channel() == p.channel())
-                .any(|q| q.msg == p.msg)
+                .take_while(|(q, _)| q.channel() == p.channel())
+                .any(|(q, &qh)| qh == h && q.msg == p.msg)
         } else {
-            index > 0 && self.packets[index - 1] == *p
+            index > 0 && self.hashes[index - 1] == h && self.packets[index - 1] == *p
         }
     }
 
@@ -304,11 +324,15 @@ impl<S: System> Network<S> {
     pub fn clear(&mut self) {
         if let Some(j) = &mut self.journal {
             for at in (0..self.packets.len()).rev() {
-                j.changes
-                    .push(Change::Removed(at, self.packets[at].clone()));
+                j.changes.push(Change::Removed(
+                    at,
+                    self.packets[at].clone(),
+                    self.hashes[at],
+                ));
             }
         }
         self.packets.clear();
+        self.hashes.clear();
         self.fingerprint = 0;
     }
 
@@ -326,7 +350,8 @@ impl<S: System> Network<S> {
             if i > 0 && self.packets[i - 1].channel() != p.channel() {
                 start = i;
             }
-            sum = sum.wrapping_add(self.term(p, i - start));
+            let hash = crate::fingerprint::fingerprint(p);
+            sum = sum.wrapping_add(term(hash, i - start, self.unordered));
         }
         sum
     }
