@@ -26,6 +26,7 @@ pub mod semantics;
 pub mod setup;
 pub mod simulate;
 pub mod system;
+pub mod transform;
 pub mod view;
 pub mod workload;
 

@@ -224,6 +224,19 @@ impl<S: System> Setup<S> {
         (i < range.end).then_some(i)
     }
 
+    /// The same nodes, numbered the same way, as a setup of system `T`
+    /// with `config`: how a transformer hands its base system the cluster
+    /// it wraps, or wraps a base system's cluster. `T` must declare the same
+    /// roles, in the same order, as `S` (every transformer that keeps its
+    /// base's nodes does).
+    pub fn with_system<T: System<Node = S::Node>>(&self, config: T::Config) -> Setup<T> {
+        Setup {
+            nodes: self.nodes.clone(),
+            role_ranges: self.role_ranges.clone(),
+            config,
+        }
+    }
+
     /// A readable list such as `Server, Client(0..3)`.
     pub fn describe(&self) -> String {
         let meta = S::meta();

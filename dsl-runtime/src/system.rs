@@ -215,4 +215,21 @@ pub trait System: Sized + Send + Sync + 'static {
         let _ = (id, setup, world);
         true
     }
+
+    /// Whether a packet from `src` carrying `msg`, in flight to a node in
+    /// state `dst_state` (in a run configured with `config`), is stale:
+    /// delivering it now or later can only repeat what the sender can make
+    /// happen anyway (so losing it loses no behaviour). A checker may then drop it as soon as it is stale, when
+    /// the fault model lets the network drop any packet anyway. The default
+    /// says no packet is ever stale; transformers that number messages
+    /// recognise old duplicates and old acknowledgements.
+    fn is_stale(
+        config: &Self::Config,
+        dst_state: &Self::State,
+        src: Self::Node,
+        msg: &Self::Msg,
+    ) -> bool {
+        let _ = (config, dst_state, src, msg);
+        false
+    }
 }

@@ -118,6 +118,14 @@ impl<S: System> Workload<S> {
         self
     }
 
+    /// The same inputs for system `T`, which takes the same inputs on the
+    /// same nodes (a transformer of `S`).
+    pub fn with_system<T: System<Input = S::Input>>(&self) -> Workload<T> {
+        Workload {
+            per_node: self.per_node.clone(),
+        }
+    }
+
     /// The workload of the node with index `i`.
     pub fn of(&self, i: usize) -> Option<&NodeWorkload<S::Input>> {
         self.per_node.get(i).and_then(Option::as_ref)

@@ -2,6 +2,7 @@
 //! in `src/bin/` with `check` (and more) subcommands.
 
 pub mod counter;
+pub mod kv;
 pub mod lockserv;
 pub mod paxos;
 pub mod pingpong;

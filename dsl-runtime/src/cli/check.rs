@@ -137,7 +137,8 @@ pub fn print_header<S: System>(model: &Model<S>, out: &mut impl Write) {
         .collect();
     let _ = writeln!(out, "  invariants: {}", invs.join(", "));
     let f = &model.faults;
-    if f.duplicate == crate::faults::Budget::Unlimited
+    // A saturated network stays finite under unlimited duplication.
+    if (f.duplicate == crate::faults::Budget::Unlimited && !model.saturates())
         || f.crash == crate::faults::Budget::Unlimited
     {
         let _ = writeln!(

@@ -27,6 +27,9 @@ pub struct Model<S: System> {
     /// when an invariant reads the trace; recording it makes worlds with
     /// different histories different states.
     pub record_trace: bool,
+    /// Keep at most one copy of each distinct packet in flight; see
+    /// [`Model::saturating_duplicates`]. Off by default.
+    pub saturate_duplicates: bool,
     /// Whether the recorded trace is kept as a *history*: each run of
     /// adjacent inputs, and each run of adjacent outputs, in node order.
     /// That keeps every "output before input" order and each node's own
@@ -44,6 +47,7 @@ impl<S: System> Clone for Model<S> {
             faults: self.faults,
             workload: self.workload.clone(),
             record_trace: self.record_trace,
+            saturate_duplicates: self.saturate_duplicates,
             history_only: self.history_only,
         }
     }
@@ -57,6 +61,7 @@ impl<S: System> Model<S> {
             faults,
             workload,
             record_trace: S::meta().needs_trace(),
+            saturate_duplicates: false,
             history_only: S::meta().history_suffices(),
         }
     }
@@ -116,6 +121,35 @@ impl<S: System> Model<S> {
         effects.outputs.append(&mut nested.outputs);
         effects.timers.append(&mut nested.timers);
         Ok(info.handler)
+    }
+
+    /// Keeps at most one copy of each distinct packet in flight, when the
+    /// fault model drops, duplicates and reorders without limit (otherwise
+    /// this changes nothing).
+    ///
+    /// Under that fault model how many copies of a packet are in flight
+    /// cannot be observed: any copy may be duplicated again, any may be
+    /// lost, and any may be delivered next. So the network is kept as a
+    /// set: sending a packet already in flight changes nothing, delivering
+    /// a packet leaves it in flight (a drop removes it), and duplication is
+    /// not a separate step. Every run of the multiset network has a run
+    /// here with the same deliveries and external trace, and the other way
+    /// round; what changes is that the network stays finite, so a system
+    /// that retransmits on a timer can be checked exhaustively. Invariants
+    /// that count copies of a packet in flight see at most one.
+    pub fn saturating_duplicates(mut self) -> Self {
+        self.saturate_duplicates = true;
+        self
+    }
+
+    /// Whether the network is kept as a set in this model: asked for, and
+    /// drop, duplicate and reorder are all unlimited.
+    pub fn saturates(&self) -> bool {
+        use crate::faults::Budget::Unlimited;
+        self.saturate_duplicates
+            && self.faults.drop == Unlimited
+            && self.faults.duplicate == Unlimited
+            && self.faults.is_unordered()
     }
 
     /// The initial world: every node up in its initial state, after running
@@ -182,7 +216,8 @@ impl<S: System> Model<S> {
         }
         let net = &world.network;
         let may_drop = faults.drop.allows(used.drop);
-        let may_dup = faults.duplicate.allows(used.duplicate);
+        // A saturated network never holds two copies: duplication is implied.
+        let may_dup = faults.duplicate.allows(used.duplicate) && !self.saturates();
         let may_reorder = faults.reorder.allows(used.reorder);
         for (j, p) in net.packets().iter().enumerate() {
             if net.has_earlier_twin(j) {
@@ -276,7 +311,13 @@ impl<S: System> Model<S> {
                 if !net.is_unordered() && !net.is_channel_head(j) && faults.reorder.is_counted() {
                     world.used.reorder += 1;
                 }
-                let p = net.take(j);
+                // A saturated network keeps delivered packets (see
+                // `saturating_duplicates`).
+                let p = if self.saturates() {
+                    net.packets()[j].clone()
+                } else {
+                    net.take(j)
+                };
                 let Some(dst) = self.setup.index_of(p.dst) else {
                     return Ok(StepInfo::default());
                 };
@@ -351,6 +392,18 @@ impl<S: System> Model<S> {
         }
     }
 
+    /// Drops every packet the system calls stale ([`System::is_stale`]) in
+    /// a saturated network: a drop the fault model allows at any time,
+    /// taken eagerly because the packet can no longer matter.
+    fn drop_stale(&self, world: &mut World<S>) {
+        let setup = &self.setup;
+        let nodes = &world.nodes;
+        world.network.retain(|p| match setup.index_of(p.dst) {
+            Some(d) => !S::is_stale(setup.config(), &nodes[d].state, p.src, &p.msg),
+            None => true,
+        });
+    }
+
     /// Runs node `i`'s handler for `trigger` and applies its effects.
     fn run_handler(
         &self,
@@ -380,11 +433,15 @@ impl<S: System> Model<S> {
                     handler: handler.map_or("?", |h| S::meta().handlers[h].name),
                 });
             }
-            world.network.send(Packet {
+            let packet = Packet {
                 src: node,
                 dst: *to,
                 msg: msg.clone(),
-            });
+            };
+            if self.saturates() && world.network.contains(&packet) {
+                continue;
+            }
+            world.network.send(packet);
         }
         let emitted = !effects.outputs.is_empty();
         if emitted {
@@ -412,6 +469,9 @@ impl<S: System> Model<S> {
             } else {
                 world.nodes[i].timers &= !(1 << t);
             }
+        }
+        if self.saturates() {
+            self.drop_stale(world);
         }
         let chained = if emitted {
             self.next_chained_input(world, i, effects)?

@@ -221,6 +221,16 @@ impl<S: System> Network<S> {
         self.packets.is_empty()
     }
 
+    /// Whether an equal packet is in flight.
+    pub fn contains(&self, packet: &Packet<S>) -> bool {
+        let key = packet.channel();
+        let start = self.packets.partition_point(|p| p.channel() < key);
+        self.packets[start..]
+            .iter()
+            .take_while(|p| p.channel() == key)
+            .any(|p| p.msg == packet.msg)
+    }
+
     /// Where the channel of the packet at `index` starts.
     fn channel_start(&self, index: usize) -> usize {
         let key = self.packets[index].channel();
@@ -296,6 +306,17 @@ impl<S: System> Network<S> {
                 .any(|(q, &qh)| qh == h && q.msg == p.msg)
         } else {
             index > 0 && self.hashes[index - 1] == h && self.packets[index - 1] == *p
+        }
+    }
+
+    /// Keeps only the packets `keep` accepts. Each packet let go is taken
+    /// with [`Network::take`], so the fingerprint and a running journal
+    /// stay right.
+    pub fn retain(&mut self, mut keep: impl FnMut(&Packet<S>) -> bool) {
+        for index in (0..self.packets.len()).rev() {
+            if !keep(&self.packets[index]) {
+                self.take(index);
+            }
         }
     }
 

@@ -1,0 +1,347 @@
+//! Building a wrapper's [`SystemMeta`] from its base's.
+//!
+//! [`crate::System::meta`] returns `&'static SystemMeta`, and a generic type cannot
+//! own a static, so a transformer builds its metadata once per concrete type
+//! (`Reliable<LockServ>`), leaks it, and finds it again by [`TypeId`]. The
+//! helpers here copy the base's roles, handlers and invariants so that base
+//! handlers keep their ids and footprints, then let the transformer add its
+//! own fields, message kinds, timers and handlers after them.
+
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::sync::{OnceLock, PoisonError, RwLock};
+
+use crate::meta::{
+    FieldMeta, HandlerMeta, InvariantMeta, KindId, RoleId, RoleMeta, SystemMeta, TimerId,
+    TriggerMeta,
+};
+
+type MetaCache = RwLock<HashMap<TypeId, &'static SystemMeta>>;
+
+/// The metadata of wrapper type `T`, built by `build` the first time it is
+/// asked for and shared afterwards.
+///
+/// `build` runs without the cache locked, because building a wrapper's
+/// metadata asks for its base's, which may itself be a wrapper.
+pub fn cached_meta<T: 'static>(build: impl FnOnce() -> SystemMeta) -> &'static SystemMeta {
+    static CACHE: OnceLock<MetaCache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let key = TypeId::of::<T>();
+    if let Some(meta) = cache
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&key)
+    {
+        return meta;
+    }
+    let built = build();
+    let mut map = cache.write().unwrap_or_else(PoisonError::into_inner);
+    // Two threads may both have built it; the first one stored wins.
+    map.entry(key).or_insert_with(|| Box::leak(Box::new(built)))
+}
+
+/// Leaks a string built once per wrapper type.
+pub fn leak_str(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+/// Leaks a list built once per wrapper type.
+pub fn leak_slice<T>(items: Vec<T>) -> &'static [T] {
+    Box::leak(items.into_boxed_slice())
+}
+
+/// The mask bit of field `index`, or 0 for a field past the 64 a mask can
+/// name (such a field is then invisible to footprint-based reductions,
+/// which is why transformers add at most a few fields).
+pub fn bit(index: usize) -> u64 {
+    if index < 64 {
+        1 << index
+    } else {
+        0
+    }
+}
+
+/// A copy of a base field, optionally forced durable.
+pub fn copy_field(f: &FieldMeta, force_durable: bool) -> FieldMeta {
+    FieldMeta {
+        name: f.name,
+        ty: f.ty,
+        init: f.init,
+        durable: f.durable || force_durable,
+    }
+}
+
+/// A copy of a base handler's metadata.
+pub fn copy_handler(h: &HandlerMeta) -> HandlerMeta {
+    HandlerMeta {
+        role: h.role,
+        trigger: h.trigger,
+        name: h.name,
+        reads: h.reads,
+        writes: h.writes,
+        sends: h.sends,
+        emits: h.emits,
+        sets: h.sets,
+    }
+}
+
+/// A copy of a base invariant's metadata.
+pub fn copy_invariant(i: &InvariantMeta) -> InvariantMeta {
+    InvariantMeta {
+        name: i.name,
+        scope: i.scope,
+        reads_fields: i.reads_fields,
+        reads_network: i.reads_network,
+        reads_trace: i.reads_trace,
+        reads_history: i.reads_history,
+    }
+}
+
+/// `list` with `extra` appended (skipping ones already present).
+pub fn with_kinds(list: &'static [KindId], extra: &[KindId]) -> &'static [KindId] {
+    if extra.iter().all(|k| list.contains(k)) {
+        return list;
+    }
+    let mut v = list.to_vec();
+    for k in extra {
+        if !v.contains(k) {
+            v.push(*k);
+        }
+    }
+    leak_slice(v)
+}
+
+/// Every message kind the handlers of `role` may send.
+pub fn kinds_sent_by(meta: &SystemMeta, role: RoleId) -> Vec<KindId> {
+    let mut kinds: Vec<KindId> = meta
+        .handlers_of(role)
+        .flat_map(|(_, h)| h.sends.iter().copied())
+        .collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    kinds
+}
+
+/// Every timer the handlers of `role` may set.
+pub fn timers_set_by(meta: &SystemMeta, role: RoleId) -> Vec<TimerId> {
+    let mut timers: Vec<TimerId> = meta
+        .handlers_of(role)
+        .flat_map(|(_, h)| h.sets.iter().copied())
+        .collect();
+    timers.sort_unstable();
+    timers.dedup();
+    timers
+}
+
+/// Every field of `role`, as a mask.
+pub fn all_fields(meta: &SystemMeta, role: RoleId) -> u64 {
+    (0..meta.roles[role].fields.len()).fold(0, |m, i| m | bit(i))
+}
+
+/// A wrapper's metadata under construction: starts as a copy of the base's
+/// (roles, kinds, handlers and invariants at the same indices) and grows.
+pub struct MetaBuilder {
+    /// The wrapper's name, such as `Reliable<LockServ>`.
+    pub name: &'static str,
+    /// Per role: its name, parameter and fields.
+    pub roles: Vec<(&'static str, Option<&'static str>, Vec<FieldMeta>)>,
+    /// Input variant names.
+    pub inputs: &'static [&'static str],
+    /// Output variant names.
+    pub outputs: &'static [&'static str],
+    /// Message kind names.
+    pub messages: Vec<&'static str>,
+    /// Timer names.
+    pub timers: Vec<&'static str>,
+    /// Handlers; the base's come first, at their own ids.
+    pub handlers: Vec<HandlerMeta>,
+    /// Invariants; the base's come first, at their own ids.
+    pub invariants: Vec<InvariantMeta>,
+}
+
+impl MetaBuilder {
+    /// A copy of `base`, named `name`; with `durable`, every base field is
+    /// marked durable.
+    pub fn from_base(name: String, base: &SystemMeta, durable: bool) -> Self {
+        MetaBuilder {
+            name: leak_str(name),
+            roles: base
+                .roles
+                .iter()
+                .map(|r| {
+                    let fields = r.fields.iter().map(|f| copy_field(f, durable)).collect();
+                    (r.name, r.param, fields)
+                })
+                .collect(),
+            inputs: base.inputs,
+            outputs: base.outputs,
+            messages: base.messages.to_vec(),
+            timers: base.timers.to_vec(),
+            handlers: base.handlers.iter().map(copy_handler).collect(),
+            invariants: base.invariants.iter().map(copy_invariant).collect(),
+        }
+    }
+
+    /// Adds a field to every role; returns its bit in each role's masks.
+    pub fn add_field_to_all(
+        &mut self,
+        name: &'static str,
+        ty: &'static str,
+        durable: bool,
+    ) -> Vec<u64> {
+        self.roles
+            .iter_mut()
+            .map(|(_, _, fields)| {
+                fields.push(FieldMeta {
+                    name,
+                    ty,
+                    init: "(added by the transformer)",
+                    durable,
+                });
+                bit(fields.len() - 1)
+            })
+            .collect()
+    }
+
+    /// Adds a handler; returns its id.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_handler(
+        &mut self,
+        role: RoleId,
+        trigger: TriggerMeta,
+        name: String,
+        reads: u64,
+        writes: u64,
+        sends: Vec<KindId>,
+        sets: Vec<TimerId>,
+    ) -> usize {
+        self.handlers.push(HandlerMeta {
+            role,
+            trigger,
+            name: leak_str(name),
+            reads: reads & !writes,
+            writes,
+            sends: leak_slice(sends),
+            emits: &[],
+            sets: leak_slice(sets),
+        });
+        self.handlers.len() - 1
+    }
+
+    /// The finished metadata.
+    pub fn build(self) -> SystemMeta {
+        let roles = self
+            .roles
+            .into_iter()
+            .map(|(name, param, fields)| RoleMeta {
+                name,
+                param,
+                fields: leak_slice(fields),
+            })
+            .collect();
+        SystemMeta {
+            name: self.name,
+            roles: leak_slice(roles),
+            inputs: self.inputs,
+            outputs: self.outputs,
+            messages: leak_slice(self.messages),
+            timers: leak_slice(self.timers),
+            handlers: leak_slice(self.handlers),
+            invariants: leak_slice(self.invariants),
+        }
+    }
+}
+
+/// The traits a `system!` type has (`Clone`, `Copy`, `Debug`, `Default`,
+/// comparisons, `Hash`), for a transformer's marker type, whatever its
+/// parameters: reports and outcomes that print or compare the system type
+/// then work for wrapped systems too.
+macro_rules! marker_traits {
+    ($name:ident < $($p:ident),+ >) => {
+        impl<$($p),+> Clone for $name<$($p),+> {
+            fn clone(&self) -> Self {
+                *self
+            }
+        }
+        impl<$($p),+> Copy for $name<$($p),+> {}
+        impl<$($p),+> Default for $name<$($p),+> {
+            fn default() -> Self {
+                $name(std::marker::PhantomData)
+            }
+        }
+        impl<$($p),+> std::fmt::Debug for $name<$($p),+> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(stringify!($name))
+            }
+        }
+        impl<$($p),+> PartialEq for $name<$($p),+> {
+            fn eq(&self, _: &Self) -> bool {
+                true
+            }
+        }
+        impl<$($p),+> Eq for $name<$($p),+> {}
+        impl<$($p),+> PartialOrd for $name<$($p),+> {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+        impl<$($p),+> Ord for $name<$($p),+> {
+            fn cmp(&self, _: &Self) -> std::cmp::Ordering {
+                std::cmp::Ordering::Equal
+            }
+        }
+        impl<$($p),+> std::hash::Hash for $name<$($p),+> {
+            fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
+        }
+    };
+}
+pub(crate) use marker_traits;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct A;
+    struct B;
+
+    fn meta_named(name: &'static str) -> SystemMeta {
+        SystemMeta {
+            name,
+            roles: &[],
+            inputs: &[],
+            outputs: &[],
+            messages: &[],
+            timers: &[],
+            handlers: &[],
+            invariants: &[],
+        }
+    }
+
+    #[test]
+    fn each_type_builds_once_and_gets_its_own_meta() {
+        let a1 = cached_meta::<A>(|| meta_named("a"));
+        let a2 = cached_meta::<A>(|| panic!("built twice"));
+        let b = cached_meta::<B>(|| meta_named("b"));
+        assert!(std::ptr::eq(a1, a2));
+        assert_eq!(a1.name, "a");
+        assert_eq!(b.name, "b");
+    }
+
+    #[test]
+    fn building_may_ask_for_another_wrappers_meta() {
+        struct Outer;
+        struct Inner;
+        let outer = cached_meta::<Outer>(|| {
+            let inner = cached_meta::<Inner>(|| meta_named("inner"));
+            meta_named(if inner.name == "inner" { "outer" } else { "?" })
+        });
+        assert_eq!(outer.name, "outer");
+    }
+
+    #[test]
+    fn bits_past_64_fields_are_empty() {
+        assert_eq!(bit(0), 1);
+        assert_eq!(bit(63), 1 << 63);
+        assert_eq!(bit(64), 0);
+    }
+}

@@ -1,0 +1,99 @@
+//! System transformers: check a system once on a simple network, then wrap
+//! it to survive a harsher one.
+//!
+//! A transformer is a generic type that implements [`System`] for any
+//! system it wraps: `Reliable<LockServ>` is a system, and so is
+//! `Reliable<CrashRecovery<LockServ>>`. It runs the base's handlers
+//! unchanged, inside its own, so the code that was checked is the code
+//! that runs, on the checker's worlds and on real sockets alike.
+//!
+//! | transformer | makes the base survive | how |
+//! |---|---|---|
+//! | [`Reliable`] | drop, duplicate, reorder | sequence numbers, cumulative acks, retransmission, deduplication |
+//! | [`CrashRecovery`] | crash-restart | all state durable (logged before effects leave), timers re-armed |
+//! | [`PrimaryBackup`] | crash-restart of one replica, without disks | a [`StateMachine`] replicated on two nodes, snapshots, resends |
+//! | [`Ghost`] | (nothing) | bookkeeping for proofs, checked to change nothing |
+//!
+//! What carries the base's guarantees over:
+//! - base invariants are evaluated on a *projection* of the wrapper's world
+//!   ([`projection`]): the base states, and whatever the transformer says
+//!   the base would see of the network;
+//! - base handlers keep their ids and footprints in the wrapper's
+//!   [`crate::SystemMeta`], widened only by the fields the transformer
+//!   touches around them ([`layer`]), so footprint-based reductions stay
+//!   sound; wrappers forward relabelling, so symmetry reduction applies;
+//! - [`refinement`] checks, within bounds, that every external trace of the
+//!   wrapped system under the harsh fault model is a trace of the base on
+//!   the network it was checked on: then every property of the base's
+//!   traces holds for the wrapped system too.
+//!
+//! # Writing a transformer
+//!
+//! 1. A marker type `struct MyT<S>(PhantomData<fn() -> S>)`.
+//! 2. Wrapper types for what changes: a state holding `base: S::State` and
+//!    the transformer's own fields; a message type around `S::Msg` if
+//!    messages change; a timer type with the base's timers first.
+//! 3. `impl<S: System> System for MyT<S>`:
+//!    - `meta()`: `layer::cached_meta::<Self>(build)`, where `build` starts
+//!      from `layer::MetaBuilder::from_base(..)`, widens the copied base
+//!      handlers by the fields the wrapper touches, and adds the wrapper's
+//!      fields, message kinds, timers and handlers *after* the base's;
+//!    - `dispatch`: translate the trigger, call `S::dispatch` with a
+//!      `Cluster { nodes, config: &config.base }` and a fresh
+//!      [`crate::Effects<S>`], then translate the base's effects (number
+//!      them, log them, forward them) into your own; return the base
+//!      handler's id when it ran, your handler's id otherwise;
+//!    - `check_global`: project the world with
+//!      [`projection::project_world`] and call `S::check_global`;
+//!      `check_local`: call `S::check_local` on `state.base`;
+//!    - `crash`: decide what survives; `relabel_*`: forward to the base
+//!      and rename the node ids in your own fields.
+//! 4. Say what it assumes and guarantees, check the base's invariants on
+//!    it under the harsher fault model, and run [`check_refinement`]
+//!    against the base, including a deliberately broken variant that the
+//!    refinement check must catch.
+//!
+//! Everything here is checked within stated bounds, not proved: a check is
+//! exhaustive only when the report says every reachable state (or pair)
+//! was explored.
+
+pub mod crash_recovery;
+pub mod ghost;
+pub mod layer;
+pub mod plan;
+pub mod primary_backup;
+pub mod projection;
+pub mod refinement;
+pub mod reliable;
+pub mod state_machine;
+
+pub use crash_recovery::{recovering_model, CrashRecovery, RecoveringState};
+pub use ghost::{check_transparent, Difference, Ghost, GhostState, GhostView, Observed, Observer};
+pub use plan::{plan_retransmitting, Plan, DEFAULT_DEPTH};
+pub use primary_backup::{PbBug, PbConfig, PbNode, PrimaryBackup};
+pub use refinement::{check_refinement, RefinementOptions, RefinementOutcome, RefinementReport};
+pub use reliable::{
+    reliable_model, Reliable, ReliableConfig, ReliableMsg, ReliableState, ReliableTimer,
+};
+pub use state_machine::{check_linearizable, StateMachine};
+
+use crate::faults::Faults;
+use crate::semantics::Model;
+use crate::system::System;
+
+/// The model of transformer `T` around `base`'s model: the same nodes and
+/// workload, `T`'s configuration and the fault model `faults` (usually
+/// harsher than the one `base` was checked under).
+pub fn wrap_model<T, S>(base: &Model<S>, config: T::Config, faults: Faults) -> Model<T>
+where
+    T: System<Node = S::Node, Input = S::Input, Output = S::Output>,
+    S: System,
+{
+    let mut model = Model::new(
+        base.setup.with_system::<T>(config),
+        faults,
+        base.workload.with_system::<T>(),
+    );
+    model.record_trace |= base.record_trace;
+    model
+}

@@ -1,0 +1,283 @@
+//! Transformed systems as real processes under the runtime's fault
+//! injection: the reliable lock server on a network that drops, duplicates
+//! and reorders, and the primary-backup store through `kill -9` of a
+//! replica, its history checked for linearizability.
+//!
+//! Waits are for events (with generous patience), never for a duration,
+//! except where a test shows that something does *not* happen.
+
+#![cfg(feature = "runtime")]
+
+mod support;
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use support::{eventually, Deployment, PATIENCE};
+use verdict::lin::{self, History};
+use verdict::runtime::Client;
+use verdict::transform::state_machine::Sequential;
+use verdict::transform::{PrimaryBackup, Reliable};
+use verdict_examples::kv::{KvInput, KvOutput, Store};
+use verdict_examples::lockserv::{input, Input, LockServ, Output};
+
+const LOCKSERV: &str = env!("CARGO_BIN_EXE_lockserv");
+const KV: &str = env!("CARGO_BIN_EXE_kv");
+
+type ReliableLock = Reliable<LockServ>;
+
+fn lock() -> Input {
+    Input::Lock(input::Lock)
+}
+fn unlock() -> Input {
+    Input::Unlock(input::Unlock)
+}
+
+/// A stat of a node, e.g. `injected_drops`.
+fn stat<S: verdict::System>(d: &Deployment, node: &str, key: &str) -> u64 {
+    let stats = d.client::<S>(node).stats().unwrap();
+    stats
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{key} ")))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {key} in {stats}"))
+}
+
+#[test]
+fn a_lost_message_stalls_the_bare_lock_server_and_is_retransmitted_by_reliable() {
+    // Each node loses the first message it sends.
+    let faults = ["--faults", "drop=1", "--fault-rate", "1"];
+    let names = ["Server", "Client(0)"];
+
+    let mut bare = Deployment::new(LOCKSERV, &names, &faults);
+    bare.start_all();
+    let mut c = bare.client::<LockServ>("Client(0)");
+    c.submit(lock()).unwrap();
+    assert!(c.next_output(Duration::from_millis(500)).unwrap().is_none());
+
+    let args = [&faults[..], &["--transform", "reliable"]].concat();
+    let mut d = Deployment::new(LOCKSERV, &names, &args);
+    d.start_all();
+    let mut c = d.client::<ReliableLock>("Client(0)");
+    c.submit(lock()).unwrap();
+    let out = c
+        .next_output(PATIENCE)
+        .unwrap()
+        .expect("Locked, after retransmission");
+    assert!(matches!(out.output, Output::Locked(_)));
+    assert_eq!(stat::<ReliableLock>(&d, "Client(0)", "injected_drops"), 1);
+    assert_eq!(stat::<ReliableLock>(&d, "Server", "injected_drops"), 1);
+}
+
+#[test]
+fn a_duplicated_grant_is_told_twice_by_the_bare_lock_server_and_once_by_reliable() {
+    // Every message is sent twice, up to three per node.
+    let faults = ["--faults", "dup=3", "--fault-rate", "1"];
+    let names = ["Server", "Client(0)"];
+
+    let mut bare = Deployment::new(LOCKSERV, &names, &faults);
+    bare.start_all();
+    let mut c = bare.client::<LockServ>("Client(0)");
+    c.submit(lock()).unwrap();
+    assert!(c.next_output(PATIENCE).unwrap().is_some());
+    let again = c.next_output(PATIENCE).unwrap();
+    assert!(again.is_some(), "the duplicated Grant is told again");
+
+    let args = [&faults[..], &["--transform", "reliable"]].concat();
+    let mut d = Deployment::new(LOCKSERV, &names, &args);
+    d.start_all();
+    let mut c = d.client::<ReliableLock>("Client(0)");
+    c.submit(lock()).unwrap();
+    assert!(c.next_output(PATIENCE).unwrap().is_some());
+    // The duplicate arrives and is acknowledged, not delivered again.
+    eventually("the client to receive the duplicated grant", || {
+        (stat::<ReliableLock>(&d, "Client(0)", "messages_in") >= 2).then_some(())
+    });
+    assert!(c.next_output(Duration::from_millis(300)).unwrap().is_none());
+}
+
+/// Locks, waits for `Locked`, checks nobody else was told `Locked`, unlocks.
+fn round(d: &Deployment, name: &str, holder: &Mutex<Option<String>>) {
+    let mut c = d.client::<ReliableLock>(name);
+    c.submit(lock()).unwrap();
+    let out = c.next_output(PATIENCE).unwrap().expect("Locked");
+    assert!(matches!(out.output, Output::Locked(_)));
+    {
+        let mut h = holder.lock().unwrap();
+        assert_eq!(*h, None, "{name} told Locked while another client holds it");
+        *h = Some(name.to_string());
+    }
+    std::thread::sleep(Duration::from_millis(2));
+    *holder.lock().unwrap() = None;
+    c.submit(unlock()).unwrap();
+}
+
+#[test]
+fn reliable_lock_server_keeps_mutual_exclusion_on_a_harsh_network() {
+    let names = ["Server", "Client(0)", "Client(1)", "Client(2)"];
+    let args = [
+        "--transform",
+        "reliable",
+        "--faults",
+        "drop,dup,reorder",
+        "--fault-rate",
+        "0.2",
+        "--max-delay-ms",
+        "20",
+        "--monitor",
+    ];
+    let mut d = Deployment::new(LOCKSERV, &names, &args);
+    d.start_all();
+    let holder = Mutex::new(None);
+    std::thread::scope(|scope| {
+        for name in &names[1..] {
+            let (d, holder) = (&d, &holder);
+            scope.spawn(move || {
+                for _ in 0..4 {
+                    round(d, name, holder);
+                }
+            });
+        }
+    });
+    let injected: u64 = names
+        .iter()
+        .map(|n| {
+            stat::<ReliableLock>(&d, n, "injected_drops")
+                + stat::<ReliableLock>(&d, n, "injected_dups")
+                + stat::<ReliableLock>(&d, n, "injected_delays")
+        })
+        .sum();
+    assert!(injected > 0, "the network did misbehave");
+    for n in names {
+        assert!(!d.log(n).contains("invariant violated"), "{}", d.log(n));
+    }
+}
+
+type Pb = PrimaryBackup<Store>;
+type ReliablePb = Reliable<Pb>;
+
+/// Runs `ops` through `client` (connected to client node number `id`),
+/// recording invocations and returns in `history` in real-time order.
+fn run_ops<S>(
+    mut client: Client<S>,
+    id: u64,
+    ops: &[KvInput],
+    history: &Mutex<History<KvInput, KvOutput>>,
+) where
+    S: verdict::System<Input = KvInput, Output = KvOutput>,
+{
+    for op in ops {
+        let at = history.lock().unwrap().invoke(id, op.clone());
+        client.submit(op.clone()).unwrap();
+        let out = client
+            .next_output(PATIENCE)
+            .unwrap()
+            .unwrap_or_else(|| panic!("Client({id}): no reply to {op:?}"));
+        history.lock().unwrap().complete(at, out.output).unwrap();
+    }
+}
+
+fn ops_of(client: usize) -> Vec<KvInput> {
+    let script = &verdict_examples::kv::SCRIPTS[client % 3];
+    script.iter().cycle().take(6).cloned().collect()
+}
+
+fn assert_linearizable(history: &History<KvInput, KvOutput>) {
+    let verdict = lin::check(&Sequential::<Store>::new(), history);
+    assert!(
+        verdict.is_linearizable(),
+        "{}",
+        verdict
+            .explanation()
+            .map(|e| e.to_text(history))
+            .unwrap_or_default()
+    );
+}
+
+#[test]
+fn primary_backup_store_is_linearizable_as_real_processes() {
+    let names = ["Primary", "Backup", "Client(0)", "Client(1)"];
+    let mut d = Deployment::new(KV, &names, &["--transform", "primary-backup"]);
+    d.start_all();
+    let history = Mutex::new(History::new());
+    std::thread::scope(|scope| {
+        for (i, name) in names[2..].iter().enumerate() {
+            let (client, history) = (d.client::<Pb>(name), &history);
+            scope.spawn(move || run_ops(client, i as u64, &ops_of(i), history));
+        }
+    });
+    let history = history.into_inner().unwrap();
+    assert_eq!(history.len(), 12);
+    assert_linearizable(&history);
+}
+
+/// A field of a node's state, as its `Debug` text.
+fn field<S: verdict::System>(d: &Deployment, node: &str, name: &str) -> String {
+    let state = d.client::<S>(node).state().unwrap();
+    state
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| panic!("{node} has no field {name}"))
+}
+
+#[test]
+fn reliable_primary_backup_survives_a_harsh_network_and_kill_9_of_each_replica() {
+    let names = ["Primary", "Backup", "Client(0)", "Client(1)"];
+    let args = [
+        "--transform",
+        "reliable-primary-backup",
+        "--faults",
+        "drop,dup,reorder",
+        "--fault-rate",
+        "0.1",
+        "--max-delay-ms",
+        "20",
+    ];
+    let mut d = Deployment::new(KV, &names, &args);
+    d.start_all();
+    let history = Mutex::new(History::new());
+    for (round, replica) in ["Backup", "Primary"].into_iter().enumerate() {
+        let clients: Vec<Client<ReliablePb>> = names[2..]
+            .iter()
+            .map(|n| d.client::<ReliablePb>(n))
+            .collect();
+        std::thread::scope(|scope| {
+            for (i, client) in clients.into_iter().enumerate() {
+                let history = &history;
+                scope.spawn(move || run_ops(client, i as u64, &ops_of(i), history));
+            }
+            // Once some operations of this round have returned, the replica
+            // dies mid-run and comes back with an empty memory.
+            let done_before = 12 * round;
+            eventually("operations to complete before the kill", || {
+                let h = history.lock().unwrap();
+                let done = h
+                    .operations()
+                    .iter()
+                    .filter(|o| o.finished_at.is_some())
+                    .count();
+                (done >= done_before + 3).then_some(())
+            });
+            d.kill9(replica);
+            d.start(replica);
+        });
+        // It asked its peer for the state and serves again.
+        eventually("the restarted replica to recover", || {
+            (field::<ReliablePb>(&d, replica, "recovering") == "false").then_some(())
+        });
+    }
+    let history = history.into_inner().unwrap();
+    assert_eq!(history.len(), 24);
+    assert_linearizable(&history);
+    let applied = field::<ReliablePb>(&d, "Backup", "applied");
+    let committed = field::<ReliablePb>(&d, "Primary", "committed");
+    assert_eq!(applied, committed, "the replicas agree at the end");
+    let injected: u64 = names
+        .iter()
+        .map(|n| {
+            stat::<ReliablePb>(&d, n, "injected_drops") + stat::<ReliablePb>(&d, n, "injected_dups")
+        })
+        .sum();
+    assert!(injected > 0, "the network did misbehave");
+}
