@@ -4,10 +4,14 @@
 # on the shared corpus, same files, same run, verdicts checked first.
 #
 # Usage:
+#   dsl-runtime/benches/lin_vs_porcupine.sh --porcupine DIR
 #   dsl-runtime/benches/lin_vs_porcupine.sh --other 'CMD [ARGS]' [--name NAME]
 #       [--data DIR] [--runs N] [--small-runs N] [--cap SECONDS] [--out FILE]
 #
-# CMD is any executable that follows lincheck's contract:
+# --porcupine DIR builds the driver in benches/porcupine-driver/ against the
+# Porcupine checkout in DIR (Debian's golang-go builds it offline), in a
+# temporary folder, and compares with it checking two files at once (-j 2).
+# --other names any other executable that follows lincheck's contract:
 #   CMD [--no-partition] [--stats] FILE...
 # prints `FILE: linearizable` or `FILE: not linearizable` per file on stdout,
 # and with --stats a line per file on stderr containing
@@ -25,6 +29,7 @@
 set -euo pipefail
 
 other=""
+porcupine=""
 name="other"
 data="${VERDICT_LIN_DATA:-}"
 runs=3
@@ -34,17 +39,18 @@ out=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --other) other="$2"; shift 2 ;;
+    --porcupine) porcupine="$2"; name="porcupine"; shift 2 ;;
     --name) name="$2"; shift 2 ;;
     --data) data="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
     --small-runs) small_runs="$2"; shift 2 ;;
     --cap) cap="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-[[ -n "$other" ]] || { echo "give the other checker with --other 'CMD' (see --help)" >&2; exit 2; }
+[[ -n "$other" || -n "$porcupine" ]] || { echo "give --porcupine DIR or --other 'CMD' (see --help)" >&2; exit 2; }
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 [[ -n "$data" ]] || data="$root/../shared/lin-data"
@@ -55,6 +61,20 @@ echo "building lincheck (release)..." >&2
 lin="$root/target/release/lincheck"
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
+
+if [[ -n "$porcupine" ]]; then
+  [[ -f "$porcupine/go.mod" ]] || { echo "no Porcupine checkout at $porcupine (no go.mod)" >&2; exit 2; }
+  command -v go >/dev/null || { echo "needs go (apt-get install -y golang-go)" >&2; exit 2; }
+  echo "building the Porcupine driver against $porcupine..." >&2
+  mkdir -p "$scratch/driver"
+  cp "$root/dsl-runtime/benches/porcupine-driver/main.go" "$scratch/driver/"
+  printf '%s\n' "module porcupinedriver" "" "go 1.19" "" \
+    "require github.com/anishathalye/porcupine v0.0.0" "" \
+    "replace github.com/anishathalye/porcupine => $(cd "$porcupine" && pwd)" \
+    > "$scratch/driver/go.mod"
+  (cd "$scratch/driver" && GOPROXY=off go build -o porcheck .)
+  other="$scratch/driver/porcheck -j 2"
+fi
 
 cd "$data"
 etcd_files=(jepsen/*.log)
