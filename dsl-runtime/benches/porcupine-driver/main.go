@@ -148,26 +148,64 @@ var kvWholeModel = porcupine.Model{
 	},
 }
 
-// parseJepsen reads the etcd register log format.
-func parseJepsen(path string) ([]porcupine.Event, error) {
+// eachLine calls each with every line of the file at path.
+func eachLine(path string, each func(line string)) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<26)
-	var ev []porcupine.Event
-	open := map[int]int{}
-	id := 0
 	for sc.Scan() {
-		fs := strings.Fields(sc.Text())
+		each(sc.Text())
+	}
+	return sc.Err()
+}
+
+// events builds a Porcupine history: one open call per process at a time.
+type events struct {
+	ev   []porcupine.Event
+	open map[int]int
+	id   int
+}
+
+func (e *events) call(proc int, in interface{}) {
+	e.ev = append(e.ev, porcupine.Event{ClientId: proc, Kind: porcupine.CallEvent, Value: in, Id: e.id})
+	e.open[proc] = e.id
+	e.id++
+}
+
+// ret closes proc's open call; false when it has none.
+func (e *events) ret(proc int, out interface{}) bool {
+	mid, ok := e.open[proc]
+	if !ok {
+		return false
+	}
+	delete(e.open, proc)
+	e.ev = append(e.ev, porcupine.Event{ClientId: proc, Kind: porcupine.ReturnEvent, Value: out, Id: mid})
+	return true
+}
+
+// closeOpen ends every call still open with the given output.
+func (e *events) closeOpen(out interface{}) []porcupine.Event {
+	for proc := range e.open {
+		e.ret(proc, out)
+	}
+	return e.ev
+}
+
+// parseJepsen reads the etcd register log format.
+func parseJepsen(path string) ([]porcupine.Event, error) {
+	e := &events{open: map[int]int{}}
+	err := eachLine(path, func(line string) {
+		fs := strings.Fields(line)
 		if len(fs) < 7 {
-			continue
+			return
 		}
 		proc, err := strconv.Atoi(fs[3])
 		if err != nil {
-			continue
+			return
 		}
 		typ, fn, rest := fs[4], fs[5], fs[6:]
 		num := func(s string) int {
@@ -185,14 +223,8 @@ func parseJepsen(path string) ([]porcupine.Event, error) {
 			case ":cas":
 				in = regIn{op: 2, a: num(rest[0]), b: num(rest[1])}
 			}
-			ev = append(ev, porcupine.Event{ClientId: proc, Kind: porcupine.CallEvent, Value: in, Id: id})
-			open[proc] = id
-			id++
+			e.call(proc, in)
 		case ":ok", ":fail":
-			mid, ok := open[proc]
-			if !ok {
-				continue
-			}
 			var out regOut
 			switch {
 			case fn == ":read" && typ == ":fail":
@@ -204,14 +236,10 @@ func parseJepsen(path string) ([]porcupine.Event, error) {
 			case fn == ":cas":
 				out = regOut{ok: typ == ":ok"}
 			}
-			delete(open, proc)
-			ev = append(ev, porcupine.Event{ClientId: proc, Kind: porcupine.ReturnEvent, Value: out, Id: mid})
+			e.ret(proc, out)
 		}
-	}
-	for proc, mid := range open {
-		ev = append(ev, porcupine.Event{ClientId: proc, Kind: porcupine.ReturnEvent, Value: regOut{unknown: true}, Id: mid})
-	}
-	return ev, sc.Err()
+	})
+	return e.closeOpen(regOut{unknown: true}), err
 }
 
 func ednField(line, name string) string {
@@ -230,20 +258,10 @@ func ednField(line, name string) string {
 
 // parseKv reads the EDN key-value log format.
 func parseKv(path string) ([]porcupine.Event, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<26)
-	var ev []porcupine.Event
-	open := map[int]int{}
-	id := 0
-	for sc.Scan() {
-		line := sc.Text()
+	e := &events{open: map[int]int{}}
+	err := eachLine(path, func(line string) {
 		if strings.TrimSpace(line) == "" {
-			continue
+			return
 		}
 		proc, _ := strconv.Atoi(ednField(line, ":process "))
 		typ := ednField(line, ":type ")
@@ -260,24 +278,16 @@ func parseKv(path string) ([]porcupine.Event, error) {
 			default:
 				in.op = 2
 			}
-			ev = append(ev, porcupine.Event{ClientId: proc, Kind: porcupine.CallEvent, Value: in, Id: id})
-			open[proc] = id
-			id++
+			e.call(proc, in)
 		} else if typ == ":ok" {
-			mid := open[proc]
-			delete(open, proc)
 			out := kvOut{}
 			if fn == ":get" {
 				out.value = val
 			}
-			ev = append(ev, porcupine.Event{ClientId: proc, Kind: porcupine.ReturnEvent, Value: out, Id: mid})
+			e.ret(proc, out)
 		}
-	}
-	for proc, mid := range open {
-		ev = append(ev, porcupine.Event{ClientId: proc, Kind: porcupine.ReturnEvent, Value: kvOut{}, Id: mid})
-		_ = proc
-	}
-	return ev, sc.Err()
+	})
+	return e.closeOpen(kvOut{}), err
 }
 
 func main() {
