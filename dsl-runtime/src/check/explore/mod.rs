@@ -88,6 +88,16 @@ impl<'m, S: System> Engine<'m, S> {
         self.stop.store(true, Ordering::Relaxed);
     }
 
+    /// Reports a step from `item` that failed (a handler panicked).
+    fn report_failed_step(&self, item: &Item<S>, e: StepError) {
+        self.report(Found {
+            violation: Violation::Step(e.clone()),
+            at: item.fp,
+            trail: item.trail.clone(),
+            failed_step: Some(e),
+        });
+    }
+
     /// The canonical fingerprint of a world, as stored in the visited set.
     fn canonical_fp(&self, world: &World<S>) -> u64 {
         match &self.sym {
@@ -316,12 +326,7 @@ impl<S: System> Worker<S> {
         match result {
             Ok(_) => probe,
             Err(e) => {
-                eng.report(Found {
-                    violation: Violation::Step(e.clone()),
-                    at: item.fp,
-                    trail: item.trail.clone(),
-                    failed_step: Some(e),
-                });
+                eng.report_failed_step(item, e);
                 None
             }
         }
@@ -392,12 +397,7 @@ impl<S: System> Worker<S> {
         let info = match model.apply(&mut next, action, &mut self.effects) {
             Ok(info) => info,
             Err(e) => {
-                eng.report(Found {
-                    violation: Violation::Step(e.clone()),
-                    at: item.fp,
-                    trail: item.trail.clone(),
-                    failed_step: Some(e),
-                });
+                eng.report_failed_step(item, e);
                 self.spare = Some(next);
                 return false;
             }
