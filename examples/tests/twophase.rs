@@ -2,7 +2,7 @@
 //! manager that commits early is caught with a shortest counterexample.
 
 use verdict::prelude::*;
-use verdict::Violation;
+use verdict::{Strategy, Violation};
 use verdict_examples::twophase::model;
 
 #[test]
@@ -44,4 +44,35 @@ fn nine_resource_managers_exhaust() {
         &CheckOptions::default(),
     );
     assert!(report.passed());
+}
+
+/// The in-place depth-first search (one thread, and two sharing work)
+/// visits exactly the worlds breadth-first search does, and evaluates the
+/// invariant once per world.
+#[test]
+fn depth_first_in_place_visits_every_world_once() {
+    let m = model(5, Faults::none(), false).unwrap();
+    let run = |strategy, threads| {
+        let report = check(
+            &m,
+            &CheckOptions {
+                reductions: verdict::Reductions::none(),
+                strategy,
+                threads,
+                ..CheckOptions::default()
+            },
+        );
+        assert!(matches!(report.outcome, Outcome::Exhausted));
+        report.stats
+    };
+    let bfs = run(Strategy::Bfs, 1);
+    for threads in [1, 2] {
+        let dfs = run(Strategy::Dfs, threads);
+        assert_eq!(dfs.unique, bfs.unique, "{threads} threads");
+        assert_eq!(dfs.states, bfs.states, "{threads} threads");
+        assert_eq!(
+            dfs.invariant_evals, bfs.invariant_evals,
+            "{threads} threads"
+        );
+    }
 }

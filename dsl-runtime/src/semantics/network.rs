@@ -78,16 +78,39 @@ pub struct Network<S: System> {
     hashes: Vec<u64>,
     #[serde(skip)]
     fingerprint: u64,
-    /// While a step is being tried (see [`Network::start_journal`]): every
-    /// change since, to take back.
+    /// While steps are being tried (see [`Network::start_journal`]): every
+    /// change since the oldest open mark, to take back.
     #[serde(skip)]
-    journal: Option<Journal<S>>,
+    journal: Journal<S>,
 }
 
-/// The changes to a network since [`Network::start_journal`].
+/// The changes to a network since [`Network::start_journal`]. Marks nest:
+/// a search keeps the steps along its path open and tries each next step
+/// inside them.
 struct Journal<S: System> {
-    fingerprint: u64,
+    /// For each open mark: how many changes came before it, and the
+    /// fingerprint then.
+    marks: Vec<(usize, u64)>,
     changes: Vec<Change<S>>,
+}
+
+impl<S: System> Default for Journal<S> {
+    fn default() -> Self {
+        Journal {
+            marks: Vec::new(),
+            changes: Vec::new(),
+        }
+    }
+}
+
+impl<S: System> Journal<S> {
+    /// Records `change` if a mark is open.
+    #[inline]
+    fn record(&mut self, change: impl FnOnce() -> Change<S>) {
+        if !self.marks.is_empty() {
+            self.changes.push(change());
+        }
+    }
 }
 
 /// One change to a network, as recorded in a journal.
@@ -123,7 +146,7 @@ impl<S: System> Clone for Network<S> {
             unordered: self.unordered,
             hashes: self.hashes.clone(),
             fingerprint: self.fingerprint,
-            journal: None,
+            journal: Journal::default(),
         }
     }
 
@@ -132,7 +155,8 @@ impl<S: System> Clone for Network<S> {
         self.unordered = source.unordered;
         self.hashes.clone_from(&source.hashes);
         self.fingerprint = source.fingerprint;
-        self.journal = None;
+        self.journal.marks.clear();
+        self.journal.changes.clear();
     }
 }
 
@@ -160,29 +184,29 @@ impl<S: System> Network<S> {
             unordered,
             hashes: Vec::new(),
             fingerprint: 0,
-            journal: None,
+            journal: Journal::default(),
         }
     }
 
-    /// Starts recording every change, so [`Network::roll_back`] can undo
-    /// them: a search tries a step in place without copying the network.
+    /// Opens a mark: every change from now on is recorded, so
+    /// [`Network::roll_back`] can undo them. A search tries a step in
+    /// place without copying the network. Marks nest.
     pub fn start_journal(&mut self) {
-        let mut journal = self.journal.take().unwrap_or(Journal {
-            fingerprint: 0,
-            changes: Vec::new(),
-        });
-        journal.fingerprint = self.fingerprint;
-        journal.changes.clear();
-        self.journal = Some(journal);
+        self.journal
+            .marks
+            .push((self.journal.changes.len(), self.fingerprint));
     }
 
-    /// Undoes every change since [`Network::start_journal`] and stops
-    /// recording (the journal's buffer is kept for the next time).
+    /// Undoes every change since the newest open mark and closes it; with
+    /// no mark left, recording stops. Without an open mark it does nothing.
     pub fn roll_back(&mut self) {
-        let Some(mut journal) = self.journal.take() else {
+        let Some((len, fingerprint)) = self.journal.marks.pop() else {
             return;
         };
-        while let Some(change) = journal.changes.pop() {
+        while self.journal.changes.len() > len {
+            let Some(change) = self.journal.changes.pop() else {
+                break;
+            };
             match change {
                 Change::Inserted(at) => {
                     self.packets.remove(at);
@@ -194,11 +218,7 @@ impl<S: System> Network<S> {
                 }
             }
         }
-        self.fingerprint = journal.fingerprint;
-        self.journal = Some(Journal {
-            fingerprint: 0,
-            changes: journal.changes,
-        });
+        self.fingerprint = fingerprint;
     }
 
     /// Whether order is ignored.
@@ -248,9 +268,7 @@ impl<S: System> Network<S> {
             .wrapping_add(term(hash, at - start, self.unordered));
         self.packets.insert(at, packet);
         self.hashes.insert(at, hash);
-        if let Some(j) = &mut self.journal {
-            j.changes.push(Change::Inserted(at));
-        }
+        self.journal.record(|| Change::Inserted(at));
     }
 
     /// Takes the packet at `index` out of flight.
@@ -276,12 +294,13 @@ impl<S: System> Network<S> {
         }
         let packet = self.packets.remove(index);
         self.hashes.remove(index);
-        match &mut self.journal {
-            Some(j) => {
-                j.changes.push(Change::Removed(index, packet.clone(), hash));
-                packet
-            }
-            None => packet,
+        if self.journal.marks.is_empty() {
+            packet
+        } else {
+            self.journal
+                .changes
+                .push(Change::Removed(index, packet.clone(), hash));
+            packet
         }
     }
 
@@ -322,9 +341,9 @@ impl<S: System> Network<S> {
 
     /// Drops every packet.
     pub fn clear(&mut self) {
-        if let Some(j) = &mut self.journal {
+        if !self.journal.marks.is_empty() {
             for at in (0..self.packets.len()).rev() {
-                j.changes.push(Change::Removed(
+                self.journal.changes.push(Change::Removed(
                     at,
                     self.packets[at].clone(),
                     self.hashes[at],

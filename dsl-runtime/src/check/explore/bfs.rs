@@ -8,7 +8,7 @@
 
 use std::sync::Mutex;
 
-use super::{Engine, Item, Worker};
+use super::{Engine, Item, Sink, Worker};
 use crate::system::System;
 
 const CHUNK: usize = 1024;
@@ -28,13 +28,14 @@ pub(crate) fn run<S: System>(eng: &Engine<'_, S>, init: Item<S>, threads: usize)
                     if eng.stopped() {
                         break;
                     }
-                    worker.expand(eng, &mut item, &mut |new| {
+                    let mut push = |new| {
                         out.push(new);
                         if out.len() >= CHUNK {
                             let full = std::mem::replace(&mut out, Vec::with_capacity(CHUNK));
                             next.lock().unwrap_or_else(|e| e.into_inner()).push(full);
                         }
-                    });
+                    };
+                    worker.expand(eng, &mut item, &mut Sink::Build(&mut push));
                 }
             }
             if !out.is_empty() {

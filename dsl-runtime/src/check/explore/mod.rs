@@ -24,6 +24,23 @@ use crate::semantics::{
 };
 use crate::system::System;
 
+/// Where [`Worker::expand`] puts the new successors it finds.
+pub(crate) enum Sink<'a, S: System> {
+    /// Build each as a world of its own.
+    Build(&'a mut dyn FnMut(Item<S>)),
+    /// Keep only how to reach each from the expanded world (the in-place
+    /// depth-first search enters them later on the same world).
+    Collect(&'a mut Vec<Probe>),
+}
+
+/// How an in-place search hands work to idle threads (see [`Worker::dive`]).
+pub(crate) struct Share<'a, S: System> {
+    /// Whether another thread waits for work.
+    pub(crate) want: &'a dyn Fn() -> bool,
+    /// Puts built worlds where waiting threads find them.
+    pub(crate) give: &'a mut dyn FnMut(Vec<Item<S>>),
+}
+
 /// A world waiting to be expanded.
 pub(crate) struct Item<S: System> {
     world: World<S>,
@@ -122,6 +139,8 @@ pub(crate) struct Worker<S: System> {
     scratch: Option<World<S>>,
     saved_trace: Vec<TraceEvent<S>>,
     batch: Vec<Probe>,
+    /// Emptied frame lists, reused by the in-place search.
+    spare_todo: Vec<Vec<Probe>>,
     evals: Vec<u64>,
     generated: u64,
 }
@@ -137,6 +156,7 @@ impl<S: System> Worker<S> {
             scratch: None,
             saved_trace: Vec::new(),
             batch: Vec::new(),
+            spare_todo: Vec::new(),
             evals: vec![0; S::meta().invariants.len()],
             generated: 0,
         }
@@ -153,12 +173,12 @@ impl<S: System> Worker<S> {
         }
     }
 
-    /// Generates the successors of `item`, handing each new one to `push`.
+    /// Generates the successors of `item`, handing each new one to `sink`.
     pub(crate) fn expand(
         &mut self,
         eng: &Engine<'_, S>,
         item: &mut Item<S>,
-        push: &mut dyn FnMut(Item<S>),
+        sink: &mut Sink<'_, S>,
     ) {
         if eng
             .options
@@ -178,7 +198,7 @@ impl<S: System> Worker<S> {
         if reduced {
             let ample = std::mem::take(&mut self.ample);
             let chosen: Vec<Action> = ample.iter().map(|&k| actions[k]).collect();
-            let proviso = self.steps(eng, item, &chosen, true, push);
+            let proviso = self.steps(eng, item, &chosen, true, sink);
             if proviso && !eng.stopped() {
                 self.in_ample.clear();
                 self.in_ample.resize(actions.len(), false);
@@ -191,11 +211,11 @@ impl<S: System> Worker<S> {
                     .filter(|(k, _)| !self.in_ample[*k])
                     .map(|(_, &a)| a)
                     .collect();
-                self.steps(eng, item, &rest, false, push);
+                self.steps(eng, item, &rest, false, sink);
             }
             self.ample = ample;
         } else {
-            self.steps(eng, item, &actions, false, push);
+            self.steps(eng, item, &actions, false, sink);
         }
         self.actions = actions;
         if self.generated > 4096 {
@@ -220,15 +240,18 @@ impl<S: System> Worker<S> {
         item: &mut Item<S>,
         actions: &[Action],
         ample: bool,
-        push: &mut dyn FnMut(Item<S>),
+        sink: &mut Sink<'_, S>,
     ) -> bool {
         let mut proviso = false;
         if eng.sym.is_some() {
+            let Sink::Build(push) = sink else {
+                unreachable!("worlds renamed by symmetry are always built");
+            };
             for &a in actions {
                 if eng.stopped() {
                     break;
                 }
-                proviso |= self.step_copying(eng, item, a, ample, push);
+                proviso |= self.step_copying(eng, item, a, ample, *push);
             }
             return proviso;
         }
@@ -247,7 +270,7 @@ impl<S: System> Worker<S> {
             if eng.stopped() {
                 break;
             }
-            proviso |= self.record(eng, item, p, ample, push);
+            proviso |= self.record(eng, item, p, ample, sink);
         }
         self.batch = batch;
         proviso
@@ -332,6 +355,256 @@ impl<S: System> Worker<S> {
         }
     }
 
+    /// Depth-first search of everything below `root` on `root`'s own world:
+    /// a new successor is entered by taking its step in place (its network
+    /// changes stay journaled), searched, and left by undoing the step, so
+    /// no world is copied. Each frame of the path keeps the new successors
+    /// it has yet to enter.
+    ///
+    /// With `share` (more than one thread), when another thread is idle the
+    /// shallowest frame's unentered successors are built as worlds of their
+    /// own (replaying the path from a copy of the root), their invariants
+    /// checked as entering would, and given away.
+    pub(crate) fn dive(
+        &mut self,
+        eng: &Engine<'_, S>,
+        root: Item<S>,
+        mut share: Option<Share<'_, S>>,
+    ) {
+        let origin = share.as_ref().map(|_| Origin {
+            world: root.world.clone(),
+            trail: root.trail.clone(),
+            depth: root.depth,
+        });
+        let mut cur = root;
+        let mut todo = self.spare_todo.pop().unwrap_or_default();
+        todo.clear();
+        self.expand(eng, &mut cur, &mut Sink::Collect(&mut todo));
+        let mut frames: Vec<Frame<S>> = vec![Frame {
+            todo,
+            entered: None,
+        }];
+        while let Some(top) = frames.last_mut() {
+            if eng.stopped() {
+                break;
+            }
+            let Some(p) = top.todo.pop() else {
+                if let Some(frame) = frames.pop() {
+                    if let Some(entered) = frame.entered {
+                        self.leave(&mut cur, entered);
+                    }
+                    self.spare_todo.push(frame.todo);
+                }
+                continue;
+            };
+            let Some(entered) = self.enter(eng, &mut cur, p) else {
+                continue;
+            };
+            let mut todo = self.spare_todo.pop().unwrap_or_default();
+            todo.clear();
+            self.expand(eng, &mut cur, &mut Sink::Collect(&mut todo));
+            frames.push(Frame {
+                todo,
+                entered: Some(entered),
+            });
+            if let (Some(share), Some(origin)) = (&mut share, &origin) {
+                if (share.want)() {
+                    self.share(eng, origin, &mut frames, share.give);
+                }
+            }
+        }
+        // Stopped early: the frames' successors are abandoned.
+        for frame in frames {
+            self.spare_todo.push(frame.todo);
+        }
+    }
+
+    /// Takes a probed new successor's step on `cur`'s world in place and
+    /// makes `cur` that successor, checking the invariants the step may
+    /// affect. `None` when a violation was reported (`cur` is then as
+    /// before).
+    fn enter(&mut self, eng: &Engine<'_, S>, cur: &mut Item<S>, p: Probe) -> Option<Entered<S>> {
+        let model = eng.model;
+        let node = model.node_of(&cur.world, p.action);
+        let mut entered = Entered {
+            action: p.action,
+            undo: Undo {
+                slot: node.map(|i| (i, cur.world.nodes[i].clone())),
+                used: cur.world.used,
+                partition: cur.world.partition,
+            },
+            trace: model
+                .may_record(&cur.world, p.action)
+                .then(|| cur.world.trace.clone()),
+            node_fp: None,
+            fp: cur.fp,
+            node_sum: cur.node_sum,
+            trace_fp: cur.trace_fp,
+        };
+        cur.world.network.start_journal();
+        if model
+            .apply(&mut cur.world, p.action, &mut self.effects)
+            .is_err()
+        {
+            // Not expected: handlers are deterministic and the probe of
+            // this step succeeded.
+            self.restore(cur, entered);
+            return None;
+        }
+        if let Some(i) = p.info.node {
+            entered.node_fp = Some((i, cur.node_fps[i]));
+            cur.node_fps[i] = p.node_fp;
+        }
+        cur.fp = p.fp;
+        cur.node_sum = p.node_sum;
+        cur.trace_fp = p.trace_fp;
+        cur.depth += 1;
+        cur.trail = eng.keep_trails.then(|| {
+            Arc::new(Trail {
+                fp: p.fp,
+                prev: cur.trail.take(),
+            })
+        });
+        debug_assert_eq!(
+            cur.world.fingerprint(),
+            p.fp,
+            "a handler is not deterministic"
+        );
+        eng.max_depth
+            .fetch_max(cur.depth as usize, Ordering::Relaxed);
+        let (mask, node) = match &eng.affected {
+            Some(aff) => (aff.mask(p.action, p.info), p.info.node),
+            None => (ALL, None),
+        };
+        if let Err(v) = check_selected(&model.setup, &cur.world, mask, node, &mut self.evals) {
+            eng.report(Found {
+                violation: v,
+                at: cur.fp,
+                trail: cur.trail.clone(),
+                failed_step: None,
+            });
+            self.leave(cur, entered);
+            return None;
+        }
+        if eng
+            .options
+            .max_states
+            .is_some_and(|m| eng.visited.len() >= m)
+        {
+            eng.states_bound_hit.store(true, Ordering::Relaxed);
+            eng.stop.store(true, Ordering::Relaxed);
+        }
+        Some(entered)
+    }
+
+    /// Undoes [`Worker::enter`]: `cur` becomes the parent again.
+    fn leave(&mut self, cur: &mut Item<S>, entered: Entered<S>) {
+        cur.depth -= 1;
+        cur.trail = cur.trail.take().and_then(|t| t.prev.clone());
+        self.restore(cur, entered);
+    }
+
+    /// Puts back the world and the fingerprints `entered` saved.
+    fn restore(&mut self, cur: &mut Item<S>, entered: Entered<S>) {
+        let world = &mut cur.world;
+        world.network.roll_back();
+        if let Some(trace) = entered.trace {
+            world.trace = trace;
+        }
+        if let Some((i, slot)) = entered.undo.slot {
+            world.nodes[i] = slot;
+        }
+        world.used = entered.undo.used;
+        world.partition = entered.undo.partition;
+        if let Some((i, fp)) = entered.node_fp {
+            cur.node_fps[i] = fp;
+        }
+        cur.fp = entered.fp;
+        cur.node_sum = entered.node_sum;
+        cur.trace_fp = entered.trace_fp;
+        debug_assert_eq!(
+            world.fingerprint(),
+            cur.fp,
+            "undo did not restore the world"
+        );
+    }
+
+    /// Hands the unentered successors of the shallowest frame that has
+    /// any to `give`, each as a world of its own.
+    fn share(
+        &mut self,
+        eng: &Engine<'_, S>,
+        origin: &Origin<S>,
+        frames: &mut [Frame<S>],
+        give: &mut dyn FnMut(Vec<Item<S>>),
+    ) {
+        let Some(k) = frames.iter().position(|f| !f.todo.is_empty()) else {
+            return;
+        };
+        let model = eng.model;
+        // The world of frame k: the root's, with the path's steps taken.
+        let mut world = origin.world.clone();
+        let mut trail = origin.trail.clone();
+        for frame in &frames[1..=k] {
+            let Some(entered) = &frame.entered else {
+                return;
+            };
+            if model
+                .apply(&mut world, entered.action, &mut self.effects)
+                .is_err()
+            {
+                return;
+            }
+            trail = eng.keep_trails.then(|| {
+                Arc::new(Trail {
+                    fp: world.fingerprint(),
+                    prev: trail.take(),
+                })
+            });
+        }
+        let depth = origin.depth + k as u32 + 1;
+        let mut items = Vec::new();
+        for p in frames[k].todo.drain(..) {
+            let mut next = world.clone();
+            if model.apply(&mut next, p.action, &mut self.effects).is_err() {
+                continue;
+            }
+            let trail = eng.keep_trails.then(|| {
+                Arc::new(Trail {
+                    fp: p.fp,
+                    prev: trail.clone(),
+                })
+            });
+            let (mask, node) = match &eng.affected {
+                Some(aff) => (aff.mask(p.action, p.info), p.info.node),
+                None => (ALL, None),
+            };
+            if let Err(v) = check_selected(&model.setup, &next, mask, node, &mut self.evals) {
+                eng.report(Found {
+                    violation: v,
+                    at: p.fp,
+                    trail,
+                    failed_step: None,
+                });
+                return;
+            }
+            eng.max_depth.fetch_max(depth as usize, Ordering::Relaxed);
+            let node_fps: Vec<u64> = (0..next.nodes.len())
+                .map(|i| next.node_fingerprint(i))
+                .collect();
+            items.push(Item {
+                node_sum: node_fps.iter().fold(0u64, |a, &b| a.wrapping_add(b)),
+                trace_fp: next.trace_fingerprint(),
+                node_fps,
+                world: next,
+                fp: p.fp,
+                depth,
+                trail,
+            });
+        }
+        give(items);
+    }
+
     /// Looks a probed successor up in the visited set; a new one is built
     /// and accepted. Returns what the cycle proviso needs (see `steps`).
     fn record(
@@ -340,12 +613,19 @@ impl<S: System> Worker<S> {
         item: &Item<S>,
         p: Probe,
         ample: bool,
-        push: &mut dyn FnMut(Item<S>),
+        sink: &mut Sink<'_, S>,
     ) -> bool {
         let depth = item.depth + 1;
         match eng.visited.insert(p.fp, item.fp, depth) {
             Insert::Seen { depth: seen } => ample && seen.is_none_or(|d| d <= item.depth),
             Insert::New => {
+                let push = match sink {
+                    Sink::Collect(todo) => {
+                        todo.push(p);
+                        return false;
+                    }
+                    Sink::Build(push) => push,
+                };
                 let mut next = item.world.clone();
                 // Handlers are deterministic: the same step again gives the
                 // world that was fingerprinted.
@@ -368,7 +648,7 @@ impl<S: System> Worker<S> {
                     p.info,
                     next,
                     (p.fp, node_fps, p.node_sum, p.trace_fp),
-                    push,
+                    *push,
                 );
                 false
             }
@@ -482,7 +762,7 @@ impl<S: System> Worker<S> {
 }
 
 /// A successor fingerprinted but not yet looked up.
-struct Probe {
+pub(crate) struct Probe {
     action: Action,
     fp: u64,
     info: StepInfo,
@@ -498,6 +778,35 @@ struct Undo<S: System> {
     slot: Option<(usize, NodeSlot<S>)>,
     used: FaultsUsed,
     partition: u64,
+}
+
+/// What [`Worker::enter`] changed, to go back to the parent.
+pub(crate) struct Entered<S: System> {
+    undo: Undo<S>,
+    /// The step taken (replayed when sharing).
+    action: Action,
+    /// The trace before, when the step could add to it.
+    trace: Option<Vec<TraceEvent<S>>>,
+    /// The changed node's fingerprint before.
+    node_fp: Option<(usize, u64)>,
+    fp: u64,
+    node_sum: u64,
+    trace_fp: u64,
+}
+
+/// One state on the in-place search's path.
+pub(crate) struct Frame<S: System> {
+    /// Its new successors not yet entered.
+    todo: Vec<Probe>,
+    /// How it was entered (`None` for the search's root).
+    entered: Option<Entered<S>>,
+}
+
+/// The root of an in-place search, kept to build shared worlds from.
+struct Origin<S: System> {
+    world: World<S>,
+    trail: Option<Arc<Trail>>,
+    depth: u32,
 }
 
 /// Runs a whole check.
