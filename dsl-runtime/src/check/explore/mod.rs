@@ -105,6 +105,18 @@ impl<'m, S: System> Engine<'m, S> {
         self.stop.store(true, Ordering::Relaxed);
     }
 
+    /// Stops the search once the visited set holds `--max-states` worlds.
+    fn stop_at_states_bound(&self) {
+        if self
+            .options
+            .max_states
+            .is_some_and(|m| self.visited.len() >= m)
+        {
+            self.states_bound_hit.store(true, Ordering::Relaxed);
+            self.stop.store(true, Ordering::Relaxed);
+        }
+    }
+
     /// Reports a step from `item` that failed (a handler panicked).
     fn report_failed_step(&self, item: &Item<S>, e: StepError) {
         self.report(Found {
@@ -336,11 +348,7 @@ impl<S: System> Worker<S> {
         if tracing && world.trace.len() != trace_len {
             std::mem::swap(&mut world.trace, &mut self.saved_trace);
         }
-        if let Some((i, slot)) = undo.slot {
-            world.nodes[i] = slot;
-        }
-        world.used = undo.used;
-        world.partition = undo.partition;
+        undo.put_back(world);
         debug_assert_eq!(
             world.fingerprint(),
             item.fp,
@@ -486,14 +494,7 @@ impl<S: System> Worker<S> {
             self.leave(cur, entered);
             return None;
         }
-        if eng
-            .options
-            .max_states
-            .is_some_and(|m| eng.visited.len() >= m)
-        {
-            eng.states_bound_hit.store(true, Ordering::Relaxed);
-            eng.stop.store(true, Ordering::Relaxed);
-        }
+        eng.stop_at_states_bound();
         Some(entered)
     }
 
@@ -511,11 +512,7 @@ impl<S: System> Worker<S> {
         if let Some(trace) = entered.trace {
             world.trace = trace;
         }
-        if let Some((i, slot)) = entered.undo.slot {
-            world.nodes[i] = slot;
-        }
-        world.used = entered.undo.used;
-        world.partition = entered.undo.partition;
+        entered.undo.put_back(world);
         if let Some((i, fp)) = entered.node_fp {
             cur.node_fps[i] = fp;
         }
@@ -735,14 +732,7 @@ impl<S: System> Worker<S> {
             });
             return;
         }
-        if eng
-            .options
-            .max_states
-            .is_some_and(|m| eng.visited.len() >= m)
-        {
-            eng.states_bound_hit.store(true, Ordering::Relaxed);
-            eng.stop.store(true, Ordering::Relaxed);
-        }
+        eng.stop_at_states_bound();
         let trail = eng.keep_trails.then(|| {
             Arc::new(Trail {
                 fp,
@@ -778,6 +768,17 @@ struct Undo<S: System> {
     slot: Option<(usize, NodeSlot<S>)>,
     used: FaultsUsed,
     partition: u64,
+}
+
+impl<S: System> Undo<S> {
+    /// Puts the saved node, fault budgets and partition back.
+    fn put_back(self, world: &mut World<S>) {
+        if let Some((i, slot)) = self.slot {
+            world.nodes[i] = slot;
+        }
+        world.used = self.used;
+        world.partition = self.partition;
+    }
 }
 
 /// What [`Worker::enter`] changed, to go back to the parent.
