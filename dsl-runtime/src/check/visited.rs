@@ -199,13 +199,20 @@ impl Drop for Slots {
     }
 }
 
+/// A shard's fingerprint count on a cache line of its own.
+#[repr(align(64))]
+struct ShardCount(AtomicU64);
+
 /// A concurrent set of state fingerprints.
 pub struct Visited {
     shards: Box<[Mutex<Shard>]>,
     /// Each shard's key table address and index mask, published on every
     /// growth so [`Visited::prefetch`] can find a slot without the lock.
     tables: Box<[(AtomicPtr<u64>, AtomicUsize)]>,
-    len: AtomicU64,
+    /// Each shard's count, written under its lock and read without it; one
+    /// cache line each, so threads storing in different shards do not
+    /// contend on a shared counter.
+    counts: Box<[ShardCount]>,
     keeps_parents: bool,
     keeps_depths: bool,
 }
@@ -228,7 +235,9 @@ impl Visited {
         Visited {
             shards,
             tables,
-            len: AtomicU64::new(0),
+            counts: (0..1usize << SHARD_BITS)
+                .map(|_| ShardCount(AtomicU64::new(0)))
+                .collect(),
             keeps_parents: parents,
             keeps_depths: depths,
         }
@@ -266,6 +275,8 @@ impl Visited {
             shard.depths[i] = depth;
         }
         shard.len += 1;
+        let s = (key >> (64 - SHARD_BITS)) as usize;
+        self.counts[s].0.store(shard.len as u64, Ordering::Relaxed);
         if shard.len * 4 > shard.keys.len() * 3 {
             shard.grow();
             let (ptr, mask) = &self.tables[(key >> (64 - SHARD_BITS)) as usize];
@@ -273,7 +284,6 @@ impl Visited {
             mask.store(shard.keys.len() - 1, Ordering::Relaxed);
         }
         drop(shard);
-        self.len.fetch_add(1, Ordering::Relaxed);
         Insert::New
     }
 
@@ -310,7 +320,10 @@ impl Visited {
 
     /// How many fingerprints are recorded.
     pub fn len(&self) -> u64 {
-        self.len.load(Ordering::Relaxed)
+        self.counts
+            .iter()
+            .map(|c| c.0.load(Ordering::Relaxed))
+            .sum()
     }
 
     /// Whether nothing is recorded.

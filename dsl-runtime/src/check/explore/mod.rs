@@ -155,6 +155,9 @@ pub(crate) struct Worker<S: System> {
     spare_todo: Vec<Vec<Probe>>,
     evals: Vec<u64>,
     generated: u64,
+    /// The deepest world this worker reached (published with `generated`:
+    /// a shared maximum updated per world would bounce between cores).
+    max_depth: usize,
 }
 
 impl<S: System> Worker<S> {
@@ -171,6 +174,7 @@ impl<S: System> Worker<S> {
             spare_todo: Vec::new(),
             evals: vec![0; S::meta().invariants.len()],
             generated: 0,
+            max_depth: 0,
         }
     }
 
@@ -178,6 +182,7 @@ impl<S: System> Worker<S> {
     pub(crate) fn flush(&mut self, eng: &Engine<'_, S>) {
         eng.generated.fetch_add(self.generated, Ordering::Relaxed);
         self.generated = 0;
+        eng.max_depth.fetch_max(self.max_depth, Ordering::Relaxed);
         let mut evals = eng.evals.lock().unwrap_or_else(|e| e.into_inner());
         for (a, b) in evals.iter_mut().zip(&mut self.evals) {
             *a += *b;
@@ -233,6 +238,7 @@ impl<S: System> Worker<S> {
         if self.generated > 4096 {
             eng.generated.fetch_add(self.generated, Ordering::Relaxed);
             self.generated = 0;
+            eng.max_depth.fetch_max(self.max_depth, Ordering::Relaxed);
         }
     }
 
@@ -478,8 +484,7 @@ impl<S: System> Worker<S> {
             p.fp,
             "a handler is not deterministic"
         );
-        eng.max_depth
-            .fetch_max(cur.depth as usize, Ordering::Relaxed);
+        self.max_depth = self.max_depth.max(cur.depth as usize);
         let (mask, node) = match &eng.affected {
             Some(aff) => (aff.mask(p.action, p.info), p.info.node),
             None => (ALL, None),
@@ -585,7 +590,7 @@ impl<S: System> Worker<S> {
                 });
                 return;
             }
-            eng.max_depth.fetch_max(depth as usize, Ordering::Relaxed);
+            self.max_depth = self.max_depth.max(depth as usize);
             let node_fps: Vec<u64> = (0..next.nodes.len())
                 .map(|i| next.node_fingerprint(i))
                 .collect();
@@ -715,7 +720,7 @@ impl<S: System> Worker<S> {
         let moved = eng.sym.is_some();
         let model = eng.model;
         let depth = item.depth + 1;
-        eng.max_depth.fetch_max(depth as usize, Ordering::Relaxed);
+        self.max_depth = self.max_depth.max(depth as usize);
         let (mask, node) = match &eng.affected {
             Some(aff) => (aff.mask(action, info), if moved { None } else { info.node }),
             None => (ALL, None),
