@@ -13,37 +13,7 @@ pub fn check_world<S: System>(
     world: &World<S>,
     evals: &mut [u64],
 ) -> Result<(), Violation> {
-    let meta = S::meta();
-    for (id, inv) in meta.invariants.iter().enumerate() {
-        match inv.scope {
-            InvariantScope::Global | InvariantScope::Trace => {
-                evals[id] += 1;
-                S::check_global(id, setup, world).map_err(|message| Violation::Invariant {
-                    name: inv.name,
-                    node: None,
-                    message,
-                })?;
-            }
-            InvariantScope::Local(role) => {
-                for i in setup.role_range(role) {
-                    let slot = &world.nodes[i];
-                    if !slot.up {
-                        continue;
-                    }
-                    evals[id] += 1;
-                    let node = setup.nodes()[i];
-                    S::check_local(id, node, &slot.state).map_err(|message| {
-                        Violation::Invariant {
-                            name: inv.name,
-                            node: Some(node.to_string()),
-                            message,
-                        }
-                    })?;
-                }
-            }
-        }
-    }
-    Ok(())
+    (0..S::meta().invariants.len()).try_for_each(|id| check_one(setup, world, id, None, evals))
 }
 
 /// Checks the invariants selected by `mask` (bit `i` = invariant `i`; all
@@ -65,38 +35,51 @@ pub fn check_selected<S: System>(
     while bits != 0 {
         let id = bits.trailing_zeros() as usize;
         bits &= bits - 1;
-        let inv = &meta.invariants[id];
-        match inv.scope {
-            InvariantScope::Global | InvariantScope::Trace => {
+        check_one(setup, world, id, node, evals)?;
+    }
+    Ok(())
+}
+
+/// Checks invariant `id`; a local one on `only` when given (if it is of
+/// the invariant's role), else on every up node of its role.
+fn check_one<S: System>(
+    setup: &Setup<S>,
+    world: &World<S>,
+    id: usize,
+    only: Option<usize>,
+    evals: &mut [u64],
+) -> Result<(), Violation> {
+    let inv = &S::meta().invariants[id];
+    match inv.scope {
+        InvariantScope::Global | InvariantScope::Trace => {
+            evals[id] += 1;
+            S::check_global(id, setup, world).map_err(|message| Violation::Invariant {
+                name: inv.name,
+                node: None,
+                message,
+            })
+        }
+        InvariantScope::Local(role) => {
+            let range = setup.role_range(role);
+            let nodes = match only {
+                Some(i) if range.contains(&i) => i..i + 1,
+                Some(_) => 0..0,
+                None => range,
+            };
+            for i in nodes {
+                let slot = &world.nodes[i];
+                if !slot.up {
+                    continue;
+                }
                 evals[id] += 1;
-                S::check_global(id, setup, world).map_err(|message| Violation::Invariant {
+                let node = setup.nodes()[i];
+                S::check_local(id, node, &slot.state).map_err(|message| Violation::Invariant {
                     name: inv.name,
-                    node: None,
+                    node: Some(node.to_string()),
                     message,
                 })?;
             }
-            InvariantScope::Local(role) => {
-                let range = setup.role_range(role);
-                let nodes: Box<dyn Iterator<Item = usize>> = match node {
-                    Some(i) if range.contains(&i) => Box::new(std::iter::once(i)),
-                    Some(_) => Box::new(std::iter::empty()),
-                    None => Box::new(range),
-                };
-                for i in nodes {
-                    let slot = &world.nodes[i];
-                    if !slot.up {
-                        continue;
-                    }
-                    evals[id] += 1;
-                    let n = setup.nodes()[i];
-                    S::check_local(id, n, &slot.state).map_err(|message| Violation::Invariant {
-                        name: inv.name,
-                        node: Some(n.to_string()),
-                        message,
-                    })?;
-                }
-            }
+            Ok(())
         }
     }
-    Ok(())
 }
