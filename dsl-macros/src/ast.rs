@@ -108,6 +108,18 @@ pub struct RoleDef {
     pub invariants: Vec<InvariantDef>,
 }
 
+impl RoleDef {
+    /// Its state fields, across all its `state` sections.
+    pub fn fields(&self) -> impl Iterator<Item = &FieldDef> {
+        self.state.iter().flat_map(|s| &s.items)
+    }
+
+    /// The names of its state fields, for lookups and messages.
+    pub fn field_names(&self) -> Vec<String> {
+        self.fields().map(|f| f.name.to_string()).collect()
+    }
+}
+
 /// `on <trigger> <footprint> { body }`.
 pub struct HandlerDef {
     pub attrs: Vec<Attribute>,

@@ -285,7 +285,7 @@ pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
 }
 
 fn role_fields(role: &RoleDef) -> Vec<&FieldDef> {
-    role.state.iter().flat_map(|s| &s.items).collect()
+    role.fields().collect()
 }
 
 fn state_struct(role: &RoleDef) -> Ident {

@@ -82,7 +82,7 @@ fn kind_body(def: Option<&KindDef>, default: &str) -> TokenStream {
 pub fn system_fns(def: &SystemDef) -> TokenStream {
     let state_arms = def.roles.iter().map(|r| {
         let rn = &r.name;
-        let probes = r.state.iter().flat_map(|s| &s.items).map(|f| {
+        let probes = r.fields().map(|f| {
             let fname: &Ident = &f.name;
             probe(quote!(s.#fname), &format!("{rn}.{fname}"))
         });

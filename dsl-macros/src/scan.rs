@@ -113,12 +113,7 @@ pub fn handler_body(
     outputs: &KindNames,
     errors: &mut Errors,
 ) {
-    let fields: Vec<String> = role
-        .state
-        .iter()
-        .flat_map(|s| &s.items)
-        .map(|f| f.name.to_string())
-        .collect();
+    let fields: Vec<String> = role.field_names();
     let fp = &h.footprint;
     let reads: HashSet<String> = fp.reads.iter().map(|i| i.to_string()).collect();
     let writes: HashSet<String> = fp.writes.iter().map(|i| i.to_string()).collect();
@@ -244,12 +239,7 @@ pub fn handler_name(t: &TriggerDef) -> String {
 
 /// Local invariants: fields used but not in `reads(..)`.
 pub fn local_invariant_body(role: &RoleDef, inv: &InvariantDef, errors: &mut Errors) {
-    let fields: Vec<String> = role
-        .state
-        .iter()
-        .flat_map(|s| &s.items)
-        .map(|f| f.name.to_string())
-        .collect();
+    let fields: Vec<String> = role.field_names();
     let reads: HashSet<String> = inv
         .reads
         .iter()

@@ -199,7 +199,7 @@ fn check_structure(def: &SystemDef, errors: &mut Errors) {
                 ),
             );
         }
-        let fields: Vec<&FieldDef> = role.state.iter().flat_map(|s| &s.items).collect();
+        let fields: Vec<&FieldDef> = role.fields().collect();
         unique(fields.iter().map(|f| &f.name), errors, |n| {
             format!(
                 "role `{}` already has a field `{n}`; rename one of them",
@@ -295,12 +295,7 @@ fn check_role(
     received: &HashSet<String>,
     errors: &mut Errors,
 ) {
-    let fields: Vec<String> = role
-        .state
-        .iter()
-        .flat_map(|s| &s.items)
-        .map(|f| f.name.to_string())
-        .collect();
+    let fields: Vec<String> = role.field_names();
     let field_list = if fields.is_empty() {
         "(none)".to_string()
     } else {
@@ -465,13 +460,10 @@ fn check_binding(binding: &Binding, keyword: &Ident, kind: &KindNames, errors: &
 
 fn check_invariants(def: &SystemDef, errors: &mut Errors) {
     let role_fields = |name: &Ident| -> Option<Vec<String>> {
-        def.roles.iter().find(|r| &r.name == name).map(|r| {
-            r.state
-                .iter()
-                .flat_map(|s| &s.items)
-                .map(|f| f.name.to_string())
-                .collect()
-        })
+        def.roles
+            .iter()
+            .find(|r| &r.name == name)
+            .map(|r| r.field_names())
     };
     for inv in def.invariants.iter().chain(&def.eventually) {
         require_reads(
@@ -517,12 +509,7 @@ fn check_invariants(def: &SystemDef, errors: &mut Errors) {
         scan::global_invariant_body(def, inv, errors);
     }
     for role in &def.roles {
-        let fields: Vec<String> = role
-            .state
-            .iter()
-            .flat_map(|s| &s.items)
-            .map(|f| f.name.to_string())
-            .collect();
+        let fields: Vec<String> = role.field_names();
         for inv in &role.invariants {
             require_reads(inv, errors, "`reads(queue)`");
             let mut seen = HashSet::new();
