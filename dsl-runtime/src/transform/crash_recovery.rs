@@ -40,7 +40,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ctx::{Effects, TimerOp};
 use crate::faults::Faults;
-use crate::meta::{HandlerId, InvariantId, KindId, RoleId, SystemMeta, TimerId, TriggerMeta};
+use crate::meta::{HandlerId, InvariantId, RoleId, SystemMeta, TriggerMeta};
 use crate::semantics::{Model, World};
 use crate::setup::{Cluster, Setup};
 use crate::system::{System, Trigger};
@@ -128,17 +128,7 @@ impl<S: System> System for CrashRecovery<S> {
         cached_meta::<Self>(build_meta::<S>)
     }
 
-    fn node(role: RoleId, instance: usize) -> Self::Node {
-        S::node(role, instance)
-    }
-
-    fn role_of(node: Self::Node) -> RoleId {
-        S::role_of(node)
-    }
-
-    fn instance_of(node: Self::Node) -> usize {
-        S::instance_of(node)
-    }
+    super::forward_to_base!(S, nodes);
 
     fn initial_state(node: Self::Node, config: &Self::Config) -> Self::State {
         RecoveringState {
@@ -188,25 +178,7 @@ impl<S: System> System for CrashRecovery<S> {
         // Everything is durable: the log restores the state the node had.
     }
 
-    fn timer_id(timer: Self::Timer) -> TimerId {
-        S::timer_id(timer)
-    }
-
-    fn timer(id: TimerId) -> Self::Timer {
-        S::timer(id)
-    }
-
-    fn input_kind(input: &Self::Input) -> KindId {
-        S::input_kind(input)
-    }
-
-    fn output_kind(output: &Self::Output) -> KindId {
-        S::output_kind(output)
-    }
-
-    fn message_kind(msg: &Self::Msg) -> KindId {
-        S::message_kind(msg)
-    }
+    super::forward_to_base!(S, kinds);
 
     fn check_global(
         invariant: InvariantId,

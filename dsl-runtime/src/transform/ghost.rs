@@ -33,9 +33,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::check::{thousands, CheckOptions};
 use crate::ctx::Effects;
-use crate::meta::{
-    HandlerId, InvariantId, InvariantMeta, InvariantScope, KindId, RoleId, SystemMeta, TimerId,
-};
+use crate::meta::{HandlerId, InvariantId, InvariantMeta, InvariantScope, RoleId, SystemMeta};
 use crate::semantics::{Event, Model, World};
 use crate::setup::{Cluster, Setup};
 use crate::system::{Data, System, Trigger};
@@ -158,17 +156,7 @@ impl<S: System, O: Observer<S>> System for Ghost<S, O> {
         cached_meta::<Self>(build_meta::<S, O>)
     }
 
-    fn node(role: RoleId, instance: usize) -> Self::Node {
-        S::node(role, instance)
-    }
-
-    fn role_of(node: Self::Node) -> RoleId {
-        S::role_of(node)
-    }
-
-    fn instance_of(node: Self::Node) -> usize {
-        S::instance_of(node)
-    }
+    super::forward_to_base!(S, nodes);
 
     fn initial_state(node: Self::Node, config: &Self::Config) -> Self::State {
         GhostState {
@@ -216,25 +204,7 @@ impl<S: System, O: Observer<S>> System for Ghost<S, O> {
         S::crash(node, &mut state.base, config);
     }
 
-    fn timer_id(timer: Self::Timer) -> TimerId {
-        S::timer_id(timer)
-    }
-
-    fn timer(id: TimerId) -> Self::Timer {
-        S::timer(id)
-    }
-
-    fn input_kind(input: &Self::Input) -> KindId {
-        S::input_kind(input)
-    }
-
-    fn output_kind(output: &Self::Output) -> KindId {
-        S::output_kind(output)
-    }
-
-    fn message_kind(msg: &Self::Msg) -> KindId {
-        S::message_kind(msg)
-    }
+    super::forward_to_base!(S, kinds);
 
     fn check_global(
         invariant: InvariantId,

@@ -57,6 +57,48 @@
 //! exhaustive only when the report says every reachable state (or pair)
 //! was explored.
 
+/// Inside `impl System for Wrapper<S>`: the methods a wrapper takes from
+/// `S` unchanged. `nodes` forwards node naming (the wrapper has `S`'s
+/// nodes); `kinds` forwards timers and input, output and message kinds
+/// (the wrapper keeps `S`'s timer, input, output and message types).
+macro_rules! forward_to_base {
+    ($S:ident, nodes) => {
+        fn node(role: $crate::meta::RoleId, instance: usize) -> Self::Node {
+            $S::node(role, instance)
+        }
+
+        fn role_of(node: Self::Node) -> $crate::meta::RoleId {
+            $S::role_of(node)
+        }
+
+        fn instance_of(node: Self::Node) -> usize {
+            $S::instance_of(node)
+        }
+    };
+    ($S:ident, kinds) => {
+        fn timer_id(timer: Self::Timer) -> $crate::meta::TimerId {
+            $S::timer_id(timer)
+        }
+
+        fn timer(id: $crate::meta::TimerId) -> Self::Timer {
+            $S::timer(id)
+        }
+
+        fn input_kind(input: &Self::Input) -> $crate::meta::KindId {
+            $S::input_kind(input)
+        }
+
+        fn output_kind(output: &Self::Output) -> $crate::meta::KindId {
+            $S::output_kind(output)
+        }
+
+        fn message_kind(msg: &Self::Msg) -> $crate::meta::KindId {
+            $S::message_kind(msg)
+        }
+    };
+}
+pub(crate) use forward_to_base;
+
 pub mod crash_recovery;
 pub mod ghost;
 pub mod layer;

@@ -419,17 +419,7 @@ impl<S: System> System for Reliable<S> {
         cached_meta::<Self>(build_meta::<S>)
     }
 
-    fn node(role: RoleId, instance: usize) -> Self::Node {
-        S::node(role, instance)
-    }
-
-    fn role_of(node: Self::Node) -> RoleId {
-        S::role_of(node)
-    }
-
-    fn instance_of(node: Self::Node) -> usize {
-        S::instance_of(node)
-    }
+    super::forward_to_base!(S, nodes);
 
     fn initial_state(node: Self::Node, config: &Self::Config) -> Self::State {
         ReliableState::new(S::initial_state(node, &config.base))
