@@ -294,14 +294,9 @@ impl<S: System> Network<S> {
         }
         let packet = self.packets.remove(index);
         self.hashes.remove(index);
-        if self.journal.marks.is_empty() {
-            packet
-        } else {
-            self.journal
-                .changes
-                .push(Change::Removed(index, packet.clone(), hash));
-            packet
-        }
+        self.journal
+            .record(|| Change::Removed(index, packet.clone(), hash));
+        packet
     }
 
     /// Whether the packet at `index` is the oldest on its channel.
@@ -341,14 +336,10 @@ impl<S: System> Network<S> {
 
     /// Drops every packet.
     pub fn clear(&mut self) {
-        if !self.journal.marks.is_empty() {
-            for at in (0..self.packets.len()).rev() {
-                self.journal.changes.push(Change::Removed(
-                    at,
-                    self.packets[at].clone(),
-                    self.hashes[at],
-                ));
-            }
+        for at in (0..self.packets.len()).rev() {
+            let (packets, hashes) = (&self.packets, &self.hashes);
+            self.journal
+                .record(|| Change::Removed(at, packets[at].clone(), hashes[at]));
         }
         self.packets.clear();
         self.hashes.clear();
