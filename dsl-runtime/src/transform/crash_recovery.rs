@@ -197,13 +197,7 @@ impl<S: System> System for CrashRecovery<S> {
         S::check_global(invariant, &base, &projected)
     }
 
-    fn check_local(
-        invariant: InvariantId,
-        node: Self::Node,
-        state: &Self::State,
-    ) -> Result<(), String> {
-        S::check_local(invariant, node, &state.base)
-    }
+    super::forward_to_base!(S, local);
 
     fn relabel_state(
         state: &mut Self::State,

@@ -231,13 +231,7 @@ impl<S: System, O: Observer<S>> System for Ghost<S, O> {
         S::check_global(invariant, &base, &projected)
     }
 
-    fn check_local(
-        invariant: InvariantId,
-        node: Self::Node,
-        state: &Self::State,
-    ) -> Result<(), String> {
-        S::check_local(invariant, node, &state.base)
-    }
+    super::forward_to_base!(S, local);
 
     fn is_stale(
         config: &Self::Config,

@@ -60,8 +60,18 @@
 /// Inside `impl System for Wrapper<S>`: the methods a wrapper takes from
 /// `S` unchanged. `nodes` forwards node naming (the wrapper has `S`'s
 /// nodes); `kinds` forwards timers and input, output and message kinds
-/// (the wrapper keeps `S`'s timer, input, output and message types).
+/// (the wrapper keeps `S`'s timer, input, output and message types);
+/// `local` checks `S`'s local invariants on the state's `base` field.
 macro_rules! forward_to_base {
+    ($S:ident, local) => {
+        fn check_local(
+            invariant: $crate::meta::InvariantId,
+            node: Self::Node,
+            state: &Self::State,
+        ) -> Result<(), String> {
+            $S::check_local(invariant, node, &state.base)
+        }
+    };
     ($S:ident, nodes) => {
         fn node(role: $crate::meta::RoleId, instance: usize) -> Self::Node {
             $S::node(role, instance)

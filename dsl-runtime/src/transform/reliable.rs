@@ -582,13 +582,7 @@ impl<S: System> System for Reliable<S> {
         S::check_global(invariant, &base, &projected)
     }
 
-    fn check_local(
-        invariant: InvariantId,
-        node: Self::Node,
-        state: &Self::State,
-    ) -> Result<(), String> {
-        S::check_local(invariant, node, &state.base)
-    }
+    super::forward_to_base!(S, local);
 
     /// Renames the base state's nodes, and the peers and messages of the
     /// transformer's bookkeeping, which is then sorted by peer again.
