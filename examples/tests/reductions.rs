@@ -16,6 +16,7 @@ fn variants() -> Vec<Reductions> {
         Reductions::none(),
         one(|r| r.symmetry = true),
         one(|r| r.por = true),
+        one(|r| r.dynamic_por = true),
         one(|r| r.incremental = true),
         Reductions::all(),
     ]

@@ -14,6 +14,10 @@ pub struct Stats {
     pub unique: u64,
     /// The deepest world reached, in steps from the initial world.
     pub max_depth: usize,
+    /// Distinct worlds where no step is enabled (the run is over). Every
+    /// partial-order reduction keeps all of them, so comparing this count
+    /// with and without one is a check of the reduction.
+    pub terminal: u64,
     /// Wall-clock time.
     pub elapsed: Duration,
     /// How many times each invariant was evaluated, by invariant id.
@@ -44,7 +48,12 @@ impl fmt::Display for Stats {
         if secs > 0.0 {
             write!(f, "  ({}/s)", thousands((self.unique as f64 / secs) as u64))?;
         }
-        write!(f, "\n  visited set: {} MiB", mib(self.visited_bytes))?;
+        write!(
+            f,
+            "\n  terminal: {}  visited set: {} MiB",
+            thousands(self.terminal),
+            mib(self.visited_bytes)
+        )?;
         if let Some(rss) = self.peak_rss_bytes {
             write!(f, "  peak memory: {} MiB", mib(rss))?;
         }

@@ -51,9 +51,13 @@ pub struct CheckArgs {
     /// Turn symmetry reduction off.
     #[arg(long)]
     pub no_symmetry: bool,
-    /// Turn partial-order reduction off.
+    /// Turn partial-order reduction off (static and dynamic).
     #[arg(long)]
     pub no_por: bool,
+    /// Turn dynamic partial-order reduction off (keep the static one, which
+    /// runs on every thread).
+    #[arg(long)]
+    pub no_dpor: bool,
     /// Evaluate every invariant after every step.
     #[arg(long)]
     pub no_incremental: bool,
@@ -83,6 +87,7 @@ impl CheckArgs {
             reductions: Reductions {
                 symmetry: on && !self.no_symmetry,
                 por: on && !self.no_por,
+                dynamic_por: on && !self.no_por && !self.no_dpor,
                 incremental: on && !self.no_incremental,
             },
             progress: self.progress || std::io::stderr().is_terminal(),

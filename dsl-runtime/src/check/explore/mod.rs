@@ -5,6 +5,7 @@
 
 pub mod bfs;
 pub mod dfs;
+mod dpor;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -85,6 +86,7 @@ pub(crate) struct Engine<'m, S: System> {
     stop: AtomicBool,
     found: Mutex<Option<Found>>,
     generated: AtomicU64,
+    terminal: AtomicU64,
     max_depth: AtomicUsize,
     depth_bound_hit: AtomicBool,
     states_bound_hit: AtomicBool,
@@ -155,6 +157,8 @@ pub(crate) struct Worker<S: System> {
     spare_todo: Vec<Vec<Probe>>,
     evals: Vec<u64>,
     generated: u64,
+    /// Worlds expanded with no step enabled.
+    terminal: u64,
     /// The deepest world this worker reached (published with `generated`:
     /// a shared maximum updated per world would bounce between cores).
     max_depth: usize,
@@ -174,6 +178,7 @@ impl<S: System> Worker<S> {
             spare_todo: Vec::new(),
             evals: vec![0; S::meta().invariants.len()],
             generated: 0,
+            terminal: 0,
             max_depth: 0,
         }
     }
@@ -182,6 +187,8 @@ impl<S: System> Worker<S> {
     pub(crate) fn flush(&mut self, eng: &Engine<'_, S>) {
         eng.generated.fetch_add(self.generated, Ordering::Relaxed);
         self.generated = 0;
+        eng.terminal.fetch_add(self.terminal, Ordering::Relaxed);
+        self.terminal = 0;
         eng.max_depth.fetch_max(self.max_depth, Ordering::Relaxed);
         let mut evals = eng.evals.lock().unwrap_or_else(|e| e.into_inner());
         for (a, b) in evals.iter_mut().zip(&mut self.evals) {
@@ -208,6 +215,9 @@ impl<S: System> Worker<S> {
         let mut actions = std::mem::take(&mut self.actions);
         actions.clear();
         eng.model.actions(&item.world, &mut actions);
+        if actions.is_empty() {
+            self.terminal += 1;
+        }
         let reduced = match &eng.por {
             Some(por) => por.ample(eng.model, &item.world, &actions, &mut self.ample),
             None => false,
@@ -841,7 +851,20 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
     } else {
         None
     };
-    let por = if red.por {
+    // The dynamic reduction replaces the static one where it applies: no
+    // symmetry (it renames the nodes its clocks are about) and no faults.
+    let dynamic = if red.dynamic_por && sym.is_none() {
+        match Por::new(model) {
+            Ok(p) => Some(p),
+            Err(why) => {
+                notes.push(format!("dynamic partial-order reduction: off ({why})"));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let por = if red.por && dynamic.is_none() {
         match Por::new(model) {
             Ok(p) => {
                 notes.push("partial-order reduction: on".to_string());
@@ -870,17 +893,24 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
             }
         ));
     }
-    let strategy = options.strategy;
+    let strategy = if dynamic.is_some() {
+        notes.push("dynamic partial-order reduction: on (depth first, one thread)".to_string());
+        Strategy::Dfs
+    } else {
+        options.strategy
+    };
+    let threads = if dynamic.is_some() { 1 } else { threads };
     let eng = Engine {
         model,
         options,
         sym,
         por,
         affected,
-        visited: Visited::new(strategy == Strategy::Bfs, red.por),
+        visited: Visited::new(strategy == Strategy::Bfs, red.por && dynamic.is_none()),
         stop: AtomicBool::new(false),
         found: Mutex::new(None),
         generated: AtomicU64::new(1),
+        terminal: AtomicU64::new(0),
         max_depth: AtomicUsize::new(0),
         depth_bound_hit: AtomicBool::new(false),
         states_bound_hit: AtomicBool::new(false),
@@ -897,6 +927,7 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
         stats.elapsed = started.elapsed();
         stats.states = eng.generated.load(Ordering::Relaxed);
         stats.unique = eng.visited.len().max(1);
+        stats.terminal = eng.terminal.load(Ordering::Relaxed);
         stats.max_depth = eng.max_depth.load(Ordering::Relaxed);
         stats.invariant_evals = eng.evals.lock().unwrap_or_else(|e| e.into_inner()).clone();
         stats.visited_bytes = eng.visited.bytes() as u64;
@@ -950,16 +981,30 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
     };
 
     let done = AtomicBool::new(false);
+    let mut unsupported = None;
     std::thread::scope(|scope| {
         if options.progress {
             scope.spawn(|| progress(&eng, &done, started));
         }
-        match strategy {
-            Strategy::Bfs => bfs::run(&eng, item, threads),
-            Strategy::Dfs => dfs::run(&eng, item, threads),
+        match (&dynamic, strategy) {
+            (Some(tables), _) => unsupported = dpor::run(&eng, tables, item).err(),
+            (None, Strategy::Bfs) => bfs::run(&eng, item, threads),
+            (None, Strategy::Dfs) => dfs::run(&eng, item, threads),
         }
         done.store(true, Ordering::Relaxed);
     });
+    if let Some(dpor::Unsupported(why)) = unsupported {
+        // Search again with the static reduction, saying why.
+        let mut again = options.clone();
+        again.reductions.dynamic_por = false;
+        let mut report = run(model, &again);
+        report.stats.notes.insert(
+            0,
+            format!("dynamic partial-order reduction: given up ({why}); searched again without it"),
+        );
+        report.stats.elapsed = started.elapsed();
+        return report;
+    }
 
     let found = eng.found.lock().unwrap_or_else(|e| e.into_inner()).take();
     let outcome = match found {

@@ -1,6 +1,6 @@
 //! State-space reductions, each switchable: automatic symmetry for nodes of
-//! one role, partial-order reduction from handler footprints, and
-//! incremental invariant evaluation. None changes a verdict; the tests in
+//! one role, partial-order reduction from handler footprints (static, and
+//! dynamic where the search meets races), and incremental invariant evaluation. None changes a verdict; the tests in
 //! `examples/tests/reductions.rs` check that on every example.
 
 pub mod incremental;
@@ -17,6 +17,9 @@ pub struct Reductions {
     pub symmetry: bool,
     /// Expand only an ample subset of steps where the others commute.
     pub por: bool,
+    /// Explore another node's steps only where the search meets a race
+    /// (depth first, one thread; used instead of `por` when it applies).
+    pub dynamic_por: bool,
     /// Re-evaluate only invariants whose reads meet the step's writes.
     pub incremental: bool,
 }
@@ -27,6 +30,7 @@ impl Reductions {
         Reductions {
             symmetry: true,
             por: true,
+            dynamic_por: true,
             incremental: true,
         }
     }

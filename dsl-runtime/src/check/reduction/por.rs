@@ -113,7 +113,12 @@ impl Por {
     }
 
     /// The node an action happens at and whether an invariant can see it.
-    fn classify<S: System>(&self, model: &Model<S>, world: &World<S>, a: Action) -> (usize, bool) {
+    pub(crate) fn classify<S: System>(
+        &self,
+        model: &Model<S>,
+        world: &World<S>,
+        a: Action,
+    ) -> (usize, bool) {
         match a {
             Action::Input { node, choice } => {
                 let slot = &world.nodes[node];
