@@ -95,8 +95,8 @@ struct Frame<S: System> {
     /// Nodes whose steps must be explored here, and those already started.
     backtrack: u64,
     done: u64,
-    /// Steps of the started node still to take.
-    pending: Vec<Action>,
+    /// Steps of the started node still to take, with node and visibility.
+    pending: Vec<(Action, usize, bool)>,
     /// The step being explored from here: node and visibility.
     step: (usize, bool),
     /// For each frontier object of this state, the parent's objects it
@@ -127,16 +127,14 @@ pub(crate) fn run<S: System>(
 ) -> Result<(), Unsupported> {
     let model = eng.model;
     let n = init.world.nodes.len();
-    if n > 64 {
-        return Err(Unsupported("more than 64 nodes".into()));
-    }
+    let in_flight = init.world.network.len();
+    frontier_fits(n, in_flight)?;
     let mut effects = Effects::default();
     let mut evals = vec![0u64; S::meta().invariants.len()];
     let mut summaries: Summaries = HashMap::new();
     let mut generated = 0u64;
     let mut terminal = 0u64;
     let mut max_depth = 0usize;
-    let in_flight = init.world.network.len();
     let root = new_frame(
         eng,
         por,
@@ -171,8 +169,8 @@ pub(crate) fn run<S: System>(
                     .actions
                     .iter()
                     .filter(|&&(_, m, _)| m == x)
-                    .map(|&(a, _, _)| a)
                     .rev()
+                    .copied()
                     .collect();
                 continue;
             }
@@ -186,10 +184,7 @@ pub(crate) fn run<S: System>(
             finish(&mut summaries, &mut path, frame);
             continue;
         }
-        let Some(action) = top.pending.pop() else {
-            continue;
-        };
-        let Some(&(_, x, visible)) = top.actions.iter().find(|(a, _, _)| *a == action) else {
+        let Some((action, x, visible)) = top.pending.pop() else {
             continue;
         };
         top.step = (x, visible);
@@ -216,13 +211,11 @@ pub(crate) fn run<S: System>(
             Some(None) => break Err(Unsupported("the state graph has a cycle".into())),
             Some(Some(summary)) => {
                 // Seen and finished: its subtree's races against this path.
-                let seen = Clocked {
-                    node_clock: &clocks.0 .0,
-                    packet_clock: &clocks.0 .1,
-                };
                 let steps = path.len();
+                let (node_clock, packet_clock, _) = &clocks.0;
                 for e in summary.iter() {
-                    race(&mut path, steps, e, &seen);
+                    let before = clock_of(node_clock, packet_clock, e.deps);
+                    race(&mut path, steps, e, before);
                 }
                 let Some(top) = path.last_mut() else {
                     break Ok(());
@@ -275,28 +268,32 @@ pub(crate) fn run<S: System>(
     result
 }
 
-/// Clocks of a state along the current path.
-struct Clocked<'a> {
-    node_clock: &'a [Clock],
-    packet_clock: &'a [Clock],
+/// The clock of the frontier objects in `deps` (bit `i < n` for node `i`,
+/// bit `n + k` for packet `k`), given a state's clocks along the path.
+fn clock_of(node_clock: &[Clock], packet_clock: &[Clock], deps: u64) -> Clock {
+    let n = node_clock.len();
+    let mut c = 0;
+    let mut d = deps;
+    while d != 0 {
+        let b = d.trailing_zeros() as usize;
+        d &= d - 1;
+        c |= if b < n {
+            node_clock[b]
+        } else {
+            packet_clock.get(b - n).copied().unwrap_or(0)
+        };
+    }
+    c
 }
 
-impl Clocked<'_> {
-    fn clock_of(&self, deps: u64) -> Clock {
-        let n = self.node_clock.len();
-        let mut c = 0;
-        let mut d = deps;
-        while d != 0 {
-            let b = d.trailing_zeros() as usize;
-            d &= d - 1;
-            c |= if b < n {
-                self.node_clock[b]
-            } else {
-                self.packet_clock.get(b - n).copied().unwrap_or(0)
-            };
-        }
-        c
+/// Summary entries name a state's nodes and packets in one 64-bit set.
+fn frontier_fits(nodes: usize, packets: usize) -> Result<(), Unsupported> {
+    if nodes + packets > 64 {
+        return Err(Unsupported(
+            "more than 64 nodes and packets in flight together".into(),
+        ));
     }
+    Ok(())
 }
 
 type FrameClocks = (Vec<Clock>, Vec<Clock>, Clock);
@@ -314,11 +311,6 @@ fn new_frame<S: System>(
     (up_map, from_step): UpMap,
 ) -> Result<Frame<S>, Unsupported> {
     let n = world.nodes.len();
-    if n + world.network.len() > 64 {
-        return Err(Unsupported(
-            "more than 64 nodes and packets in flight together".into(),
-        ));
-    }
     let mut acts = Vec::new();
     eng.model.actions(&world, &mut acts);
     let mut actions = Vec::with_capacity(acts.len());
@@ -367,34 +359,32 @@ fn entry_of<S: System>(frame: &Frame<S>, action: Action, node: usize, visible: b
 /// for races against the path, and recorded in its summary.
 fn open_races<S: System>(path: &mut [Frame<S>]) {
     let Some(top) = path.last() else { return };
-    let entries: Vec<Entry> = top
+    let entries: Vec<(Entry, Clock)> = top
         .actions
         .iter()
-        .map(|&(a, x, v)| entry_of(top, a, x, v))
+        .map(|&(a, x, v)| {
+            let e = entry_of(top, a, x, v);
+            (e, clock_of(&top.node_clock, &top.packet_clock, e.deps))
+        })
         .collect();
-    let clocks = (top.node_clock.clone(), top.packet_clock.clone());
-    let seen = Clocked {
-        node_clock: &clocks.0,
-        packet_clock: &clocks.1,
-    };
     let depth = path.len() - 1;
-    for e in &entries {
-        race(path, depth, e, &seen);
+    for &(e, before) in &entries {
+        race(path, depth, &e, before);
     }
     if let Some(top) = path.last_mut() {
-        top.summary.extend(entries);
+        top.summary.extend(entries.into_iter().map(|(e, _)| e));
     }
 }
 
-/// Checks one step (an entry relative to the state `seen`, reached by the
-/// first `steps` steps of `path`) for a race with those steps, and adds
-/// what the race asks for to the racing step's state: the race is with the
-/// last step of the path dependent with it and not ordered before it.
-fn race<S: System>(path: &mut [Frame<S>], steps: usize, e: &Entry, seen: &Clocked<'_>) {
+/// Checks one step (an entry of a state reached by the first `steps` steps
+/// of `path`, with `before` the clock of what it depends on) for a race
+/// with those steps, and adds what the race asks for to the racing step's
+/// state: the race is with the last step of the path dependent with it and
+/// not ordered before it.
+fn race<S: System>(path: &mut [Frame<S>], steps: usize, e: &Entry, before: Clock) {
     if !e.open() {
         return;
     }
-    let before = seen.clock_of(e.deps);
     let visible = e.flags & VISIBLE != 0;
     for i in (0..steps).rev() {
         let (node, vis) = path[i].step;
@@ -433,11 +423,7 @@ fn child_clocks<S: System>(
     depth: usize,
 ) -> Result<(FrameClocks, UpMap), Unsupported> {
     let n = parent.node_clock.len();
-    if n + child.network.len() > 64 {
-        return Err(Unsupported(
-            "more than 64 nodes and packets in flight together".into(),
-        ));
-    }
+    frontier_fits(n, child.network.len())?;
     let bit: Clock = 1 << (depth - 1);
     let delivered = match action {
         Action::Deliver(j) => Some(j),
