@@ -39,7 +39,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::{Engine, Found, Item, Trail};
-use crate::check::invariants::check_world;
+use crate::check::invariants::check_selected;
+use crate::check::reduction::incremental::ALL;
 use crate::check::reduction::por::Por;
 use crate::ctx::Effects;
 use crate::semantics::{Action, World};
@@ -190,15 +191,18 @@ pub(crate) fn run<S: System>(
         top.step = (x, visible);
         let mut next = top.world.clone();
         generated += 1;
-        if let Err(e) = model.apply(&mut next, action, &mut effects) {
-            eng.report(Found {
-                violation: crate::check::Violation::Step(e.clone()),
-                at: top.fp,
-                trail: Some(top.trail.clone()),
-                failed_step: Some(e),
-            });
-            break Ok(());
-        }
+        let info = match model.apply(&mut next, action, &mut effects) {
+            Ok(info) => info,
+            Err(e) => {
+                eng.report(Found {
+                    violation: crate::check::Violation::Step(e.clone()),
+                    at: top.fp,
+                    trail: Some(top.trail.clone()),
+                    failed_step: Some(e),
+                });
+                break Ok(());
+            }
+        };
         let fp = next.fingerprint();
         if depth >= MAX_DEPTH {
             break Err(Unsupported(format!("a path longer than {MAX_DEPTH} steps")));
@@ -235,7 +239,13 @@ pub(crate) fn run<S: System>(
             prev: Some(top.trail.clone()),
         });
         eng.visited.insert(fp, top.fp, depth as u32);
-        if let Err(v) = check_world(&model.setup, &next, &mut evals) {
+        // Only the invariants the step may have affected (when incremental
+        // evaluation is on), as in the other searches.
+        let (mask, node) = match &eng.affected {
+            Some(aff) => (aff.mask(action, info), info.node),
+            None => (ALL, None),
+        };
+        if let Err(v) = check_selected(&model.setup, &next, mask, node, &mut evals) {
             eng.report(Found {
                 violation: v,
                 at: fp,

@@ -851,32 +851,21 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
     } else {
         None
     };
-    // The dynamic reduction replaces the static one where it applies: no
-    // symmetry (it renames the nodes its clocks are about) and no faults.
-    let dynamic = if red.dynamic_por && sym.is_none() {
-        match Por::new(model) {
-            Ok(p) => Some(p),
-            Err(why) => {
-                notes.push(format!("dynamic partial-order reduction: off ({why})"));
-                None
-            }
+    // The footprint tables serve both partial-order reductions; the dynamic
+    // one replaces the static one where it applies: no symmetry (it renames
+    // the nodes its clocks are about).
+    let (por, dynamic) = match (red.por || red.dynamic_por).then(|| Por::new(model)) {
+        None => (None, None),
+        Some(Err(why)) => {
+            notes.push(format!("partial-order reduction: off ({why})"));
+            (None, None)
         }
-    } else {
-        None
-    };
-    let por = if red.por && dynamic.is_none() {
-        match Por::new(model) {
-            Ok(p) => {
-                notes.push("partial-order reduction: on".to_string());
-                Some(p)
-            }
-            Err(why) => {
-                notes.push(format!("partial-order reduction: off ({why})"));
-                None
-            }
+        Some(Ok(tables)) if red.dynamic_por && sym.is_none() => (None, Some(tables)),
+        Some(Ok(tables)) if red.por => {
+            notes.push("partial-order reduction: on".to_string());
+            (Some(tables), None)
         }
-    } else {
-        None
+        Some(Ok(_)) => (None, None),
     };
     let affected = if red.incremental {
         Affected::new::<S>()
