@@ -214,28 +214,9 @@ impl<S: System> System for CrashRecovery<S> {
         S::relabel_msg(msg, map)
     }
 
-    fn relabel_input(
-        input: &mut Self::Input,
-        map: &dyn Fn(Self::Node) -> Self::Node,
-    ) -> Result<(), &'static str> {
-        S::relabel_input(input, map)
-    }
+    super::forward_to_base!(S, relabel_io);
 
-    fn relabel_output(
-        output: &mut Self::Output,
-        map: &dyn Fn(Self::Node) -> Self::Node,
-    ) -> Result<(), &'static str> {
-        S::relabel_output(output, map)
-    }
-
-    fn is_stale(
-        config: &Self::Config,
-        dst_state: &Self::State,
-        src: Self::Node,
-        msg: &Self::Msg,
-    ) -> bool {
-        S::is_stale(config, &dst_state.base, src, msg)
-    }
+    super::forward_to_base!(S, stale);
 
     fn fields(state: &Self::State) -> Vec<(&'static str, String)> {
         let mut fields = S::fields(&state.base);

@@ -233,14 +233,7 @@ impl<S: System, O: Observer<S>> System for Ghost<S, O> {
 
     super::forward_to_base!(S, local);
 
-    fn is_stale(
-        config: &Self::Config,
-        dst_state: &Self::State,
-        src: Self::Node,
-        msg: &Self::Msg,
-    ) -> bool {
-        S::is_stale(config, &dst_state.base, src, msg)
-    }
+    super::forward_to_base!(S, stale);
 
     fn fields(state: &Self::State) -> Vec<(&'static str, String)> {
         let mut fields = S::fields(&state.base);

@@ -61,7 +61,10 @@
 /// `S` unchanged. `nodes` forwards node naming (the wrapper has `S`'s
 /// nodes); `kinds` forwards timers and input, output and message kinds
 /// (the wrapper keeps `S`'s timer, input, output and message types);
-/// `local` checks `S`'s local invariants on the state's `base` field.
+/// `local` checks `S`'s local invariants on the state's `base` field;
+/// `relabel_io` renames node ids in inputs and outputs as `S` does (the
+/// wrapper keeps `S`'s input and output types); `stale` judges a message
+/// stale as `S` does, on the state's `base` field.
 macro_rules! forward_to_base {
     ($S:ident, local) => {
         fn check_local(
@@ -70,6 +73,31 @@ macro_rules! forward_to_base {
             state: &Self::State,
         ) -> Result<(), String> {
             $S::check_local(invariant, node, &state.base)
+        }
+    };
+    ($S:ident, relabel_io) => {
+        fn relabel_input(
+            input: &mut Self::Input,
+            map: &dyn Fn(Self::Node) -> Self::Node,
+        ) -> Result<(), &'static str> {
+            $S::relabel_input(input, map)
+        }
+
+        fn relabel_output(
+            output: &mut Self::Output,
+            map: &dyn Fn(Self::Node) -> Self::Node,
+        ) -> Result<(), &'static str> {
+            $S::relabel_output(output, map)
+        }
+    };
+    ($S:ident, stale) => {
+        fn is_stale(
+            config: &Self::Config,
+            dst_state: &Self::State,
+            src: Self::Node,
+            msg: &Self::Msg,
+        ) -> bool {
+            $S::is_stale(config, &dst_state.base, src, msg)
         }
     };
     ($S:ident, nodes) => {

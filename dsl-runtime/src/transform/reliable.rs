@@ -615,19 +615,7 @@ impl<S: System> System for Reliable<S> {
         }
     }
 
-    fn relabel_input(
-        input: &mut Self::Input,
-        map: &dyn Fn(Self::Node) -> Self::Node,
-    ) -> Result<(), &'static str> {
-        S::relabel_input(input, map)
-    }
-
-    fn relabel_output(
-        output: &mut Self::Output,
-        map: &dyn Fn(Self::Node) -> Self::Node,
-    ) -> Result<(), &'static str> {
-        S::relabel_output(output, map)
-    }
+    super::forward_to_base!(S, relabel_io);
 
     /// Old data (numbered below what the receiver expects) and old
     /// acknowledgements (acknowledging nothing still unacknowledged) are
