@@ -20,15 +20,6 @@ fn run(count: u64, window: u64) -> Input {
     })
 }
 
-fn stat(d: &Deployment, node: &str, key: &str) -> u64 {
-    let stats = d.client::<PingPong>(node).stats().unwrap();
-    stats
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{key} ")))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no {key} in {stats}"))
-}
-
 #[test]
 fn duplicates_within_budget_reach_the_peer() {
     let args = ["--faults", "dup=3", "--fault-rate", "1"];
@@ -38,9 +29,9 @@ fn duplicates_within_budget_reach_the_peer() {
     c.submit(run(10, 1)).unwrap();
     assert!(c.next_output(PATIENCE).unwrap().is_some());
     // Budget: exactly three duplicates per node, whatever the rate.
-    assert_eq!(stat(&d, "Pinger", "injected_dups"), 3);
+    assert_eq!(d.stat::<PingPong>("Pinger", "injected_dups"), 3);
     eventually("the ponger to see 10 pings and 3 copies", || {
-        (stat(&d, "Ponger", "messages_in") == 13).then_some(())
+        (d.stat::<PingPong>("Ponger", "messages_in") == 13).then_some(())
     });
 }
 
@@ -53,8 +44,8 @@ fn a_dropped_message_stalls_a_protocol_without_retransmission() {
     c.submit(run(5, 1)).unwrap();
     // The only ping was lost: nothing comes back.
     assert!(c.next_output(Duration::from_millis(500)).unwrap().is_none());
-    assert_eq!(stat(&d, "Pinger", "injected_drops"), 1);
-    assert_eq!(stat(&d, "Ponger", "messages_in"), 0);
+    assert_eq!(d.stat::<PingPong>("Pinger", "injected_drops"), 1);
+    assert_eq!(d.stat::<PingPong>("Ponger", "messages_in"), 0);
 }
 
 #[test]
@@ -73,5 +64,5 @@ fn delays_reorder_messages_and_the_run_still_completes() {
     c.submit(run(200, 8)).unwrap();
     let o = c.next_output(PATIENCE).unwrap().expect("the run's end");
     assert!(matches!(o.output, Output::Pong(n) if n.0 == 200));
-    assert!(stat(&d, "Pinger", "injected_delays") > 0);
+    assert!(d.stat::<PingPong>("Pinger", "injected_delays") > 0);
 }

@@ -10,7 +10,7 @@ use std::net::TcpStream;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use support::{eventually, Deployment, PATIENCE};
+use support::{eventually, lock_round, Deployment, PATIENCE};
 use verdict::runtime::codec::{self, FrameKind, Hello};
 use verdict_examples::lockserv::{input, Input, LockServ, Output};
 
@@ -21,25 +21,6 @@ fn lock() -> Input {
 }
 fn unlock() -> Input {
     Input::Unlock(input::Unlock)
-}
-
-/// Locks, waits for `Locked`, checks nobody else holds it, unlocks.
-fn round(d: &Deployment, name: &str, holder: &Mutex<Option<String>>) {
-    let mut c = d.client::<LockServ>(name);
-    c.submit(lock()).unwrap();
-    let out = c.next_output(PATIENCE).unwrap().expect("Locked");
-    assert!(matches!(out.output, Output::Locked(_)));
-    {
-        let mut h = holder.lock().unwrap();
-        assert_eq!(
-            *h, None,
-            "{name} told Locked while another client holds the lock"
-        );
-        *h = Some(name.to_string());
-    }
-    std::thread::sleep(Duration::from_millis(5));
-    *holder.lock().unwrap() = None;
-    c.submit(unlock()).unwrap();
 }
 
 #[test]
@@ -53,7 +34,7 @@ fn four_processes_serve_a_workload_and_survive_a_server_kill() {
             let (d, holder) = (&d, &holder);
             scope.spawn(move || {
                 for _ in 0..5 {
-                    round(d, name, holder);
+                    lock_round::<LockServ>(d, name, holder, Duration::from_millis(5));
                 }
             });
         }
@@ -80,7 +61,7 @@ fn four_processes_serve_a_workload_and_survive_a_server_kill() {
     assert_eq!(state, vec![("queue".to_string(), "[]".to_string())]);
     let holder = Mutex::new(None);
     for name in &names[1..] {
-        round(&d, name, &holder);
+        lock_round::<LockServ>(&d, name, &holder, Duration::from_millis(5));
     }
     assert!(!d.log("Server").contains("invariant violated"));
 }

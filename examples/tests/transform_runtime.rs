@@ -13,7 +13,7 @@ mod support;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use support::{eventually, Deployment, PATIENCE};
+use support::{eventually, lock_round, Deployment, PATIENCE};
 use verdict::lin::{self, History};
 use verdict::runtime::Client;
 use verdict::transform::state_machine::Sequential;
@@ -28,19 +28,6 @@ type ReliableLock = Reliable<LockServ>;
 
 fn lock() -> Input {
     Input::Lock(input::Lock)
-}
-fn unlock() -> Input {
-    Input::Unlock(input::Unlock)
-}
-
-/// A stat of a node, e.g. `injected_drops`.
-fn stat<S: verdict::System>(d: &Deployment, node: &str, key: &str) -> u64 {
-    let stats = d.client::<S>(node).stats().unwrap();
-    stats
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{key} ")))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no {key} in {stats}"))
 }
 
 #[test]
@@ -65,8 +52,8 @@ fn a_lost_message_stalls_the_bare_lock_server_and_is_retransmitted_by_reliable()
         .unwrap()
         .expect("Locked, after retransmission");
     assert!(matches!(out.output, Output::Locked(_)));
-    assert_eq!(stat::<ReliableLock>(&d, "Client(0)", "injected_drops"), 1);
-    assert_eq!(stat::<ReliableLock>(&d, "Server", "injected_drops"), 1);
+    assert_eq!(d.stat::<ReliableLock>("Client(0)", "injected_drops"), 1);
+    assert_eq!(d.stat::<ReliableLock>("Server", "injected_drops"), 1);
 }
 
 #[test]
@@ -91,25 +78,9 @@ fn a_duplicated_grant_is_told_twice_by_the_bare_lock_server_and_once_by_reliable
     assert!(c.next_output(PATIENCE).unwrap().is_some());
     // The duplicate arrives and is acknowledged, not delivered again.
     eventually("the client to receive the duplicated grant", || {
-        (stat::<ReliableLock>(&d, "Client(0)", "messages_in") >= 2).then_some(())
+        (d.stat::<ReliableLock>("Client(0)", "messages_in") >= 2).then_some(())
     });
     assert!(c.next_output(Duration::from_millis(300)).unwrap().is_none());
-}
-
-/// Locks, waits for `Locked`, checks nobody else was told `Locked`, unlocks.
-fn round(d: &Deployment, name: &str, holder: &Mutex<Option<String>>) {
-    let mut c = d.client::<ReliableLock>(name);
-    c.submit(lock()).unwrap();
-    let out = c.next_output(PATIENCE).unwrap().expect("Locked");
-    assert!(matches!(out.output, Output::Locked(_)));
-    {
-        let mut h = holder.lock().unwrap();
-        assert_eq!(*h, None, "{name} told Locked while another client holds it");
-        *h = Some(name.to_string());
-    }
-    std::thread::sleep(Duration::from_millis(2));
-    *holder.lock().unwrap() = None;
-    c.submit(unlock()).unwrap();
 }
 
 #[test]
@@ -134,7 +105,7 @@ fn reliable_lock_server_keeps_mutual_exclusion_on_a_harsh_network() {
             let (d, holder) = (&d, &holder);
             scope.spawn(move || {
                 for _ in 0..4 {
-                    round(d, name, holder);
+                    lock_round::<ReliableLock>(d, name, holder, Duration::from_millis(2));
                 }
             });
         }
@@ -142,9 +113,9 @@ fn reliable_lock_server_keeps_mutual_exclusion_on_a_harsh_network() {
     let injected: u64 = names
         .iter()
         .map(|n| {
-            stat::<ReliableLock>(&d, n, "injected_drops")
-                + stat::<ReliableLock>(&d, n, "injected_dups")
-                + stat::<ReliableLock>(&d, n, "injected_delays")
+            d.stat::<ReliableLock>(n, "injected_drops")
+                + d.stat::<ReliableLock>(n, "injected_dups")
+                + d.stat::<ReliableLock>(n, "injected_delays")
         })
         .sum();
     assert!(injected > 0, "the network did misbehave");
@@ -276,7 +247,7 @@ fn reliable_primary_backup_survives_a_harsh_network_and_kill_9_of_each_replica()
     let injected: u64 = names
         .iter()
         .map(|n| {
-            stat::<ReliablePb>(&d, n, "injected_drops") + stat::<ReliablePb>(&d, n, "injected_dups")
+            d.stat::<ReliablePb>(n, "injected_drops") + d.stat::<ReliablePb>(n, "injected_dups")
         })
         .sum();
     assert!(injected > 0, "the network did misbehave");

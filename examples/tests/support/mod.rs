@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use verdict::runtime::{Client, ClusterFile, NodeEntry};
 use verdict::System;
+use verdict_examples::lockserv;
 
 /// Generous: CI boxes are small and busy.
 pub const PATIENCE: Duration = Duration::from_secs(30);
@@ -155,6 +156,16 @@ impl Deployment {
         self.procs.lock().unwrap().get_mut(name)?.try_wait().ok()?
     }
 
+    /// A node's `--stats` figure `key`, e.g. `injected_drops`.
+    pub fn stat<S: System>(&self, node: &str, key: &str) -> u64 {
+        let stats = self.client::<S>(node).stats().unwrap();
+        stats
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{key} ")))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {key} in {stats}"))
+    }
+
     pub fn client<S: System>(&self, name: &str) -> Client<S> {
         let deadline = Instant::now() + PATIENCE;
         loop {
@@ -195,4 +206,30 @@ pub fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// One round of a lock-server client `name` (the plain lock server or a
+/// wrapper with its inputs and outputs): lock, wait for `Locked`, check that
+/// no other client was told `Locked` meanwhile, hold it for `hold`, unlock.
+pub fn lock_round<S>(d: &Deployment, name: &str, holder: &Mutex<Option<String>>, hold: Duration)
+where
+    S: System<Input = lockserv::Input, Output = lockserv::Output>,
+{
+    let mut c = d.client::<S>(name);
+    c.submit(lockserv::Input::Lock(lockserv::input::Lock))
+        .unwrap();
+    let out = c.next_output(PATIENCE).unwrap().expect("Locked");
+    assert!(matches!(out.output, lockserv::Output::Locked(_)));
+    {
+        let mut h = holder.lock().unwrap();
+        assert_eq!(
+            *h, None,
+            "{name} told Locked while another client holds the lock"
+        );
+        *h = Some(name.to_string());
+    }
+    std::thread::sleep(hold);
+    *holder.lock().unwrap() = None;
+    c.submit(lockserv::Input::Unlock(lockserv::input::Unlock))
+        .unwrap();
 }
