@@ -199,6 +199,24 @@ pub fn print_report<S: System>(model: &Model<S>, report: &Report<S>, out: &mut i
     }
 }
 
+/// [`run_check`] for a system that retransmits (wrapped by
+/// [`crate::transform::Reliable`]): its state space is infinite on a lossy
+/// network, so the check takes the bounds, or the exact set-of-packets
+/// network, [`crate::transform::plan_retransmitting`] chooses, and prints
+/// the plan's notes first.
+pub fn run_check_retransmitting<S: System>(mut model: Model<S>, args: &CheckArgs) -> ExitCode {
+    let mut args = args.clone();
+    let plan = crate::transform::plan_retransmitting(
+        &mut model,
+        args.depth.is_some() || args.max_states.is_some(),
+    );
+    for note in &plan.notes {
+        println!("{note}");
+    }
+    args.depth = args.depth.or(plan.default_depth);
+    run_check(&model, &args)
+}
+
 /// Runs `check`: prints the header, the report and writes the trace file
 /// if asked. Returns the exit code.
 pub fn run_check<S: System>(model: &Model<S>, args: &CheckArgs) -> ExitCode {

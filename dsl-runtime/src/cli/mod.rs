@@ -12,8 +12,8 @@ mod simulate;
 
 pub use app::{App, Flag, Flags};
 pub use check::{
-    print_header, print_report, run_check, run_replay, trace_faults, CheckArgs, ReplayArgs,
-    TraceFile,
+    print_header, print_report, run_check, run_check_retransmitting, run_replay, trace_faults,
+    CheckArgs, ReplayArgs, TraceFile,
 };
 #[cfg(feature = "runtime")]
 pub use deploy::{ClientArgs, ClusterArgs, NodeArgs, ServeArgs};

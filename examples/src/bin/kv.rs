@@ -14,9 +14,9 @@
 
 use std::process::ExitCode;
 
-use verdict::cli::{run_check, App, CheckArgs, Flag, Flags, EXIT_USAGE};
+use verdict::cli::{run_check_retransmitting, App, CheckArgs, Flag, Flags, EXIT_USAGE};
 use verdict::transform::{
-    plan_retransmitting, reliable_model, PbBug, PbConfig, PrimaryBackup, Reliable, ReliableConfig,
+    reliable_model, PbBug, PbConfig, PrimaryBackup, Reliable, ReliableConfig,
 };
 use verdict::{Model, System};
 use verdict_examples::kv::{self, Kv, KvInput, Store};
@@ -112,17 +112,8 @@ fn check_reliable(flags: &Flags, check: &CheckArgs, bug: Option<PbBug>) -> ExitC
         Ok(m) => m,
         Err(e) => return usage(e),
     };
-    let mut model: Model<Reliable<PrimaryBackup<Store>>> = reliable_model(&base, faults);
-    let mut check = check.clone();
-    let plan = plan_retransmitting(
-        &mut model,
-        check.depth.is_some() || check.max_states.is_some(),
-    );
-    for note in &plan.notes {
-        println!("{note}");
-    }
-    check.depth = check.depth.or(plan.default_depth);
-    run_check(&model, &check)
+    let model: Model<Reliable<PrimaryBackup<Store>>> = reliable_model(&base, faults);
+    run_check_retransmitting(model, check)
 }
 
 fn usage(e: impl std::fmt::Display) -> ExitCode {

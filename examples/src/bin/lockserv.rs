@@ -12,10 +12,8 @@
 
 use std::process::ExitCode;
 
-use verdict::cli::{run_check, App, CheckArgs, Flag, Flags, EXIT_USAGE};
-use verdict::transform::{
-    plan_retransmitting, recovering_model, reliable_model, CrashRecovery, Reliable,
-};
+use verdict::cli::{run_check_retransmitting, App, CheckArgs, Flag, Flags, EXIT_USAGE};
+use verdict::transform::{recovering_model, reliable_model, CrashRecovery, Reliable};
 use verdict::{Model, Setup, System, Workload};
 use verdict_examples::lockserv::{self, Input, LockServ, Node};
 
@@ -36,7 +34,9 @@ fn main() -> ExitCode {
         Some("reliable") => app::<Reliable<LockServ>>()
             .on_check(|flags, check| {
                 Some(match base_model(flags, check) {
-                    Ok(base) => check_retransmitting(reliable_model(&base, check.faults), check),
+                    Ok(base) => {
+                        run_check_retransmitting(reliable_model(&base, check.faults), check)
+                    }
                     Err(code) => code,
                 })
             })
@@ -47,7 +47,7 @@ fn main() -> ExitCode {
                 Some(match base_model(flags, check) {
                     Ok(base) => {
                         let recovering = recovering_model(&base, check.faults);
-                        check_retransmitting(reliable_model(&recovering, check.faults), check)
+                        run_check_retransmitting(reliable_model(&recovering, check.faults), check)
                     }
                     Err(code) => code,
                 })
@@ -105,19 +105,4 @@ fn base_model(flags: &Flags, check: &CheckArgs) -> Result<Model<LockServ>, ExitC
         eprintln!("error: {e}");
         ExitCode::from(EXIT_USAGE)
     })
-}
-
-/// Checks a system that retransmits, with the bounds (or the exact
-/// set-of-packets network) its state space needs.
-fn check_retransmitting<S: System>(mut model: Model<S>, check: &CheckArgs) -> ExitCode {
-    let mut check = check.clone();
-    let plan = plan_retransmitting(
-        &mut model,
-        check.depth.is_some() || check.max_states.is_some(),
-    );
-    for note in &plan.notes {
-        println!("{note}");
-    }
-    check.depth = check.depth.or(plan.default_depth);
-    run_check(&model, &check)
 }
