@@ -199,6 +199,32 @@ pub fn print_report<S: System>(model: &Model<S>, report: &Report<S>, out: &mut i
     }
 }
 
+/// Writes the files asked for a counterexample — `(--trace-json,
+/// --trace-out)` — and says where on `out`. `Err` carries the exit code
+/// when one cannot be written (the message, naming the file, is printed).
+pub(crate) fn write_counterexample_files<S: System>(
+    model: &Model<S>,
+    cx: &Counterexample<S>,
+    (trace_json, trace_out): (Option<&std::path::Path>, Option<&std::path::Path>),
+    out: &mut dyn Write,
+) -> Result<(), ExitCode> {
+    if let Some(path) = trace_json {
+        if let Err(e) = write_trace(path, model, cx) {
+            eprintln!("error: cannot write the trace to {}: {e}", path.display());
+            return Err(ExitCode::from(EXIT_USAGE));
+        }
+        let _ = writeln!(out, "  trace written to {}", path.display());
+    }
+    if let Some(path) = trace_out {
+        if let Err(e) = crate::chart::write_chart(path, model, cx) {
+            eprintln!("error: cannot write the chart to {}: {e}", path.display());
+            return Err(ExitCode::from(EXIT_USAGE));
+        }
+        let _ = writeln!(out, "  chart written to {}", path.display());
+    }
+    Ok(())
+}
+
 /// [`run_check`] for a system that retransmits (wrapped by
 /// [`crate::transform::Reliable`]): its state space is infinite on a lossy
 /// network, so the check takes the bounds, or the exact set-of-packets
@@ -227,19 +253,11 @@ pub fn run_check<S: System>(model: &Model<S>, args: &CheckArgs) -> ExitCode {
     if args.liveness && report.passed() {
         return run_liveness(model, args, &mut out);
     }
-    if let (Some(path), Some(cx)) = (&args.trace_json, report.counterexample()) {
-        if let Err(e) = write_trace(path, model, cx) {
-            eprintln!("error: cannot write the trace to {}: {e}", path.display());
-            return ExitCode::from(EXIT_USAGE);
+    if let Some(cx) = report.counterexample() {
+        let files = (args.trace_json.as_deref(), args.trace_out.as_deref());
+        if let Err(code) = write_counterexample_files(model, cx, files, &mut out) {
+            return code;
         }
-        let _ = writeln!(out, "  trace written to {}", path.display());
-    }
-    if let (Some(path), Some(cx)) = (&args.trace_out, report.counterexample()) {
-        if let Err(e) = crate::chart::write_chart(path, model, cx) {
-            eprintln!("error: cannot write the chart to {}: {e}", path.display());
-            return ExitCode::from(EXIT_USAGE);
-        }
-        let _ = writeln!(out, "  chart written to {}", path.display());
     }
     ExitCode::from(if report.passed() {
         EXIT_OK
@@ -408,12 +426,9 @@ fn run_liveness<S: System>(model: &Model<S>, args: &CheckArgs, out: &mut impl Wr
                     cx.len()
                 );
             }
-            if let Some(path) = &args.trace_out {
-                if let Err(e) = crate::chart::write_chart(path, model, cx) {
-                    eprintln!("error: cannot write the chart to {}: {e}", path.display());
-                    return ExitCode::from(EXIT_USAGE);
-                }
-                let _ = writeln!(out, "  chart written to {}", path.display());
+            let files = (None, args.trace_out.as_deref());
+            if let Err(code) = write_counterexample_files(model, cx, files, out) {
+                return code;
             }
             EXIT_VIOLATION
         }

@@ -11,7 +11,7 @@ use crate::semantics::Model;
 use crate::simulate::{simulate, SimulateOptions};
 use crate::system::System;
 
-use super::{EXIT_OK, EXIT_USAGE, EXIT_VIOLATION};
+use super::{EXIT_OK, EXIT_VIOLATION};
 
 /// A seed range written `A..B` (B excluded).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,19 +126,10 @@ pub fn run_simulate<S: System>(model: &Model<S>, args: &SimulateArgs) -> ExitCod
                 options.depth,
                 model.faults
             );
-            if let Some(path) = &args.trace_json {
-                if let Err(e) = super::check::write_trace(path, model, cx) {
-                    eprintln!("error: cannot write the trace to {}: {e}", path.display());
-                    return ExitCode::from(EXIT_USAGE);
-                }
-                let _ = writeln!(out, "  trace written to {}", path.display());
-            }
-            if let Some(path) = &args.trace_out {
-                if let Err(e) = crate::chart::write_chart(path, model, cx) {
-                    eprintln!("error: cannot write the chart to {}: {e}", path.display());
-                    return ExitCode::from(EXIT_USAGE);
-                }
-                let _ = writeln!(out, "  chart written to {}", path.display());
+            let files = (args.trace_json.as_deref(), args.trace_out.as_deref());
+            if let Err(code) = super::check::write_counterexample_files(model, cx, files, &mut out)
+            {
+                return code;
             }
             EXIT_VIOLATION
         }
