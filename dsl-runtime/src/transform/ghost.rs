@@ -406,13 +406,7 @@ fn path_to<T: System>(
     at: u64,
     last: Option<usize>,
 ) -> Vec<Event<T>> {
-    let mut chain: Vec<usize> = last.into_iter().collect();
-    let mut key = at;
-    while let Some(Some((parent, i))) = parents.get(&key) {
-        chain.push(*i);
-        key = *parent;
-    }
-    chain.reverse();
+    let chain = crate::transform::refinement::step_indices(parents, at, last);
     let mut events = Vec::with_capacity(chain.len());
     let mut effects = Effects::default();
     let Ok(mut world) = model.init() else {

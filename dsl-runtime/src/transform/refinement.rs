@@ -485,6 +485,24 @@ where
     finish(outcome, stats, &spec)
 }
 
+/// Which action was taken at each step from the initial state to `at`,
+/// following the search's `parents` links (a state's parent and the index
+/// of the action that led from it), then `last` if given.
+pub(crate) fn step_indices<K: std::hash::Hash + Eq + Copy>(
+    parents: &HashMap<K, Option<(K, usize)>>,
+    at: K,
+    last: Option<usize>,
+) -> Vec<usize> {
+    let mut chain: Vec<usize> = last.into_iter().collect();
+    let mut key = at;
+    while let Some(Some((parent, i))) = parents.get(&key) {
+        chain.push(*i);
+        key = *parent;
+    }
+    chain.reverse();
+    chain
+}
+
 /// The implementation's steps to pair `at`, then action number `index`
 /// there; its external trace ends with `last_events`.
 fn counterexample<T: System>(
@@ -494,13 +512,7 @@ fn counterexample<T: System>(
     index: usize,
     last_events: Vec<ExternalOf<T>>,
 ) -> RefinementCounterexample<T> {
-    let mut chain = vec![index];
-    let mut key = at;
-    while let Some(Some((parent, i))) = parents.get(&key) {
-        chain.push(*i);
-        key = *parent;
-    }
-    chain.reverse();
+    let chain = step_indices(parents, at, Some(index));
     let mut events = Vec::with_capacity(chain.len());
     let mut trace = Vec::new();
     let mut effects = Effects::default();
