@@ -14,9 +14,9 @@ pub struct Stats {
     pub unique: u64,
     /// The deepest world reached, in steps from the initial world.
     pub max_depth: usize,
-    /// Distinct worlds where no step is enabled (the run is over). Every
-    /// partial-order reduction keeps all of them, so comparing this count
-    /// with and without one is a check of the reduction.
+    /// Distinct worlds (canonical ones under symmetry) where no step is
+    /// enabled (the run is over). Every partial-order reduction keeps all of
+    /// them, so comparing this count with and without one checks it.
     pub terminal: u64,
     /// Wall-clock time.
     pub elapsed: Duration,
