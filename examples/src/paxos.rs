@@ -301,5 +301,30 @@ pub fn model(
 ) -> Result<Model<Paxos>, SetupError> {
     let setup = setup(clients, accept_lower_ballots)?;
     let workload = workload(&setup);
-    Ok(Model::new(setup, faults, workload))
+    Ok(Model::new(setup, faults, workload).ignoring(ignored))
+}
+
+/// The messages a server ignores for good, which the checker may drop as
+/// soon as they are (see `Model::ignoring`). Once decided, a server
+/// answers only `Get` and `Decided`; a server with a proposal takes no new
+/// `Put`; and, since its ballot only grows until a decision, it ignores
+/// prepares, promises, accepts and acceptances of lower ballots for good.
+/// A server configured to accept lower ballots can lower its ballot, so
+/// then only the first two hold.
+pub fn ignored(config: &Config, state: &State, _src: Node, msg: &Msg) -> bool {
+    let State::Server(s) = state else {
+        return false;
+    };
+    if s.decided {
+        return !matches!(msg, Msg::Get(_) | Msg::Decided(_));
+    }
+    let below = |ballot: Ballot| !config.accept_lower_ballots && ballot < s.ballot;
+    match msg {
+        Msg::Put(_) => s.proposal.is_some(),
+        Msg::Prepare(m) => !config.accept_lower_ballots && m.ballot <= s.ballot,
+        Msg::Prepared(m) => below(m.ballot),
+        Msg::Accept(m) => below(m.ballot),
+        Msg::Accepted(m) => below(m.ballot),
+        Msg::Decided(_) | Msg::Get(_) | Msg::PutOk(_) | Msg::GetOk(_) => false,
+    }
 }

@@ -18,6 +18,7 @@ fn variants() -> Vec<Reductions> {
         one(|r| r.por = true),
         one(|r| r.dynamic_por = true),
         one(|r| r.incremental = true),
+        one(|r| r.ignore_rule = true),
         Reductions::all(),
     ]
 }

@@ -163,6 +163,7 @@ pub struct App<S: System> {
     config: ConfigFn<S>,
     workload: WorkloadFn<S>,
     check_hook: Option<CheckHook>,
+    ignores: Option<crate::semantics::IgnoreRule<S>>,
 }
 
 impl<S: System> App<S> {
@@ -178,6 +179,7 @@ impl<S: System> App<S> {
             config: Box::new(|_| S::Config::default()),
             workload: Box::new(|setup, _| Workload::none(setup)),
             check_hook: None,
+            ignores: None,
         }
     }
 
@@ -239,6 +241,13 @@ impl<S: System> App<S> {
     /// Builds the checked workload from the setup and the flags.
     pub fn workload(mut self, make: impl Fn(&Setup<S>, &Flags) -> Workload<S> + 'static) -> Self {
         self.workload = Box::new(make);
+        self
+    }
+
+    /// The system's ignore rule, for every model the program builds (see
+    /// [`Model::ignoring`]; `check --no-ignore-rule` leaves it out).
+    pub fn ignoring(mut self, rule: crate::semantics::IgnoreRule<S>) -> Self {
+        self.ignores = Some(rule);
         self
     }
 
@@ -334,7 +343,11 @@ impl<S: System> App<S> {
     fn model(&self, m: &ArgMatches, faults: crate::Faults) -> Result<Model<S>, SetupError> {
         let setup = self.setup(m)?;
         let workload = (self.workload)(&setup, &Flags { matches: m.clone() });
-        Ok(Model::new(setup, faults, workload))
+        let model = Model::new(setup, faults, workload);
+        Ok(match self.ignores {
+            Some(rule) => model.ignoring(rule),
+            None => model,
+        })
     }
 
     /// Parses the command line and runs the subcommand.

@@ -45,7 +45,8 @@ pub struct CheckArgs {
     /// Search depth first: less memory; counterexamples need not be shortest.
     #[arg(long)]
     pub dfs: bool,
-    /// Turn every reduction off (symmetry, partial-order, incremental invariants).
+    /// Turn every reduction off (symmetry, partial-order, incremental
+    /// invariants, the ignore rule).
     #[arg(long)]
     pub no_reduction: bool,
     /// Turn symmetry reduction off.
@@ -61,6 +62,10 @@ pub struct CheckArgs {
     /// Evaluate every invariant after every step.
     #[arg(long)]
     pub no_incremental: bool,
+    /// Keep messages in flight even when the model's ignore rule says
+    /// their receivers ignore them for good.
+    #[arg(long)]
+    pub no_ignore_rule: bool,
     /// Print progress every two seconds (on by default when stderr is a terminal).
     #[arg(long)]
     pub progress: bool,
@@ -89,6 +94,7 @@ impl CheckArgs {
                 por: on && !self.no_por,
                 dynamic_por: on && !self.no_por && !self.no_dpor,
                 incremental: on && !self.no_incremental,
+                ignore_rule: on && !self.no_ignore_rule,
             },
             progress: self.progress || std::io::stderr().is_terminal(),
         }

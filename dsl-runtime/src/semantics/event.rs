@@ -207,6 +207,18 @@ pub enum StepError {
     },
     /// A handler armed more timers than the world can track.
     TooManyTimers,
+    /// The model's ignore rule ([`crate::semantics::Model::ignoring`]) said
+    /// a node ignores a message, but its handler acted on it.
+    IgnoredMessageHandled {
+        /// The receiver.
+        node: String,
+        /// The sender.
+        from: String,
+        /// The message, printed with `Debug`.
+        message: String,
+        /// The handler that acted.
+        handler: &'static str,
+    },
     /// A handler panicked.
     HandlerPanicked {
         /// The node whose handler panicked.
@@ -224,6 +236,16 @@ impl fmt::Display for StepError {
                 "handler `{handler}` on {from} sent a message to {to}, which is not part of this run"
             ),
             StepError::TooManyTimers => write!(f, "a node has more than 64 timers"),
+            StepError::IgnoredMessageHandled {
+                node,
+                from,
+                message,
+                handler,
+            } => write!(
+                f,
+                "the ignore rule says {node} ignores {message} from {from}, but handler \
+                 `{handler}` acts on it; make the rule return false for this state and message"
+            ),
             StepError::HandlerPanicked { node, message } => {
                 write!(f, "a handler on {node} panicked: {message}")
             }

@@ -14,6 +14,6 @@ pub mod network;
 pub mod world;
 
 pub use event::{Action, Event, StepError, StepInfo};
-pub use model::Model;
+pub use model::{IgnoreRule, Model};
 pub use network::{Network, Packet};
 pub use world::{FaultsUsed, NodeSlot, TraceEvent, World};

@@ -38,7 +38,21 @@ pub struct Model<S: System> {
     /// replies. On by default when invariants read `history` and none reads
     /// `trace`.
     pub history_only: bool,
+    /// Messages their receivers ignore for good, dropped as soon as they
+    /// are (see [`Model::ignoring`]).
+    pub ignores: Option<IgnoreRule<S>>,
 }
+
+/// Says whether a node in `state` (of a run configured with `config`)
+/// ignores a message from `src` now *and in every state it can reach from
+/// here*: its handler would change no field, send nothing, emit nothing and
+/// touch no timer. See [`Model::ignoring`].
+pub type IgnoreRule<S> = fn(
+    config: &<S as System>::Config,
+    state: &<S as System>::State,
+    src: <S as System>::Node,
+    msg: &<S as System>::Msg,
+) -> bool;
 
 impl<S: System> Clone for Model<S> {
     fn clone(&self) -> Self {
@@ -49,6 +63,7 @@ impl<S: System> Clone for Model<S> {
             record_trace: self.record_trace,
             saturate_duplicates: self.saturate_duplicates,
             history_only: self.history_only,
+            ignores: self.ignores,
         }
     }
 }
@@ -63,6 +78,7 @@ impl<S: System> Model<S> {
             record_trace: S::meta().needs_trace(),
             saturate_duplicates: false,
             history_only: S::meta().history_suffices(),
+            ignores: None,
         }
     }
 
@@ -137,6 +153,72 @@ impl<S: System> Model<S> {
     /// round; what changes is that the network stays finite, so a system
     /// that retransmits on a timer can be checked exhaustively. Invariants
     /// that count copies of a packet in flight see at most one.
+    /// Drops every packet in flight that `rule` says its receiver ignores
+    /// for good, as soon as it does. Delivering such a packet changes
+    /// nothing, whenever it happens, so dropping it keeps every behaviour
+    /// and every verdict, while worlds that differ only by such packets
+    /// become one. Protocols that answer stale ballots or terms with
+    /// silence (Paxos, Raft) leave many of them in flight.
+    ///
+    /// The rule is the system's promise; the model checks the half it can:
+    /// each packet dropped is first delivered to a copy of its receiver,
+    /// and a handler that does anything with it fails the step
+    /// ([`StepError::IgnoredMessageHandled`]). The "for good" half is the
+    /// rule's author's to keep (fields that only grow are the usual
+    /// reason). A crash can undo what made a message ignored, so the rule
+    /// is not used when the fault model can crash or restart nodes.
+    pub fn ignoring(mut self, rule: IgnoreRule<S>) -> Self {
+        self.ignores = Some(rule);
+        self
+    }
+
+    /// The ignore rule, when it applies to this fault model.
+    pub fn ignore_rule(&self) -> Option<IgnoreRule<S>> {
+        let crashes = self.faults.crash.is_on() || self.faults.restart;
+        self.ignores.filter(|_| !crashes)
+    }
+
+    /// Drops the packets the ignore rule covers, after checking that each
+    /// one's handler really does nothing with it now.
+    fn drop_ignored(&self, world: &mut World<S>, rule: IgnoreRule<S>) -> Result<(), StepError> {
+        let setup = &self.setup;
+        let mut index = world.network.len();
+        while index > 0 {
+            index -= 1;
+            let p = &world.network.packets()[index];
+            let Some(d) = setup.index_of(p.dst) else {
+                continue;
+            };
+            let slot = &world.nodes[d];
+            if !slot.up || !rule(setup.config(), &slot.state, p.src, &p.msg) {
+                continue;
+            }
+            let mut state = slot.state.clone();
+            let mut fx = Effects::default();
+            let trigger = Trigger::Message {
+                from: p.src,
+                msg: p.msg.clone(),
+            };
+            let handler = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                S::dispatch(setup.cluster(), p.dst, &mut state, trigger, &mut fx)
+            }))
+            .map_err(|payload| StepError::HandlerPanicked {
+                node: p.dst.to_string(),
+                message: panic_message(payload.as_ref()),
+            })?;
+            if state != slot.state || !fx.is_empty() {
+                return Err(StepError::IgnoredMessageHandled {
+                    node: p.dst.to_string(),
+                    from: p.src.to_string(),
+                    message: format!("{:?}", p.msg),
+                    handler: handler.map_or("?", |h| S::meta().handlers[h].name),
+                });
+            }
+            world.network.take(index);
+        }
+        Ok(())
+    }
+
     pub fn saturating_duplicates(mut self) -> Self {
         self.saturate_duplicates = true;
         self
@@ -472,6 +554,9 @@ impl<S: System> Model<S> {
         }
         if self.saturates() {
             self.drop_stale(world);
+        }
+        if let Some(rule) = self.ignore_rule() {
+            self.drop_ignored(world, rule)?;
         }
         let chained = if emitted {
             self.next_chained_input(world, i, effects)?

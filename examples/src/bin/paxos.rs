@@ -10,7 +10,7 @@
 use std::process::ExitCode;
 
 use verdict::cli::{App, Flag};
-use verdict_examples::paxos::{workload, Config, Paxos};
+use verdict_examples::paxos::{ignored, workload, Config, Paxos};
 
 fn main() -> ExitCode {
     App::<Paxos>::new("paxos")
@@ -30,5 +30,6 @@ fn main() -> ExitCode {
             accept_lower_ballots: flags.bool("accept-lower-ballots"),
         })
         .workload(|setup, _| workload(setup))
+        .ignoring(ignored)
         .run()
 }

@@ -23,6 +23,15 @@
 //!   enabled steps there are, so steps that disable each other (a handler
 //!   cancelling a timer) are never lost.
 //!
+//! A model with an ignore rule ([`crate::semantics::Model::ignoring`])
+//! drops a message its receiver ignores for good, even as it is sent.
+//! Dropping keeps steps of different nodes commuting (whether a message is
+//! ignored only grows with its receiver's steps), but the delivery that
+//! would have followed the send, a no-op, disappears, and with it the race
+//! that tells the search to try the send *before* the receiver's step
+//! that made it ignored: there the message is not ignored yet and acts.
+//! So each such send still counts as that delivery for races.
+//!
 //! A state seen before is not searched again. To keep the races its
 //! subtree would reveal, every finished state stores a *summary*: for each
 //! step met below it that nothing below it orders after an earlier
@@ -211,29 +220,42 @@ pub(crate) fn run<S: System>(
             Ok(c) => c,
             Err(e) => break Err(e),
         };
-        match summaries.get(&fp) {
+        // Sends the model dropped at once as ignored: their deliveries,
+        // no-ops that would have come after this step, still race with the
+        // receiver's earlier steps (a step that made the receiver ignore the
+        // message may be reordered after the delivery).
+        let phantoms = ignored_sends(model, &next, &effects, x, n);
+        let below = match summaries.get(&fp) {
             Some(None) => break Err(Unsupported("the state graph has a cycle".into())),
-            Some(Some(summary)) => {
-                // Seen and finished: its subtree's races against this path.
-                let steps = path.len();
-                let (node_clock, packet_clock, _) = &clocks.0;
-                for e in summary.iter() {
-                    let before = clock_of(node_clock, packet_clock, e.deps);
-                    race(&mut path, steps, e, before);
+            Some(Some(summary)) => Some(&summary[..]),
+            None => None,
+        };
+        if below.is_some() || !phantoms.is_empty() {
+            // A finished state's subtree, and the ignored sends, against
+            // this path.
+            let below = below.unwrap_or(&[]);
+            let steps = path.len();
+            let (node_clock, packet_clock, _) = &clocks.0;
+            for e in below.iter().chain(&phantoms) {
+                let before = clock_of(node_clock, packet_clock, e.deps);
+                race(&mut path, steps, e, before);
+            }
+            let Some(top) = path.last_mut() else {
+                break Ok(());
+            };
+            let (up_map, from_step) = &clocks.1;
+            for e in below.iter().chain(&phantoms) {
+                if let Some(up) = lift(e, x, visible, up_map, *from_step) {
+                    top.summary.insert(up);
                 }
-                let Some(top) = path.last_mut() else {
-                    break Ok(());
-                };
-                let (up_map, from_step) = &clocks.1;
-                for e in summary.iter() {
-                    if let Some(up) = lift(e, x, visible, up_map, *from_step) {
-                        top.summary.insert(up);
-                    }
-                }
+            }
+            if summaries.contains_key(&fp) {
                 continue;
             }
-            None => {}
         }
+        let Some(top) = path.last_mut() else {
+            break Ok(());
+        };
         let trail = Arc::new(Trail {
             fp,
             prev: Some(top.trail.clone()),
@@ -294,6 +316,37 @@ fn clock_of(node_clock: &[Clock], packet_clock: &[Clock], deps: u64) -> Clock {
         };
     }
     c
+}
+
+/// Summary entries for the deliveries of packets the step at node `x` sent
+/// and the model dropped at once as ignored (see
+/// [`crate::semantics::Model::ignoring`]), in `child`'s terms: each
+/// depends on the step, which is node `x`'s last.
+fn ignored_sends<S: System>(
+    model: &crate::semantics::Model<S>,
+    child: &World<S>,
+    effects: &Effects<S>,
+    x: usize,
+    n: usize,
+) -> Vec<Entry> {
+    let Some(rule) = model.ignore_rule() else {
+        return Vec::new();
+    };
+    let src = model.setup.nodes()[x];
+    effects
+        .sends
+        .iter()
+        .filter_map(|(to, msg)| {
+            let d = model.setup.index_of(*to)?;
+            rule(model.setup.config(), &child.nodes[d].state, src, msg).then_some(Entry {
+                deps: 1u64 << x,
+                node: d as u8,
+                first: d as u8,
+                flags: SAME_OPEN | VISIBLE_OPEN,
+            })
+        })
+        .filter(|e| (e.node as usize) < n)
+        .collect()
 }
 
 /// Summary entries name a state's nodes and packets in one 64-bit set.
@@ -453,25 +506,34 @@ fn child_clocks<S: System>(
     let mut up_map: Vec<u64> = (0..n).map(|i| 1u64 << i).collect();
     up_map[x] = step_deps;
     let mut from_step = 1u64 << x;
-    // Packets: per channel, the parent's (less the delivered head) in
-    // order, then the ones this step sent.
+    // Packets: per channel, the parent's in order (less the delivered
+    // head and any the model dropped as ignored), then the ones this step
+    // sent. A packet that moved up to the head of its channel because the
+    // step took or dropped what was in front of it waited for the step.
     let pp = parent.world.network.packets();
-    let chan_of_delivered = delivered.map(|j| (pp[j].src, pp[j].dst));
     let mut packet_clock = Vec::with_capacity(child.network.len());
     let mut pi = 0;
-    let mut new_head_pending = chan_of_delivered.is_some();
-    for (k, q) in child.network.packets().iter().enumerate() {
+    let kids = child.network.packets();
+    for (k, q) in kids.iter().enumerate() {
         let key = (q.src, q.dst);
-        while pi < pp.len() && (Some(pi) == delivered || (pp[pi].src, pp[pi].dst) < key) {
+        let head = k == 0 || (kids[k - 1].src, kids[k - 1].dst) != key;
+        while pi < pp.len() && (pp[pi].src, pp[pi].dst) < key {
+            pi += 1;
+        }
+        // Parent packets of this channel that are gone: taken or dropped.
+        let mut waited = false;
+        while pi < pp.len()
+            && (pp[pi].src, pp[pi].dst) == key
+            && (Some(pi) == delivered || pp[pi].msg != q.msg)
+        {
+            waited = head;
             pi += 1;
         }
         let bit_k = 1u64 << (n + k);
         if pi < pp.len() && (pp[pi].src, pp[pi].dst) == key {
             let mut c = parent.packet_clock[pi];
             let mut m = 1u64 << (n + pi);
-            if new_head_pending && Some(key) == chan_of_delivered {
-                // The new head of the delivered channel waited for it.
-                new_head_pending = false;
+            if waited {
                 c |= step_clock;
                 m |= step_deps;
                 from_step |= bit_k;

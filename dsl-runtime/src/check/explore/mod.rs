@@ -825,6 +825,34 @@ struct Origin<S: System> {
     depth: u32,
 }
 
+/// Decides whether the model's ignore rule may drop messages in this
+/// check, saying why not: a copy of the model without it, or `None` to use
+/// the model as it is.
+fn ignore_rule_off<S: System>(
+    model: &Model<S>,
+    red: crate::check::Reductions,
+    notes: &mut Vec<String>,
+) -> Option<Model<S>> {
+    model.ignores?;
+    let why = if !red.ignore_rule {
+        None
+    } else if model.ignore_rule().is_none() {
+        Some("a crash could undo what makes a message ignored")
+    } else if S::meta().invariants.iter().any(|i| i.reads_network) {
+        Some("an invariant reads the network")
+    } else {
+        notes.push("ignore rule: on (ignored messages are dropped)".to_string());
+        return None;
+    };
+    if let Some(why) = why {
+        notes.push(format!("ignore rule: off ({why})"));
+    }
+    Some(Model {
+        ignores: None,
+        ..model.clone()
+    })
+}
+
 /// Runs a whole check.
 pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report<S> {
     let started = Instant::now();
@@ -834,6 +862,8 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
     };
     let mut notes = Vec::new();
     let red = options.reductions;
+    let without_rule = ignore_rule_off(model, red, &mut notes);
+    let model = without_rule.as_ref().unwrap_or(model);
     let sym = if red.symmetry {
         match Symmetry::new(model) {
             Ok(s) => {

@@ -1,6 +1,7 @@
 //! State-space reductions, each switchable: automatic symmetry for nodes of
 //! one role, partial-order reduction from handler footprints (static, and
-//! dynamic where the search meets races), and incremental invariant evaluation. None changes a verdict; the tests in
+//! dynamic where the search meets races), incremental invariant evaluation,
+//! and dropping messages a model's ignore rule says are ignored for good. None changes a verdict; the tests in
 //! `examples/tests/reductions.rs` check that on every example.
 
 pub mod incremental;
@@ -22,6 +23,10 @@ pub struct Reductions {
     pub dynamic_por: bool,
     /// Re-evaluate only invariants whose reads meet the step's writes.
     pub incremental: bool,
+    /// Drop messages the model's ignore rule says their receivers ignore
+    /// for good (see [`crate::semantics::Model::ignoring`]); no effect on
+    /// a model without one.
+    pub ignore_rule: bool,
 }
 
 impl Reductions {
@@ -32,6 +37,7 @@ impl Reductions {
             por: true,
             dynamic_por: true,
             incremental: true,
+            ignore_rule: true,
         }
     }
 
