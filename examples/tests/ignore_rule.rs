@@ -2,12 +2,45 @@
 //! receiver ignores for good keeps every run's end state and every verdict,
 //! alone and under dynamic partial-order reduction, with far fewer states;
 //! a rule that drops a message its handler acts on fails the step; traces
-//! found without the rule replay with it; and crashes turn it off.
+//! found without the rule replay with it; crashes turn it off; and an
+//! audit checks the rule's whole promise on every reachable step.
 
 use verdict::prelude::*;
 use verdict::semantics::{Event, StepError, World};
 use verdict::{Outcome, Reductions, Report, Stats, Strategy, Violation};
 use verdict_examples::paxos::{self, Paxos};
+
+mod levels {
+    verdict::system! {
+        /// `Src` raises `Dst`'s level twice; `Resetter` sets it back to 0.
+        pub system Levels;
+
+        message enum Msg { Raise(u8), Reset }
+
+        role Src {
+            on start sends(Raise) {
+                ctx.send(Node::Dst, msg::Raise(1));
+                ctx.send(Node::Dst, msg::Raise(1));
+            }
+        }
+        role Resetter {
+            on start sends(Reset) {
+                ctx.send(Node::Dst, msg::Reset);
+            }
+        }
+        role Dst {
+            state { level: u8 = 0 }
+            on message Raise(n) from _src writes(level) {
+                if n > *self.level {
+                    *self.level = n;
+                }
+            }
+            on message Reset from _src writes(level) {
+                *self.level = 0;
+            }
+        }
+    }
+}
 
 fn run(model: &Model<Paxos>, reductions: Reductions, strategy: Strategy) -> Report<Paxos> {
     check(
@@ -183,4 +216,89 @@ fn crashes_turn_the_rule_off() {
         "{:?}",
         report.stats.notes
     );
+}
+
+/// Wrong "for good": a `Reset` lowers the level again.
+fn raise_at_or_below(
+    _: &<levels::Levels as System>::Config,
+    state: &levels::State,
+    _: levels::Node,
+    msg: &levels::Msg,
+) -> bool {
+    matches!((state, msg), (levels::State::Dst(d), levels::Msg::Raise(m)) if m.0 <= d.level)
+}
+
+/// The rule is right "now" at every step (a raise to the level it is at
+/// changes nothing), so only the audit's "for good" half can catch it.
+#[test]
+fn the_audit_catches_a_rule_that_does_not_hold_for_good() {
+    let setup = Setup::<levels::Levels>::new(&Sizes::new()).unwrap();
+    let workload = Workload::none(&setup);
+    let model = Model::new(setup, Faults::none(), workload).ignoring(raise_at_or_below);
+    let options = CheckOptions::default();
+    let used = check(&model, &options);
+    assert!(
+        matches!(used.outcome, Outcome::Exhausted),
+        "{:?}",
+        used.outcome
+    );
+    let audited = check(&model.clone().auditing_ignore_rule(), &options);
+    let Outcome::Violation(cx) = &audited.outcome else {
+        panic!("{:?}", audited.outcome);
+    };
+    let Violation::Step(error @ StepError::IgnoredMessageRevived { handler, .. }) = &cx.violation
+    else {
+        panic!("{:?}", cx.violation);
+    };
+    assert_eq!(*handler, "Dst on message Reset");
+    assert!(error.to_string().contains("no longer does"), "{error}");
+}
+
+/// Paxos's own rule keeps its promise on every step of the whole state
+/// space (no reduction, so every reachable state is visited). The broken
+/// server stops at its linearizability violation first, so its audit would
+/// cover only part of the space; the correct one is audited in full.
+#[test]
+fn the_paxos_rule_passes_its_audit() {
+    let model = paxos::model(2, Faults::none(), false)
+        .unwrap()
+        .auditing_ignore_rule();
+    let report = run(&model, Reductions::none(), Strategy::Bfs);
+    let stats = exhausted(&report);
+    assert!(stats.unique > 30_000, "{}", stats.unique);
+    assert!(
+        stats
+            .notes
+            .iter()
+            .any(|n| n.starts_with("ignore rule: audited")),
+        "{:?}",
+        stats.notes
+    );
+}
+
+/// `check --audit-ignore-rule` audits the binary's rule, and a program
+/// without one says so and exits 2.
+#[test]
+fn the_cli_audits_the_rule_or_says_there_is_none() {
+    use std::process::Command;
+    let paxos = Command::new(env!("CARGO_BIN_EXE_paxos"))
+        .args([
+            "check",
+            "--clients",
+            "1",
+            "--no-reduction",
+            "--audit-ignore-rule",
+        ])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&paxos.stdout);
+    assert_eq!(paxos.status.code(), Some(0), "{out}");
+    assert!(out.contains("ignore rule: audited"), "{out}");
+    let lockserv = Command::new(env!("CARGO_BIN_EXE_lockserv"))
+        .args(["check", "--audit-ignore-rule"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&lockserv.stderr);
+    assert_eq!(lockserv.status.code(), Some(2), "{err}");
+    assert!(err.contains("has no ignore rule to audit"), "{err}");
 }

@@ -66,6 +66,11 @@ pub struct CheckArgs {
     /// their receivers ignore them for good.
     #[arg(long)]
     pub no_ignore_rule: bool,
+    /// Check the ignore rule's promise instead of using it: nothing is
+    /// dropped, and the check fails at a step where a node acts on a
+    /// message the rule calls ignored, or stops ignoring one in flight.
+    #[arg(long)]
+    pub audit_ignore_rule: bool,
     /// Print progress every two seconds (on by default when stderr is a terminal).
     #[arg(long)]
     pub progress: bool,
@@ -252,6 +257,18 @@ pub fn run_check_retransmitting<S: System>(mut model: Model<S>, args: &CheckArgs
 /// Runs `check`: prints the header, the report and writes the trace file
 /// if asked. Returns the exit code.
 pub fn run_check<S: System>(model: &Model<S>, args: &CheckArgs) -> ExitCode {
+    let audited;
+    let model = if args.audit_ignore_rule {
+        if model.ignores.is_none() {
+            return crate::cli::app::usage(
+                "--audit-ignore-rule: this program's model has no ignore rule to audit",
+            );
+        }
+        audited = model.clone().auditing_ignore_rule();
+        &audited
+    } else {
+        model
+    };
     let mut out = std::io::stdout().lock();
     print_header(model, &mut out);
     let report = check(model, &args.options());

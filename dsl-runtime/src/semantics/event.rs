@@ -219,6 +219,20 @@ pub enum StepError {
         /// The handler that acted.
         handler: &'static str,
     },
+    /// A step took a node from a state where the ignore rule ignores a
+    /// packet in flight to it to one where it does not: the rule's "for
+    /// good" does not hold (found by
+    /// [`crate::semantics::Model::auditing_ignore_rule`]).
+    IgnoredMessageRevived {
+        /// The receiver.
+        node: String,
+        /// The sender.
+        from: String,
+        /// The message, printed with `Debug`.
+        message: String,
+        /// The handler whose step changed the receiver's state.
+        handler: &'static str,
+    },
     /// A handler panicked.
     HandlerPanicked {
         /// The node whose handler panicked.
@@ -245,6 +259,17 @@ impl fmt::Display for StepError {
                 f,
                 "the ignore rule says {node} ignores {message} from {from}, but handler \
                  `{handler}` acts on it; make the rule return false for this state and message"
+            ),
+            StepError::IgnoredMessageRevived {
+                node,
+                from,
+                message,
+                handler,
+            } => write!(
+                f,
+                "the ignore rule said {node} ignores {message} from {from} for good, but after \
+                 handler `{handler}` ran it no longer does; the rule may only lean on fields \
+                 that never change back"
             ),
             StepError::HandlerPanicked { node, message } => {
                 write!(f, "a handler on {node} panicked: {message}")

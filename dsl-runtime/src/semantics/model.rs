@@ -41,6 +41,9 @@ pub struct Model<S: System> {
     /// Messages their receivers ignore for good, dropped as soon as they
     /// are (see [`Model::ignoring`]).
     pub ignores: Option<IgnoreRule<S>>,
+    /// Check the ignore rule's promise on every step instead of dropping
+    /// (see [`Model::auditing_ignore_rule`]).
+    pub audit_ignores: bool,
 }
 
 /// Says whether a node in `state` (of a run configured with `config`)
@@ -64,6 +67,7 @@ impl<S: System> Clone for Model<S> {
             saturate_duplicates: self.saturate_duplicates,
             history_only: self.history_only,
             ignores: self.ignores,
+            audit_ignores: self.audit_ignores,
         }
     }
 }
@@ -79,6 +83,7 @@ impl<S: System> Model<S> {
             saturate_duplicates: false,
             history_only: S::meta().history_suffices(),
             ignores: None,
+            audit_ignores: false,
         }
     }
 
@@ -172,10 +177,80 @@ impl<S: System> Model<S> {
         self
     }
 
-    /// The ignore rule, when it applies to this fault model.
+    /// Checks the ignore rule's whole promise instead of using it: nothing
+    /// is dropped, and a step fails when a node acts on a message the rule
+    /// called ignored in its state before the step
+    /// ([`StepError::IgnoredMessageHandled`]), or when a step takes a node
+    /// from a state where the rule ignores a packet in flight to it to one
+    /// where it does not ([`StepError::IgnoredMessageRevived`]). An
+    /// exhaustive check of this model then shows the rule keeps its promise
+    /// in every reachable state, for every message that reaches it.
+    pub fn auditing_ignore_rule(mut self) -> Self {
+        self.audit_ignores = true;
+        self
+    }
+
+    /// The ignore rule, when it applies to this fault model and drops
+    /// messages (it is not being audited).
     pub fn ignore_rule(&self) -> Option<IgnoreRule<S>> {
+        self.rule_in_force().filter(|_| !self.audit_ignores)
+    }
+
+    /// The ignore rule, when this fault model lets it apply at all.
+    pub(crate) fn rule_in_force(&self) -> Option<IgnoreRule<S>> {
         let crashes = self.faults.crash.is_on() || self.faults.restart;
         self.ignores.filter(|_| !crashes)
+    }
+
+    /// The ignore rule, when it is being audited.
+    fn audited_rule(&self) -> Option<IgnoreRule<S>> {
+        self.rule_in_force().filter(|_| self.audit_ignores)
+    }
+
+    /// After node `i` ran a handler: it did nothing with a message the rule
+    /// called ignored in its state `before`, and every packet in flight to
+    /// it that was ignored still is.
+    fn audit_ignored(
+        &self,
+        world: &World<S>,
+        i: usize,
+        audit: &Audit<S>,
+        effects: &Effects<S>,
+        handler: Option<HandlerId>,
+    ) -> Result<(), StepError> {
+        let Audit {
+            rule,
+            before,
+            delivered,
+        } = audit;
+        let config = self.setup.config();
+        let node = self.setup.nodes()[i];
+        let after = &world.nodes[i].state;
+        let name = handler.map_or("?", |h| S::meta().handlers[h].name);
+        if let Some((from, msg)) = delivered {
+            if rule(config, before, *from, msg) && (after != before || !effects.is_empty()) {
+                return Err(StepError::IgnoredMessageHandled {
+                    node: node.to_string(),
+                    from: from.to_string(),
+                    message: format!("{msg:?}"),
+                    handler: name,
+                });
+            }
+        }
+        if after == before {
+            return Ok(());
+        }
+        for p in world.network.packets().iter().filter(|p| p.dst == node) {
+            if rule(config, before, p.src, &p.msg) && !rule(config, after, p.src, &p.msg) {
+                return Err(StepError::IgnoredMessageRevived {
+                    node: node.to_string(),
+                    from: p.src.to_string(),
+                    message: format!("{:?}", p.msg),
+                    handler: name,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Drops the packets the ignore rule covers, after checking that each
@@ -499,6 +574,17 @@ impl<S: System> Model<S> {
         // A panicking handler is a bug in the system under check: report it
         // as a failed step with a counterexample instead of aborting the run.
         let state = &mut world.nodes[i].state;
+        let audit = self.audited_rule().map(|rule| {
+            let delivered = match &trigger {
+                Trigger::Message { from, msg } => Some((*from, msg.clone())),
+                _ => None,
+            };
+            Audit {
+                rule,
+                before: state.clone(),
+                delivered,
+            }
+        });
         let cluster = self.setup.cluster();
         let handler = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             S::dispatch(cluster, node, state, trigger, &mut *effects)
@@ -557,6 +643,9 @@ impl<S: System> Model<S> {
         }
         if let Some(rule) = self.ignore_rule() {
             self.drop_ignored(world, rule)?;
+        }
+        if let Some(audit) = &audit {
+            self.audit_ignored(world, i, audit, effects, handler)?;
         }
         let chained = if emitted {
             self.next_chained_input(world, i, effects)?
@@ -665,6 +754,15 @@ impl<S: System> Model<S> {
             .into_iter()
             .find(|&a| self.event(world, a) == *event)
     }
+}
+
+/// What an audit of the ignore rule keeps from before a handler runs.
+struct Audit<S: System> {
+    rule: IgnoreRule<S>,
+    /// The node's state before.
+    before: S::State,
+    /// The message the handler was given, with its sender.
+    delivered: Option<(S::Node, S::Msg)>,
 }
 
 /// The text of a panic payload.

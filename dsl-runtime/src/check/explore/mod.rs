@@ -834,6 +834,16 @@ fn ignore_rule_off<S: System>(
     notes: &mut Vec<String>,
 ) -> Option<Model<S>> {
     model.ignores?;
+    if model.audit_ignores {
+        notes.push(
+            match model.rule_in_force() {
+                Some(_) => "ignore rule: audited (nothing dropped; every step checks its promise)",
+                None => "ignore rule: off (a crash could undo what makes a message ignored)",
+            }
+            .to_string(),
+        );
+        return None;
+    }
     let why = if !red.ignore_rule {
         None
     } else if model.ignore_rule().is_none() {
