@@ -224,7 +224,7 @@ pub(crate) fn run<S: System>(
         // no-ops that would have come after this step, still race with the
         // receiver's earlier steps (a step that made the receiver ignore the
         // message may be reordered after the delivery).
-        let phantoms = ignored_sends(model, &next, &effects, x, n);
+        let phantoms = ignored_sends(model, &next, &effects, x);
         let below = match summaries.get(&fp) {
             Some(None) => break Err(Unsupported("the state graph has a cycle".into())),
             Some(Some(summary)) => Some(&summary[..]),
@@ -327,7 +327,6 @@ fn ignored_sends<S: System>(
     child: &World<S>,
     effects: &Effects<S>,
     x: usize,
-    n: usize,
 ) -> Vec<Entry> {
     let Some(rule) = model.ignore_rule() else {
         return Vec::new();
@@ -345,7 +344,6 @@ fn ignored_sends<S: System>(
                 flags: SAME_OPEN | VISIBLE_OPEN,
             })
         })
-        .filter(|e| (e.node as usize) < n)
         .collect()
 }
 
