@@ -69,6 +69,15 @@ fn rule_and_dpor() -> Reductions {
     }
 }
 
+/// The check's notes include one starting with `prefix`.
+fn assert_note(stats: &Stats, prefix: &str) {
+    assert!(
+        stats.notes.iter().any(|n| n.starts_with(prefix)),
+        "no note starting with {prefix:?} in {:?}",
+        stats.notes
+    );
+}
+
 fn exhausted(report: &Report<Paxos>) -> &Stats {
     assert!(
         matches!(report.outcome, Outcome::Exhausted),
@@ -101,14 +110,7 @@ fn every_terminal_state_is_kept_with_far_fewer_states() {
             reduced.unique,
             plain.unique
         );
-        assert!(
-            reduced
-                .notes
-                .iter()
-                .any(|n| n.starts_with("ignore rule: on")),
-            "{what}: {:?}",
-            reduced.notes
-        );
+        assert_note(reduced, "ignore rule: on");
     }
 }
 
@@ -207,15 +209,7 @@ fn crashes_turn_the_rule_off() {
             ..CheckOptions::default()
         },
     );
-    assert!(
-        report
-            .stats
-            .notes
-            .iter()
-            .any(|n| n.starts_with("ignore rule: off (a crash")),
-        "{:?}",
-        report.stats.notes
-    );
+    assert_note(&report.stats, "ignore rule: off (a crash");
 }
 
 /// Wrong "for good": a `Reset` lowers the level again.
@@ -266,14 +260,7 @@ fn the_paxos_rule_passes_its_audit() {
     let report = run(&model, Reductions::none(), Strategy::Bfs);
     let stats = exhausted(&report);
     assert!(stats.unique > 30_000, "{}", stats.unique);
-    assert!(
-        stats
-            .notes
-            .iter()
-            .any(|n| n.starts_with("ignore rule: audited")),
-        "{:?}",
-        stats.notes
-    );
+    assert_note(stats, "ignore rule: audited");
 }
 
 /// `check --audit-ignore-rule` audits the binary's rule, and a program
