@@ -144,20 +144,6 @@ impl<S: System> Model<S> {
         Ok(info.handler)
     }
 
-    /// Keeps at most one copy of each distinct packet in flight, when the
-    /// fault model drops, duplicates and reorders without limit (otherwise
-    /// this changes nothing).
-    ///
-    /// Under that fault model how many copies of a packet are in flight
-    /// cannot be observed: any copy may be duplicated again, any may be
-    /// lost, and any may be delivered next. So the network is kept as a
-    /// set: sending a packet already in flight changes nothing, delivering
-    /// a packet leaves it in flight (a drop removes it), and duplication is
-    /// not a separate step. Every run of the multiset network has a run
-    /// here with the same deliveries and external trace, and the other way
-    /// round; what changes is that the network stays finite, so a system
-    /// that retransmits on a timer can be checked exhaustively. Invariants
-    /// that count copies of a packet in flight see at most one.
     /// Drops every packet in flight that `rule` says its receiver ignores
     /// for good, as soon as it does. Delivering such a packet changes
     /// nothing, whenever it happens, so dropping it keeps every behaviour
@@ -168,9 +154,9 @@ impl<S: System> Model<S> {
     /// The rule is the system's promise; the model checks the half it can:
     /// each packet dropped is first delivered to a copy of its receiver,
     /// and a handler that does anything with it fails the step
-    /// ([`StepError::IgnoredMessageHandled`]). The "for good" half is the
-    /// rule's author's to keep (fields that only grow are the usual
-    /// reason). A crash can undo what made a message ignored, so the rule
+    /// ([`StepError::IgnoredMessageHandled`]). The "for good" half rests on
+    /// fields that never change back; [`Model::auditing_ignore_rule`]
+    /// checks it. A crash can undo what made a message ignored, so the rule
     /// is not used when the fault model can crash or restart nodes.
     pub fn ignoring(mut self, rule: IgnoreRule<S>) -> Self {
         self.ignores = Some(rule);
@@ -294,6 +280,20 @@ impl<S: System> Model<S> {
         Ok(())
     }
 
+    /// Keeps at most one copy of each distinct packet in flight, when the
+    /// fault model drops, duplicates and reorders without limit (otherwise
+    /// this changes nothing).
+    ///
+    /// Under that fault model how many copies of a packet are in flight
+    /// cannot be observed: any copy may be duplicated again, any may be
+    /// lost, and any may be delivered next. So the network is kept as a
+    /// set: sending a packet already in flight changes nothing, delivering
+    /// a packet leaves it in flight (a drop removes it), and duplication is
+    /// not a separate step. Every run of the multiset network has a run
+    /// here with the same deliveries and external trace, and the other way
+    /// round; what changes is that the network stays finite, so a system
+    /// that retransmits on a timer can be checked exhaustively. Invariants
+    /// that count copies of a packet in flight see at most one.
     pub fn saturating_duplicates(mut self) -> Self {
         self.saturate_duplicates = true;
         self
