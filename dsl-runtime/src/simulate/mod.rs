@@ -4,7 +4,7 @@
 //! Run `s` of a simulation is fully decided by its seed `s`, so a seed range
 //! can be split over machines (`--seeds 0..1000` here, `--seeds 1000..2000`
 //! there) and any failing run reproduced alone. A failing run is shrunk to a
-//! short trace that still violates the same invariant (see [`shrink`]) and
+//! short trace that still violates the same invariant (see [`shrink()`]) and
 //! reported like a checker counterexample.
 
 pub mod rng;

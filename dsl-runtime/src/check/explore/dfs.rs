@@ -1,7 +1,7 @@
 //! Depth-first search on all threads, for memory: besides the visited set
 //! it keeps only each thread's path.
 //!
-//! Without symmetry each thread searches in place ([`Worker::dive`]): it
+//! Without symmetry each thread searches in place (`Worker::dive`): it
 //! takes a world from the shared pool and walks everything below it on
 //! that one world, taking steps and undoing them. When some thread is idle
 //! and the pool is empty, a busy thread builds the unentered successors

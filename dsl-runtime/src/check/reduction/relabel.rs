@@ -154,7 +154,7 @@ relabel_tuple!(A 0, B 1, C 2, D 3, E 4, F 5);
 /// Support for generated code: calls [`Relabel`] when the field's type
 /// implements it and reports `false` otherwise, without a trait bound the
 /// user would have to satisfy (method resolution prefers the by-reference
-/// impl of [`__ViaRelabel`] and falls back to [`__ViaFallback`]).
+/// impl of `__ViaRelabel` and falls back to `__ViaFallback`).
 #[doc(hidden)]
 pub mod __probe {
     use super::*;
