@@ -1,11 +1,11 @@
 //! The `system!` macro of Verdict. Use it through the `verdict` crate, which
 //! re-exports it; the book's reference chapter documents the grammar.
 //!
-//! The macro is three passes: [`parse`] reads the tokens into [`ast`],
-//! [`valid`] rejects what cannot be a correct system (each error with a span
-//! and a sentence saying what to change), with [`scan`] adding friendlier
+//! The macro is three passes: `parse` reads the tokens into `ast`,
+//! `valid` rejects what cannot be a correct system (each error with a span
+//! and a sentence saying what to change), with `scan` adding friendlier
 //! messages for footprint violations it can see in handler bodies, and
-//! [`expand`] generates the types, the footprint-restricted views and the
+//! `expand` generates the types, the footprint-restricted views and the
 //! `verdict::System` implementation.
 
 mod ast;
