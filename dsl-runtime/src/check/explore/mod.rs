@@ -92,6 +92,10 @@ pub(crate) struct Engine<'m, S: System> {
     states_bound_hit: AtomicBool,
     evals: Mutex<Vec<u64>>,
     keep_trails: bool,
+    /// Workers keep a [`RecentlySeen`] cache: depth first (which meets a
+    /// state again soon; breadth first rarely does, and pays for the
+    /// lookups) and no discovery depths needed.
+    recent_seen: bool,
 }
 
 impl<'m, S: System> Engine<'m, S> {
@@ -162,6 +166,8 @@ pub(crate) struct Worker<S: System> {
     /// The deepest world this worker reached (published with `generated`:
     /// a shared maximum updated per world would bounce between cores).
     max_depth: usize,
+    /// Fingerprints this worker recently found in the visited set.
+    recent: RecentlySeen,
 }
 
 impl<S: System> Worker<S> {
@@ -180,6 +186,7 @@ impl<S: System> Worker<S> {
             generated: 0,
             terminal: 0,
             max_depth: 0,
+            recent: RecentlySeen::default(),
         }
     }
 
@@ -285,8 +292,10 @@ impl<S: System> Worker<S> {
         }
         let mut batch = std::mem::take(&mut self.batch);
         batch.clear();
+        let recent = eng.recent_seen;
         for &a in actions {
             match self.probe(eng, item, a) {
+                Some(p) if recent && self.recent.contains(p.fp) => {}
                 Some(p) => {
                     eng.visited.prefetch(p.fp);
                     batch.push(p);
@@ -628,7 +637,11 @@ impl<S: System> Worker<S> {
         sink: &mut Sink<'_, S>,
     ) -> bool {
         let depth = item.depth + 1;
-        match eng.visited.insert(p.fp, item.fp, depth) {
+        let found = eng.visited.insert(p.fp, item.fp, depth);
+        if eng.recent_seen {
+            self.recent.remember(p.fp);
+        }
+        match found {
             Insert::Seen { depth: seen } => ample && seen.is_none_or(|d| d <= item.depth),
             Insert::New => {
                 let push = match sink {
@@ -863,6 +876,38 @@ fn ignore_rule_off<S: System>(
     })
 }
 
+/// A small direct-mapped cache of fingerprints a worker met in the
+/// visited set, new or not. Depth-first search meets the same states again
+/// within a few steps (two orders of independent steps lead to one world),
+/// and the shared set is hundreds of megabytes behind a lock per shard: a
+/// hit here saves a trip to memory and a lock. It only ever says "seen",
+/// and only of fingerprints the set holds, so it cannot hide a new state.
+#[derive(Default)]
+struct RecentlySeen {
+    slots: Vec<u64>,
+}
+
+impl RecentlySeen {
+    /// 2^16 slots, 512 KiB: about what one core's private cache holds.
+    const BITS: u32 = 16;
+
+    fn slot(fp: u64) -> usize {
+        // Bits the visited set's own slot and shard choice do not lean on.
+        ((fp >> 24) as usize) & ((1 << Self::BITS) - 1)
+    }
+
+    fn contains(&self, fp: u64) -> bool {
+        fp != 0 && self.slots.get(Self::slot(fp)) == Some(&fp)
+    }
+
+    fn remember(&mut self, fp: u64) {
+        if self.slots.is_empty() {
+            self.slots = vec![0; 1 << Self::BITS];
+        }
+        self.slots[Self::slot(fp)] = fp;
+    }
+}
+
 /// Runs a whole check.
 pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report<S> {
     let started = Instant::now();
@@ -929,13 +974,15 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
         options.strategy
     };
     let threads = if dynamic.is_some() { 1 } else { threads };
+    // The static reduction's cycle proviso needs each state's discovery depth.
+    let depths = red.por && dynamic.is_none();
     let eng = Engine {
         model,
         options,
         sym,
         por,
         affected,
-        visited: Visited::new(strategy == Strategy::Bfs, red.por && dynamic.is_none()),
+        visited: Visited::new(strategy == Strategy::Bfs, depths),
         stop: AtomicBool::new(false),
         found: Mutex::new(None),
         generated: AtomicU64::new(1),
@@ -945,6 +992,7 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
         states_bound_hit: AtomicBool::new(false),
         evals: Mutex::new(vec![0; S::meta().invariants.len()]),
         keep_trails: strategy == Strategy::Dfs,
+        recent_seen: strategy == Strategy::Dfs && !depths,
     };
     let stats = Stats {
         threads,
