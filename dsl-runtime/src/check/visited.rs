@@ -279,7 +279,7 @@ impl Visited {
         self.counts[s].0.store(shard.len as u64, Ordering::Relaxed);
         if shard.len * 4 > shard.keys.len() * 3 {
             shard.grow();
-            let (ptr, mask) = &self.tables[(key >> (64 - SHARD_BITS)) as usize];
+            let (ptr, mask) = &self.tables[s];
             ptr.store(shard.keys.as_mut_ptr(), Ordering::Relaxed);
             mask.store(shard.keys.len() - 1, Ordering::Relaxed);
         }
