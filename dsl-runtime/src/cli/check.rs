@@ -261,7 +261,7 @@ pub fn run_check<S: System>(model: &Model<S>, args: &CheckArgs) -> ExitCode {
     let model = if args.audit_ignore_rule {
         if model.ignores.is_none() {
             return crate::cli::app::usage(
-                "--audit-ignore-rule: this program's model has no ignore rule to audit",
+                "--audit-ignore-rule: this program's model has no ignore rule to audit; leave the flag out, or give the model one with `Model::ignoring` (`App::ignoring` for a CLI)",
             );
         }
         audited = model.clone().auditing_ignore_rule();
