@@ -220,18 +220,6 @@ fn in_flight<S: System>(world: &World<S>) -> String {
         .join(", ")
 }
 
-/// Whether `event` delivers a packet the model's ignore rule says its
-/// receiver in `world` ignores.
-fn is_ignored<S: System>(model: &Model<S>, world: &World<S>, event: &Event<S>) -> bool {
-    let (Event::Deliver(p), Some(rule)) = (event, model.ignore_rule()) else {
-        return false;
-    };
-    model
-        .setup
-        .index_of(p.dst)
-        .is_some_and(|d| rule(model.setup.config(), &world.nodes[d].state, p.src, &p.msg))
-}
-
 /// Replays `events` from the initial world of `model`.
 pub fn replay<S: System>(
     model: &Model<S>,
@@ -245,7 +233,7 @@ pub fn replay<S: System>(
             // A trace from a check without the model's ignore rule delivers
             // packets the rule has already dropped here; delivering them
             // does nothing, by the rule's promise.
-            if is_ignored(model, &world, event) {
+            if matches!(event, Event::Deliver(p) if model.drops(&world, p.src, p.dst, &p.msg)) {
                 steps.push(ReplayStep {
                     event: event.clone(),
                     info: StepInfo::default(),

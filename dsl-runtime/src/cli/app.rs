@@ -343,11 +343,9 @@ impl<S: System> App<S> {
     fn model(&self, m: &ArgMatches, faults: crate::Faults) -> Result<Model<S>, SetupError> {
         let setup = self.setup(m)?;
         let workload = (self.workload)(&setup, &Flags { matches: m.clone() });
-        let model = Model::new(setup, faults, workload);
-        Ok(match self.ignores {
-            Some(rule) => model.ignoring(rule),
-            None => model,
-        })
+        let mut model = Model::new(setup, faults, workload);
+        model.ignores = self.ignores;
+        Ok(model)
     }
 
     /// Parses the command line and runs the subcommand.

@@ -157,7 +157,8 @@ impl<S: System> Model<S> {
     /// ([`StepError::IgnoredMessageHandled`]). The "for good" half rests on
     /// fields that never change back; [`Model::auditing_ignore_rule`]
     /// checks it. A crash can undo what made a message ignored, so the rule
-    /// is not used when the fault model can crash or restart nodes.
+    /// is not used when the fault model can crash or restart nodes, nor when
+    /// an invariant reads the network ([`Model::ignore_rule_blocked`]).
     pub fn ignoring(mut self, rule: IgnoreRule<S>) -> Self {
         self.ignores = Some(rule);
         self
@@ -182,10 +183,33 @@ impl<S: System> Model<S> {
         self.rule_in_force().filter(|_| !self.audit_ignores)
     }
 
-    /// The ignore rule, when this fault model lets it apply at all.
-    pub(crate) fn rule_in_force(&self) -> Option<IgnoreRule<S>> {
-        let crashes = self.faults.crash.is_on() || self.faults.restart;
-        self.ignores.filter(|_| !crashes)
+    /// Why this model cannot use its ignore rule at all, if it cannot: a
+    /// crash can reset what makes a message ignored, and an invariant that
+    /// reads the network would see the dropped packets missing.
+    pub fn ignore_rule_blocked(&self) -> Option<&'static str> {
+        if self.faults.crash.is_on() || self.faults.restart {
+            Some("a crash could undo what makes a message ignored")
+        } else if S::meta().invariants.iter().any(|i| i.reads_network) {
+            Some("an invariant reads the network")
+        } else {
+            None
+        }
+    }
+
+    /// The ignore rule, when nothing blocks it.
+    fn rule_in_force(&self) -> Option<IgnoreRule<S>> {
+        self.ignores
+            .filter(|_| self.ignore_rule_blocked().is_none())
+    }
+
+    /// Whether the ignore rule, in force and dropping, says node `dst` in
+    /// `world` ignores `msg` from `src`.
+    pub(crate) fn drops(&self, world: &World<S>, src: S::Node, dst: S::Node, msg: &S::Msg) -> bool {
+        let (Some(rule), Some(d)) = (self.ignore_rule(), self.setup.index_of(dst)) else {
+            return false;
+        };
+        let slot = &world.nodes[d];
+        slot.up && rule(self.setup.config(), &slot.state, src, msg)
     }
 
     /// The ignore rule, when it is being audited.
@@ -212,15 +236,9 @@ impl<S: System> Model<S> {
         let config = self.setup.config();
         let node = self.setup.nodes()[i];
         let after = &world.nodes[i].state;
-        let name = handler.map_or("?", |h| S::meta().handlers[h].name);
         if let Some((from, msg)) = delivered {
             if rule(config, before, *from, msg) && (after != before || !effects.is_empty()) {
-                return Err(StepError::IgnoredMessageHandled {
-                    node: node.to_string(),
-                    from: from.to_string(),
-                    message: format!("{msg:?}"),
-                    handler: name,
-                });
+                return Err(ignored_but_handled::<S>(node, *from, msg, handler));
             }
         }
         if after == before {
@@ -232,7 +250,7 @@ impl<S: System> Model<S> {
                     node: node.to_string(),
                     from: p.src.to_string(),
                     message: format!("{:?}", p.msg),
-                    handler: name,
+                    handler: handler_name::<S>(handler),
                 });
             }
         }
@@ -241,43 +259,49 @@ impl<S: System> Model<S> {
 
     /// Drops the packets the ignore rule covers, after checking that each
     /// one's handler really does nothing with it now.
-    fn drop_ignored(&self, world: &mut World<S>, rule: IgnoreRule<S>) -> Result<(), StepError> {
-        let setup = &self.setup;
-        let mut index = world.network.len();
-        while index > 0 {
-            index -= 1;
+    fn drop_ignored(&self, world: &mut World<S>) -> Result<(), StepError> {
+        for index in (0..world.network.len()).rev() {
             let p = &world.network.packets()[index];
-            let Some(d) = setup.index_of(p.dst) else {
-                continue;
-            };
-            let slot = &world.nodes[d];
-            if !slot.up || !rule(setup.config(), &slot.state, p.src, &p.msg) {
+            if !self.drops(world, p.src, p.dst, &p.msg) {
                 continue;
             }
-            let mut state = slot.state.clone();
+            let Some(d) = self.setup.index_of(p.dst) else {
+                continue;
+            };
+            let before = &world.nodes[d].state;
+            let mut state = before.clone();
             let mut fx = Effects::default();
             let trigger = Trigger::Message {
                 from: p.src,
                 msg: p.msg.clone(),
             };
-            let handler = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                S::dispatch(setup.cluster(), p.dst, &mut state, trigger, &mut fx)
-            }))
-            .map_err(|payload| StepError::HandlerPanicked {
-                node: p.dst.to_string(),
-                message: panic_message(payload.as_ref()),
-            })?;
-            if state != slot.state || !fx.is_empty() {
-                return Err(StepError::IgnoredMessageHandled {
-                    node: p.dst.to_string(),
-                    from: p.src.to_string(),
-                    message: format!("{:?}", p.msg),
-                    handler: handler.map_or("?", |h| S::meta().handlers[h].name),
-                });
+            let handler = self.dispatch(p.dst, &mut state, trigger, &mut fx)?;
+            if state != *before || !fx.is_empty() {
+                return Err(ignored_but_handled::<S>(p.dst, p.src, &p.msg, handler));
             }
             world.network.take(index);
         }
         Ok(())
+    }
+
+    /// Runs `node`'s handler for `trigger` on `state`. A panicking handler
+    /// is a bug in the system under check: it becomes a failed step with a
+    /// counterexample instead of aborting the run.
+    fn dispatch(
+        &self,
+        node: S::Node,
+        state: &mut S::State,
+        trigger: Trigger<S>,
+        effects: &mut Effects<S>,
+    ) -> Result<Option<HandlerId>, StepError> {
+        let cluster = self.setup.cluster();
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            S::dispatch(cluster, node, state, trigger, effects)
+        }))
+        .map_err(|payload| StepError::HandlerPanicked {
+            node: node.to_string(),
+            message: panic_message(payload.as_ref()),
+        })
     }
 
     /// Keeps at most one copy of each distinct packet in flight, when the
@@ -571,8 +595,6 @@ impl<S: System> Model<S> {
     ) -> Result<StepInfo, StepError> {
         effects.clear();
         let node = self.setup.nodes()[i];
-        // A panicking handler is a bug in the system under check: report it
-        // as a failed step with a counterexample instead of aborting the run.
         let state = &mut world.nodes[i].state;
         let audit = self.audited_rule().map(|rule| {
             let delivered = match &trigger {
@@ -585,20 +607,13 @@ impl<S: System> Model<S> {
                 delivered,
             }
         });
-        let cluster = self.setup.cluster();
-        let handler = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            S::dispatch(cluster, node, state, trigger, &mut *effects)
-        }))
-        .map_err(|payload| StepError::HandlerPanicked {
-            node: node.to_string(),
-            message: panic_message(payload.as_ref()),
-        })?;
+        let handler = self.dispatch(node, state, trigger, effects)?;
         for (to, msg) in &effects.sends {
             if self.setup.index_of(*to).is_none() {
                 return Err(StepError::SendToUnknownNode {
                     from: node.to_string(),
                     to: to.to_string(),
-                    handler: handler.map_or("?", |h| S::meta().handlers[h].name),
+                    handler: handler_name::<S>(handler),
                 });
             }
             let packet = Packet {
@@ -641,8 +656,8 @@ impl<S: System> Model<S> {
         if self.saturates() {
             self.drop_stale(world);
         }
-        if let Some(rule) = self.ignore_rule() {
-            self.drop_ignored(world, rule)?;
+        if self.ignore_rule().is_some() {
+            self.drop_ignored(world)?;
         }
         if let Some(audit) = &audit {
             self.audit_ignored(world, i, audit, effects, handler)?;
@@ -763,6 +778,27 @@ struct Audit<S: System> {
     before: S::State,
     /// The message the handler was given, with its sender.
     delivered: Option<(S::Node, S::Msg)>,
+}
+
+/// A handler's readable name (`?` when none ran).
+fn handler_name<S: System>(handler: Option<HandlerId>) -> &'static str {
+    handler.map_or("?", |h| S::meta().handlers[h].name)
+}
+
+/// The error for a handler that acted on a message the ignore rule said
+/// its node ignores.
+fn ignored_but_handled<S: System>(
+    node: S::Node,
+    from: S::Node,
+    msg: &S::Msg,
+    handler: Option<HandlerId>,
+) -> StepError {
+    StepError::IgnoredMessageHandled {
+        node: node.to_string(),
+        from: from.to_string(),
+        message: format!("{msg:?}"),
+        handler: handler_name::<S>(handler),
+    }
 }
 
 /// The text of a panic payload.

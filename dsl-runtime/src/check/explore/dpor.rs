@@ -225,37 +225,31 @@ pub(crate) fn run<S: System>(
         // receiver's earlier steps (a step that made the receiver ignore the
         // message may be reordered after the delivery).
         let phantoms = ignored_sends(model, &next, &effects, x);
-        let below = match summaries.get(&fp) {
+        let (seen, below) = match summaries.get(&fp) {
             Some(None) => break Err(Unsupported("the state graph has a cycle".into())),
-            Some(Some(summary)) => Some(&summary[..]),
-            None => None,
+            Some(Some(summary)) => (true, &summary[..]),
+            None => (false, &[][..]),
         };
-        if below.is_some() || !phantoms.is_empty() {
-            // A finished state's subtree, and the ignored sends, against
-            // this path.
-            let below = below.unwrap_or(&[]);
-            let steps = path.len();
-            let (node_clock, packet_clock, _) = &clocks.0;
-            for e in below.iter().chain(&phantoms) {
-                let before = clock_of(node_clock, packet_clock, e.deps);
-                race(&mut path, steps, e, before);
-            }
-            let Some(top) = path.last_mut() else {
-                break Ok(());
-            };
-            let (up_map, from_step) = &clocks.1;
-            for e in below.iter().chain(&phantoms) {
-                if let Some(up) = lift(e, x, visible, up_map, *from_step) {
-                    top.summary.insert(up);
-                }
-            }
-            if summaries.contains_key(&fp) {
-                continue;
-            }
+        // A finished state's subtree, and the ignored sends, against this
+        // path.
+        let steps = path.len();
+        let (node_clock, packet_clock, _) = &clocks.0;
+        for e in below.iter().chain(&phantoms) {
+            let before = clock_of(node_clock, packet_clock, e.deps);
+            race(&mut path, steps, e, before);
         }
         let Some(top) = path.last_mut() else {
             break Ok(());
         };
+        let (up_map, from_step) = &clocks.1;
+        for e in below.iter().chain(&phantoms) {
+            if let Some(up) = lift(e, x, visible, up_map, *from_step) {
+                top.summary.insert(up);
+            }
+        }
+        if seen {
+            continue;
+        }
         let trail = Arc::new(Trail {
             fp,
             prev: Some(top.trail.clone()),
@@ -328,19 +322,17 @@ fn ignored_sends<S: System>(
     effects: &Effects<S>,
     x: usize,
 ) -> Vec<Entry> {
-    let Some(rule) = model.ignore_rule() else {
-        return Vec::new();
-    };
     let src = model.setup.nodes()[x];
     effects
         .sends
         .iter()
-        .filter_map(|(to, msg)| {
-            let d = model.setup.index_of(*to)?;
-            rule(model.setup.config(), &child.nodes[d].state, src, msg).then_some(Entry {
+        .filter(|(to, msg)| model.drops(child, src, *to, msg))
+        .filter_map(|(to, _)| {
+            let d = model.setup.index_of(*to)? as u8;
+            Some(Entry {
                 deps: 1u64 << x,
-                node: d as u8,
-                first: d as u8,
+                node: d,
+                first: d,
                 flags: SAME_OPEN | VISIBLE_OPEN,
             })
         })

@@ -839,41 +839,30 @@ struct Origin<S: System> {
 }
 
 /// Decides whether the model's ignore rule may drop messages in this
-/// check, saying why not: a copy of the model without it, or `None` to use
-/// the model as it is.
+/// check, with a note saying what it does: a copy of the model without it
+/// when the check was asked not to use it, or `None` to use the model as
+/// it is (which itself leaves out a rule that is blocked or audited).
 fn ignore_rule_off<S: System>(
     model: &Model<S>,
     red: crate::check::Reductions,
     notes: &mut Vec<String>,
 ) -> Option<Model<S>> {
     model.ignores?;
-    if model.audit_ignores {
-        notes.push(
-            match model.rule_in_force() {
-                Some(_) => "ignore rule: audited (nothing dropped; every step checks its promise)",
-                None => "ignore rule: off (a crash could undo what makes a message ignored)",
-            }
-            .to_string(),
-        );
-        return None;
-    }
-    let why = if !red.ignore_rule {
-        None
-    } else if model.ignore_rule().is_none() {
-        Some("a crash could undo what makes a message ignored")
-    } else if S::meta().invariants.iter().any(|i| i.reads_network) {
-        Some("an invariant reads the network")
-    } else {
-        notes.push("ignore rule: on (ignored messages are dropped)".to_string());
-        return None;
+    let note = match model.ignore_rule_blocked() {
+        Some(why) => format!("off ({why})"),
+        None if model.audit_ignores => {
+            "audited (nothing dropped; every step checks its promise)".to_string()
+        }
+        None if !red.ignore_rule => {
+            return Some(Model {
+                ignores: None,
+                ..model.clone()
+            })
+        }
+        None => "on (ignored messages are dropped)".to_string(),
     };
-    if let Some(why) = why {
-        notes.push(format!("ignore rule: off ({why})"));
-    }
-    Some(Model {
-        ignores: None,
-        ..model.clone()
-    })
+    notes.push(format!("ignore rule: {note}"));
+    None
 }
 
 /// A small direct-mapped cache of fingerprints a worker met in the
