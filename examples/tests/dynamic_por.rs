@@ -102,6 +102,15 @@ fn run<S: System>(model: &Model<S>, reductions: Reductions) -> verdict::Report<S
     )
 }
 
+/// One of the check's notes contains `part`.
+fn assert_note<S: System>(report: &verdict::Report<S>, part: &str) {
+    let notes = &report.stats.notes;
+    assert!(
+        notes.iter().any(|n| n.contains(part)),
+        "no note with {part:?} in {notes:?}"
+    );
+}
+
 fn violated<S: System>(report: &verdict::Report<S>) -> Option<String> {
     match &report.outcome {
         Outcome::Violation(cx) => Some(match &cx.violation {
@@ -125,15 +134,7 @@ fn a_race_through_a_relay_is_reversed() {
     let reduced = run(&model, dynamic());
     assert_eq!(violated(&plain).as_deref(), Some("direct_first"));
     assert_eq!(violated(&reduced).as_deref(), Some("direct_first"));
-    assert!(
-        reduced
-            .stats
-            .notes
-            .iter()
-            .any(|n| n.starts_with("dynamic partial-order reduction: on")),
-        "{:?}",
-        reduced.stats.notes
-    );
+    assert_note(&reduced, "dynamic partial-order reduction: on");
     let cx = reduced.counterexample().expect("a counterexample");
     assert!(cx.reproduce(&model).expect("replays").is_some());
 }
@@ -172,15 +173,7 @@ fn a_cyclic_state_graph_falls_back_to_the_static_reduction() {
     let reduced = run(&model, dynamic());
     assert!(plain.passed() && reduced.passed());
     assert_eq!(plain.stats.unique, reduced.stats.unique);
-    assert!(
-        reduced
-            .stats
-            .notes
-            .iter()
-            .any(|n| n.contains("given up (the state graph has a cycle)")),
-        "{:?}",
-        reduced.stats.notes
-    );
+    assert_note(&reduced, "given up (the state graph has a cycle)");
 }
 
 /// Every run's end state is kept: the reduction cuts interleavings, not
