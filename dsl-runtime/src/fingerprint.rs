@@ -89,6 +89,18 @@ pub fn fingerprint<T: Hash + ?Sized>(value: &T) -> u64 {
     h.finish()
 }
 
+/// The fingerprint of four words and a fifth, mixed in parallel pairs: a
+/// state's fingerprint is computed for every step tried, and a chain of
+/// [`Hasher::write_u64`] calls makes each multiply wait for the last.
+#[inline]
+pub fn combine(a: u64, b: u64, c: u64, d: u64, e: u64) -> u64 {
+    const K3: u64 = 0x082e_fa98_ec4e_6c89;
+    const K4: u64 = 0x4528_21e6_38d0_1377;
+    let ab = fold(a ^ K0, b ^ K1);
+    let cd = fold(c ^ K2, d ^ K3);
+    fold(ab ^ e.rotate_left(32) ^ K4, cd ^ K1)
+}
+
 /// Spreads a hash so that summing many of them (an order-independent
 /// combination for multisets) does not cancel structure out.
 #[inline]

@@ -266,13 +266,13 @@ impl<S: System> World<S> {
             0,
             0,
         ]);
-        let mut h = Fingerprinter::default();
-        h.write_u64(node_sum);
-        h.write_u64(self.network.fingerprint());
-        h.write_u64(trace_fingerprint);
-        h.write_u64(used);
-        h.write_u64(self.partition);
-        h.finish()
+        crate::fingerprint::combine(
+            node_sum,
+            self.network.fingerprint(),
+            trace_fingerprint,
+            self.partition,
+            used,
+        )
     }
 
     /// Whether a message from node index `a` to `b` crosses the partition.
