@@ -132,19 +132,6 @@ impl<'m, S: System> Engine<'m, S> {
             failed_step: Some(e),
         });
     }
-
-    /// The canonical fingerprint of a world, as stored in the visited set.
-    fn canonical_fp(&self, world: &World<S>) -> u64 {
-        match &self.sym {
-            Some(sym) => {
-                let mut w = world.clone();
-                let mut scratch = world.clone();
-                sym.canonicalize(self.model, &mut w, &mut scratch);
-                w.fingerprint()
-            }
-            None => world.fingerprint(),
-        }
-    }
 }
 
 /// One thread's buffers.
@@ -1124,8 +1111,12 @@ fn resolve<S: System>(eng: &Engine<'_, S>, found: Found) -> Counterexample<S> {
         }
         None => chain(&eng.visited, found.at),
     };
-    let Some((mut events, last)) = replay_fingerprints(eng.model, &fps, &|w| eng.canonical_fp(w))
-    else {
+    let replayed = replay_fingerprints(eng.model, &fps, eng.sym.as_ref());
+    debug_assert!(
+        replayed.is_some(),
+        "the search's path to a violation does not replay"
+    );
+    let Some((mut events, last)) = replayed else {
         return Counterexample::new(found.violation, Vec::new());
     };
     let mut violation = found.violation;
@@ -1150,30 +1141,73 @@ fn resolve<S: System>(eng: &Engine<'_, S>, found: Found) -> Counterexample<S> {
     Counterexample::new(violation, events)
 }
 
-/// The events that lead from the initial world through worlds whose
-/// fingerprints (under `fp`) are `fps[1..]`, and the last world reached.
+/// The events that lead from the initial world through the worlds whose
+/// fingerprints are `fps[1..]`, and the last world reached; `None` when no
+/// step of some world reaches the next fingerprint (handlers that are not
+/// deterministic).
+///
+/// Under symmetry the fingerprints are of the forms the search kept. The
+/// canonical form breaks ties by position, so renaming a real world's
+/// successor need not give the form the search reached from its own form
+/// of that world; the replay therefore retraces the search's forms, and
+/// takes in the real world the step that matches each, renamed back.
 pub(crate) fn replay_fingerprints<S: System>(
     model: &Model<S>,
     fps: &[u64],
-    fp: &dyn Fn(&World<S>) -> u64,
+    sym: Option<&Symmetry<S>>,
 ) -> Option<(Vec<Event<S>>, World<S>)> {
-    let mut world = model.init().ok()?;
+    let mut real = model.init().ok()?;
     let mut effects = Effects::default();
     let mut events = Vec::with_capacity(fps.len());
-    for &want in fps.iter().skip(1) {
-        let found = model.enabled(&world).into_iter().find_map(|action| {
-            let mut next = world.clone();
-            model.apply(&mut next, action, &mut effects).ok()?;
-            (fp(&next) == want).then(|| (model.event(&world, action), next))
-        });
-        match found {
-            Some((event, next)) => {
-                events.push(event);
-                world = next;
-            }
-            // Only possible if handlers are not deterministic.
-            None => break,
+    let Some(sym) = sym else {
+        for &want in fps.iter().skip(1) {
+            let (event, next) = model.enabled(&real).into_iter().find_map(|action| {
+                let mut next = real.clone();
+                model.apply(&mut next, action, &mut effects).ok()?;
+                (next.fingerprint() == want).then(|| (model.event(&real, action), next))
+            })?;
+            events.push(event);
+            real = next;
+        }
+        return Some((events, real));
+    };
+    // `form` is the search's form of `real`: node index `j` of `form` is
+    // node index `to_real[j]` of `real`.
+    let mut to_real: Vec<usize> = (0..real.nodes.len()).collect();
+    let mut form = real.clone();
+    if let Some(new_index) = sym.canonical_renaming(model, &real) {
+        form = sym.renamed(model, &real, &new_index)?;
+        for (old, &new) in new_index.iter().enumerate() {
+            to_real[new] = old;
         }
     }
-    Some((events, world))
+    for &want in fps.iter().skip(1) {
+        let (next, renaming, next_form) = model.enabled(&form).into_iter().find_map(|action| {
+            let mut next = form.clone();
+            model.apply(&mut next, action, &mut effects).ok()?;
+            let renaming = sym.canonical_renaming(model, &next);
+            let next_form = match &renaming {
+                Some(r) => sym.renamed(model, &next, r)?,
+                None => next.clone(),
+            };
+            (next_form.fingerprint() == want).then_some((next, renaming, next_form))
+        })?;
+        // The same step in the real world ends in `next` renamed back.
+        let target = sym.renamed(model, &next, &to_real)?.fingerprint();
+        let (event, real_next) = model.enabled(&real).into_iter().find_map(|action| {
+            let mut w = real.clone();
+            model.apply(&mut w, action, &mut effects).ok()?;
+            (w.fingerprint() == target).then(|| (model.event(&real, action), w))
+        })?;
+        events.push(event);
+        real = real_next;
+        if let Some(r) = renaming {
+            let before = to_real.clone();
+            for (old, &new) in r.iter().enumerate() {
+                to_real[new] = before[old];
+            }
+        }
+        form = next_form;
+    }
+    Some((events, real))
 }

@@ -223,6 +223,64 @@ impl<S: System> Symmetry<S> {
         world: &mut World<S>,
         scratch: &mut World<S>,
     ) -> bool {
+        let Some(new_index) = self.canonical_renaming(model, world) else {
+            return false;
+        };
+        if self.rename_into(model, world, scratch, &new_index) {
+            std::mem::swap(world, scratch);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// `world` with node index `i` renamed to `new_index[i]`; `None` when
+    /// some value cannot be relabelled.
+    pub(crate) fn renamed(
+        &self,
+        model: &Model<S>,
+        world: &World<S>,
+        new_index: &[usize],
+    ) -> Option<World<S>> {
+        let mut out = world.clone();
+        self.rename_into(model, world, &mut out, new_index)
+            .then_some(out)
+    }
+
+    /// Writes `world` renamed by `new_index` into `out`; false (and the
+    /// failure recorded) when some value cannot be relabelled.
+    fn rename_into(
+        &self,
+        model: &Model<S>,
+        world: &World<S>,
+        out: &mut World<S>,
+        new_index: &[usize],
+    ) -> bool {
+        let nodes = model.setup.nodes();
+        let map = |node: S::Node| match model.setup.index_of(node) {
+            Some(i) => nodes[new_index[i]],
+            None => node,
+        };
+        match self.relabel_into(model, world, out, new_index, &map) {
+            Ok(()) => true,
+            Err(what) => {
+                self.fail(what);
+                false
+            }
+        }
+    }
+
+    /// The renaming [`Symmetry::canonicalize`] applies to `world`: the new
+    /// index of each node index, or `None` when it leaves the world as it
+    /// is. Ties between sort keys keep their order, so two renamings of one
+    /// world need not reach the same form; a counterexample's replay
+    /// therefore follows the search's own forms (see
+    /// `check::explore::replay_fingerprints`).
+    pub(crate) fn canonical_renaming(
+        &self,
+        model: &Model<S>,
+        world: &World<S>,
+    ) -> Option<Vec<usize>> {
         let setup = &model.setup;
         let n = world.nodes.len();
         // Sort keys, with symmetric ids collapsed.
@@ -237,7 +295,7 @@ impl<S: System> Symmetry<S> {
                 let mut state = slot.state.clone();
                 if let Err(what) = S::relabel_state(&mut state, &collapse) {
                     self.fail(what);
-                    return false;
+                    return None;
                 }
                 let mut h = Fingerprinter::default();
                 state.hash(&mut h);
@@ -257,7 +315,7 @@ impl<S: System> Symmetry<S> {
             let mut msg = p.msg.clone();
             if let Err(what) = S::relabel_msg(&mut msg, &collapse) {
                 self.fail(what);
-                return false;
+                return None;
             }
             let mut h = Fingerprinter::default();
             msg.hash(&mut h);
@@ -277,20 +335,7 @@ impl<S: System> Symmetry<S> {
                 identity &= new == old;
             }
         }
-        if identity {
-            return false;
-        }
-        let nodes = setup.nodes();
-        let map = |node: S::Node| match setup.index_of(node) {
-            Some(i) => nodes[new_index[i]],
-            None => node,
-        };
-        if let Err(what) = self.relabel_into(model, world, scratch, &new_index, &map) {
-            self.fail(what);
-            return false;
-        }
-        std::mem::swap(world, scratch);
-        true
+        (!identity).then_some(new_index)
     }
 
     fn relabel_into(
