@@ -20,12 +20,14 @@ fn fold(a: u64, b: u64) -> u64 {
 /// A deterministic [`Hasher`] used for state fingerprints.
 #[derive(Debug, Clone, Copy)]
 pub struct Fingerprinter {
-    state: u64,
+    /// Two lanes that take writes in turn, so consecutive writes' multiplies
+    /// overlap; `finish` mixes them.
+    lanes: [u64; 2],
 }
 
 impl Default for Fingerprinter {
     fn default() -> Self {
-        Fingerprinter { state: K0 }
+        Fingerprinter { lanes: [K0, K1] }
     }
 }
 
@@ -33,7 +35,7 @@ impl Fingerprinter {
     /// A hasher starting from `seed`, for hashing parts independently.
     pub fn with_seed(seed: u64) -> Self {
         Fingerprinter {
-            state: K0 ^ seed.wrapping_mul(K2),
+            lanes: [K0 ^ seed.wrapping_mul(K2), K1],
         }
     }
 }
@@ -41,7 +43,7 @@ impl Fingerprinter {
 impl Hasher for Fingerprinter {
     #[inline]
     fn finish(&self) -> u64 {
-        fold(self.state ^ K2, K1 | 1)
+        fold(self.lanes[0] ^ K2, self.lanes[1] ^ K0)
     }
 
     #[inline]
@@ -74,7 +76,8 @@ impl Hasher for Fingerprinter {
     }
     #[inline]
     fn write_u64(&mut self, i: u64) {
-        self.state = fold(self.state ^ i, K1);
+        let next = fold(self.lanes[0] ^ i, K1);
+        self.lanes = [self.lanes[1], next];
     }
     #[inline]
     fn write_usize(&mut self, i: usize) {
