@@ -123,12 +123,13 @@ impl<'m, S: System> Engine<'m, S> {
         }
     }
 
-    /// Reports a step from `item` that failed (a handler panicked).
-    fn report_failed_step(&self, item: &Item<S>, e: StepError) {
+    /// Reports a step from `item` (reached by `trail`) that failed (a
+    /// handler panicked).
+    fn report_failed_step(&self, item: &Item<S>, trail: Option<Arc<Trail>>, e: StepError) {
         self.report(Found {
             violation: Violation::Step(e.clone()),
             at: item.fp,
-            trail: item.trail.clone(),
+            trail,
             failed_step: Some(e),
         });
     }
@@ -155,6 +156,11 @@ pub(crate) struct Worker<S: System> {
     max_depth: usize,
     /// Fingerprints this worker recently found in the visited set.
     recent: RecentlySeen,
+    /// The in-place search's path below its root: the fingerprint of each
+    /// state entered, while the root's item keeps the trail to the root.
+    /// A path of plain numbers costs nothing per step; the trail is built
+    /// from it only to report a violation.
+    dive_path: Vec<u64>,
 }
 
 impl<S: System> Worker<S> {
@@ -174,7 +180,21 @@ impl<S: System> Worker<S> {
             terminal: 0,
             max_depth: 0,
             recent: RecentlySeen::default(),
+            dive_path: Vec::new(),
         }
+    }
+
+    /// The fingerprints leading to `item`: its trail, extended by the
+    /// in-place search's path when `item` is that search's current state.
+    fn trail_of(&self, eng: &Engine<'_, S>, item: &Item<S>) -> Option<Arc<Trail>> {
+        if !eng.keep_trails {
+            return None;
+        }
+        let mut trail = item.trail.clone();
+        for &fp in &self.dive_path {
+            trail = Some(Arc::new(Trail { fp, prev: trail }));
+        }
+        trail
     }
 
     /// Adds this worker's counters to the engine's.
@@ -369,7 +389,7 @@ impl<S: System> Worker<S> {
         match result {
             Ok(_) => probe,
             Err(e) => {
-                eng.report_failed_step(item, e);
+                eng.report_failed_step(item, self.trail_of(eng, item), e);
                 None
             }
         }
@@ -437,6 +457,7 @@ impl<S: System> Worker<S> {
         for frame in frames {
             self.spare_todo.push(frame.todo);
         }
+        self.dive_path.clear();
     }
 
     /// Takes a probed new successor's step on `cur`'s world in place and
@@ -479,12 +500,7 @@ impl<S: System> Worker<S> {
         cur.node_sum = p.node_sum;
         cur.trace_fp = p.trace_fp;
         cur.depth += 1;
-        cur.trail = eng.keep_trails.then(|| {
-            Arc::new(Trail {
-                fp: p.fp,
-                prev: cur.trail.take(),
-            })
-        });
+        self.dive_path.push(p.fp);
         debug_assert_eq!(
             cur.world.fingerprint(),
             p.fp,
@@ -499,7 +515,7 @@ impl<S: System> Worker<S> {
             eng.report(Found {
                 violation: v,
                 at: cur.fp,
-                trail: cur.trail.clone(),
+                trail: self.trail_of(eng, cur),
                 failed_step: None,
             });
             self.leave(cur, entered);
@@ -512,7 +528,7 @@ impl<S: System> Worker<S> {
     /// Undoes [`Worker::enter`]: `cur` becomes the parent again.
     fn leave(&mut self, cur: &mut Item<S>, entered: Entered<S>) {
         cur.depth -= 1;
-        cur.trail = cur.trail.take().and_then(|t| t.prev.clone());
+        self.dive_path.pop();
         self.restore(cur, entered);
     }
 
@@ -689,7 +705,7 @@ impl<S: System> Worker<S> {
         let info = match model.apply(&mut next, action, &mut self.effects) {
             Ok(info) => info,
             Err(e) => {
-                eng.report_failed_step(item, e);
+                eng.report_failed_step(item, self.trail_of(eng, item), e);
                 self.spare = Some(next);
                 return false;
             }
