@@ -1177,11 +1177,7 @@ pub(crate) fn replay_fingerprints<S: System>(
     let mut events = Vec::with_capacity(fps.len());
     let Some(sym) = sym else {
         for &want in fps.iter().skip(1) {
-            let (event, next) = model.enabled(&real).into_iter().find_map(|action| {
-                let mut next = real.clone();
-                model.apply(&mut next, action, &mut effects).ok()?;
-                (next.fingerprint() == want).then(|| (model.event(&real, action), next))
-            })?;
+            let (event, next) = step_to(model, &real, want, &mut effects)?;
             events.push(event);
             real = next;
         }
@@ -1210,11 +1206,7 @@ pub(crate) fn replay_fingerprints<S: System>(
         })?;
         // The same step in the real world ends in `next` renamed back.
         let target = sym.renamed(model, &next, &to_real)?.fingerprint();
-        let (event, real_next) = model.enabled(&real).into_iter().find_map(|action| {
-            let mut w = real.clone();
-            model.apply(&mut w, action, &mut effects).ok()?;
-            (w.fingerprint() == target).then(|| (model.event(&real, action), w))
-        })?;
+        let (event, real_next) = step_to(model, &real, target, &mut effects)?;
         events.push(event);
         real = real_next;
         if let Some(r) = renaming {
@@ -1226,4 +1218,19 @@ pub(crate) fn replay_fingerprints<S: System>(
         form = next_form;
     }
     Some((events, real))
+}
+
+/// The step from `world` to a world whose fingerprint is `want`, with that
+/// world.
+fn step_to<S: System>(
+    model: &Model<S>,
+    world: &World<S>,
+    want: u64,
+    effects: &mut Effects<S>,
+) -> Option<(Event<S>, World<S>)> {
+    model.enabled(world).into_iter().find_map(|action| {
+        let mut next = world.clone();
+        model.apply(&mut next, action, effects).ok()?;
+        (next.fingerprint() == want).then(|| (model.event(world, action), next))
+    })
 }
