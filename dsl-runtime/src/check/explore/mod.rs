@@ -54,7 +54,9 @@ pub(crate) struct Item<S: System> {
     trace_fp: u64,
     depth: u32,
     /// The fingerprints leading here (depth-first only; breadth-first
-    /// follows parents in the visited set).
+    /// follows parents in the visited set). For the world an in-place
+    /// search walks, the trail to that search's root: the worker keeps the
+    /// rest of the path (see [`Worker::trail_of`]).
     trail: Option<Arc<Trail>>,
 }
 
