@@ -55,9 +55,40 @@ impl<S: System> std::fmt::Debug for Packet<S> {
     }
 }
 
-impl<S: System> Packet<S> {
-    fn channel(&self) -> (S::Node, S::Node) {
-        (self.src, self.dst)
+/// A node as a number ordered like the node: its role in the high half,
+/// its instance in the low half (exact for instance numbers below 2^32,
+/// far more nodes than any world holds). Comparing numbers is what makes
+/// finding a packet's channel cheap.
+#[inline]
+fn node_key<S: System>(node: S::Node) -> u64 {
+    ((S::role_of(node) as u64) << 32) | (S::instance_of(node) as u64 & 0xffff_ffff)
+}
+
+/// A channel as one number ordered like `(src, dst)`.
+#[inline]
+fn channel_key<S: System>(src: S::Node, dst: S::Node) -> u128 {
+    ((node_key::<S>(src) as u128) << 64) | node_key::<S>(dst) as u128
+}
+
+/// What the network keeps beside each packet: its channel (see
+/// [`channel_key`]) and its hash.
+#[derive(Clone, Copy)]
+struct Slot {
+    channel: u128,
+    hash: u64,
+}
+
+impl Slot {
+    fn of<S: System>(packet: &Packet<S>) -> Slot {
+        Slot {
+            channel: channel_key::<S>(packet.src, packet.dst),
+            hash: crate::fingerprint::fingerprint(packet),
+        }
+    }
+
+    #[inline]
+    fn channel(&self) -> u128 {
+        self.channel
     }
 }
 
@@ -73,9 +104,9 @@ impl<S: System> Packet<S> {
 pub struct Network<S: System> {
     packets: Vec<Packet<S>>,
     unordered: bool,
-    /// The hash of each packet, by index.
+    /// The channel and hash of each packet, by index.
     #[serde(skip)]
-    hashes: Vec<u64>,
+    slots: Vec<Slot>,
     #[serde(skip)]
     fingerprint: u64,
     /// While steps are being tried (see [`Network::start_journal`]): every
@@ -117,8 +148,8 @@ impl<S: System> Journal<S> {
 enum Change<S: System> {
     /// A packet was put at this index.
     Inserted(usize),
-    /// This packet, with its hash, was taken from this index.
-    Removed(usize, Packet<S>, u64),
+    /// This packet, with its slot, was taken from this index.
+    Removed(usize, Packet<S>, Slot),
 }
 
 /// What a network is on disk: hashes and fingerprint are recomputed when read.
@@ -144,7 +175,7 @@ impl<S: System> Clone for Network<S> {
         Network {
             packets: self.packets.clone(),
             unordered: self.unordered,
-            hashes: self.hashes.clone(),
+            slots: self.slots.clone(),
             fingerprint: self.fingerprint,
             journal: Journal::default(),
         }
@@ -153,7 +184,7 @@ impl<S: System> Clone for Network<S> {
     fn clone_from(&mut self, source: &Self) {
         self.packets.clone_from(&source.packets);
         self.unordered = source.unordered;
-        self.hashes.clone_from(&source.hashes);
+        self.slots.clone_from(&source.slots);
         self.fingerprint = source.fingerprint;
         self.journal.marks.clear();
         self.journal.changes.clear();
@@ -182,7 +213,7 @@ impl<S: System> Network<S> {
         Network {
             packets: Vec::new(),
             unordered,
-            hashes: Vec::new(),
+            slots: Vec::new(),
             fingerprint: 0,
             journal: Journal::default(),
         }
@@ -210,11 +241,11 @@ impl<S: System> Network<S> {
             match change {
                 Change::Inserted(at) => {
                     self.packets.remove(at);
-                    self.hashes.remove(at);
+                    self.slots.remove(at);
                 }
-                Change::Removed(at, packet, hash) => {
+                Change::Removed(at, packet, slot) => {
                     self.packets.insert(at, packet);
-                    self.hashes.insert(at, hash);
+                    self.slots.insert(at, slot);
                 }
             }
         }
@@ -243,31 +274,32 @@ impl<S: System> Network<S> {
 
     /// Whether an equal packet is in flight.
     pub fn contains(&self, packet: &Packet<S>) -> bool {
-        let key = packet.channel();
-        let start = self.packets.partition_point(|p| p.channel() < key);
-        self.packets[start..]
+        let key = channel_key::<S>(packet.src, packet.dst);
+        let start = self.slots.partition_point(|s| s.channel() < key);
+        self.slots[start..]
             .iter()
-            .take_while(|p| p.channel() == key)
-            .any(|p| p.msg == packet.msg)
+            .take_while(|s| s.channel() == key)
+            .zip(&self.packets[start..])
+            .any(|(_, p)| p.msg == packet.msg)
     }
 
     /// Where the channel of the packet at `index` starts.
     fn channel_start(&self, index: usize) -> usize {
-        let key = self.packets[index].channel();
-        self.packets[..index].partition_point(|p| p.channel() < key)
+        let key = self.slots[index].channel();
+        self.slots[..index].partition_point(|s| s.channel() < key)
     }
 
     /// Puts a packet in flight, behind the others on its channel.
     pub fn send(&mut self, packet: Packet<S>) {
-        let key = packet.channel();
-        let at = self.packets.partition_point(|p| p.channel() <= key);
-        let start = self.packets[..at].partition_point(|p| p.channel() < key);
-        let hash = crate::fingerprint::fingerprint(&packet);
-        self.fingerprint = self
-            .fingerprint
-            .wrapping_add(term(hash, at - start, self.unordered));
+        let slot = Slot::of(&packet);
+        let key = slot.channel();
+        let at = self.slots.partition_point(|s| s.channel() <= key);
+        let start = self.slots[..at].partition_point(|s| s.channel() < key);
+        self.fingerprint =
+            self.fingerprint
+                .wrapping_add(term(slot.hash, at - start, self.unordered));
         self.packets.insert(at, packet);
-        self.hashes.insert(at, hash);
+        self.slots.insert(at, slot);
         self.journal.record(|| Change::Inserted(at));
     }
 
@@ -275,33 +307,33 @@ impl<S: System> Network<S> {
     pub fn take(&mut self, index: usize) -> Packet<S> {
         let start = self.channel_start(index);
         let unordered = self.unordered;
-        let hash = self.hashes[index];
+        let slot = self.slots[index];
         self.fingerprint = self
             .fingerprint
-            .wrapping_sub(term(hash, index - start, unordered));
+            .wrapping_sub(term(slot.hash, index - start, unordered));
         if !unordered {
             // The packets behind it on its channel move up one place.
-            let key = self.packets[index].channel();
-            let mut k = index + 1;
-            while k < self.packets.len() && self.packets[k].channel() == key {
-                let h = self.hashes[k];
+            let key = slot.channel();
+            for (k, behind) in self.slots.iter().enumerate().skip(index + 1) {
+                if behind.channel() != key {
+                    break;
+                }
                 self.fingerprint = self
                     .fingerprint
-                    .wrapping_sub(term(h, k - start, false))
-                    .wrapping_add(term(h, k - start - 1, false));
-                k += 1;
+                    .wrapping_sub(term(behind.hash, k - start, false))
+                    .wrapping_add(term(behind.hash, k - start - 1, false));
             }
         }
         let packet = self.packets.remove(index);
-        self.hashes.remove(index);
+        self.slots.remove(index);
         self.journal
-            .record(|| Change::Removed(index, packet.clone(), hash));
+            .record(|| Change::Removed(index, packet.clone(), slot));
         packet
     }
 
     /// Whether the packet at `index` is the oldest on its channel.
     pub fn is_channel_head(&self, index: usize) -> bool {
-        index == 0 || self.packets[index - 1].channel() != self.packets[index].channel()
+        index == 0 || self.slots[index - 1].channel() != self.slots[index].channel()
     }
 
     /// Whether an equal packet sits at a lower index such that acting on
@@ -310,16 +342,16 @@ impl<S: System> Network<S> {
     /// matter, immediately before it when it does.
     pub fn has_earlier_twin(&self, index: usize) -> bool {
         let p = &self.packets[index];
-        let h = self.hashes[index];
+        let slot = self.slots[index];
         if self.unordered {
             self.packets[..index]
                 .iter()
-                .zip(&self.hashes[..index])
+                .zip(&self.slots[..index])
                 .rev()
-                .take_while(|(q, _)| q.channel() == p.channel())
-                .any(|(q, &qh)| qh == h && q.msg == p.msg)
+                .take_while(|(_, q)| q.channel() == slot.channel())
+                .any(|(q, qs)| qs.hash == slot.hash && q.msg == p.msg)
         } else {
-            index > 0 && self.hashes[index - 1] == h && self.packets[index - 1] == *p
+            index > 0 && self.slots[index - 1].hash == slot.hash && self.packets[index - 1] == *p
         }
     }
 
@@ -337,12 +369,12 @@ impl<S: System> Network<S> {
     /// Drops every packet.
     pub fn clear(&mut self) {
         for at in (0..self.packets.len()).rev() {
-            let (packets, hashes) = (&self.packets, &self.hashes);
+            let (packets, slots) = (&self.packets, &self.slots);
             self.journal
-                .record(|| Change::Removed(at, packets[at].clone(), hashes[at]));
+                .record(|| Change::Removed(at, packets[at].clone(), slots[at]));
         }
         self.packets.clear();
-        self.hashes.clear();
+        self.slots.clear();
         self.fingerprint = 0;
     }
 
@@ -357,7 +389,7 @@ impl<S: System> Network<S> {
         let mut sum = 0u64;
         let mut start = 0;
         for (i, p) in self.packets.iter().enumerate() {
-            if i > 0 && self.packets[i - 1].channel() != p.channel() {
+            if i > 0 && (self.packets[i - 1].src, self.packets[i - 1].dst) != (p.src, p.dst) {
                 start = i;
             }
             let hash = crate::fingerprint::fingerprint(p);
