@@ -36,6 +36,14 @@ impl<S: System> Clone for NodeSlot<S> {
             awaiting: self.awaiting,
         }
     }
+
+    fn clone_from(&mut self, source: &Self) {
+        self.state.clone_from(&source.state);
+        self.up = source.up;
+        self.timers = source.timers;
+        self.inputs_taken = source.inputs_taken;
+        self.awaiting = source.awaiting;
+    }
 }
 
 impl<S: System> Hash for NodeSlot<S> {

@@ -163,6 +163,8 @@ pub(crate) struct Worker<S: System> {
     /// A path of plain numbers costs nothing per step; the trail is built
     /// from it only to report a violation.
     dive_path: Vec<u64>,
+    /// A probe's copy of the node its step runs on (see `probe`).
+    probe_saved: Option<NodeSlot<S>>,
 }
 
 impl<S: System> Worker<S> {
@@ -183,6 +185,7 @@ impl<S: System> Worker<S> {
             max_depth: 0,
             recent: RecentlySeen::default(),
             dive_path: Vec::new(),
+            probe_saved: None,
         }
     }
 
@@ -329,11 +332,15 @@ impl<S: System> Worker<S> {
         let model = eng.model;
         self.generated += 1;
         let node = model.node_of(&item.world, action);
-        let undo = Undo {
-            slot: node.map(|i| (i, item.world.nodes[i].clone())),
-            used: item.world.used,
-            partition: item.world.partition,
-        };
+        // The node the step runs on is saved into the worker's own slot
+        // and swapped back afterwards: no node is moved through the stack.
+        if let Some(i) = node {
+            match &mut self.probe_saved {
+                Some(saved) => saved.clone_from(&item.world.nodes[i]),
+                None => self.probe_saved = Some(item.world.nodes[i].clone()),
+            }
+        }
+        let (used, partition) = (item.world.used, item.world.partition);
         let world = &mut item.world;
         // The network records its changes to take them back; the trace is
         // saved only when the step can add to it.
@@ -382,7 +389,11 @@ impl<S: System> Worker<S> {
         if tracing && world.trace.len() != trace_len {
             std::mem::swap(&mut world.trace, &mut self.saved_trace);
         }
-        undo.put_back(world);
+        if let (Some(i), Some(saved)) = (node, &mut self.probe_saved) {
+            std::mem::swap(&mut world.nodes[i], saved);
+        }
+        world.used = used;
+        world.partition = partition;
         debug_assert_eq!(
             world.fingerprint(),
             item.fp,
