@@ -333,6 +333,15 @@ impl<S: System> Model<S> {
             && self.faults.is_unordered()
     }
 
+    /// Whether a step may read the network after changing it: a saturated
+    /// network looks for a copy before sending and drops stale packets, and
+    /// an ignore rule drops or audits packets after the handler ran. Other
+    /// steps read a packet only before taking it, so a search may try them
+    /// on the network's fingerprint alone ([`Network::start_trial`]).
+    pub fn reads_network_mid_step(&self) -> bool {
+        self.saturates() || self.rule_in_force().is_some()
+    }
+
     /// The initial world: every node up in its initial state, after running
     /// each node's `on start` handler in index order.
     pub fn init(&self) -> Result<World<S>, StepError> {

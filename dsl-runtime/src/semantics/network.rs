@@ -113,6 +113,46 @@ pub struct Network<S: System> {
     /// change since the oldest open mark, to take back.
     #[serde(skip)]
     journal: Journal<S>,
+    /// A step being tried without moving packets (see
+    /// [`Network::start_trial`]).
+    #[serde(skip)]
+    trial: Trial<S>,
+}
+
+/// A step tried on the fingerprint alone: a search tries every step of a
+/// state only to learn the fingerprint it leads to, and most are already
+/// known, so moving packets in and out of the vectors (and back) is work
+/// thrown away. The trial notes what the step took and sent instead.
+struct Trial<S: System> {
+    mode: TrialMode,
+    /// The fingerprint when the trial started, to go back to.
+    fingerprint: u64,
+    /// The index of the packet taken, if one was.
+    taken: Option<usize>,
+    /// The packets sent, in order, with their slots.
+    sent: Vec<(Packet<S>, Slot)>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TrialMode {
+    /// No trial.
+    Off,
+    /// Changes touch only the fingerprint and the trial's notes.
+    Noted,
+    /// The step did something the notes cannot follow; its changes were
+    /// made for real under a journal mark.
+    Journaled,
+}
+
+impl<S: System> Default for Trial<S> {
+    fn default() -> Self {
+        Trial {
+            mode: TrialMode::Off,
+            fingerprint: 0,
+            taken: None,
+            sent: Vec::new(),
+        }
+    }
 }
 
 /// The changes to a network since [`Network::start_journal`]. Marks nest:
@@ -176,8 +216,9 @@ impl<S: System> Clone for Network<S> {
             packets: self.packets.clone(),
             unordered: self.unordered,
             slots: self.slots.clone(),
-            fingerprint: self.fingerprint,
+            fingerprint: self.packets_fingerprint(),
             journal: Journal::default(),
+            trial: Trial::default(),
         }
     }
 
@@ -185,9 +226,11 @@ impl<S: System> Clone for Network<S> {
         self.packets.clone_from(&source.packets);
         self.unordered = source.unordered;
         self.slots.clone_from(&source.slots);
-        self.fingerprint = source.fingerprint;
+        self.fingerprint = source.packets_fingerprint();
         self.journal.marks.clear();
         self.journal.changes.clear();
+        self.trial.mode = TrialMode::Off;
+        self.trial.sent.clear();
     }
 }
 
@@ -216,6 +259,7 @@ impl<S: System> Network<S> {
             slots: Vec::new(),
             fingerprint: 0,
             journal: Journal::default(),
+            trial: Trial::default(),
         }
     }
 
@@ -252,6 +296,67 @@ impl<S: System> Network<S> {
         self.fingerprint = fingerprint;
     }
 
+    /// Starts trying a step (closed by [`Network::end_trial`]): until then
+    /// [`Network::take`] and [`Network::send`] change the fingerprint but
+    /// leave the packets where they are, so ending the trial costs nothing.
+    ///
+    /// For steps that read the packets only before changing them: while a
+    /// trial is open the packets read are those from before the step. A
+    /// step that takes a packet after sending one, takes two, or clears the
+    /// network turns the trial into real, journaled changes.
+    pub fn start_trial(&mut self) {
+        debug_assert!(self.trial.mode == TrialMode::Off, "trials do not nest");
+        self.trial.mode = TrialMode::Noted;
+        self.trial.fingerprint = self.fingerprint;
+        self.trial.taken = None;
+        self.trial.sent.clear();
+    }
+
+    /// Ends the trial [`Network::start_trial`] opened: the network is as
+    /// it was before.
+    pub fn end_trial(&mut self) {
+        match self.trial.mode {
+            TrialMode::Off => {}
+            TrialMode::Noted => {
+                self.fingerprint = self.trial.fingerprint;
+                self.trial.sent.clear();
+            }
+            TrialMode::Journaled => self.roll_back(),
+        }
+        self.trial.mode = TrialMode::Off;
+    }
+
+    /// Whether the open trial has noted changes the packets do not show.
+    fn trial_pending(&self) -> bool {
+        self.trial.mode == TrialMode::Noted
+            && (self.trial.taken.is_some() || !self.trial.sent.is_empty())
+    }
+
+    /// The fingerprint of the packets as they are in the vectors.
+    fn packets_fingerprint(&self) -> u64 {
+        if self.trial.mode == TrialMode::Noted {
+            self.trial.fingerprint
+        } else {
+            self.fingerprint
+        }
+    }
+
+    /// Makes the open trial's noted changes for real, under a journal mark
+    /// that [`Network::end_trial`] rolls back.
+    fn journal_trial(&mut self) {
+        self.trial.mode = TrialMode::Journaled;
+        self.fingerprint = self.trial.fingerprint;
+        self.start_journal();
+        if let Some(index) = self.trial.taken.take() {
+            self.take(index);
+        }
+        let mut sent = std::mem::take(&mut self.trial.sent);
+        for (packet, _) in sent.drain(..) {
+            self.send(packet);
+        }
+        self.trial.sent = sent;
+    }
+
     /// Whether order is ignored.
     pub fn is_unordered(&self) -> bool {
         self.unordered
@@ -259,11 +364,13 @@ impl<S: System> Network<S> {
 
     /// All packets in flight, grouped by channel, oldest first per channel.
     pub fn packets(&self) -> &[Packet<S>] {
+        debug_assert!(!self.trial_pending(), "a trial's step read the network");
         &self.packets
     }
 
     /// How many packets are in flight.
     pub fn len(&self) -> usize {
+        debug_assert!(!self.trial_pending(), "a trial's step read the network");
         self.packets.len()
     }
 
@@ -274,6 +381,7 @@ impl<S: System> Network<S> {
 
     /// Whether an equal packet is in flight.
     pub fn contains(&self, packet: &Packet<S>) -> bool {
+        debug_assert!(!self.trial_pending(), "a trial's step read the network");
         let key = channel_key::<S>(packet.src, packet.dst);
         let start = self.slots.partition_point(|s| s.channel() < key);
         self.slots[start..]
@@ -295,6 +403,18 @@ impl<S: System> Network<S> {
         let key = slot.channel();
         let at = self.slots.partition_point(|s| s.channel() <= key);
         let start = self.slots[..at].partition_point(|s| s.channel() < key);
+        if self.trial.mode == TrialMode::Noted {
+            // Its place on the channel: behind the packets there now, less
+            // one taken from the channel, and behind the ones this step sent.
+            let taken = self.trial.taken.is_some_and(|t| (start..at).contains(&t));
+            let sent = self.trial.sent.iter().filter(|(_, s)| s.channel() == key);
+            let position = at - start - usize::from(taken) + sent.count();
+            self.fingerprint =
+                self.fingerprint
+                    .wrapping_add(term(slot.hash, position, self.unordered));
+            self.trial.sent.push((packet, slot));
+            return;
+        }
         self.fingerprint =
             self.fingerprint
                 .wrapping_add(term(slot.hash, at - start, self.unordered));
@@ -305,6 +425,10 @@ impl<S: System> Network<S> {
 
     /// Takes the packet at `index` out of flight.
     pub fn take(&mut self, index: usize) -> Packet<S> {
+        let noted = self.trial.mode == TrialMode::Noted;
+        if noted && self.trial_pending() {
+            self.journal_trial();
+        }
         let start = self.channel_start(index);
         let unordered = self.unordered;
         let slot = self.slots[index];
@@ -324,6 +448,10 @@ impl<S: System> Network<S> {
                     .wrapping_add(term(behind.hash, k - start - 1, false));
             }
         }
+        if noted && self.trial.mode == TrialMode::Noted {
+            self.trial.taken = Some(index);
+            return self.packets[index].clone();
+        }
         let packet = self.packets.remove(index);
         self.slots.remove(index);
         self.journal
@@ -333,6 +461,7 @@ impl<S: System> Network<S> {
 
     /// Whether the packet at `index` is the oldest on its channel.
     pub fn is_channel_head(&self, index: usize) -> bool {
+        debug_assert!(!self.trial_pending(), "a trial's step read the network");
         index == 0 || self.slots[index - 1].channel() != self.slots[index].channel()
     }
 
@@ -341,6 +470,7 @@ impl<S: System> Network<S> {
     /// as acting on that one: anywhere on the channel when order does not
     /// matter, immediately before it when it does.
     pub fn has_earlier_twin(&self, index: usize) -> bool {
+        debug_assert!(!self.trial_pending(), "a trial's step read the network");
         let p = &self.packets[index];
         let slot = self.slots[index];
         if self.unordered {
@@ -359,6 +489,9 @@ impl<S: System> Network<S> {
     /// with [`Network::take`], so the fingerprint and a running journal
     /// stay right.
     pub fn retain(&mut self, mut keep: impl FnMut(&Packet<S>) -> bool) {
+        if self.trial_pending() {
+            self.journal_trial();
+        }
         for index in (0..self.packets.len()).rev() {
             if !keep(&self.packets[index]) {
                 self.take(index);
@@ -368,6 +501,9 @@ impl<S: System> Network<S> {
 
     /// Drops every packet.
     pub fn clear(&mut self) {
+        if self.trial.mode == TrialMode::Noted {
+            self.journal_trial();
+        }
         for at in (0..self.packets.len()).rev() {
             let (packets, slots) = (&self.packets, &self.slots);
             self.journal
@@ -385,7 +521,20 @@ impl<S: System> Network<S> {
     }
 
     /// The fingerprint computed from scratch (for checks of the cached one).
+    /// During a trial, of the network the noted changes describe.
     pub fn recompute_fingerprint(&self) -> u64 {
+        if self.trial_pending() {
+            let mut after = Network::new(self.unordered);
+            for (i, p) in self.packets.iter().enumerate() {
+                if self.trial.taken != Some(i) {
+                    after.send(p.clone());
+                }
+            }
+            for (p, _) in &self.trial.sent {
+                after.send(p.clone());
+            }
+            return after.recompute_fingerprint();
+        }
         let mut sum = 0u64;
         let mut start = 0;
         for (i, p) in self.packets.iter().enumerate() {

@@ -98,6 +98,9 @@ pub(crate) struct Engine<'m, S: System> {
     /// state again soon; breadth first rarely does, and pays for the
     /// lookups) and no discovery depths needed.
     recent_seen: bool,
+    /// Probes try steps on the network's fingerprint alone (the model's
+    /// steps read no packet after changing one).
+    network_trials: bool,
 }
 
 impl<'m, S: System> Engine<'m, S> {
@@ -342,9 +345,14 @@ impl<S: System> Worker<S> {
         }
         let (used, partition) = (item.world.used, item.world.partition);
         let world = &mut item.world;
-        // The network records its changes to take them back; the trace is
-        // saved only when the step can add to it.
-        world.network.start_journal();
+        // The network notes (or, when the step reads it midway, records)
+        // its changes to take them back; the trace is saved only when the
+        // step can add to it.
+        if eng.network_trials {
+            world.network.start_trial();
+        } else {
+            world.network.start_journal();
+        }
         let tracing = model.may_record(world, action);
         if tracing {
             self.saved_trace.clone_from(&world.trace);
@@ -385,7 +393,11 @@ impl<S: System> Worker<S> {
             tracing || world.trace.len() == trace_len,
             "the trace changed unannounced"
         );
-        world.network.roll_back();
+        if eng.network_trials {
+            world.network.end_trial();
+        } else {
+            world.network.roll_back();
+        }
         if tracing && world.trace.len() != trace_len {
             std::mem::swap(&mut world.trace, &mut self.saved_trace);
         }
@@ -998,6 +1010,7 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
         evals: Mutex::new(vec![0; S::meta().invariants.len()]),
         keep_trails: strategy == Strategy::Dfs,
         recent_seen: strategy == Strategy::Dfs && !depths,
+        network_trials: !model.reads_network_mid_step(),
     };
     let stats = Stats {
         threads,
