@@ -70,25 +70,11 @@ fn channel_key<S: System>(src: S::Node, dst: S::Node) -> u128 {
     ((node_key::<S>(src) as u128) << 64) | node_key::<S>(dst) as u128
 }
 
-/// What the network keeps beside each packet: its channel (see
-/// [`channel_key`]) and its hash.
-#[derive(Clone, Copy)]
-struct Slot {
-    channel: u128,
-    hash: u64,
-}
-
-impl Slot {
-    fn of<S: System>(packet: &Packet<S>) -> Slot {
-        Slot {
-            channel: channel_key::<S>(packet.src, packet.dst),
-            hash: crate::fingerprint::fingerprint(packet),
-        }
-    }
-
+impl<S: System> Packet<S> {
+    /// The packet's channel (see [`channel_key`]).
     #[inline]
     fn channel(&self) -> u128 {
-        self.channel
+        channel_key::<S>(self.src, self.dst)
     }
 }
 
@@ -104,19 +90,37 @@ impl Slot {
 pub struct Network<S: System> {
     packets: Vec<Packet<S>>,
     unordered: bool,
-    /// The channel and hash of each packet, by index.
+    /// The hash of each packet, by index.
     #[serde(skip)]
-    slots: Vec<Slot>,
+    hashes: Vec<u64>,
     #[serde(skip)]
     fingerprint: u64,
+    /// Whether a step is being tried without moving packets (see
+    /// [`Network::start_trial`]); read by every send and take.
+    #[serde(skip)]
+    trial_mode: TrialMode,
+    /// What a search needs to take steps back: made when it first tries a
+    /// step on this network. The many worlds a breadth-first search holds
+    /// never need it, and pay one pointer for it.
+    #[serde(skip)]
+    log: Option<Box<Log<S>>>,
+}
+
+/// The journal and the trial's notes of a network a search steps on.
+struct Log<S: System> {
     /// While steps are being tried (see [`Network::start_journal`]): every
     /// change since the oldest open mark, to take back.
-    #[serde(skip)]
     journal: Journal<S>,
-    /// A step being tried without moving packets (see
-    /// [`Network::start_trial`]).
-    #[serde(skip)]
     trial: Trial<S>,
+}
+
+impl<S: System> Default for Log<S> {
+    fn default() -> Self {
+        Log {
+            journal: Journal::default(),
+            trial: Trial::default(),
+        }
+    }
 }
 
 /// A step tried on the fingerprint alone: a search tries every step of a
@@ -124,18 +128,18 @@ pub struct Network<S: System> {
 /// known, so moving packets in and out of the vectors (and back) is work
 /// thrown away. The trial notes what the step took and sent instead.
 struct Trial<S: System> {
-    mode: TrialMode,
     /// The fingerprint when the trial started, to go back to.
     fingerprint: u64,
     /// The index of the packet taken, if one was.
     taken: Option<usize>,
-    /// The packets sent, in order, with their slots.
-    sent: Vec<(Packet<S>, Slot)>,
+    /// The packets sent, in order.
+    sent: Vec<Packet<S>>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
 enum TrialMode {
     /// No trial.
+    #[default]
     Off,
     /// Changes touch only the fingerprint and the trial's notes.
     Noted,
@@ -147,7 +151,6 @@ enum TrialMode {
 impl<S: System> Default for Trial<S> {
     fn default() -> Self {
         Trial {
-            mode: TrialMode::Off,
             fingerprint: 0,
             taken: None,
             sent: Vec::new(),
@@ -174,22 +177,12 @@ impl<S: System> Default for Journal<S> {
     }
 }
 
-impl<S: System> Journal<S> {
-    /// Records `change` if a mark is open.
-    #[inline]
-    fn record(&mut self, change: impl FnOnce() -> Change<S>) {
-        if !self.marks.is_empty() {
-            self.changes.push(change());
-        }
-    }
-}
-
 /// One change to a network, as recorded in a journal.
 enum Change<S: System> {
     /// A packet was put at this index.
     Inserted(usize),
-    /// This packet, with its slot, was taken from this index.
-    Removed(usize, Packet<S>, Slot),
+    /// This packet, with its hash, was taken from this index.
+    Removed(usize, Packet<S>, u64),
 }
 
 /// What a network is on disk: hashes and fingerprint are recomputed when read.
@@ -215,22 +208,24 @@ impl<S: System> Clone for Network<S> {
         Network {
             packets: self.packets.clone(),
             unordered: self.unordered,
-            slots: self.slots.clone(),
+            hashes: self.hashes.clone(),
             fingerprint: self.packets_fingerprint(),
-            journal: Journal::default(),
-            trial: Trial::default(),
+            trial_mode: TrialMode::Off,
+            log: None,
         }
     }
 
     fn clone_from(&mut self, source: &Self) {
         self.packets.clone_from(&source.packets);
         self.unordered = source.unordered;
-        self.slots.clone_from(&source.slots);
+        self.hashes.clone_from(&source.hashes);
         self.fingerprint = source.packets_fingerprint();
-        self.journal.marks.clear();
-        self.journal.changes.clear();
-        self.trial.mode = TrialMode::Off;
-        self.trial.sent.clear();
+        self.trial_mode = TrialMode::Off;
+        if let Some(log) = &mut self.log {
+            log.journal.marks.clear();
+            log.journal.changes.clear();
+            log.trial.sent.clear();
+        }
     }
 }
 
@@ -256,10 +251,10 @@ impl<S: System> Network<S> {
         Network {
             packets: Vec::new(),
             unordered,
-            slots: Vec::new(),
+            hashes: Vec::new(),
             fingerprint: 0,
-            journal: Journal::default(),
-            trial: Trial::default(),
+            trial_mode: TrialMode::Off,
+            log: None,
         }
     }
 
@@ -267,29 +262,50 @@ impl<S: System> Network<S> {
     /// [`Network::roll_back`] can undo them. A search tries a step in
     /// place without copying the network. Marks nest.
     pub fn start_journal(&mut self) {
-        self.journal
-            .marks
-            .push((self.journal.changes.len(), self.fingerprint));
+        let fingerprint = self.fingerprint;
+        let journal = &mut self.log().journal;
+        journal.marks.push((journal.changes.len(), fingerprint));
+    }
+
+    /// The log, made on first use.
+    fn log(&mut self) -> &mut Log<S> {
+        self.log.get_or_insert_with(Box::default)
+    }
+
+    /// Records `change` if a journal mark is open.
+    #[inline]
+    fn record(&mut self, change: impl FnOnce(&Self) -> Change<S>) {
+        if self
+            .log
+            .as_ref()
+            .is_some_and(|l| !l.journal.marks.is_empty())
+        {
+            let change = change(self);
+            self.log().journal.changes.push(change);
+        }
     }
 
     /// Undoes every change since the newest open mark and closes it; with
     /// no mark left, recording stops. Without an open mark it does nothing.
     pub fn roll_back(&mut self) {
-        let Some((len, fingerprint)) = self.journal.marks.pop() else {
+        let Some(log) = &mut self.log else {
             return;
         };
-        while self.journal.changes.len() > len {
-            let Some(change) = self.journal.changes.pop() else {
+        let Some((len, fingerprint)) = log.journal.marks.pop() else {
+            return;
+        };
+        while log.journal.changes.len() > len {
+            let Some(change) = log.journal.changes.pop() else {
                 break;
             };
             match change {
                 Change::Inserted(at) => {
                     self.packets.remove(at);
-                    self.slots.remove(at);
+                    self.hashes.remove(at);
                 }
-                Change::Removed(at, packet, slot) => {
+                Change::Removed(at, packet, hash) => {
                     self.packets.insert(at, packet);
-                    self.slots.insert(at, slot);
+                    self.hashes.insert(at, hash);
                 }
             }
         }
@@ -305,56 +321,66 @@ impl<S: System> Network<S> {
     /// step that takes a packet after sending one, takes two, or clears the
     /// network turns the trial into real, journaled changes.
     pub fn start_trial(&mut self) {
-        debug_assert!(self.trial.mode == TrialMode::Off, "trials do not nest");
-        self.trial.mode = TrialMode::Noted;
-        self.trial.fingerprint = self.fingerprint;
-        self.trial.taken = None;
-        self.trial.sent.clear();
+        debug_assert!(self.trial_mode == TrialMode::Off, "trials do not nest");
+        self.trial_mode = TrialMode::Noted;
+        let fingerprint = self.fingerprint;
+        let trial = &mut self.log().trial;
+        trial.fingerprint = fingerprint;
+        trial.taken = None;
+        trial.sent.clear();
     }
 
     /// Ends the trial [`Network::start_trial`] opened: the network is as
     /// it was before.
     pub fn end_trial(&mut self) {
-        match self.trial.mode {
+        match self.trial_mode {
             TrialMode::Off => {}
             TrialMode::Noted => {
-                self.fingerprint = self.trial.fingerprint;
-                self.trial.sent.clear();
+                let trial = &mut self.log().trial;
+                trial.sent.clear();
+                self.fingerprint = trial.fingerprint;
             }
             TrialMode::Journaled => self.roll_back(),
         }
-        self.trial.mode = TrialMode::Off;
+        self.trial_mode = TrialMode::Off;
     }
 
     /// Whether the open trial has noted changes the packets do not show.
     fn trial_pending(&self) -> bool {
-        self.trial.mode == TrialMode::Noted
-            && (self.trial.taken.is_some() || !self.trial.sent.is_empty())
+        self.noted_trial()
+            .is_some_and(|t| t.taken.is_some() || !t.sent.is_empty())
+    }
+
+    /// The open trial's notes, while changes are only noted.
+    fn noted_trial(&self) -> Option<&Trial<S>> {
+        match (self.trial_mode, &self.log) {
+            (TrialMode::Noted, Some(log)) => Some(&log.trial),
+            _ => None,
+        }
     }
 
     /// The fingerprint of the packets as they are in the vectors.
     fn packets_fingerprint(&self) -> u64 {
-        if self.trial.mode == TrialMode::Noted {
-            self.trial.fingerprint
-        } else {
-            self.fingerprint
-        }
+        self.noted_trial()
+            .map_or(self.fingerprint, |t| t.fingerprint)
     }
 
     /// Makes the open trial's noted changes for real, under a journal mark
     /// that [`Network::end_trial`] rolls back.
     fn journal_trial(&mut self) {
-        self.trial.mode = TrialMode::Journaled;
-        self.fingerprint = self.trial.fingerprint;
+        self.trial_mode = TrialMode::Journaled;
+        let trial = &mut self.log().trial;
+        let (fingerprint, taken) = (trial.fingerprint, trial.taken.take());
+        let mut sent = std::mem::take(&mut trial.sent);
+        self.fingerprint = fingerprint;
         self.start_journal();
-        if let Some(index) = self.trial.taken.take() {
+        if let Some(index) = taken {
             self.take(index);
         }
-        let mut sent = std::mem::take(&mut self.trial.sent);
-        for (packet, _) in sent.drain(..) {
+        for packet in sent.drain(..) {
             self.send(packet);
         }
-        self.trial.sent = sent;
+        self.log().trial.sent = sent;
     }
 
     /// Whether order is ignored.
@@ -382,87 +408,89 @@ impl<S: System> Network<S> {
     /// Whether an equal packet is in flight.
     pub fn contains(&self, packet: &Packet<S>) -> bool {
         debug_assert!(!self.trial_pending(), "a trial's step read the network");
-        let key = channel_key::<S>(packet.src, packet.dst);
-        let start = self.slots.partition_point(|s| s.channel() < key);
-        self.slots[start..]
+        let key = packet.channel();
+        let start = self.packets.partition_point(|p| p.channel() < key);
+        self.packets[start..]
             .iter()
-            .take_while(|s| s.channel() == key)
-            .zip(&self.packets[start..])
-            .any(|(_, p)| p.msg == packet.msg)
+            .take_while(|p| p.channel() == key)
+            .any(|p| p.msg == packet.msg)
     }
 
     /// Where the channel of the packet at `index` starts.
     fn channel_start(&self, index: usize) -> usize {
-        let key = self.slots[index].channel();
-        self.slots[..index].partition_point(|s| s.channel() < key)
+        let key = self.packets[index].channel();
+        self.packets[..index].partition_point(|p| p.channel() < key)
     }
 
     /// Puts a packet in flight, behind the others on its channel.
     pub fn send(&mut self, packet: Packet<S>) {
-        let slot = Slot::of(&packet);
-        let key = slot.channel();
-        let at = self.slots.partition_point(|s| s.channel() <= key);
-        let start = self.slots[..at].partition_point(|s| s.channel() < key);
-        if self.trial.mode == TrialMode::Noted {
+        let hash = crate::fingerprint::fingerprint(&packet);
+        let key = packet.channel();
+        let at = self.packets.partition_point(|p| p.channel() <= key);
+        let start = self.packets[..at].partition_point(|p| p.channel() < key);
+        if self.trial_mode == TrialMode::Noted {
+            let unordered = self.unordered;
+            let trial = &mut self.log().trial;
             // Its place on the channel: behind the packets there now, less
             // one taken from the channel, and behind the ones this step sent.
-            let taken = self.trial.taken.is_some_and(|t| (start..at).contains(&t));
-            let sent = self.trial.sent.iter().filter(|(_, s)| s.channel() == key);
+            let taken = trial.taken.is_some_and(|t| (start..at).contains(&t));
+            let sent = trial.sent.iter().filter(|p| p.channel() == key);
             let position = at - start - usize::from(taken) + sent.count();
-            self.fingerprint =
-                self.fingerprint
-                    .wrapping_add(term(slot.hash, position, self.unordered));
-            self.trial.sent.push((packet, slot));
+            trial.sent.push(packet);
+            self.fingerprint = self
+                .fingerprint
+                .wrapping_add(term(hash, position, unordered));
             return;
         }
-        self.fingerprint =
-            self.fingerprint
-                .wrapping_add(term(slot.hash, at - start, self.unordered));
+        self.fingerprint = self
+            .fingerprint
+            .wrapping_add(term(hash, at - start, self.unordered));
         self.packets.insert(at, packet);
-        self.slots.insert(at, slot);
-        self.journal.record(|| Change::Inserted(at));
+        self.hashes.insert(at, hash);
+        self.record(|_| Change::Inserted(at));
     }
 
     /// Takes the packet at `index` out of flight.
     pub fn take(&mut self, index: usize) -> Packet<S> {
-        let noted = self.trial.mode == TrialMode::Noted;
+        let noted = self.trial_mode == TrialMode::Noted;
         if noted && self.trial_pending() {
             self.journal_trial();
         }
         let start = self.channel_start(index);
         let unordered = self.unordered;
-        let slot = self.slots[index];
+        let hash = self.hashes[index];
         self.fingerprint = self
             .fingerprint
-            .wrapping_sub(term(slot.hash, index - start, unordered));
+            .wrapping_sub(term(hash, index - start, unordered));
         if !unordered {
             // The packets behind it on its channel move up one place.
-            let key = slot.channel();
-            for (k, behind) in self.slots.iter().enumerate().skip(index + 1) {
-                if behind.channel() != key {
-                    break;
-                }
+            let key = self.packets[index].channel();
+            let behind = self.packets[index + 1..]
+                .iter()
+                .take_while(|p| p.channel() == key)
+                .count();
+            for k in index + 1..=index + behind {
+                let h = self.hashes[k];
                 self.fingerprint = self
                     .fingerprint
-                    .wrapping_sub(term(behind.hash, k - start, false))
-                    .wrapping_add(term(behind.hash, k - start - 1, false));
+                    .wrapping_sub(term(h, k - start, false))
+                    .wrapping_add(term(h, k - start - 1, false));
             }
         }
-        if noted && self.trial.mode == TrialMode::Noted {
-            self.trial.taken = Some(index);
+        if noted && self.trial_mode == TrialMode::Noted {
+            self.log().trial.taken = Some(index);
             return self.packets[index].clone();
         }
         let packet = self.packets.remove(index);
-        self.slots.remove(index);
-        self.journal
-            .record(|| Change::Removed(index, packet.clone(), slot));
+        self.hashes.remove(index);
+        self.record(|_| Change::Removed(index, packet.clone(), hash));
         packet
     }
 
     /// Whether the packet at `index` is the oldest on its channel.
     pub fn is_channel_head(&self, index: usize) -> bool {
         debug_assert!(!self.trial_pending(), "a trial's step read the network");
-        index == 0 || self.slots[index - 1].channel() != self.slots[index].channel()
+        index == 0 || self.packets[index - 1].channel() != self.packets[index].channel()
     }
 
     /// Whether an equal packet sits at a lower index such that acting on
@@ -472,16 +500,17 @@ impl<S: System> Network<S> {
     pub fn has_earlier_twin(&self, index: usize) -> bool {
         debug_assert!(!self.trial_pending(), "a trial's step read the network");
         let p = &self.packets[index];
-        let slot = self.slots[index];
+        let h = self.hashes[index];
         if self.unordered {
+            let key = p.channel();
             self.packets[..index]
                 .iter()
-                .zip(&self.slots[..index])
+                .zip(&self.hashes[..index])
                 .rev()
-                .take_while(|(_, q)| q.channel() == slot.channel())
-                .any(|(q, qs)| qs.hash == slot.hash && q.msg == p.msg)
+                .take_while(|(q, _)| q.channel() == key)
+                .any(|(q, &qh)| qh == h && q.msg == p.msg)
         } else {
-            index > 0 && self.slots[index - 1].hash == slot.hash && self.packets[index - 1] == *p
+            index > 0 && self.hashes[index - 1] == h && self.packets[index - 1] == *p
         }
     }
 
@@ -501,16 +530,14 @@ impl<S: System> Network<S> {
 
     /// Drops every packet.
     pub fn clear(&mut self) {
-        if self.trial.mode == TrialMode::Noted {
+        if self.trial_mode == TrialMode::Noted {
             self.journal_trial();
         }
         for at in (0..self.packets.len()).rev() {
-            let (packets, slots) = (&self.packets, &self.slots);
-            self.journal
-                .record(|| Change::Removed(at, packets[at].clone(), slots[at]));
+            self.record(|n| Change::Removed(at, n.packets[at].clone(), n.hashes[at]));
         }
         self.packets.clear();
-        self.slots.clear();
+        self.hashes.clear();
         self.fingerprint = 0;
     }
 
@@ -523,14 +550,14 @@ impl<S: System> Network<S> {
     /// The fingerprint computed from scratch (for checks of the cached one).
     /// During a trial, of the network the noted changes describe.
     pub fn recompute_fingerprint(&self) -> u64 {
-        if self.trial_pending() {
+        if let Some(trial) = self.noted_trial() {
             let mut after = Network::new(self.unordered);
             for (i, p) in self.packets.iter().enumerate() {
-                if self.trial.taken != Some(i) {
+                if trial.taken != Some(i) {
                     after.send(p.clone());
                 }
             }
-            for (p, _) in &self.trial.sent {
+            for p in &trial.sent {
                 after.send(p.clone());
             }
             return after.recompute_fingerprint();
