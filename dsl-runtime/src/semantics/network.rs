@@ -452,10 +452,10 @@ impl<S: System> Network<S> {
 
     /// Takes the packet at `index` out of flight.
     pub fn take(&mut self, index: usize) -> Packet<S> {
-        let noted = self.trial_mode == TrialMode::Noted;
-        if noted && self.trial_pending() {
+        if self.trial_pending() {
             self.journal_trial();
         }
+        let noted = self.trial_mode == TrialMode::Noted;
         let start = self.channel_start(index);
         let unordered = self.unordered;
         let hash = self.hashes[index];
@@ -465,19 +465,17 @@ impl<S: System> Network<S> {
         if !unordered {
             // The packets behind it on its channel move up one place.
             let key = self.packets[index].channel();
-            let behind = self.packets[index + 1..]
-                .iter()
-                .take_while(|p| p.channel() == key)
-                .count();
-            for k in index + 1..=index + behind {
+            let mut k = index + 1;
+            while k < self.packets.len() && self.packets[k].channel() == key {
                 let h = self.hashes[k];
                 self.fingerprint = self
                     .fingerprint
                     .wrapping_sub(term(h, k - start, false))
                     .wrapping_add(term(h, k - start - 1, false));
+                k += 1;
             }
         }
-        if noted && self.trial_mode == TrialMode::Noted {
+        if noted {
             self.log().trial.taken = Some(index);
             return self.packets[index].clone();
         }
@@ -565,7 +563,7 @@ impl<S: System> Network<S> {
         let mut sum = 0u64;
         let mut start = 0;
         for (i, p) in self.packets.iter().enumerate() {
-            if i > 0 && (self.packets[i - 1].src, self.packets[i - 1].dst) != (p.src, p.dst) {
+            if i > 0 && self.packets[i - 1].channel() != p.channel() {
                 start = i;
             }
             let hash = crate::fingerprint::fingerprint(p);
