@@ -1,7 +1,7 @@
 //! The syntax tree of a `system!` invocation, as parsed (not yet validated).
 
 use proc_macro2::Span;
-use syn::{Attribute, Block, Expr, Fields, Ident, Pat, Type, Visibility};
+use syn::{Attribute, Block, Expr, Fields, Generics, Ident, Pat, Type, Visibility};
 
 /// The whole invocation.
 pub struct SystemDef {
@@ -11,6 +11,9 @@ pub struct SystemDef {
     pub vis: Visibility,
     /// The system's name, if declared.
     pub name: Option<Ident>,
+    /// Its type and const parameters, with their where clause
+    /// (`system PrimaryBackup<M: StateMachine>;`).
+    pub generics: Generics,
     /// `system` declared more than once: the extra names.
     pub extra_names: Vec<Ident>,
     /// `config { .. }`.

@@ -11,6 +11,7 @@ use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::{Fields, Ident, Pat};
 
 use crate::ast::*;
+use crate::generics::{Params, Used};
 use crate::names::{ident, ident_at, snake};
 use crate::scan::handler_name;
 
@@ -20,60 +21,89 @@ struct KindGen {
     name: Ident,
     /// The payload module (`msg`), for inline enums.
     module: Option<Ident>,
-    /// Variant names and payload types.
-    variants: Vec<(Ident, TokenStream)>,
+    /// Variant names, payload types (with their generic arguments) and
+    /// the parameters each payload takes.
+    variants: Vec<(Ident, TokenStream, Used)>,
+    /// Each payload's generic arguments (`<M>`), by variant.
+    args: Vec<TokenStream>,
     /// Whether `name` aliases the user's own type.
     alias: bool,
+    /// The parameters the enum or alias takes.
+    used: Used,
+    /// `Msg<M>`: the type with its arguments.
+    ty: TokenStream,
 }
 
 impl KindGen {
-    fn new(defs: &[KindDef], default: &str) -> Self {
+    fn new(defs: &[KindDef], default: &str, params: &Params) -> Self {
         match defs.first() {
             None => KindGen {
                 name: ident(default),
                 module: None,
                 variants: Vec::new(),
+                args: Vec::new(),
                 alias: false,
+                used: params.none(),
+                ty: ident(default).to_token_stream(),
             },
             Some(k) => match &k.body {
                 KindBody::Enum(vs) => {
                     let module = ident(&snake(&k.name.to_string()));
+                    let variants: Vec<(Ident, TokenStream, Used)> = vs
+                        .iter()
+                        .map(|v| {
+                            let n = ident_at(&v.name.to_string(), v.name.span());
+                            let used = params.used_by(v.fields.iter().map(|f| &f.ty));
+                            let args = params.args(&used);
+                            (v.name.clone(), quote!(#module::#n #args), used)
+                        })
+                        .collect();
+                    let used = variants
+                        .iter()
+                        .fold(params.none(), |u, (_, _, v)| u.union(v));
+                    let (name, args) = (&k.name, params.args(&used));
                     KindGen {
                         name: k.name.clone(),
-                        variants: vs
-                            .iter()
-                            .map(|v| {
-                                let n = &v.name;
-                                (v.name.clone(), quote!(#module::#n))
-                            })
-                            .collect(),
+                        ty: quote!(#name #args),
+                        args: variants.iter().map(|(_, _, u)| params.args(u)).collect(),
+                        variants,
                         module: Some(module),
                         alias: false,
+                        used,
                     }
                 }
-                KindBody::Alias(ty) => KindGen {
-                    name: k.name.clone(),
-                    module: None,
-                    variants: vec![(k.name.clone(), ty.to_token_stream())],
-                    alias: true,
-                },
+                KindBody::Alias(ty) => {
+                    let used = params.used_by([ty]);
+                    let (name, args) = (&k.name, params.args(&used));
+                    KindGen {
+                        name: k.name.clone(),
+                        module: None,
+                        variants: vec![(k.name.clone(), ty.to_token_stream(), used.clone())],
+                        args: vec![TokenStream::new()],
+                        alias: true,
+                        ty: quote!(#name #args),
+                        used,
+                    }
+                }
             },
         }
     }
 
     fn index(&self, name: &Ident) -> Option<usize> {
-        self.variants.iter().position(|(v, _)| v == name)
+        self.variants.iter().position(|(v, _, _)| v == name)
     }
 
-    /// The payload type of a variant, with the span of `at` for errors.
+    /// The payload type of a variant, spanned at `name` (the user's token
+    /// naming it, so errors about it point there).
     fn payload(&self, name: &Ident) -> Option<TokenStream> {
-        let (_, ty) = self.variants.iter().find(|(v, _)| v == name)?;
+        let i = self.index(name)?;
         match &self.module {
             Some(m) => {
                 let n = ident_at(&name.to_string(), name.span());
-                Some(quote!(#m::#n))
+                let args = &self.args[i];
+                Some(quote!(#m::#n #args))
             }
-            None => Some(ty.clone()),
+            None => Some(self.variants[i].1.clone()),
         }
     }
 
@@ -88,17 +118,56 @@ impl KindGen {
     }
 }
 
+/// What every part of the expansion needs to know about the system's type.
+pub(crate) struct Sys<'a> {
+    /// Its name.
+    name: &'a Ident,
+    /// Its parameters.
+    params: Params,
+    /// `PrimaryBackup<M>`: the system type as named inside generated code.
+    ty: TokenStream,
+}
+
+impl<'a> Sys<'a> {
+    /// `<M: Bound> .. where ..`, split for an impl over every parameter.
+    fn impl_all(&self) -> (TokenStream, TokenStream, TokenStream) {
+        split(&self.params.decl(&self.params.all()))
+    }
+}
+
+/// A generics list split for `impl #0 Trait for Type #1 #2`.
+fn split(g: &syn::Generics) -> (TokenStream, TokenStream, TokenStream) {
+    let (i, t, w) = g.split_for_impl();
+    (
+        i.to_token_stream(),
+        t.to_token_stream(),
+        w.to_token_stream(),
+    )
+}
+
+/// A generics list as written on a declaration (`<M: Bound>`) and its where clause.
+fn decl_parts(g: &syn::Generics) -> (TokenStream, TokenStream) {
+    (g.to_token_stream(), g.where_clause.to_token_stream())
+}
+
 /// Generates everything; with `bodies` false, only the types and a System
 /// impl without handlers or invariants (used when validation failed, so the
 /// user sees the real errors rather than follow-on ones).
 pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
-    let Some(sys) = &def.name else {
+    let Some(name) = &def.name else {
         return TokenStream::new();
     };
+    let params = Params::new(&def.generics);
+    let sys_args = params.args(&params.all());
+    let sys = Sys {
+        name,
+        ty: quote!(#name #sys_args),
+        params,
+    };
     let vis = &def.vis;
-    let inputs = KindGen::new(&def.inputs, "Input");
-    let outputs = KindGen::new(&def.outputs, "Output");
-    let messages = KindGen::new(&def.messages, "Msg");
+    let inputs = KindGen::new(&def.inputs, "Input", &sys.params);
+    let outputs = KindGen::new(&def.outputs, "Output", &sys.params);
+    let messages = KindGen::new(&def.messages, "Msg", &sys.params);
     let timers: Vec<&Named> = def
         .timers
         .first()
@@ -106,20 +175,28 @@ pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
         .unwrap_or_default();
 
     let mut out = TokenStream::new();
-    let attrs = &def.attrs;
-    out.extend(quote! {
-        #(#attrs)*
-        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        #vis struct #sys;
-    });
+    out.extend(system_type(def, &sys));
     out.extend(node_enum(def));
-    out.extend(kind_types(def.inputs.first(), &inputs, vis, "Input"));
-    out.extend(kind_types(def.outputs.first(), &outputs, vis, "Output"));
-    out.extend(kind_types(def.messages.first(), &messages, vis, "Msg"));
+    out.extend(kind_types(def.inputs.first(), &inputs, &sys, vis, "Input"));
+    out.extend(kind_types(
+        def.outputs.first(),
+        &outputs,
+        &sys,
+        vis,
+        "Output",
+    ));
+    out.extend(kind_types(
+        def.messages.first(),
+        &messages,
+        &sys,
+        vis,
+        "Msg",
+    ));
     out.extend(timer_types(&timers, vis));
-    let (config_items, config_ty) = config(def);
+    let (config_items, config_ty) = config(def, &sys);
     out.extend(config_items);
-    out.extend(state_types(def));
+    let (state_items, state_ty) = state_types(def, &sys);
+    out.extend(state_items);
 
     let mut dispatch_arms = Vec::new();
     let mut handler_metas = Vec::new();
@@ -131,7 +208,7 @@ pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
     for (r, role) in roles_with_handlers.iter().enumerate() {
         for h in &role.handlers {
             let id = handler_metas.len();
-            let g = handler(sys, r, role, h, id, &inputs, &outputs, &messages, &timers);
+            let g = handler(&sys, r, role, h, id, &inputs, &outputs, &messages, &timers);
             views.extend(g.view);
             impls.extend(g.items);
             dispatch_arms.push(g.arm);
@@ -139,20 +216,20 @@ pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
         }
     }
     let invs = if bodies {
-        invariants(def, sys)
+        invariants(def, &sys)
     } else {
         Invariants::default()
     };
     views.extend(invs.views);
     impls.extend(invs.items);
     let eventually = if bodies {
-        invariant_set(def, sys, &def.eventually, false)
+        invariant_set(def, &sys, &def.eventually, false)
     } else {
         Invariants::default()
     };
     views.extend(eventually.views);
     impls.extend(eventually.items);
-    let eventually_fns = crate::liveness::system_fns(def, sys, &eventually.global_arms);
+    let eventually_fns = crate::liveness::system_fns(def, &sys.ty, &eventually.global_arms);
 
     let meta = meta(
         def,
@@ -163,6 +240,13 @@ pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
         &handler_metas,
         &invs.metas,
     );
+    let meta_fn = if sys.params.is_empty() {
+        quote!(&META)
+    } else {
+        // One static for every instance; each instance's copy is named
+        // after its arguments (`PrimaryBackup<Store>`).
+        quote!(::verdict::__private::instance_meta::<Self>(&META))
+    };
     let role_arms = role_functions(def);
     let crash_arms = crash_arms(def);
     let init_arms = init_arms(def);
@@ -173,7 +257,7 @@ pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
     let (timer_id, timer_from) = timer_fns(&timers);
     let global_arms = &invs.global_arms;
     let local_arms = &invs.local_arms;
-    let (input_ty, output_ty, msg_ty) = (&inputs.name, &outputs.name, &messages.name);
+    let (input_ty, output_ty, msg_ty) = (&inputs.ty, &outputs.ty, &messages.ty);
     out.extend(crate::expand_symmetry::node_impl());
     let relabel_fns = crate::expand_symmetry::system_fns(def);
     let RoleFns {
@@ -181,8 +265,11 @@ pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
         role_of,
         instance_of,
     } = role_arms;
+    let data_check = sys.params.data_check();
+    let (impl_g, _, where_g) = sys.impl_all();
+    let sys_ty = &sys.ty;
 
-    let module = format_ident!("__verdict_{}", sys);
+    let module = format_ident!("__verdict_{}", name);
     out.extend(quote! {
         /// Generated by `system!`: the footprint views and the `System` impl.
         #[doc(hidden)]
@@ -199,9 +286,11 @@ pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
 
             #impls
 
-        impl ::verdict::System for super::#sys {
+            #data_check
+
+        impl #impl_g ::verdict::System for super::#sys_ty #where_g {
             type Node = Node;
-            type State = State;
+            type State = #state_ty;
             type Input = #input_ty;
             type Output = #output_ty;
             type Msg = #msg_ty;
@@ -210,7 +299,7 @@ pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
 
             fn meta() -> &'static ::verdict::SystemMeta {
                 static META: ::verdict::SystemMeta = #meta;
-                &META
+                #meta_fn
             }
 
             fn node(role: usize, instance: usize) -> Node { #node }
@@ -218,17 +307,17 @@ pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
             fn instance_of(node: Node) -> usize { #instance_of }
 
             #[allow(unused_variables)]
-            fn initial_state(node: Node, config: &#config_ty) -> State {
+            fn initial_state(node: Node, config: &Self::Config) -> Self::State {
                 match node { #(#init_arms)* }
             }
 
             #[allow(unused_variables, unreachable_patterns, clippy::match_single_binding)]
             fn dispatch(
-                cluster: ::verdict::Cluster<'_, Node, #config_ty>,
+                cluster: ::verdict::Cluster<'_, Node, Self::Config>,
                 node: Node,
-                state: &mut State,
-                trigger: ::verdict::Trigger<#sys>,
-                effects: &mut ::verdict::Effects<#sys>,
+                state: &mut Self::State,
+                trigger: ::verdict::Trigger<Self>,
+                effects: &mut ::verdict::Effects<Self>,
             ) -> ::core::option::Option<usize> {
                 match (state, trigger) {
                     #(#dispatch_arms)*
@@ -237,21 +326,21 @@ pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
             }
 
             #[allow(unused_variables)]
-            fn crash(node: Node, state: &mut State, config: &#config_ty) {
+            fn crash(node: Node, state: &mut Self::State, config: &Self::Config) {
                 match state { #(#crash_arms)* }
             }
 
             fn timer_id(timer: Timer) -> usize { #timer_id }
             fn timer(id: usize) -> Timer { #timer_from }
-            fn input_kind(input: &#input_ty) -> usize { #input_kind }
-            fn output_kind(output: &#output_ty) -> usize { #output_kind }
-            fn message_kind(msg: &#msg_ty) -> usize { #message_kind }
+            fn input_kind(input: &Self::Input) -> usize { #input_kind }
+            fn output_kind(output: &Self::Output) -> usize { #output_kind }
+            fn message_kind(msg: &Self::Msg) -> usize { #message_kind }
 
             #[allow(unused_variables, unreachable_patterns, clippy::match_single_binding)]
             fn check_global(
                 invariant: usize,
-                setup: &::verdict::Setup<#sys>,
-                world: &::verdict::World<#sys>,
+                setup: &::verdict::Setup<Self>,
+                world: &::verdict::World<Self>,
             ) -> ::core::result::Result<(), ::std::string::String> {
                 match invariant {
                     #(#global_arms)*
@@ -263,7 +352,7 @@ pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
             fn check_local(
                 invariant: usize,
                 node: Node,
-                state: &State,
+                state: &Self::State,
             ) -> ::core::result::Result<(), ::std::string::String> {
                 match (invariant, state) {
                     #(#local_arms)*
@@ -271,7 +360,7 @@ pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
                 }
             }
 
-            fn fields(state: &State) -> ::std::vec::Vec<(&'static str, ::std::string::String)> {
+            fn fields(state: &Self::State) -> ::std::vec::Vec<(&'static str, ::std::string::String)> {
                 match state { #(#fields_arms)* }
             }
 
@@ -282,6 +371,58 @@ pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
         }
     });
     out
+}
+
+/// The system's marker type: a unit struct, or for a generic system a
+/// struct over its parameters with the traits a unit struct derives, none
+/// of them asking anything of the parameters.
+fn system_type(def: &SystemDef, sys: &Sys) -> TokenStream {
+    let (attrs, vis, name) = (&def.attrs, &def.vis, sys.name);
+    if sys.params.is_empty() {
+        return quote! {
+            #(#attrs)*
+            #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+            #vis struct #name;
+        };
+    }
+    let all = sys.params.all();
+    let decl = sys.params.decl(&all);
+    let (params, where_g) = decl_parts(&decl);
+    let (impl_g, ty_g, _) = split(&decl);
+    let phantom = sys.params.phantom(&all);
+    let text = name.to_string();
+    quote! {
+        #(#attrs)*
+        #vis struct #name #params (#phantom) #where_g;
+
+        impl #impl_g ::core::clone::Clone for #name #ty_g #where_g {
+            fn clone(&self) -> Self { *self }
+        }
+        impl #impl_g ::core::marker::Copy for #name #ty_g #where_g {}
+        impl #impl_g ::core::default::Default for #name #ty_g #where_g {
+            fn default() -> Self { #name(::core::marker::PhantomData) }
+        }
+        impl #impl_g ::core::fmt::Debug for #name #ty_g #where_g {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(#text)
+            }
+        }
+        impl #impl_g ::core::cmp::PartialEq for #name #ty_g #where_g {
+            fn eq(&self, _: &Self) -> bool { true }
+        }
+        impl #impl_g ::core::cmp::Eq for #name #ty_g #where_g {}
+        impl #impl_g ::core::cmp::PartialOrd for #name #ty_g #where_g {
+            fn partial_cmp(&self, other: &Self) -> ::core::option::Option<::core::cmp::Ordering> {
+                ::core::option::Option::Some(::core::cmp::Ord::cmp(self, other))
+            }
+        }
+        impl #impl_g ::core::cmp::Ord for #name #ty_g #where_g {
+            fn cmp(&self, _: &Self) -> ::core::cmp::Ordering { ::core::cmp::Ordering::Equal }
+        }
+        impl #impl_g ::core::hash::Hash for #name #ty_g #where_g {
+            fn hash<__H: ::core::hash::Hasher>(&self, _: &mut __H) {}
+        }
+    }
 }
 
 fn role_fields(role: &RoleDef) -> Vec<&FieldDef> {
@@ -342,6 +483,7 @@ const DERIVE_DATA: &str = "Clone, Debug, PartialEq, Eq, Hash";
 fn kind_types(
     def: Option<&KindDef>,
     gen: &KindGen,
+    sys: &Sys,
     vis: &syn::Visibility,
     default: &str,
 ) -> TokenStream {
@@ -357,15 +499,22 @@ fn kind_types(
         };
     };
     let attrs = &def.attrs;
+    let decl = sys.params.decl(&gen.used);
+    let (params, where_g) = decl_parts(&decl);
     match &def.body {
-        KindBody::Alias(ty) => quote! { #(#attrs)* #vis type #name = #ty; },
+        KindBody::Alias(ty) => quote! {
+            #(#attrs)*
+            #[allow(type_alias_bounds)]
+            #vis type #name #params #where_g = #ty;
+        },
         KindBody::Enum(variants) => {
             let Some(module) = &gen.module else {
                 return TokenStream::new();
             };
-            let structs = variants.iter().map(|v| {
+            let structs = variants.iter().zip(&gen.variants).map(|(v, (_, _, used))| {
                 let vattrs = &v.attrs;
                 let n = &v.name;
+                let (vparams, vwhere) = decl_parts(&sys.params.decl(used));
                 let body = match &v.fields {
                     Fields::Unit => quote!(;),
                     Fields::Unnamed(f) => {
@@ -374,7 +523,7 @@ fn kind_types(
                             let t = &x.ty;
                             quote!(#(#a)* pub #t)
                         });
-                        quote!((#(#tys),*);)
+                        quote!((#(#tys),*) #vwhere;)
                     }
                     Fields::Named(f) => {
                         let fs = f.named.iter().map(|x| {
@@ -383,17 +532,19 @@ fn kind_types(
                             let t = &x.ty;
                             quote!(#(#a)* pub #i: #t)
                         });
-                        quote!({ #(#fs),* })
+                        quote!(#vwhere { #(#fs),* })
                     }
                 };
                 quote! {
                     #(#vattrs)*
                     #[derive(#derive, ::verdict::serde::Serialize, ::verdict::serde::Deserialize)]
-                    #[serde(crate = "::verdict::serde")]
-                    pub struct #n #body
+                    #[serde(crate = "::verdict::serde", bound = "")]
+                    pub struct #n #vparams #body
                 }
             });
             let names: Vec<&Ident> = variants.iter().map(|v| &v.name).collect();
+            let payloads: Vec<&TokenStream> = gen.variants.iter().map(|(_, ty, _)| ty).collect();
+            let (impl_g, ty_g, _) = split(&decl);
             let mod_doc = format!("Payload types of the variants of [`{name}`].");
             quote! {
                 #[doc = #mod_doc]
@@ -405,18 +556,18 @@ fn kind_types(
 
                 #(#attrs)*
                 #[derive(Clone, PartialEq, Eq, Hash, ::verdict::serde::Serialize, ::verdict::serde::Deserialize)]
-                #[serde(crate = "::verdict::serde")]
-                #vis enum #name { #(#names(#module::#names),)* }
+                #[serde(crate = "::verdict::serde", bound = "")]
+                #vis enum #name #params #where_g { #(#names(#payloads),)* }
 
-                impl ::core::fmt::Debug for #name {
+                impl #impl_g ::core::fmt::Debug for #name #ty_g #where_g {
                     fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                         match self { #(#name::#names(x) => ::core::fmt::Debug::fmt(x, f),)* }
                     }
                 }
 
                 #(
-                    impl ::core::convert::From<#module::#names> for #name {
-                        fn from(x: #module::#names) -> Self { #name::#names(x) }
+                    impl #impl_g ::core::convert::From<#payloads> for #name #ty_g #where_g {
+                        fn from(x: #payloads) -> Self { #name::#names(x) }
                     }
                 )*
             }
@@ -451,12 +602,17 @@ fn timer_types(timers: &[&Named], vis: &syn::Visibility) -> TokenStream {
     }
 }
 
-/// `struct Config` with its defaults, or `()` when there is none.
-fn config(def: &SystemDef) -> (TokenStream, TokenStream) {
+/// `struct Config` with its defaults, or `()` when there is none; and the
+/// config type as the System impl names it.
+fn config(def: &SystemDef, sys: &Sys) -> (TokenStream, TokenStream) {
     let Some(section) = def.config.first() else {
         return (TokenStream::new(), quote!(()));
     };
     let vis = &def.vis;
+    let used = sys.params.used_by(section.items.iter().map(|f| &f.ty));
+    let decl = sys.params.decl(&used);
+    let (params, where_g) = decl_parts(&decl);
+    let (impl_g, ty_g, _) = split(&decl);
     let fields = section.items.iter().map(|f| {
         let (a, n, t) = (&f.attrs, &f.name, &f.ty);
         quote!(#(#a)* pub #n: #t)
@@ -469,26 +625,39 @@ fn config(def: &SystemDef) -> (TokenStream, TokenStream) {
         );
         quote!(#n: #init)
     });
+    let args = sys.params.args(&used);
     (
         quote! {
             /// Settings fixed for a run, readable by handlers as `ctx.config()`.
             #[derive(Clone, Debug)]
-            #vis struct Config { #(#fields,)* }
+            #vis struct Config #params #where_g { #(#fields,)* }
 
-            impl ::core::default::Default for Config {
+            impl #impl_g ::core::default::Default for Config #ty_g #where_g {
                 fn default() -> Self { Config { #(#inits,)* } }
             }
         },
-        quote!(Config),
+        quote!(Config #args),
     )
 }
 
-fn state_types(def: &SystemDef) -> TokenStream {
+/// The parameters a role's state takes.
+fn role_used(role: &RoleDef, sys: &Sys) -> Used {
+    sys.params.used_by(role.fields().map(|f| &f.ty))
+}
+
+/// Each role's state struct and the `State` enum over them; and `State`
+/// as the System impl names it.
+fn state_types(def: &SystemDef, sys: &Sys) -> (TokenStream, TokenStream) {
     let vis = &def.vis;
     let derive: TokenStream = DERIVE_DATA.parse().unwrap_or_default();
     let mut out = TokenStream::new();
+    let mut all = sys.params.none();
+    let mut variants = Vec::new();
     for role in &def.roles {
         let s = state_struct(role);
+        let used = role_used(role, sys);
+        all = all.union(&used);
+        let (params, where_g) = decl_parts(&sys.params.decl(&used));
         let doc = format!("The state of a `{}` node.", role.name);
         let fields = role_fields(role).into_iter().map(|f| {
             let (a, n, t) = (&f.attrs, &f.name, &f.ty);
@@ -497,22 +666,21 @@ fn state_types(def: &SystemDef) -> TokenStream {
         out.extend(quote! {
             #[doc = #doc]
             #[derive(#derive, ::verdict::serde::Serialize, ::verdict::serde::Deserialize)]
-            #[serde(crate = "::verdict::serde")]
-            #vis struct #s { #(#fields,)* }
+            #[serde(crate = "::verdict::serde", bound = "")]
+            #vis struct #s #params #where_g { #(#fields,)* }
         });
+        let (n, args) = (&role.name, sys.params.args(&used));
+        variants.push(quote!(#n(#s #args)));
     }
-    let variants = def.roles.iter().map(|r| {
-        let n = &r.name;
-        let s = state_struct(r);
-        quote!(#n(#s))
-    });
+    let (params, where_g) = decl_parts(&sys.params.decl(&all));
     out.extend(quote! {
         /// The state of one node, whatever its role.
         #[derive(#derive, ::verdict::serde::Serialize, ::verdict::serde::Deserialize)]
-        #[serde(crate = "::verdict::serde")]
-        #vis enum State { #(#variants,)* }
+        #[serde(crate = "::verdict::serde", bound = "")]
+        #vis enum State #params #where_g { #(#variants,)* }
     });
-    out
+    let args = sys.params.args(&all);
+    (out, quote!(State #args))
 }
 
 /// The payload pattern with its path qualified by the kind's module:
@@ -559,7 +727,7 @@ struct HandlerGen {
 
 #[allow(clippy::too_many_arguments)]
 fn handler(
-    sys: &Ident,
+    sys: &Sys,
     r: usize,
     role: &RoleDef,
     h: &HandlerDef,
@@ -580,38 +748,43 @@ fn handler(
     let view = format_ident!("{}_footprint_of_{}", role_name, label);
     let fields = role_fields(role);
     let fp = &h.footprint;
+    let generic = !sys.params.is_empty();
+    let all = sys.params.all();
+    let (impl_g, ty_g, where_g) = sys.impl_all();
+    let marker_ty = quote!(#marker #ty_g);
 
     // Permissions: exactly the declared effects. The two impls for
     // `Forbidden` keep the compiler from inferring an effect's type from a
     // lone permission, so a wrong effect is reported as a missing permission.
-    let mut perms = quote! {
-        #[diagnostic::do_not_recommend]
-        impl ::verdict::MaySend<::verdict::ctx::Forbidden<0>> for #marker {}
-        #[diagnostic::do_not_recommend]
-        impl ::verdict::MaySend<::verdict::ctx::Forbidden<1>> for #marker {}
-        #[diagnostic::do_not_recommend]
-        impl ::verdict::MayEmit<::verdict::ctx::Forbidden<0>> for #marker {}
-        #[diagnostic::do_not_recommend]
-        impl ::verdict::MayEmit<::verdict::ctx::Forbidden<1>> for #marker {}
-        #[diagnostic::do_not_recommend]
-        impl ::verdict::MaySet<::verdict::ctx::Forbidden<0>> for #marker {}
-        #[diagnostic::do_not_recommend]
-        impl ::verdict::MaySet<::verdict::ctx::Forbidden<1>> for #marker {}
-    };
+    let mut perms = TokenStream::new();
+    for (may, n) in [
+        ("MaySend", 0u8),
+        ("MaySend", 1),
+        ("MayEmit", 0),
+        ("MayEmit", 1),
+        ("MaySet", 0),
+        ("MaySet", 1),
+    ] {
+        let may = ident(may);
+        perms.extend(quote! {
+            #[diagnostic::do_not_recommend]
+            impl #impl_g ::verdict::#may<::verdict::ctx::Forbidden<#n>> for #marker_ty #where_g {}
+        });
+    }
     for m in &fp.sends {
         if let Some(ty) = messages.payload(m) {
-            perms.extend(quote_spanned!(m.span()=> impl ::verdict::MaySend<#ty> for #marker {}));
+            perms.extend(quote_spanned!(m.span()=> impl #impl_g ::verdict::MaySend<#ty> for #marker_ty #where_g {}));
         }
     }
     for o in &fp.emits {
         if let Some(ty) = outputs.payload(o) {
-            perms.extend(quote_spanned!(o.span()=> impl ::verdict::MayEmit<#ty> for #marker {}));
+            perms.extend(quote_spanned!(o.span()=> impl #impl_g ::verdict::MayEmit<#ty> for #marker_ty #where_g {}));
         }
     }
     for t in &fp.sets {
         if timers.iter().any(|x| &x.name == t) {
             perms.extend(
-                quote_spanned!(t.span()=> impl ::verdict::MaySet<timer::#t> for #marker {}),
+                quote_spanned!(t.span()=> impl #impl_g ::verdict::MaySet<timer::#t> for #marker_ty #where_g {}),
             );
         }
     }
@@ -632,13 +805,28 @@ fn handler(
             view_inits.push(quote!(#n: &__s.#n));
         }
     }
-    let lifetime = if view_fields.is_empty() {
-        quote!()
+    // A generic view also takes every parameter, which its body may name
+    // even where its fields do not.
+    let view_decl = if view_fields.is_empty() {
+        sys.params.decl(&all)
     } else {
-        quote!(<'a>)
+        sys.params.decl_with_lifetime(&all)
     };
+    if generic {
+        let phantom = sys.params.phantom(&all);
+        view_fields.push(quote!(#[doc(hidden)] pub __parameters: #phantom));
+        view_inits.push(quote!(__parameters: ::core::marker::PhantomData));
+    }
+    let (view_params, view_where) = decl_parts(&view_decl);
+    let (view_impl_g, view_ty_g, _) = split(&view_decl);
 
-    let ctx_ty = quote!(::verdict::Ctx<'_, #sys, #marker>);
+    let sys_ty = &sys.ty;
+    let ctx_ty = quote!(::verdict::Ctx<'_, #sys_ty, #marker_ty>);
+    let view_fish = if view_decl.lifetimes().next().is_some() {
+        sys.params.turbofish_with_lifetime()
+    } else {
+        sys.params.turbofish()
+    };
     let ctx = ident("ctx");
     let p = ident("__payload");
     let (params, args, trigger_pat, trigger_meta, bind) = match &h.trigger {
@@ -702,13 +890,20 @@ fn handler(
     );
     let view_item = quote! {
         #[doc = #view_doc]
-        pub struct #view #lifetime { #(#view_fields,)* }
+        pub struct #view #view_params #view_where { #(#view_fields,)* }
+    };
+    let marker_item = if generic {
+        let (params, where_m) = decl_parts(&sys.params.decl(&all));
+        let phantom = sys.params.phantom(&all);
+        quote!(pub struct #marker #params (#phantom) #where_m;)
+    } else {
+        quote!(pub struct #marker;)
     };
     let items = quote! {
-        pub struct #marker;
+        #marker_item
         #perms
 
-        impl #lifetime #view #lifetime {
+        impl #view_impl_g #view #view_ty_g #view_where {
             #(#docs)*
             #[allow(unused_variables, unused_mut, clippy::all)]
             fn __run(self, #ctx: &mut #ctx_ty #params) { #bind #body }
@@ -717,7 +912,7 @@ fn handler(
     let state_variant = role_name;
     let arm = quote! {
         (State::#state_variant(__s), #trigger_pat) => {
-            let __view = #view { #(#view_inits,)* };
+            let __view = #view #view_fish { #(#view_inits,)* };
             let mut __ctx = ::verdict::Ctx::__new(node, cluster, effects);
             __view.__run(&mut __ctx #args);
             ::core::option::Option::Some(#id)
@@ -786,22 +981,32 @@ pub(crate) struct Invariants {
 }
 
 /// A view of one node for an invariant: the read fields, public; the node
-/// and whether it is up, behind methods.
-fn node_view(name: &Ident, fields: &[&FieldDef], doc: &str) -> TokenStream {
+/// and whether it is up, behind methods. A generic system's views take all
+/// its parameters (the invariant's body may name them).
+fn node_view(name: &Ident, fields: &[&FieldDef], doc: &str, sys: &Sys) -> TokenStream {
     let fnames: Vec<&Ident> = fields.iter().map(|f| &f.name).collect();
     let ftys: Vec<&syn::Type> = fields.iter().map(|f| &f.ty).collect();
+    let all = sys.params.all();
+    let decl = sys.params.decl_with_lifetime(&all);
+    let (params, where_g) = decl_parts(&decl);
+    let (impl_g, ty_g, _) = split(&decl);
+    let phantom = sys.params.phantom(&all);
     quote! {
         #[doc = #doc]
-        #[derive(Clone, Copy)]
-        pub struct #name<'a> {
+        pub struct #name #params #where_g {
             #(pub #fnames: &'a #ftys,)*
             node: Node,
             up: bool,
+            __parameters: #phantom,
         }
-        impl<'a> #name<'a> {
+        impl #impl_g ::core::clone::Clone for #name #ty_g #where_g {
+            fn clone(&self) -> Self { *self }
+        }
+        impl #impl_g ::core::marker::Copy for #name #ty_g #where_g {}
+        impl #impl_g #name #ty_g #where_g {
             #[doc(hidden)]
             pub fn __new(#(#fnames: &'a #ftys,)* node: Node, up: bool) -> Self {
-                #name { #(#fnames,)* node, up }
+                #name { #(#fnames,)* node, up, __parameters: ::core::marker::PhantomData }
             }
             /// The node this view shows.
             pub fn node(&self) -> Node { self.node }
@@ -811,7 +1016,7 @@ fn node_view(name: &Ident, fields: &[&FieldDef], doc: &str) -> TokenStream {
     }
 }
 
-fn invariants(def: &SystemDef, sys: &Ident) -> Invariants {
+fn invariants(def: &SystemDef, sys: &Sys) -> Invariants {
     invariant_set(def, sys, &def.invariants, true)
 }
 
@@ -820,11 +1025,18 @@ fn invariants(def: &SystemDef, sys: &Ident) -> Invariants {
 /// generated the same way (see `liveness.rs`).
 fn invariant_set(
     def: &SystemDef,
-    sys: &Ident,
+    sys: &Sys,
     list: &[InvariantDef],
     with_roles: bool,
 ) -> Invariants {
     let mut inv = Invariants::default();
+    let all = sys.params.all();
+    let view_decl = sys.params.decl_with_lifetime(&all);
+    let (view_params, view_where) = decl_parts(&view_decl);
+    let (view_impl_g, view_ty_g, _) = split(&view_decl);
+    let sys_ty = &sys.ty;
+    let phantom = sys.params.phantom(&all);
+    let view_fish = sys.params.turbofish_with_lifetime();
     let role_index = |name: &Ident| def.roles.iter().position(|r| &r.name == name);
     for d in list {
         let id = inv.metas.len();
@@ -871,22 +1083,23 @@ fn invariant_set(
                 "The fields of a `{rn}` node that invariant `{}` reads.",
                 d.name
             );
-            inv.views.extend(node_view(&node_view_name, &chosen, &doc));
+            inv.views
+                .extend(node_view(&node_view_name, &chosen, &doc, sys));
             let fnames: Vec<&Ident> = chosen.iter().map(|f| &f.name).collect();
             let field_name = ident(&snake(&rn.to_string()));
             let project = quote! {
-                |__n: Node, __up: bool, __st: &'a State| match __st {
-                    State::#rn(__s) => ::core::option::Option::Some(#node_view_name::__new(#(&__s.#fnames,)* __n, __up)),
+                |__n: Node, __up: bool, __st: &'a <#sys_ty as ::verdict::System>::State| match __st {
+                    State::#rn(__s) => ::core::option::Option::Some(#node_view_name #view_fish::__new(#(&__s.#fnames,)* __n, __up)),
                     _ => ::core::option::Option::None,
                 }
             };
             if role.param.is_some() {
-                fields.push(quote!(pub #field_name: ::verdict::view::NodesOf<'a, #sys, #node_view_name<'a>>));
+                fields.push(quote!(pub #field_name: ::verdict::view::NodesOf<'a, #sys_ty, #node_view_name #view_ty_g>));
                 inits.push(quote!(#field_name: ::verdict::view::NodesOf::__new(setup, world, #r, #project)));
             } else {
-                fields.push(quote!(pub #field_name: #node_view_name<'a>));
+                fields.push(quote!(pub #field_name: #node_view_name #view_ty_g));
                 inits.push(quote! {
-                    #field_name: match ::verdict::view::NodesOf::<'_, #sys, _>::__new(setup, world, #r, #project).get(0) {
+                    #field_name: match ::verdict::view::NodesOf::<'_, #sys_ty, _>::__new(setup, world, #r, #project).get(0) {
                         ::core::option::Option::Some(v) => v,
                         ::core::option::Option::None => return ::core::result::Result::Err(
                             ::std::string::String::from("the world does not match the setup")),
@@ -895,26 +1108,30 @@ fn invariant_set(
             }
         }
         if network {
-            fields.push(quote!(pub network: &'a [::verdict::Packet<#sys>]));
+            fields.push(quote!(pub network: &'a [::verdict::Packet<#sys_ty>]));
             inits.push(quote!(network: world.network.packets()));
         }
         if trace {
-            fields.push(quote!(pub trace: &'a [::verdict::TraceEvent<#sys>]));
+            fields.push(quote!(pub trace: &'a [::verdict::TraceEvent<#sys_ty>]));
             inits.push(quote!(trace: &world.trace));
         }
         if history {
-            fields.push(quote!(pub history: &'a [::verdict::TraceEvent<#sys>]));
+            fields.push(quote!(pub history: &'a [::verdict::TraceEvent<#sys_ty>]));
             inits.push(quote!(history: &world.trace));
+        }
+        if !sys.params.is_empty() {
+            fields.push(quote!(#[doc(hidden)] pub __parameters: #phantom));
+            inits.push(quote!(__parameters: ::core::marker::PhantomData));
         }
         let body = &d.body;
         let docs = docs(&d.attrs);
         let doc = format!("What invariant `{}` reads, and nothing else.", d.name);
         inv.views.extend(quote! {
             #[doc = #doc]
-            pub struct #view<'a> { #(#fields,)* }
+            pub struct #view #view_params #view_where { #(#fields,)* }
         });
         inv.items.extend(quote! {
-            impl<'a> #view<'a> {
+            impl #view_impl_g #view #view_ty_g #view_where {
                 #(#docs)*
                 #[allow(clippy::all)]
                 fn __run(self) -> impl ::verdict::InvariantResult #body
@@ -922,8 +1139,8 @@ fn invariant_set(
         });
         inv.global_arms.push(quote! {
             #id => {
-                fn __build<'a>(setup: &::verdict::Setup<#sys>, world: &'a ::verdict::World<#sys>)
-                    -> ::core::result::Result<#view<'a>, ::std::string::String> {
+                fn __build #view_impl_g (setup: &::verdict::Setup<#sys_ty>, world: &'a ::verdict::World<#sys_ty>)
+                    -> ::core::result::Result<#view #view_ty_g, ::std::string::String> #view_where {
                     ::core::result::Result::Ok(#view { #(#inits,)* })
                 }
                 ::verdict::InvariantResult::into_result(__build(setup, world)?.__run())
@@ -969,12 +1186,12 @@ fn invariant_set(
                 "The fields of a `{rn}` node that invariant `{}` reads.",
                 d.name
             );
-            inv.views.extend(node_view(&view, &chosen, &doc));
+            inv.views.extend(node_view(&view, &chosen, &doc, sys));
             let fnames: Vec<&Ident> = chosen.iter().map(|f| &f.name).collect();
             let body = &d.body;
             let docs = docs(&d.attrs);
             inv.items.extend(quote! {
-                impl<'a> #view<'a> {
+                impl #view_impl_g #view #view_ty_g #view_where {
                     #(#docs)*
                     #[allow(clippy::all)]
                     fn __run(self) -> impl ::verdict::InvariantResult #body
@@ -982,7 +1199,7 @@ fn invariant_set(
             });
             inv.local_arms.push(quote! {
                 (#id, State::#rn(__s)) => {
-                    let __v = #view::__new(#(&__s.#fnames,)* node, true);
+                    let __v = #view #view_fish::__new(#(&__s.#fnames,)* node, true);
                     ::verdict::InvariantResult::into_result(__v.__run())
                 }
             });
@@ -1051,7 +1268,7 @@ fn meta(
         quote!(::verdict::meta::RoleMeta { name: #rn, param: #param, fields: &[#(#fields),*] })
     });
     let names =
-        |g: &KindGen| -> Vec<String> { g.variants.iter().map(|(v, _)| v.to_string()).collect() };
+        |g: &KindGen| -> Vec<String> { g.variants.iter().map(|(v, _, _)| v.to_string()).collect() };
     let (i, o, m) = (names(inputs), names(outputs), names(messages));
     let t: Vec<String> = timers.iter().map(|t| t.name.to_string()).collect();
     quote! {
@@ -1186,7 +1403,7 @@ fn kind_index_fn(gen: &KindGen, arg: TokenStream) -> TokenStream {
         .variants
         .iter()
         .enumerate()
-        .map(|(i, (v, _))| quote!(#name::#v(_) => #i,));
+        .map(|(i, (v, _, _))| quote!(#name::#v(_) => #i,));
     quote!(match #arg { #(#arms)* })
 }
 

@@ -95,7 +95,7 @@ pub fn system_fns(def: &SystemDef) -> TokenStream {
     quote! {
         #[allow(unused_variables, unreachable_code, unused_imports)]
         fn relabel_state(
-            state: &mut State,
+            state: &mut <Self as ::verdict::System>::State,
             map: &dyn Fn(Node) -> Node,
         ) -> ::core::result::Result<(), &'static str> {
             use ::verdict::check::reduction::relabel::__probe::{__ViaFallback as _, __ViaRelabel as _};

@@ -11,6 +11,7 @@
 mod ast;
 mod expand;
 mod expand_symmetry;
+mod generics;
 mod liveness;
 mod names;
 mod parse;

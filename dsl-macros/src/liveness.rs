@@ -12,13 +12,12 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::Ident;
 
 use crate::ast::SystemDef;
 
 /// The two `System` methods for the declared `eventually` properties;
 /// `arms` are their evaluation arms, by index.
-pub fn system_fns(def: &SystemDef, sys: &Ident, arms: &[TokenStream]) -> TokenStream {
+pub fn system_fns(def: &SystemDef, sys: &TokenStream, arms: &[TokenStream]) -> TokenStream {
     if def.eventually.is_empty() {
         return TokenStream::new();
     }

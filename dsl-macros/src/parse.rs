@@ -6,8 +6,8 @@ use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{
-    braced, parenthesized, token, Attribute, Block, Error, Expr, Ident, Pat, Result, Token, Type,
-    Variant, Visibility,
+    braced, parenthesized, token, Attribute, Block, Error, Expr, Generics, Ident, Pat, Result,
+    Token, Type, Variant, Visibility,
 };
 
 use crate::ast::*;
@@ -22,6 +22,7 @@ impl Parse for SystemDef {
             attrs: Vec::new(),
             vis: Visibility::Inherited,
             name: None,
+            generics: Generics::default(),
             extra_names: Vec::new(),
             config: Vec::new(),
             inputs: Vec::new(),
@@ -54,10 +55,15 @@ impl Parse for SystemDef {
                             "name the system after `system`, e.g. `system LockServ;`",
                         )
                     })?;
+                    let mut generics: Generics = input.parse()?;
+                    if input.peek(Token![where]) {
+                        generics.where_clause = Some(input.parse()?);
+                    }
                     input.parse::<Token![;]>().map_err(|e| {
                         Error::new(
                             e.span(),
-                            "end the system's name with `;`, e.g. `system LockServ;`",
+                            "end the system's name with `;`, e.g. `system LockServ;` or \
+                             `system PrimaryBackup<M: StateMachine>;`",
                         )
                     })?;
                     if def.name.is_some() {
@@ -66,6 +72,7 @@ impl Parse for SystemDef {
                         def.attrs = attrs;
                         def.vis = vis;
                         def.name = Some(name);
+                        def.generics = generics;
                     }
                 }
                 "config" => {

@@ -172,6 +172,7 @@ fn check_structure(def: &SystemDef, errors: &mut Errors) {
             errors.at(t.keyword.span(), "a system can have at most 64 timers");
         }
     }
+    check_generics(def, errors);
     if def.roles.is_empty() {
         errors.at(
             Span::call_site(),
@@ -224,6 +225,59 @@ fn check_structure(def: &SystemDef, errors: &mut Errors) {
     unique(all_invariants.map(|i| &i.name), errors, |n| {
         format!("invariant `{n}` is declared twice; invariant names are unique across the system")
     });
+}
+
+/// The system's parameters: types and consts, without defaults, named
+/// apart from the types the macro generates.
+fn check_generics(def: &SystemDef, errors: &mut Errors) {
+    let mut generated: Vec<String> = ["Node", "Role", "State", "Timer", "Config"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    generated.push(KindNames::of(&def.inputs, "Input").type_name);
+    generated.push(KindNames::of(&def.outputs, "Output").type_name);
+    generated.push(KindNames::of(&def.messages, "Msg").type_name);
+    generated.extend(def.roles.iter().map(|r| format!("{}State", r.name)));
+    if let Some(name) = &def.name {
+        generated.push(name.to_string());
+    }
+    for param in &def.generics.params {
+        let (ident, default) = match param {
+            syn::GenericParam::Lifetime(l) => {
+                errors.at(
+                    l.lifetime.span(),
+                    format!(
+                        "a system cannot borrow: its state lives in worlds the checker keeps, clones \
+                         and sends between threads; remove `{}` and own the data instead",
+                        l.lifetime
+                    ),
+                );
+                continue;
+            }
+            syn::GenericParam::Type(t) => (&t.ident, t.default.is_some()),
+            syn::GenericParam::Const(c) => (&c.ident, c.default.is_some()),
+        };
+        if default {
+            errors.at(
+                ident.span(),
+                format!(
+                    "a system parameter cannot have a default: remove `= ..` and name the type where \
+                     the system is used, e.g. `{}<{ident}>` with a concrete `{ident}`",
+                    def.name.as_ref().map_or("System".to_string(), |n| n.to_string())
+                ),
+            );
+        }
+        if generated.iter().any(|g| ident == g) {
+            let short: String = ident.to_string().chars().take(1).collect();
+            errors.at(
+                ident.span(),
+                format!(
+                    "`{ident}` is the name of a type `system!` generates for this system; \
+                     rename the parameter, e.g. `{short}`"
+                ),
+            );
+        }
+    }
 }
 
 fn check_field(f: &FieldDef, errors: &mut Errors, config: bool) {

@@ -11,6 +11,9 @@
 // Generated code names `::verdict`, which must also resolve inside this crate.
 extern crate self as verdict;
 
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
 pub mod chart;
 pub mod check;
 pub mod cli;

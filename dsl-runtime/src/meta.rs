@@ -5,7 +5,10 @@
 //! may touch) and the checker reads it to decide which invariants a step can
 //! affect. Everything here is `'static` data emitted by the macro.
 
+use std::any::TypeId;
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{OnceLock, PoisonError, RwLock};
 
 /// Index of a role in [`SystemMeta::roles`].
 pub type RoleId = usize;
@@ -260,5 +263,113 @@ impl SystemMeta {
             items.push("history".into());
         }
         items.join(", ")
+    }
+}
+
+type MetaCache = RwLock<HashMap<TypeId, &'static SystemMeta>>;
+
+/// The metadata of system type `T`, built by `build` the first time it is
+/// asked for and shared afterwards: how a generic system (a transformer
+/// such as `Reliable<LockServ>`, or a generic `system!`) has metadata of
+/// its own per instance, since a generic type cannot own a static.
+///
+/// `build` runs without the cache locked, because building a wrapper's
+/// metadata asks for its base's, which may itself be a wrapper.
+pub fn cached_meta<T: 'static>(build: impl FnOnce() -> SystemMeta) -> &'static SystemMeta {
+    static CACHE: OnceLock<MetaCache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let key = TypeId::of::<T>();
+    if let Some(meta) = cache
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&key)
+    {
+        return meta;
+    }
+    let built = build();
+    let mut map = cache.write().unwrap_or_else(PoisonError::into_inner);
+    // Two threads may both have built it; the first one stored wins.
+    map.entry(key).or_insert_with(|| Box::leak(Box::new(built)))
+}
+
+/// A copy of `template` named after system type `T` (`PrimaryBackup<Store>`),
+/// once per type: the metadata of one instance of a generic `system!`,
+/// whose handlers, fields and invariants are the same for every instance.
+pub fn instance_meta<T: 'static>(template: &'static SystemMeta) -> &'static SystemMeta {
+    cached_meta::<T>(|| SystemMeta {
+        name: Box::leak(short_type_name::<T>().into_boxed_str()),
+        ..*template
+    })
+}
+
+/// `Reliable<LockServ>` for `verdict::transform::Reliable<my_crate::LockServ>`:
+/// the type's name with every path left out.
+pub fn short_type_name<T: ?Sized>() -> String {
+    let full = std::any::type_name::<T>();
+    let mut out = String::with_capacity(full.len());
+    let mut word = String::new();
+    for c in full.chars() {
+        if c.is_alphanumeric() || c == '_' || c == ':' {
+            word.push(c);
+        } else {
+            out.push_str(word.rsplit("::").next().unwrap_or(&word));
+            word.clear();
+            out.push(c);
+        }
+    }
+    out.push_str(word.rsplit("::").next().unwrap_or(&word));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct A;
+    struct B;
+
+    fn meta_named(name: &'static str) -> SystemMeta {
+        SystemMeta {
+            name,
+            roles: &[],
+            inputs: &[],
+            outputs: &[],
+            messages: &[],
+            timers: &[],
+            handlers: &[],
+            invariants: &[],
+        }
+    }
+
+    #[test]
+    fn each_type_builds_once_and_gets_its_own_meta() {
+        let a1 = cached_meta::<A>(|| meta_named("a"));
+        let a2 = cached_meta::<A>(|| panic!("built twice"));
+        let b = cached_meta::<B>(|| meta_named("b"));
+        assert!(std::ptr::eq(a1, a2));
+        assert_eq!(a1.name, "a");
+        assert_eq!(b.name, "b");
+    }
+
+    #[test]
+    fn building_may_ask_for_another_wrappers_meta() {
+        struct Outer;
+        struct Inner;
+        let outer = cached_meta::<Outer>(|| {
+            let inner = cached_meta::<Inner>(|| meta_named("inner"));
+            meta_named(if inner.name == "inner" { "outer" } else { "?" })
+        });
+        assert_eq!(outer.name, "outer");
+    }
+
+    #[test]
+    fn type_names_lose_their_paths() {
+        assert_eq!(short_type_name::<A>(), "A");
+        assert_eq!(
+            short_type_name::<std::collections::BTreeMap<u8, Vec<A>>>(),
+            "BTreeMap<u8, Vec<A>>"
+        );
+        let meta: &'static SystemMeta = Box::leak(Box::new(meta_named("B")));
+        assert_eq!(instance_meta::<(A, B)>(meta).name, "(A, B)");
     }
 }

@@ -18,10 +18,17 @@ use crate::setup::{Cluster, Setup};
 /// What every value that lives in a world must be: cloneable for branching,
 /// hashable for the visited set, printable for counterexamples, serialisable
 /// for traces on disk and frames on the wire.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not data",
+    label = "`{Self}` is used where the checker clones, hashes, prints and serialises values",
+    note = "data is `Clone + Eq + Hash + Debug + Serialize + Deserialize + Send + Sync + 'static`: derive what is missing, or bound a type parameter by `verdict::Data`"
+)]
 pub trait Data:
     Clone + Eq + Hash + Debug + Serialize + DeserializeOwned + Send + Sync + 'static
 {
 }
+// Not recommended, so a missing piece is reported once, as "not data".
+#[diagnostic::do_not_recommend]
 impl<T> Data for T where
     T: Clone + Eq + Hash + Debug + Serialize + DeserializeOwned + Send + Sync + 'static
 {

@@ -2,43 +2,16 @@
 //!
 //! [`crate::System::meta`] returns `&'static SystemMeta`, and a generic type cannot
 //! own a static, so a transformer builds its metadata once per concrete type
-//! (`Reliable<LockServ>`), leaks it, and finds it again by [`TypeId`]. The
-//! helpers here copy the base's roles, handlers and invariants so that base
+//! (`Reliable<LockServ>`) with [`cached_meta`]. The helpers here copy the base's roles, handlers and invariants so that base
 //! handlers keep their ids and footprints, then let the transformer add its
 //! own fields, message kinds, timers and handlers after them.
-
-use std::any::TypeId;
-use std::collections::HashMap;
-use std::sync::{OnceLock, PoisonError, RwLock};
 
 use crate::meta::{
     FieldMeta, HandlerMeta, InvariantMeta, KindId, RoleId, RoleMeta, SystemMeta, TimerId,
     TriggerMeta,
 };
 
-type MetaCache = RwLock<HashMap<TypeId, &'static SystemMeta>>;
-
-/// The metadata of wrapper type `T`, built by `build` the first time it is
-/// asked for and shared afterwards.
-///
-/// `build` runs without the cache locked, because building a wrapper's
-/// metadata asks for its base's, which may itself be a wrapper.
-pub fn cached_meta<T: 'static>(build: impl FnOnce() -> SystemMeta) -> &'static SystemMeta {
-    static CACHE: OnceLock<MetaCache> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    let key = TypeId::of::<T>();
-    if let Some(meta) = cache
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(&key)
-    {
-        return meta;
-    }
-    let built = build();
-    let mut map = cache.write().unwrap_or_else(PoisonError::into_inner);
-    // Two threads may both have built it; the first one stored wins.
-    map.entry(key).or_insert_with(|| Box::leak(Box::new(built)))
-}
+pub use crate::meta::cached_meta;
 
 /// Leaks a string built once per wrapper type.
 pub fn leak_str(s: String) -> &'static str {
@@ -300,43 +273,6 @@ pub(crate) use marker_traits;
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    struct A;
-    struct B;
-
-    fn meta_named(name: &'static str) -> SystemMeta {
-        SystemMeta {
-            name,
-            roles: &[],
-            inputs: &[],
-            outputs: &[],
-            messages: &[],
-            timers: &[],
-            handlers: &[],
-            invariants: &[],
-        }
-    }
-
-    #[test]
-    fn each_type_builds_once_and_gets_its_own_meta() {
-        let a1 = cached_meta::<A>(|| meta_named("a"));
-        let a2 = cached_meta::<A>(|| panic!("built twice"));
-        let b = cached_meta::<B>(|| meta_named("b"));
-        assert!(std::ptr::eq(a1, a2));
-        assert_eq!(a1.name, "a");
-        assert_eq!(b.name, "b");
-    }
-
-    #[test]
-    fn building_may_ask_for_another_wrappers_meta() {
-        struct Outer;
-        struct Inner;
-        let outer = cached_meta::<Outer>(|| {
-            let inner = cached_meta::<Inner>(|| meta_named("inner"));
-            meta_named(if inner.name == "inner" { "outer" } else { "?" })
-        });
-        assert_eq!(outer.name, "outer");
-    }
 
     #[test]
     fn bits_past_64_fields_are_empty() {
