@@ -756,20 +756,29 @@ fn handler(
     // Permissions: exactly the declared effects. The two impls for
     // `Forbidden` keep the compiler from inferring an effect's type from a
     // lone permission, so a wrong effect is reported as a missing permission.
+    // A kind that is the user's type named through a parameter
+    // (`output type Output = M::Output;`) might be `Forbidden` for all
+    // coherence knows, so it goes without: it has one variant, and any
+    // other type is a plain type mismatch.
+    let projected = |kind: &KindGen, declared: &[Ident]| {
+        kind.alias && kind.used != sys.params.none() && !declared.is_empty()
+    };
     let mut perms = TokenStream::new();
-    for (may, n) in [
-        ("MaySend", 0u8),
-        ("MaySend", 1),
-        ("MayEmit", 0),
-        ("MayEmit", 1),
-        ("MaySet", 0),
-        ("MaySet", 1),
+    for (may, skip) in [
+        ("MaySend", projected(messages, &fp.sends)),
+        ("MayEmit", projected(outputs, &fp.emits)),
+        ("MaySet", false),
     ] {
+        if skip {
+            continue;
+        }
         let may = ident(may);
-        perms.extend(quote! {
-            #[diagnostic::do_not_recommend]
-            impl #impl_g ::verdict::#may<::verdict::ctx::Forbidden<#n>> for #marker_ty #where_g {}
-        });
+        for n in [0u8, 1] {
+            perms.extend(quote! {
+                #[diagnostic::do_not_recommend]
+                impl #impl_g ::verdict::#may<::verdict::ctx::Forbidden<#n>> for #marker_ty #where_g {}
+            });
+        }
     }
     for m in &fp.sends {
         if let Some(ty) = messages.payload(m) {

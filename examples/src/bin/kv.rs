@@ -7,7 +7,7 @@
 //! kv check --faults crash=1 --transform primary-backup      # exits 0
 //! kv check --transform primary-backup --broken reply-before-ack                     # exits 1
 //! kv check --faults crash=1 --transform primary-backup --broken no-state-transfer   # exits 1
-//! kv check --faults drop,dup,reorder,crash=1 --transform reliable-primary-backup --ops 1
+//! kv check --faults drop,dup,reorder,crash=1 --transform reliable-primary-backup --clients 1 --ops 1
 //! kv cluster --clients 2 --transform primary-backup
 //! kv client --cluster FILE --node 'Client(0)' '{"Put": [0, 1]}'
 //! ```
