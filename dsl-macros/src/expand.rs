@@ -801,15 +801,15 @@ fn handler(
     // The view: declared fields only, `&` to read and `&mut` to write.
     let mut view_fields = Vec::new();
     let mut view_inits = Vec::new();
-    let (mut reads_mask, mut writes_mask) = (0u64, 0u64);
+    let (mut reads, mut writes) = (Vec::new(), Vec::new());
     for (i, f) in fields.iter().enumerate() {
         let (n, t) = (&f.name, &f.ty);
         if fp.writes.iter().any(|w| w == n) {
-            writes_mask |= 1 << i;
+            writes.push(i);
             view_fields.push(quote!(pub #n: &'a mut #t));
             view_inits.push(quote!(#n: &mut __s.#n));
         } else if fp.reads.iter().any(|w| w == n) {
-            reads_mask |= 1 << i;
+            reads.push(i);
             view_fields.push(quote!(pub #n: &'a #t));
             view_inits.push(quote!(#n: &__s.#n));
         }
@@ -935,13 +935,14 @@ fn handler(
         .iter()
         .filter_map(|t| timers.iter().position(|x| &x.name == t))
         .collect();
+    let (reads, writes) = (field_set(reads), field_set(writes));
     let meta = quote! {
         ::verdict::meta::HandlerMeta {
             role: #r,
             trigger: ::verdict::meta::TriggerMeta::#trigger_meta,
             name: #name,
-            reads: #reads_mask,
-            writes: #writes_mask,
+            reads: #reads,
+            writes: #writes,
             sends: &[#(#sends),*],
             emits: &[#(#emits),*],
             sets: &[#(#sets),*],
@@ -1052,7 +1053,7 @@ fn invariant_set(
         let view = format_ident!("{}_reads", d.name);
         let mut fields = Vec::new();
         let mut inits = Vec::new();
-        let mut reads_fields: Vec<(usize, u64)> = Vec::new();
+        let mut reads_fields: Vec<(usize, Vec<usize>)> = Vec::new();
         let (mut network, mut trace, mut history) = (false, false, false);
         for item in &d.reads {
             match item {
@@ -1071,21 +1072,21 @@ fn invariant_set(
                         continue;
                     };
                     match reads_fields.iter_mut().find(|(x, _)| *x == r) {
-                        Some((_, m)) => *m |= 1 << i,
-                        None => reads_fields.push((r, 1 << i)),
+                        Some((_, m)) => m.push(i),
+                        None => reads_fields.push((r, vec![i])),
                     }
                 }
                 ReadItem::Field { role: None, .. } => {}
             }
         }
-        for &(r, mask) in &reads_fields {
-            let role = &def.roles[r];
+        for (r, read) in &reads_fields {
+            let (r, role) = (*r, &def.roles[*r]);
             let rn = &role.name;
             let node_view_name = format_ident!("{}_fields_read_by_{}", rn, d.name);
             let chosen: Vec<&FieldDef> = role_fields(role)
                 .into_iter()
                 .enumerate()
-                .filter(|(i, _)| mask & (1 << i) != 0)
+                .filter(|(i, _)| read.contains(i))
                 .map(|(_, f)| f)
                 .collect();
             let doc = format!(
@@ -1162,7 +1163,10 @@ fn invariant_set(
         } else {
             quote!(Global)
         };
-        let rf = reads_fields.iter().map(|(r, m)| quote!((#r, #m)));
+        let rf = reads_fields.iter().map(|(r, read)| {
+            let set = field_set(read.iter().copied());
+            quote!((#r, #set))
+        });
         inv.metas.push(quote! {
             ::verdict::meta::InvariantMeta {
                 name: #name,
@@ -1180,17 +1184,18 @@ fn invariant_set(
         for d in &role.invariants {
             let id = inv.metas.len();
             let view = format_ident!("{}_fields_read_by_{}", rn, d.name);
-            let mut mask = 0u64;
+            let mut read = Vec::new();
             let mut chosen = Vec::new();
             for (i, f) in role_fields(role).into_iter().enumerate() {
-                let read = d.reads.iter().any(
+                let reads_it = d.reads.iter().any(
                     |it| matches!(it, ReadItem::Field { role: None, field } if field == &f.name),
                 );
-                if read {
-                    mask |= 1 << i;
+                if reads_it {
+                    read.push(i);
                     chosen.push(f);
                 }
             }
+            let mask = field_set(read);
             let doc = format!(
                 "The fields of a `{rn}` node that invariant `{}` reads.",
                 d.name
@@ -1226,6 +1231,18 @@ fn invariant_set(
         }
     }
     inv
+}
+
+/// The `verdict::meta::FieldSet` of these field indices, as static words.
+fn field_set(indices: impl IntoIterator<Item = usize>) -> TokenStream {
+    let mut words: Vec<u64> = Vec::new();
+    for i in indices {
+        if words.len() <= i / 64 {
+            words.resize(i / 64 + 1, 0);
+        }
+        words[i / 64] |= 1 << (i % 64);
+    }
+    quote!(::verdict::meta::FieldSet::from_words(&[#(#words),*]))
 }
 
 /// A type or expression as compact text for metadata.

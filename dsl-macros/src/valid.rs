@@ -207,9 +207,6 @@ fn check_structure(def: &SystemDef, errors: &mut Errors) {
                 role.name
             )
         });
-        if fields.len() > 64 {
-            errors.at(role.name.span(), "a role can have at most 64 state fields");
-        }
         for f in fields {
             check_field(f, errors, false);
         }

@@ -6,8 +6,10 @@
 //! affect. Everything here is `'static` data emitted by the macro.
 
 use std::any::TypeId;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::sync::{OnceLock, PoisonError, RwLock};
 
 /// Index of a role in [`SystemMeta::roles`].
@@ -20,6 +22,136 @@ pub type InvariantId = usize;
 pub type KindId = usize;
 /// Index of a timer in [`SystemMeta::timers`].
 pub type TimerId = usize;
+
+/// A set of one role's state fields, by index in [`RoleMeta::fields`]: what
+/// a handler reads or writes, what an invariant reads. Any number of fields
+/// fits, so a wrapper that adds fields to a large base loses no footprint.
+///
+/// The macro writes these as static words; transformers and tools build
+/// them from field indices ([`FieldSet::of`]), never by hand-typed bits.
+#[derive(Clone, Default)]
+pub struct FieldSet(Cow<'static, [u64]>);
+
+impl FieldSet {
+    /// No field.
+    pub const EMPTY: FieldSet = FieldSet(Cow::Borrowed(&[]));
+
+    /// Used by generated code: field `i` is bit `i % 64` of word `i / 64`.
+    #[doc(hidden)]
+    pub const fn from_words(words: &'static [u64]) -> Self {
+        FieldSet(Cow::Borrowed(words))
+    }
+
+    /// The fields with these indices.
+    pub fn of(fields: impl IntoIterator<Item = usize>) -> Self {
+        let mut set = FieldSet::EMPTY;
+        for f in fields {
+            set.insert(f);
+        }
+        set
+    }
+
+    /// Fields `0..count`: every field of a role with `count` fields.
+    pub fn all(count: usize) -> Self {
+        FieldSet::of(0..count)
+    }
+
+    /// Whether field `field` is in the set.
+    pub fn contains(&self, field: usize) -> bool {
+        self.0
+            .get(field / 64)
+            .is_some_and(|w| w & (1 << (field % 64)) != 0)
+    }
+
+    /// Adds field `field`.
+    pub fn insert(&mut self, field: usize) {
+        let words = self.0.to_mut();
+        if words.len() <= field / 64 {
+            words.resize(field / 64 + 1, 0);
+        }
+        words[field / 64] |= 1 << (field % 64);
+    }
+
+    /// The fields in either set.
+    pub fn union(&self, other: &FieldSet) -> FieldSet {
+        let mut out = self.clone();
+        out.extend(other);
+        out
+    }
+
+    /// Adds every field of `other`.
+    pub fn extend(&mut self, other: &FieldSet) {
+        for f in other.iter() {
+            self.insert(f);
+        }
+    }
+
+    /// The fields in `self` and not in `other`.
+    pub fn minus(&self, other: &FieldSet) -> FieldSet {
+        FieldSet::of(self.iter().filter(|&f| !other.contains(f)))
+    }
+
+    /// Whether the two sets share a field.
+    pub fn intersects(&self, other: &FieldSet) -> bool {
+        self.0.iter().zip(other.0.iter()).any(|(a, b)| a & b != 0)
+    }
+
+    /// Whether every field of `self` is in `other`.
+    pub fn is_subset(&self, other: &FieldSet) -> bool {
+        self.iter().all(|f| other.contains(f))
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|w| *w == 0)
+    }
+
+    /// How many fields the set holds.
+    pub fn len(&self) -> usize {
+        self.0.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    /// The field indices, in increasing order.
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().enumerate().flat_map(|(i, &w)| {
+            (0..64)
+                .filter(move |b| w & (1 << b) != 0)
+                .map(move |b| i * 64 + b)
+        })
+    }
+
+    /// The words without trailing zeros, which equal sets share.
+    fn words(&self) -> &[u64] {
+        let end = self.0.iter().rposition(|w| *w != 0).map_or(0, |i| i + 1);
+        &self.0[..end]
+    }
+}
+
+impl PartialEq for FieldSet {
+    fn eq(&self, other: &Self) -> bool {
+        self.words() == other.words()
+    }
+}
+
+impl Eq for FieldSet {}
+
+impl Hash for FieldSet {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.words().hash(state);
+    }
+}
+
+impl fmt::Debug for FieldSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+impl FromIterator<usize> for FieldSet {
+    fn from_iter<I: IntoIterator<Item = usize>>(iter: I) -> Self {
+        FieldSet::of(iter)
+    }
+}
 
 /// A whole system as declared in `system!`.
 #[derive(Debug)]
@@ -49,7 +181,8 @@ pub struct RoleMeta {
     pub name: &'static str,
     /// The parameter type of a parameterised role (`Some("u8")` for `Client(u8)`).
     pub param: Option<&'static str>,
-    /// State fields in declaration order; a field's index is its bit in masks.
+    /// State fields in declaration order; a field's index is its number in
+    /// every [`FieldSet`] of the role.
     pub fields: &'static [FieldMeta],
 }
 
@@ -90,10 +223,10 @@ pub struct HandlerMeta {
     pub trigger: TriggerMeta,
     /// A readable name such as `Server on message Lock`.
     pub name: &'static str,
-    /// Fields it may read but not write (bit `i` = field `i` of its role).
-    pub reads: u64,
+    /// Fields of its role it may read but not write.
+    pub reads: FieldSet,
     /// Fields it may write (and read).
-    pub writes: u64,
+    pub writes: FieldSet,
     /// Message variants it may send.
     pub sends: &'static [KindId],
     /// Output variants it may emit.
@@ -104,8 +237,8 @@ pub struct HandlerMeta {
 
 impl HandlerMeta {
     /// Every field the handler can observe.
-    pub fn touches(&self) -> u64 {
-        self.reads | self.writes
+    pub fn touches(&self) -> FieldSet {
+        self.reads.union(&self.writes)
     }
 }
 
@@ -127,8 +260,8 @@ pub struct InvariantMeta {
     pub name: &'static str,
     /// Where it applies.
     pub scope: InvariantScope,
-    /// Fields read, per role: `(role, mask)`.
-    pub reads_fields: &'static [(RoleId, u64)],
+    /// Fields read, per role.
+    pub reads_fields: &'static [(RoleId, FieldSet)],
     /// Whether it reads the messages in flight.
     pub reads_network: bool,
     /// Whether it reads the trace of inputs and outputs, in order.
@@ -168,13 +301,14 @@ impl SystemMeta {
     }
 
     /// Fields of `role` that do not survive a crash.
-    pub fn volatile_mask(&self, role: RoleId) -> u64 {
+    pub fn volatile_fields(&self, role: RoleId) -> FieldSet {
         self.roles[role]
             .fields
             .iter()
             .enumerate()
             .filter(|(_, f)| !f.durable)
-            .fold(0, |m, (i, _)| m | (1 << i))
+            .map(|(i, _)| i)
+            .collect()
     }
 }
 
@@ -217,13 +351,12 @@ impl fmt::Display for SystemMeta {
 }
 
 impl SystemMeta {
-    fn field_names(&self, role: RoleId, mask: u64) -> Vec<&'static str> {
-        self.roles[role]
-            .fields
+    /// The names of the fields of `role` in `fields`.
+    pub fn field_names(&self, role: RoleId, fields: &FieldSet) -> Vec<&'static str> {
+        let all = self.roles[role].fields;
+        fields
             .iter()
-            .enumerate()
-            .filter(|(i, _)| mask & (1 << i) != 0)
-            .map(|(_, f)| f.name)
+            .filter_map(|i| all.get(i).map(|f| f.name))
             .collect()
     }
 
@@ -235,8 +368,8 @@ impl SystemMeta {
                 s.push_str(&format!(" {word}({})", items.join(", ")));
             }
         };
-        clause("reads", self.field_names(h.role, h.reads));
-        clause("writes", self.field_names(h.role, h.writes));
+        clause("reads", self.field_names(h.role, &h.reads));
+        clause("writes", self.field_names(h.role, &h.writes));
         clause("sends", h.sends.iter().map(|&k| self.messages[k]).collect());
         clause("emits", h.emits.iter().map(|&k| self.outputs[k]).collect());
         clause("sets", h.sets.iter().map(|&t| self.timers[t]).collect());
@@ -245,8 +378,9 @@ impl SystemMeta {
 
     fn describe_reads(&self, inv: &InvariantMeta) -> String {
         let mut items: Vec<String> = Vec::new();
-        for &(role, mask) in inv.reads_fields {
-            for name in self.field_names(role, mask) {
+        for (role, fields) in inv.reads_fields {
+            let role = *role;
+            for name in self.field_names(role, fields) {
                 match inv.scope {
                     InvariantScope::Local(_) => items.push(name.to_string()),
                     _ => items.push(format!("{}.{name}", self.roles[role].name)),
@@ -360,6 +494,22 @@ mod tests {
             meta_named(if inner.name == "inner" { "outer" } else { "?" })
         });
         assert_eq!(outer.name, "outer");
+    }
+
+    #[test]
+    fn field_sets_have_no_size_limit_and_compare_by_content() {
+        let mut big = FieldSet::of([0, 63, 64, 200]);
+        assert!(big.contains(200) && big.contains(64) && !big.contains(65));
+        assert_eq!(big.len(), 4);
+        assert_eq!(big.iter().collect::<Vec<_>>(), [0, 63, 64, 200]);
+        assert!(big.intersects(&FieldSet::of([200])));
+        assert!(!big.intersects(&FieldSet::of([1, 199])));
+        assert_eq!(big.minus(&FieldSet::of([64, 200])), FieldSet::of([0, 63]));
+        // Trailing empty words do not make a set different.
+        assert_eq!(FieldSet::from_words(&[1, 0, 0]), FieldSet::of([0]));
+        big.extend(&FieldSet::all(2));
+        assert_eq!(big.len(), 5);
+        assert!(FieldSet::EMPTY.is_empty() && FieldSet::EMPTY.is_subset(&big));
     }
 
     #[test]

@@ -40,7 +40,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ctx::{Effects, TimerOp};
 use crate::faults::Faults;
-use crate::meta::{HandlerId, InvariantId, RoleId, SystemMeta, TriggerMeta};
+use crate::meta::{FieldSet, HandlerId, InvariantId, RoleId, SystemMeta, TriggerMeta};
 use crate::semantics::{Model, World};
 use crate::setup::{Cluster, Setup};
 use crate::system::{System, Trigger};
@@ -76,8 +76,8 @@ fn build_meta<S: System>() -> SystemMeta {
     );
     for h in &mut b.handlers {
         if !h.sets.is_empty() || matches!(h.trigger, TriggerMeta::Timer(_)) {
-            h.writes |= armed[h.role];
-            h.reads &= !h.writes;
+            h.writes.extend(&armed[h.role]);
+            h.reads = h.reads.minus(&h.writes);
         }
     }
     for (r, role) in base.roles.iter().enumerate() {
@@ -88,8 +88,8 @@ fn build_meta<S: System>() -> SystemMeta {
                 "{} on restart (crash recovery: state kept, timers re-armed)",
                 role.name
             ),
-            armed[r],
-            0,
+            armed[r].clone(),
+            FieldSet::EMPTY,
             vec![],
             timers_set_by(base, r),
         );

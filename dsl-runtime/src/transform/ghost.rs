@@ -33,7 +33,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::check::{thousands, CheckOptions};
 use crate::ctx::Effects;
-use crate::meta::{HandlerId, InvariantId, InvariantMeta, InvariantScope, RoleId, SystemMeta};
+use crate::meta::{
+    FieldSet, HandlerId, InvariantId, InvariantMeta, InvariantScope, RoleId, SystemMeta,
+};
 use crate::semantics::{Event, Model, World};
 use crate::setup::{Cluster, Setup};
 use crate::system::{Data, System, Trigger};
@@ -108,15 +110,15 @@ pub struct GhostState<St, G> {
 fn build_meta<S: System, O: Observer<S>>() -> SystemMeta {
     let base = S::meta();
     let mut b = MetaBuilder::from_base(format!("Ghost<{}, {}>", base.name, O::NAME), base, false);
-    let whole: Vec<u64> = (0..base.roles.len()).map(|r| all_fields(base, r)).collect();
+    let whole: Vec<FieldSet> = (0..base.roles.len()).map(|r| all_fields(base, r)).collect();
     let ghost = b.add_field_to_all(O::NAME, std::any::type_name::<O::Ghost>(), true);
     for h in &mut b.handlers {
         // The observer may read the whole state after any handler.
-        h.writes |= ghost[h.role];
-        h.reads = whole[h.role] & !h.writes;
+        h.writes.extend(&ghost[h.role]);
+        h.reads = whole[h.role].minus(&h.writes);
     }
-    let reads_fields: Vec<(RoleId, u64)> = (0..base.roles.len())
-        .map(|r| (r, whole[r] | ghost[r]))
+    let reads_fields: Vec<(RoleId, FieldSet)> = (0..base.roles.len())
+        .map(|r| (r, whole[r].union(&ghost[r])))
         .collect();
     b.invariants.push(InvariantMeta {
         name: O::NAME,

@@ -7,7 +7,7 @@
 //! own fields, message kinds, timers and handlers after them.
 
 use crate::meta::{
-    FieldMeta, HandlerMeta, InvariantMeta, KindId, RoleId, RoleMeta, SystemMeta, TimerId,
+    FieldMeta, FieldSet, HandlerMeta, InvariantMeta, KindId, RoleId, RoleMeta, SystemMeta, TimerId,
     TriggerMeta,
 };
 
@@ -21,17 +21,6 @@ pub fn leak_str(s: String) -> &'static str {
 /// Leaks a list built once per wrapper type.
 pub fn leak_slice<T>(items: Vec<T>) -> &'static [T] {
     Box::leak(items.into_boxed_slice())
-}
-
-/// The mask bit of field `index`, or 0 for a field past the 64 a mask can
-/// name (such a field is then invisible to footprint-based reductions,
-/// which is why transformers add at most a few fields).
-pub fn bit(index: usize) -> u64 {
-    if index < 64 {
-        1 << index
-    } else {
-        0
-    }
 }
 
 /// A copy of a base field, optionally forced durable.
@@ -50,8 +39,8 @@ pub fn copy_handler(h: &HandlerMeta) -> HandlerMeta {
         role: h.role,
         trigger: h.trigger,
         name: h.name,
-        reads: h.reads,
-        writes: h.writes,
+        reads: h.reads.clone(),
+        writes: h.writes.clone(),
         sends: h.sends,
         emits: h.emits,
         sets: h.sets,
@@ -106,9 +95,9 @@ pub fn timers_set_by(meta: &SystemMeta, role: RoleId) -> Vec<TimerId> {
     timers
 }
 
-/// Every field of `role`, as a mask.
-pub fn all_fields(meta: &SystemMeta, role: RoleId) -> u64 {
-    (0..meta.roles[role].fields.len()).fold(0, |m, i| m | bit(i))
+/// Every field of `role`.
+pub fn all_fields(meta: &SystemMeta, role: RoleId) -> FieldSet {
+    FieldSet::all(meta.roles[role].fields.len())
 }
 
 /// A wrapper's metadata under construction: starts as a copy of the base's
@@ -155,13 +144,14 @@ impl MetaBuilder {
         }
     }
 
-    /// Adds a field to every role; returns its bit in each role's masks.
+    /// Adds a field to every role (after the base's fields and any added
+    /// before); returns, per role, the set holding just the new field.
     pub fn add_field_to_all(
         &mut self,
         name: &'static str,
         ty: &'static str,
         durable: bool,
-    ) -> Vec<u64> {
+    ) -> Vec<FieldSet> {
         self.roles
             .iter_mut()
             .map(|(_, _, fields)| {
@@ -171,7 +161,7 @@ impl MetaBuilder {
                     init: "(added by the transformer)",
                     durable,
                 });
-                bit(fields.len() - 1)
+                FieldSet::of([fields.len() - 1])
             })
             .collect()
     }
@@ -183,8 +173,8 @@ impl MetaBuilder {
         role: RoleId,
         trigger: TriggerMeta,
         name: String,
-        reads: u64,
-        writes: u64,
+        reads: FieldSet,
+        writes: FieldSet,
         sends: Vec<KindId>,
         sets: Vec<TimerId>,
     ) -> usize {
@@ -192,7 +182,7 @@ impl MetaBuilder {
             role,
             trigger,
             name: leak_str(name),
-            reads: reads & !writes,
+            reads: reads.minus(&writes),
             writes,
             sends: leak_slice(sends),
             emits: &[],
@@ -269,15 +259,3 @@ macro_rules! marker_traits {
     };
 }
 pub(crate) use marker_traits;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bits_past_64_fields_are_empty() {
-        assert_eq!(bit(0), 1);
-        assert_eq!(bit(63), 1 << 63);
-        assert_eq!(bit(64), 0);
-    }
-}

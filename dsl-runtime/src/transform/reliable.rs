@@ -53,7 +53,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::ctx::{Effects, TimerOp};
 use crate::faults::Faults;
-use crate::meta::{HandlerId, InvariantId, KindId, RoleId, SystemMeta, TimerId, TriggerMeta};
+use crate::meta::{
+    FieldSet, HandlerId, InvariantId, KindId, RoleId, SystemMeta, TimerId, TriggerMeta,
+};
 use crate::semantics::{Model, Network, Packet, World};
 use crate::setup::{Cluster, Setup};
 use crate::system::{System, Trigger};
@@ -313,18 +315,18 @@ fn build_meta<S: System>() -> SystemMeta {
     for h in &mut b.handlers {
         let r = h.role;
         if matches!(h.trigger, TriggerMeta::Message(_)) {
-            h.writes |= inn[r];
+            h.writes.extend(&inn[r]);
             h.sends = with_kinds(h.sends, &[ack_kind]);
         }
         if !h.sends.is_empty() {
-            h.writes |= out[r];
+            h.writes.extend(&out[r]);
             h.sets = with_kinds(h.sets, &[retransmit]);
         }
         if h.trigger == TriggerMeta::Restart {
-            h.reads |= out[r];
+            h.reads.extend(&out[r]);
             h.sets = with_kinds(h.sets, &[retransmit]);
         }
-        h.reads &= !h.writes;
+        h.reads = h.reads.minus(&h.writes);
     }
     let ids = Ids::of(base);
     for (r, role) in base.roles.iter().enumerate() {
@@ -333,8 +335,8 @@ fn build_meta<S: System>() -> SystemMeta {
             r,
             TriggerMeta::Message(ack_kind),
             format!("{name} on reliable Ack"),
-            0,
-            out[r],
+            FieldSet::EMPTY,
+            out[r].clone(),
             vec![],
             vec![retransmit],
         );
@@ -343,8 +345,8 @@ fn build_meta<S: System>() -> SystemMeta {
             r,
             TriggerMeta::Timer(retransmit),
             format!("{name} on timer Retransmit"),
-            out[r],
-            0,
+            out[r].clone(),
+            FieldSet::EMPTY,
             kinds_sent_by(base, r),
             vec![retransmit],
         );
@@ -352,8 +354,8 @@ fn build_meta<S: System>() -> SystemMeta {
             r,
             TriggerMeta::Restart,
             format!("{name} on restart (reliable: re-arm retransmission)"),
-            out[r],
-            0,
+            out[r].clone(),
+            FieldSet::EMPTY,
             vec![],
             vec![retransmit],
         );
@@ -362,8 +364,8 @@ fn build_meta<S: System>() -> SystemMeta {
                 r,
                 TriggerMeta::Message(k),
                 format!("{name} on reliable {kind} not delivered (duplicate, early or unhandled)"),
-                0,
-                inn[r],
+                FieldSet::EMPTY,
+                inn[r].clone(),
                 vec![ack_kind],
                 vec![],
             );

@@ -57,7 +57,7 @@ impl Affected {
                     let reads_written = inv
                         .reads_fields
                         .iter()
-                        .any(|&(role, mask)| role == h.role && mask & h.writes != 0);
+                        .any(|(role, read)| *role == h.role && read.intersects(&h.writes));
                     if reads_written {
                         m |= 1 << i;
                     }

@@ -59,17 +59,17 @@ impl Por {
         }
         let network_read = meta.invariants.iter().any(|i| i.reads_network);
         let trace_read = meta.needs_trace();
-        let mut read_mask = vec![0u64; meta.roles.len()];
+        let mut read = vec![crate::meta::FieldSet::EMPTY; meta.roles.len()];
         for inv in meta.invariants {
-            for &(role, mask) in inv.reads_fields {
-                read_mask[role] |= mask;
+            for (role, fields) in inv.reads_fields {
+                read[*role].extend(fields);
             }
         }
         let visible = meta
             .handlers
             .iter()
             .map(|h| {
-                h.writes & read_mask[h.role] != 0
+                h.writes.intersects(&read[h.role])
                     || (network_read && !h.sends.is_empty())
                     || (trace_read && !h.emits.is_empty())
             })
