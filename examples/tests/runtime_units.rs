@@ -1,12 +1,10 @@
 //! In-process checks of the runtime's pieces on the example systems: the
-//! input syntax, cluster-file validation, and log recovery.
+//! input syntax and cluster-file validation (storage has its own file,
+//! `runtime_storage.rs`).
 
 #![cfg(feature = "runtime")]
 
-use verdict::runtime::wal::{Record, SyncMode, Wal};
-use verdict::runtime::{parse_input, parse_node, recovery, ClusterFile};
-use verdict::{Setup, Sizes};
-use verdict_examples::counter::{self, Counter};
+use verdict::runtime::{parse_input, parse_node, ClusterFile};
 use verdict_examples::lockserv::{self, LockServ};
 use verdict_examples::pingpong::{self, PingPong};
 
@@ -99,48 +97,4 @@ fn cluster_files_must_name_exactly_one_run() {
         .unwrap_err()
         .0
         .contains("listed twice"));
-}
-
-#[test]
-fn recovery_replays_the_good_prefix_then_the_caller_crashes_the_state() {
-    let dir = tempfile::tempdir().unwrap();
-    let setup: Setup<Counter> = Setup::new(&Sizes::new()).unwrap();
-    let mut wal = Wal::open(dir.path(), 0, SyncMode::Group).unwrap();
-    let inc = || Record::<Counter>::Input(counter::Input::Increment(counter::input::Increment));
-    wal.append(&Record::<Counter>::Start);
-    for _ in 0..3 {
-        wal.append(&inc());
-    }
-    assert_eq!(wal.commit().unwrap(), 4);
-    drop(wal);
-    let r = recovery::recover::<Counter>(dir.path(), counter::Node::Primary, &setup).unwrap();
-    assert_eq!((r.replayed, r.next_seq, r.fresh), (4, 4, false));
-    assert!(r.cut.is_none());
-    assert_eq!(
-        format!("{:?}", r.state),
-        "Primary(PrimaryState { value: 3 })"
-    );
-
-    // A torn record at the end is cut off on disk, once.
-    let path = dir.path().join("wal.log");
-    let len = std::fs::metadata(&path).unwrap().len();
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&path)
-        .unwrap()
-        .set_len(len - 2)
-        .unwrap();
-    let r = recovery::recover::<Counter>(dir.path(), counter::Node::Primary, &setup).unwrap();
-    assert_eq!(r.replayed, 3);
-    assert!(r.cut.as_ref().unwrap().1.contains("torn record"));
-    let r = recovery::recover::<Counter>(dir.path(), counter::Node::Primary, &setup).unwrap();
-    assert!(
-        r.cut.is_none(),
-        "the bad tail is gone after the first recovery"
-    );
-
-    // An empty directory is a first start.
-    let fresh = tempfile::tempdir().unwrap();
-    let r = recovery::recover::<Counter>(fresh.path(), counter::Node::Backup, &setup).unwrap();
-    assert!(r.fresh);
 }

@@ -12,8 +12,8 @@
 //! # }
 //! ```
 //!
-//! Subcommands: `check`, `simulate`, `replay`, `describe` always; `serve`, `client`
-//! and `cluster` with the `runtime` feature. Three kinds of flags:
+//! Subcommands: `check`, `simulate`, `replay`, `describe` always; `serve`, `client`,
+//! `cluster`, `certs` and `repair` with the `runtime` feature. Three kinds of flags:
 //! - size flags (`--clients`) size a parameterised role for `check`,
 //!   `replay` and `cluster` (a cluster file says its own sizes);
 //! - model flags ([`App::flag`]) shape what is checked (workload bounds);
@@ -323,7 +323,8 @@ impl<S: System> App<S> {
         {
             cmd = cmd
                 .subcommand(self.config_args(super::deploy::serve_command()))
-                .subcommand(super::deploy::client_command())
+                .subcommand(self.config_args(super::deploy::client_command()))
+                .subcommand(self.config_args(super::deploy::repair_command()))
                 .subcommand(self.model_args(super::deploy::cluster_command(), false));
         }
         cmd
@@ -408,6 +409,8 @@ impl<S: System> App<S> {
             "serve" => super::deploy::run_serve::<S>(m, (self.config)(&flags)),
             #[cfg(feature = "runtime")]
             "client" => super::deploy::run_client::<S>(m),
+            #[cfg(feature = "runtime")]
+            "repair" => super::deploy::run_repair::<S>(m, (self.config)(&flags)),
             #[cfg(feature = "runtime")]
             "cluster" => {
                 let setup = match self.setup(m) {

@@ -1,5 +1,11 @@
-//! The `serve`, `client` and `cluster` subcommands: run a node, talk to
-//! one, or start a whole small deployment locally.
+//! The `serve`, `client`, `cluster` and `repair` subcommands: run a node,
+//! talk to one, start a whole small deployment locally, or repair a data
+//! directory recovery refuses.
+//!
+//! Exit codes: 0 on success, 2 for bad flags, bad configuration and every
+//! failure to start or go on (a data directory recovery refuses, a port in
+//! use, a node that cannot be reached), 1 only when a fatal runtime
+//! monitor found a violated invariant.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -17,7 +23,7 @@ macro_rules! say {
         let _ = writeln!(std::io::stdout(), $($t)*);
     }};
 }
-use crate::cli::{EXIT_OK, EXIT_VIOLATION};
+use crate::cli::{EXIT_OK, EXIT_USAGE, EXIT_VIOLATION};
 use crate::faults::Faults;
 use crate::meta::TriggerMeta;
 use crate::runtime::{
@@ -173,7 +179,7 @@ pub struct ClientArgs {
     /// JSON arguments, or as JSON: `Lock`, `Add(5)`, `{"Add": 5}`.
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<String>,
-    /// Wait until this many outputs arrived (exit 1 if they do not in --timeout-ms).
+    /// Wait until this many outputs arrived (exit 2 if they do not in --timeout-ms).
     #[arg(long, value_name = "N")]
     pub expect: Option<usize>,
     /// Without --expect: print outputs that arrive this long after the last input.
@@ -233,6 +239,33 @@ pub(crate) fn client_command() -> Command {
     )
 }
 
+/// Flags of `repair`.
+#[derive(Args, Debug, Clone)]
+pub struct RepairArgs {
+    /// The cluster file.
+    #[arg(long, value_name = "FILE")]
+    pub cluster: PathBuf,
+    /// The node whose data directory to inspect or repair (it must be stopped).
+    #[arg(long, value_name = "NAME")]
+    pub node: String,
+    /// Repair: keep the longest history the directory can be trusted with,
+    /// move every old file aside (nothing is deleted), and give the node a
+    /// new incarnation. Without it, only report.
+    #[arg(long)]
+    pub accept_data_loss: bool,
+    /// Accept that this peer lost its state (its directory was wiped or
+    /// repaired): forget the incarnation this node knew it by.
+    #[arg(long, value_name = "PEER")]
+    pub forget_peer: Vec<String>,
+}
+
+pub(crate) fn repair_command() -> Command {
+    RepairArgs::augment_args(Command::new("repair")).about(
+        "Inspect a stopped node's data directory; with --accept-data-loss repair one recovery \
+         refuses; with --forget-peer accept a peer that lost its state",
+    )
+}
+
 pub(crate) fn cluster_command() -> Command {
     ClusterArgs::augment_args(Command::new("cluster"))
         .about("Start every node of a small deployment locally, as separate processes")
@@ -266,7 +299,103 @@ pub(crate) fn run_serve<S: System>(m: &ArgMatches, config: S::Config) -> ExitCod
         Err(e) => {
             tracing::error!("{e}");
             eprintln!("error: {e}");
-            ExitCode::from(EXIT_VIOLATION)
+            ExitCode::from(match e {
+                runtime::ServeError::Violation(_) => EXIT_VIOLATION,
+                runtime::ServeError::Failed(_) => EXIT_USAGE,
+            })
+        }
+    }
+}
+
+pub(crate) fn run_repair<S: System>(m: &ArgMatches, config: S::Config) -> ExitCode {
+    let args = match RepairArgs::from_arg_matches(m) {
+        Ok(a) => a,
+        Err(e) => return usage(e),
+    };
+    let deployment = match load::<S>(&args.cluster, config) {
+        Ok(d) => d,
+        Err(e) => return usage(e),
+    };
+    let index = match deployment.index_named(&args.node) {
+        Ok(i) => i,
+        Err(e) => return usage(e),
+    };
+    let node = deployment.setup.nodes()[index];
+    let name = node.to_string();
+    let dir = &deployment.data_dirs[index];
+    let _lock = match runtime::datadir::lock(dir) {
+        Ok(l) => l,
+        Err(e) => return usage(e),
+    };
+    let disk = runtime::disk::OsDisk;
+    for peer in &args.forget_peer {
+        if let Err(e) = deployment.index_named(peer) {
+            return usage(e);
+        }
+        let mut known = match runtime::datadir::KnownPeers::load(&disk, dir) {
+            Ok(k) => k,
+            Err(e) => return usage(e),
+        };
+        match known.peers.remove(peer.trim()) {
+            Some(inc) => {
+                if let Err(e) = known.store(&disk, dir) {
+                    return usage(format!("cannot write {}: {e}", dir.display()));
+                }
+                say!("{name}: forgot {peer} (incarnation {inc}); it is accepted as it is now when it next connects");
+            }
+            None => say!("{name}: does not know {peer}; nothing to forget"),
+        }
+    }
+    if !args.forget_peer.is_empty() && !args.accept_data_loss {
+        return ExitCode::from(EXIT_OK);
+    }
+    let owner = runtime::recovery::Owner {
+        cluster_id: &deployment.cluster_id,
+        node: &name,
+    };
+    let report = match runtime::recovery::repair::<S>(
+        &disk,
+        dir,
+        owner,
+        node,
+        &deployment.setup,
+        args.accept_data_loss,
+    ) {
+        Ok(r) => r,
+        Err(e) => return usage(e),
+    };
+    if report.problems.is_empty() {
+        say!(
+            "{name}: {} is sound (history through record {}); nothing to repair",
+            dir.display(),
+            report.kept_through
+        );
+        return ExitCode::from(EXIT_OK);
+    }
+    for p in &report.problems {
+        say!("{name}: {p}");
+    }
+    match (&report.moved_to, &report.new_incarnation) {
+        (Some(aside), Some(inc)) => {
+            say!(
+                "{name}: repaired: kept the history before record {}; the old files are in {}",
+                report.kept_through,
+                aside.display()
+            );
+            say!(
+                "{name}: new incarnation {inc}; its peers refuse it until you run, on each, \
+                 `repair --cluster {} --node PEER --forget-peer '{name}'`",
+                args.cluster.display()
+            );
+            ExitCode::from(EXIT_OK)
+        }
+        _ => {
+            say!(
+                "{name}: a repair would keep the history before record {} and move the old \
+                 files aside; run again with --accept-data-loss to do it",
+                report.kept_through
+            );
+            ExitCode::from(EXIT_USAGE)
         }
     }
 }
@@ -333,7 +462,7 @@ pub(crate) fn run_client<S: System>(m: &ArgMatches) -> ExitCode {
         }
     }
     if failed {
-        ExitCode::from(EXIT_VIOLATION)
+        ExitCode::from(EXIT_USAGE)
     } else {
         ExitCode::from(EXIT_OK)
     }
@@ -540,11 +669,20 @@ pub(crate) fn run_cluster<S: System>(
     say!("cluster file: {}", path.display());
     if let Some((node, input)) = example_input::<S>(setup) {
         say!("try, in another terminal:");
+        let config = config_args.join(" ");
+        let config = if config.is_empty() {
+            String::new()
+        } else {
+            format!(" {config}")
+        };
         say!(
-            "  {program} client --cluster {} --node '{node}' {input}",
+            "  {program} client --cluster {}{config} --node '{node}' {input}",
             path.display()
         );
-        say!("  {program} client --cluster {} --stats", path.display());
+        say!(
+            "  {program} client --cluster {}{config} --stats",
+            path.display()
+        );
     }
     let until = args
         .duration

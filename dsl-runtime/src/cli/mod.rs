@@ -1,8 +1,10 @@
 //! Command-line building blocks shared by every system's binary.
 //!
 //! Exit codes are the same everywhere: 0 when no violation was found (or
-//! the command succeeded), 1 when a violation was found, 2 on bad usage or
-//! configuration (clap's own usage errors also exit 2).
+//! the command succeeded), 1 when a violation was found (by a check, a
+//! simulation or a fatal runtime monitor), 2 on bad usage, bad
+//! configuration or a failure to start or run (clap's own usage errors
+//! also exit 2).
 
 mod app;
 mod check;
@@ -16,7 +18,7 @@ pub use check::{
     CheckArgs, ReplayArgs, TraceFile,
 };
 #[cfg(feature = "runtime")]
-pub use deploy::{ClientArgs, ClusterArgs, NodeArgs, ServeArgs};
+pub use deploy::{ClientArgs, ClusterArgs, NodeArgs, RepairArgs, ServeArgs};
 pub use simulate::{run_simulate, SeedRange, SimulateArgs};
 
 /// Exit code: no violation found.

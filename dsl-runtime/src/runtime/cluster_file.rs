@@ -191,6 +191,20 @@ impl ClusterFile {
                         entry.name, entry.addr
                     ))
                 })?;
+            if addr.port() == 0 {
+                return Err(ConfigError(format!(
+                    "node `{}`: `{}` has port 0; peers and clients need a fixed port to find \
+                     the node, so give it one",
+                    entry.name, entry.addr
+                )));
+            }
+            if addr.ip().is_unspecified() {
+                return Err(ConfigError(format!(
+                    "node `{}`: `{}` is not an address peers can connect to; give the \
+                     address other nodes reach this one at",
+                    entry.name, entry.addr
+                )));
+            }
             if addrs.contains(&addr) {
                 return Err(ConfigError(format!(
                     "node `{}`: address {addr} is used by another node",

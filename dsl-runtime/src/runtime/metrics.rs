@@ -44,6 +44,8 @@ pub struct Metrics {
     pub injected_delays: AtomicU64,
     /// Messages held by a partition.
     pub held: AtomicU64,
+    /// Clients disconnected because their output buffer was full.
+    pub slow_clients: AtomicU64,
     /// Local invariant violations seen by the monitor.
     pub violations: AtomicU64,
     /// Batch sizes by power of two: bucket `i` counts batches of
@@ -80,7 +82,7 @@ impl Metrics {
         let g = |c: &AtomicU64| c.load(Relaxed);
         let mut s = String::new();
         let commits = g(&self.commits);
-        let rows: [(&str, u64); 19] = [
+        let rows: [(&str, u64); 20] = [
             ("events_handled", g(&self.events)),
             ("inputs", g(&self.inputs)),
             ("outputs", g(&self.outputs)),
@@ -99,6 +101,7 @@ impl Metrics {
             ("injected_dups", g(&self.injected_dups)),
             ("injected_delays", g(&self.injected_delays)),
             ("held_by_partition", g(&self.held)),
+            ("clients_disconnected_slow", g(&self.slow_clients)),
             ("monitor_violations", g(&self.violations)),
         ];
         for (name, v) in rows {

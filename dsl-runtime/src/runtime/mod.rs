@@ -5,9 +5,11 @@
 //! - [`transport`] — peers and clients over TCP, handshake, reconnection;
 //! - [`codec`] — frames (versioned header, cluster id, sender, size limit);
 //! - [`protocol`] — what clients and nodes say inside frames;
-//! - [`wal`], [`snapshot`], [`recovery`] — durability;
+//! - [`wal`], [`snapshot`], [`recovery`] — durability, on a [`disk`] a
+//!   test can crash; [`datadir`] — the data directory's lock and identity;
 //! - [`timers`] — the handlers' named timers as deadlines;
 //! - [`faults`] — fault injection driven by [`crate::Faults`];
+//! - [`bounded`] — queues bounded in bytes, rate-limited warnings;
 //! - [`monitor`] — local invariants checked after each handler;
 //! - [`metrics`] — counters;
 //! - [`cluster_file`] — the TOML deployment description;
@@ -16,9 +18,12 @@
 //!
 //! Compiled only with the `runtime` cargo feature.
 
+pub mod bounded;
 pub mod client;
 pub mod cluster_file;
 pub mod codec;
+pub mod datadir;
+pub mod disk;
 pub mod faults;
 pub mod input_syntax;
 pub mod metrics;
@@ -56,18 +61,57 @@ pub struct ServeOptions {
     pub max_payload: u32,
 }
 
+/// Why [`serve`] stopped with an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServeError {
+    /// The node could not start or could not go on: bad configuration, a
+    /// data directory recovery refuses, a port in use, a failed disk.
+    /// (The generated binary exits 2.)
+    Failed(String),
+    /// A fatal runtime monitor found a violated invariant. (Exit 1.)
+    Violation(String),
+}
+
+impl std::fmt::Display for ServeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServeError::Failed(e) | ServeError::Violation(e) => f.write_str(e),
+        }
+    }
+}
+
+impl From<String> for ServeError {
+    fn from(e: String) -> Self {
+        ServeError::Failed(e)
+    }
+}
+
 /// Runs one node of `deployment` until it is told to stop (Ctrl-C or
-/// SIGTERM) or fails. Recovers the node's state from its data directory
-/// first. Returns an error message for bad configuration, storage failure
-/// or a fatal monitor violation.
-pub fn serve<S: System>(deployment: Deployment<S>, opts: ServeOptions) -> Result<(), String> {
+/// SIGTERM) or fails. Locks the node's data directory and recovers its
+/// state from it first.
+pub fn serve<S: System>(deployment: Deployment<S>, opts: ServeOptions) -> Result<(), ServeError> {
     let me = deployment.index_named(&opts.node).map_err(|e| e.0)?;
     let node = deployment.setup.nodes()[me];
     let addr = deployment.addrs[me];
     let dir = deployment.data_dirs[me].clone();
     let cluster = codec::cluster_id(&deployment.cluster_id);
 
-    let recovered = recovery::recover::<S>(&dir, node, &deployment.setup)?;
+    let node_name = node.to_string();
+    let owner = recovery::Owner {
+        cluster_id: &deployment.cluster_id,
+        node: &node_name,
+    };
+    // The lock before anything reads the directory: a second process on it
+    // must not even run recovery.
+    let _lock = datadir::lock(&dir)?;
+    let listener = std::net::TcpListener::bind(addr)
+        .map_err(|e| format!("{node} cannot listen on {addr}: {e}"))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| format!("cannot configure the listener: {e}"))?;
+    let disk: Arc<dyn disk::Disk> = Arc::new(disk::OsDisk);
+    let recovered = recovery::recover::<S>(&*disk, &dir, owner, node, &deployment.setup)
+        .map_err(|r| format!("{node}: {r}"))?;
     if let Some((bytes, why)) = &recovered.cut {
         tracing::warn!(%node, bytes, "log tail cut off during recovery: {why}");
     }
@@ -79,12 +123,6 @@ pub fn serve<S: System>(deployment: Deployment<S>, opts: ServeOptions) -> Result
         fresh,
         "recovered"
     );
-
-    let listener = std::net::TcpListener::bind(addr)
-        .map_err(|e| format!("{node} cannot listen on {addr}: {e}"))?;
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| format!("cannot configure the listener: {e}"))?;
 
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -106,7 +144,7 @@ pub fn serve<S: System>(deployment: Deployment<S>, opts: ServeOptions) -> Result
 
     let result = rt.block_on(async {
         let listener = tokio::net::TcpListener::from_std(listener)
-            .map_err(|e| format!("cannot use the listener: {e}"))?;
+            .map_err(|e| ServeError::Failed(format!("cannot use the listener: {e}")))?;
         let peers = (0..deployment.setup.len())
             .map(|i| {
                 (i != me).then(|| {
@@ -119,6 +157,7 @@ pub fn serve<S: System>(deployment: Deployment<S>, opts: ServeOptions) -> Result
             setup: deployment.setup.clone(),
             recovered,
             dir: dir.clone(),
+            disk: disk.clone(),
             cluster,
             settings: opts.settings.clone(),
             metrics: metrics.clone(),
@@ -153,8 +192,13 @@ pub fn serve<S: System>(deployment: Deployment<S>, opts: ServeOptions) -> Result
         };
         match joined {
             Ok(Ok(Ok(()))) => Ok(()),
-            Ok(Ok(Err(e))) => Err(format!("{node}: {e}")),
-            _ => Err(format!("{node}: the event loop panicked")),
+            Ok(Ok(Err(e @ node::LoopError::Violation(_)))) => {
+                Err(ServeError::Violation(format!("{node}: {e}")))
+            }
+            Ok(Ok(Err(e))) => Err(ServeError::Failed(format!("{node}: {e}"))),
+            _ => Err(ServeError::Failed(format!(
+                "{node}: the event loop panicked"
+            ))),
         }
     });
     rt.shutdown_timeout(std::time::Duration::from_millis(100));

@@ -19,8 +19,11 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::UnboundedSender;
 
+use crate::runtime::bounded::{warn_limited, ByteQueue, RateLimited, SendError};
+
 use crate::ctx::{Effects, TimerOp};
 use crate::runtime::codec::{self, FrameKind};
+use crate::runtime::disk::Disk;
 use crate::runtime::faults::{Injector, InjectorSettings, Route};
 use crate::runtime::metrics::Metrics;
 use crate::runtime::monitor::{Monitor, MonitorMode};
@@ -84,8 +87,9 @@ pub enum LoopEvent<S: System> {
     ClientConnected {
         /// The connection's id.
         id: u64,
-        /// Where its reply frames go.
-        tx: UnboundedSender<Vec<u8>>,
+        /// Where its reply frames go, bounded: a client that does not read
+        /// its replies and outputs fast enough is disconnected.
+        tx: ByteQueue<Vec<u8>>,
         /// Whether it asked for the recent outputs.
         recent: bool,
     },
@@ -137,6 +141,8 @@ pub struct NodeLoop<S: System> {
     setup: Setup<S>,
     state: S::State,
     wal: Wal,
+    disk: Arc<dyn Disk>,
+    incarnation: u64,
     dir: PathBuf,
     settings: LoopSettings,
     cluster: u64,
@@ -149,7 +155,8 @@ pub struct NodeLoop<S: System> {
     events: Receiver<LoopEvent<S>>,
     to_self: Sender<LoopEvent<S>>,
     peers: Vec<Option<UnboundedSender<Outgoing>>>,
-    clients: HashMap<u64, UnboundedSender<Vec<u8>>>,
+    clients: HashMap<u64, ByteQueue<Vec<u8>>>,
+    slow_client: RateLimited,
     recent: VecDeque<(u64, S::Output)>,
     outputs: u64,
     pending: Vec<Release<S>>,
@@ -167,6 +174,8 @@ pub struct LoopParts<S: System> {
     pub recovered: Recovered<S>,
     /// The node's data directory.
     pub dir: PathBuf,
+    /// Where the log and snapshots are written.
+    pub disk: Arc<dyn Disk>,
     /// The cluster id carried in frames.
     pub cluster: u64,
     /// Settings.
@@ -185,9 +194,18 @@ impl<S: System> NodeLoop<S> {
     /// Opens the log and builds the loop; [`NodeLoop::run`] starts it.
     pub fn new(parts: LoopParts<S>) -> Result<Self, String> {
         let node = parts.setup.nodes()[parts.me];
-        let wal = Wal::open(&parts.dir, parts.recovered.next_seq, parts.settings.sync)
-            .map_err(|e| format!("cannot open the log in {}: {e}", parts.dir.display()))?;
+        let incarnation = parts.recovered.identity.incarnation();
+        let wal = Wal::open(
+            &*parts.disk,
+            &parts.dir,
+            incarnation,
+            parts.recovered.next_seq,
+            parts.settings.sync,
+        )
+        .map_err(|e| format!("cannot open the log in {}: {e}", parts.dir.display()))?;
         Ok(NodeLoop {
+            disk: parts.disk,
+            incarnation,
             me: parts.me,
             node,
             state: parts.recovered.state,
@@ -206,6 +224,7 @@ impl<S: System> NodeLoop<S> {
             to_self: parts.to_self,
             peers: parts.peers,
             clients: HashMap::new(),
+            slow_client: RateLimited::default(),
             recent: VecDeque::new(),
             outputs: 0,
             pending: Vec::new(),
@@ -283,18 +302,24 @@ impl<S: System> NodeLoop<S> {
                 let welcome = Reply::<S>::Welcome {
                     node: self.node.to_string(),
                 };
-                let _ = tx.send(self.reply_frame(&welcome));
+                let _ = tx.force(self.reply_frame(&welcome));
+                self.clients.insert(id, tx);
                 if recent {
-                    for (n, output) in &self.recent {
-                        let r = Reply::<S>::Output {
-                            n: *n,
-                            earlier: true,
-                            output: output.clone(),
-                        };
-                        let _ = tx.send(self.reply_frame(&r));
+                    let recent: Vec<Vec<u8>> = self
+                        .recent
+                        .iter()
+                        .map(|(n, output)| {
+                            self.reply_frame(&Reply::<S>::Output {
+                                n: *n,
+                                earlier: true,
+                                output: output.clone(),
+                            })
+                        })
+                        .collect();
+                    for frame in recent {
+                        self.send_client(id, frame);
                     }
                 }
-                self.clients.insert(id, tx);
             }
             LoopEvent::ClientGone { id } => {
                 self.clients.remove(&id);
@@ -463,9 +488,8 @@ impl<S: System> NodeLoop<S> {
                 Release::Send(dst, msg) => self.send(dst, msg),
                 Release::Output(output) => self.emit(output),
                 Release::Reply(client, reply) => {
-                    if let Some(tx) = self.clients.get(&client) {
-                        let _ = tx.send(self.reply_frame(&reply));
-                    }
+                    let frame = self.reply_frame(&reply);
+                    self.send_client(client, frame);
                 }
             }
         }
@@ -527,13 +551,40 @@ impl<S: System> NodeLoop<S> {
             output: output.clone(),
         };
         let frame = self.reply_frame(&reply);
-        for tx in self.clients.values() {
-            let _ = tx.send(frame.clone());
+        let ids: Vec<u64> = self.clients.keys().copied().collect();
+        for id in ids {
+            self.send_client(id, frame.clone());
         }
         if self.recent.len() == RECENT_OUTPUTS {
             self.recent.pop_front();
         }
         self.recent.push_back((self.outputs, output));
+    }
+
+    /// Queues a frame for a client; a client whose queue is full is not
+    /// reading: it is disconnected (its writer sees the queue close), so
+    /// its backlog cannot grow without bound.
+    fn send_client(&mut self, id: u64, frame: Vec<u8>) {
+        let Some(tx) = self.clients.get(&id) else {
+            return;
+        };
+        match tx.try_send(frame) {
+            Ok(()) => {}
+            Err(SendError::Closed) => {
+                self.clients.remove(&id);
+            }
+            Err(SendError::Full(_)) => {
+                let limit = tx.limit();
+                self.clients.remove(&id);
+                Metrics::bump(&self.metrics.slow_clients);
+                warn_limited!(
+                    self.slow_client,
+                    node = %self.node,
+                    limit,
+                    "disconnecting a client that does not read: its output buffer is full"
+                );
+            }
+        }
     }
 
     fn reply_frame(&self, reply: &Reply<S>) -> Vec<u8> {
@@ -545,9 +596,15 @@ impl<S: System> NodeLoop<S> {
         if self.since_snapshot < self.settings.snapshot_every || self.wal.pending() > 0 {
             return Ok(());
         }
-        snapshot::write::<S>(&self.dir, self.wal.next_seq(), &self.state)
-            .and_then(|()| self.wal.truncate_all())
-            .map_err(|e| LoopError::Storage(format!("snapshot failed: {e}")))?;
+        snapshot::write::<S>(
+            &*self.disk,
+            &self.dir,
+            self.incarnation,
+            self.wal.next_seq(),
+            &self.state,
+        )
+        .and_then(|()| self.wal.truncate_all(&*self.disk))
+        .map_err(|e| LoopError::Storage(format!("snapshot failed: {e}")))?;
         self.since_snapshot = 0;
         Metrics::bump(&self.metrics.snapshots);
         tracing::debug!(node = %self.node, seq = self.wal.next_seq(), "snapshot written");

@@ -37,6 +37,9 @@ const BACKOFF_MAX: Duration = Duration::from_secs(1);
 /// Frames kept for a peer while it is unreachable; older ones are lost
 /// first (the model allows losing messages to a crashed or cut-off node).
 const BACKLOG_MAX: usize = 100_000;
+/// Bytes of replies and outputs queued for one client before it counts as
+/// not reading and is disconnected.
+const CLIENT_BUFFER: usize = 8 << 20;
 
 /// What every connection task of a node shares.
 pub struct Transport<S: System> {
@@ -234,7 +237,7 @@ async fn serve_client<S: System>(
 ) -> Result<(), ConnError> {
     let id = t.next_client.fetch_add(1, Ordering::Relaxed);
     let (mut rd, wr) = stream.into_split();
-    let (tx, rx) = unbounded_channel::<Vec<u8>>();
+    let (tx, rx) = crate::runtime::bounded::byte_queue::<Vec<u8>>(CLIENT_BUFFER);
     let writer = tokio::spawn(write_frames(wr, rx, t.metrics.clone()));
     let _ = t.events.send(LoopEvent::ClientConnected { id, tx, recent });
     let result = async {
@@ -264,14 +267,14 @@ async fn serve_client<S: System>(
 /// Writes frames as they come, coalescing whatever is queued into one write.
 async fn write_frames(
     mut wr: tokio::net::tcp::OwnedWriteHalf,
-    mut rx: UnboundedReceiver<Vec<u8>>,
+    mut rx: crate::runtime::bounded::ByteReceiver<Vec<u8>>,
     metrics: Arc<Metrics>,
 ) {
     let mut buf = Vec::new();
     while let Some(frame) = rx.recv().await {
         buf.clear();
         buf.extend_from_slice(&frame);
-        while let Ok(more) = rx.try_recv() {
+        while let Some(more) = rx.try_recv() {
             buf.extend_from_slice(&more);
             if buf.len() > 1 << 20 {
                 break;

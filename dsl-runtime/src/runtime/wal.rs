@@ -7,29 +7,45 @@
 //! of events, writes them with one `fdatasync`, and only then lets the
 //! batch's sends and outputs leave the process (group commit).
 //!
-//! On disk each record is
+//! On disk:
 //! ```text
-//! length u32 LE | CRC-32 of the body u32 LE | body: bincode (seq u64, Record)
+//! header, 32 bytes: "VWAL" | version u8 (2) | 3 zero bytes
+//!                   | start_seq u64 LE | incarnation u64 LE
+//!                   | CRC-32 of the 24 bytes before u32 LE | 4 zero bytes
+//! then records:     length u32 LE | CRC-32 of the body u32 LE
+//!                   | body: bincode (seq u64, batch u64, Record)
 //! ```
-//! A record whose length is absurd, whose body is cut short or whose CRC
-//! does not match ends the log: recovery keeps what precedes it and cuts
-//! the rest off (a torn write from a crash, or a damaged tail).
+//! `start_seq` is the sequence number of the file's first record: the
+//! snapshot's position when the file was made, so recovery can tell a log
+//! that belongs to its snapshot from one that does not. `incarnation` ties
+//! the file to its data directory's identity. `batch` is the sequence
+//! number of the first record of the record's commit: only the last commit
+//! can be torn by a crash (every earlier one was synced before the next
+//! began), so damage followed by a good record of a *later* commit is
+//! damage in the middle of the log, which recovery refuses to cut.
 
-use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::runtime::codec;
+use crate::runtime::disk::{AppendFile, Disk};
 use crate::system::{System, Trigger};
 
 /// The log's file name inside a node's data directory.
 pub const WAL_FILE: &str = "wal.log";
+/// The log format this build writes and reads.
+pub const WAL_VERSION: u8 = 2;
+/// Bytes of the file header.
+pub const WAL_HEADER: usize = 32;
+const MAGIC: &[u8; 4] = b"VWAL";
 /// Bytes before a record's body.
 const RECORD_HEADER: usize = 8;
 /// The largest record body recovery believes in.
-const MAX_RECORD: u32 = 64 << 20;
+pub const MAX_RECORD: u32 = 64 << 20;
+/// The largest log file recovery reads into memory.
+pub const MAX_LOG_BYTES: u64 = 4 << 30;
 
 /// One handled event: the trigger of one handler run.
 #[derive(Serialize, Deserialize)]
@@ -104,29 +120,113 @@ impl std::str::FromStr for SyncMode {
     }
 }
 
+impl std::fmt::Display for SyncMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SyncMode::Group => "group",
+            SyncMode::PerEvent => "per-event",
+            SyncMode::Off => "off",
+        })
+    }
+}
+
+/// A log file's header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WalHeader {
+    /// Sequence number of the file's first record.
+    pub start_seq: u64,
+    /// The data directory's incarnation.
+    pub incarnation: u64,
+}
+
+impl WalHeader {
+    /// The header's bytes.
+    pub fn encode(&self) -> [u8; WAL_HEADER] {
+        let mut h = [0u8; WAL_HEADER];
+        h[..4].copy_from_slice(MAGIC);
+        h[4] = WAL_VERSION;
+        h[8..16].copy_from_slice(&self.start_seq.to_le_bytes());
+        h[16..24].copy_from_slice(&self.incarnation.to_le_bytes());
+        let crc = crc32fast::hash(&h[..24]);
+        h[24..28].copy_from_slice(&crc.to_le_bytes());
+        h
+    }
+
+    /// Parses a header; the error says what is wrong with it.
+    pub fn decode(bytes: &[u8]) -> Result<Self, String> {
+        if bytes.len() < WAL_HEADER {
+            return Err(format!(
+                "the file is {} bytes, shorter than its header",
+                bytes.len()
+            ));
+        }
+        if &bytes[..4] != MAGIC {
+            return Err("it does not start with the log's magic bytes".into());
+        }
+        if bytes[4] != WAL_VERSION {
+            return Err(format!(
+                "log format {}, this build reads {WAL_VERSION}",
+                bytes[4]
+            ));
+        }
+        let crc = u32::from_le_bytes([bytes[24], bytes[25], bytes[26], bytes[27]]);
+        if crc32fast::hash(&bytes[..24]) != crc {
+            return Err("the header's checksum does not match".into());
+        }
+        let word = |at: usize| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&bytes[at..at + 8]);
+            u64::from_le_bytes(b)
+        };
+        Ok(WalHeader {
+            start_seq: word(8),
+            incarnation: word(16),
+        })
+    }
+}
+
+/// Writes a new, empty log for `header` in `dir` and makes it durable:
+/// written to a temporary name, synced, renamed over `wal.log`, and the
+/// directory synced.
+pub fn create(disk: &dyn Disk, dir: &Path, header: WalHeader) -> io::Result<()> {
+    let tmp = dir.join("wal.log.tmp");
+    disk.write_synced(&tmp, &header.encode())?;
+    disk.rename(&tmp, &dir.join(WAL_FILE))?;
+    disk.sync_dir(dir)
+}
+
 /// An open log, appending.
 pub struct Wal {
-    file: File,
-    path: PathBuf,
+    file: Box<dyn AppendFile>,
+    dir: PathBuf,
     buf: Vec<u8>,
     pending: usize,
     next_seq: u64,
+    batch: u64,
+    incarnation: u64,
     mode: SyncMode,
 }
 
 impl Wal {
-    /// Opens the log of `dir` for appending after recovery has cut it to
-    /// its last good record; `next_seq` is the sequence number to give the
+    /// Opens the log of `dir` for appending after recovery has checked it
+    /// and cut a torn tail; `next_seq` is the sequence number to give the
     /// next record.
-    pub fn open(dir: &Path, next_seq: u64, mode: SyncMode) -> io::Result<Self> {
-        let path = dir.join(WAL_FILE);
-        let file = OpenOptions::new().create(true).append(true).open(&path)?;
+    pub fn open(
+        disk: &dyn Disk,
+        dir: &Path,
+        incarnation: u64,
+        next_seq: u64,
+        mode: SyncMode,
+    ) -> io::Result<Self> {
+        let file = disk.open_append(&dir.join(WAL_FILE))?;
         Ok(Wal {
             file,
-            path,
+            dir: dir.to_path_buf(),
             buf: Vec::new(),
             pending: 0,
             next_seq,
+            batch: next_seq,
+            incarnation,
             mode,
         })
     }
@@ -150,96 +250,162 @@ impl Wal {
     /// Returns its sequence number.
     pub fn append<S: System>(&mut self, record: &Record<S>) -> u64 {
         let seq = self.next_seq;
+        if self.pending == 0 {
+            self.batch = seq;
+        }
         self.next_seq += 1;
-        encode_record(&mut self.buf, seq, record);
+        encode_record(&mut self.buf, seq, self.batch, record);
         self.pending += 1;
         seq
     }
 
     /// Writes the buffered records and forces them to disk (unless the mode
     /// is `Off`). Returns how many records were committed; 0 means nothing
-    /// was pending and no fsync was done.
+    /// was pending and no fsync was done. After an error nothing of the
+    /// batch may be acknowledged; the node stops.
     pub fn commit(&mut self) -> io::Result<usize> {
         if self.pending == 0 {
             return Ok(0);
         }
-        self.file.write_all(&self.buf)?;
+        self.file.append(&self.buf)?;
         if self.mode != SyncMode::Off {
-            self.file.sync_data()?;
+            self.file.sync()?;
         }
         self.buf.clear();
         Ok(std::mem::take(&mut self.pending))
     }
 
-    /// Empties the log after a snapshot made its records redundant: a new
-    /// empty file replaces it atomically.
-    pub fn truncate_all(&mut self) -> io::Result<()> {
+    /// Replaces the log by an empty one starting at the next sequence
+    /// number, after a snapshot at that position made its records redundant.
+    pub fn truncate_all(&mut self, disk: &dyn Disk) -> io::Result<()> {
         debug_assert_eq!(self.pending, 0);
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        let tmp = dir.join("wal.log.tmp");
-        let f = File::create(&tmp)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &self.path)?;
-        sync_dir(dir)?;
-        self.file = OpenOptions::new().append(true).open(&self.path)?;
+        let header = WalHeader {
+            start_seq: self.next_seq,
+            incarnation: self.incarnation,
+        };
+        create(disk, &self.dir, header)?;
+        self.file = disk.open_append(&self.dir.join(WAL_FILE))?;
         Ok(())
     }
 }
 
 /// Appends one framed record to `out`.
-fn encode_record<S: System>(out: &mut Vec<u8>, seq: u64, record: &Record<S>) {
-    let body = codec::to_payload(&(seq, record));
+fn encode_record<S: System>(out: &mut Vec<u8>, seq: u64, batch: u64, record: &Record<S>) {
+    let body = codec::to_payload(&(seq, batch, record));
     out.extend_from_slice(&(body.len() as u32).to_le_bytes());
     out.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
     out.extend_from_slice(&body);
 }
 
-/// The good prefix of a log file.
-pub struct LogContents<S: System> {
-    /// The records, with their sequence numbers, in order.
-    pub records: Vec<(u64, Record<S>)>,
-    /// Bytes of the good prefix.
-    pub good_len: u64,
-    /// Bytes after it that were ignored (a torn or corrupt tail).
-    pub bad_tail: u64,
-    /// Why the tail was ignored, if there was one.
-    pub tail_reason: Option<String>,
+/// One good record of a log file.
+pub struct LogRecord<S: System> {
+    /// Its sequence number.
+    pub seq: u64,
+    /// The sequence number of the first record of its commit.
+    pub batch: u64,
+    /// Where it starts in the file.
+    pub offset: u64,
+    /// The event.
+    pub record: Record<S>,
 }
 
-/// Reads every good record of the log in `dir` (none if it does not exist).
-pub fn read_log<S: System>(dir: &Path) -> io::Result<LogContents<S>> {
-    let mut bytes = Vec::new();
-    match File::open(dir.join(WAL_FILE)) {
-        Ok(mut f) => {
-            f.read_to_end(&mut bytes)?;
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
-    }
+/// Where a log stops being readable, and whether that is safe to cut.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damage {
+    /// Byte offset of the first bad byte (the end of the good prefix).
+    pub offset: u64,
+    /// Bytes from there to the end of the file.
+    pub bytes: u64,
+    /// What is wrong there.
+    pub why: String,
+    /// A good record of a later commit that follows the damage, if any:
+    /// `(its offset, its sequence number)`. `None` means the damage is a
+    /// torn tail.
+    pub later: Option<(u64, u64)>,
+}
+
+/// A log file as recovery reads it.
+pub struct LogContents<S: System> {
+    /// The header.
+    pub header: WalHeader,
+    /// The good records, in file order, up to the first damage.
+    pub records: Vec<LogRecord<S>>,
+    /// Where the records stop being readable, if they do before the end.
+    pub damage: Option<Damage>,
+}
+
+/// Why a log file could not be read at all.
+#[derive(Debug)]
+pub enum LogError {
+    /// It could not be read (permissions, I/O error).
+    Io(io::Error),
+    /// The header is damaged or of another format.
+    BadHeader(String),
+}
+
+/// Reads the log in `dir`: `Ok(None)` if there is none.
+pub fn read_log<S: System>(
+    disk: &dyn Disk,
+    dir: &Path,
+) -> Result<Option<LogContents<S>>, LogError> {
+    let Some(bytes) = disk
+        .read(&dir.join(WAL_FILE), MAX_LOG_BYTES)
+        .map_err(LogError::Io)?
+    else {
+        return Ok(None);
+    };
+    parse_log(&bytes).map(Some)
+}
+
+/// Parses a whole log file held in memory. Never panics; allocates no more
+/// than the records it returns.
+pub fn parse_log<S: System>(bytes: &[u8]) -> Result<LogContents<S>, LogError> {
+    let header = WalHeader::decode(bytes).map_err(LogError::BadHeader)?;
     let mut records = Vec::new();
-    let mut at = 0usize;
-    let mut reason = None;
+    let mut at = WAL_HEADER;
+    let mut damage = None;
     while at < bytes.len() {
         match decode_record::<S>(&bytes[at..]) {
-            Ok((seq, rec, used)) => {
-                records.push((seq, rec));
+            Ok((seq, batch, record, used)) => {
+                records.push(LogRecord {
+                    seq,
+                    batch,
+                    offset: at as u64,
+                    record,
+                });
                 at += used;
             }
             Err(why) => {
-                reason = Some(why);
+                let expected = records.last().map_or(header.start_seq, |r| r.seq + 1);
+                damage = Some(Damage {
+                    offset: at as u64,
+                    bytes: (bytes.len() - at) as u64,
+                    why,
+                    later: later_commit::<S>(bytes, at + 1, expected),
+                });
                 break;
             }
         }
     }
     Ok(LogContents {
+        header,
         records,
-        good_len: at as u64,
-        bad_tail: (bytes.len() - at) as u64,
-        tail_reason: reason,
+        damage,
     })
 }
 
-fn decode_record<S: System>(bytes: &[u8]) -> Result<(u64, Record<S>, usize), String> {
+/// The first good record at or after `from` whose commit began after
+/// sequence number `expected` (the first record the damage destroyed):
+/// proof that the damaged commit was synced, so the damage is not a torn
+/// write. Scans byte by byte; only damaged logs pay for it.
+fn later_commit<S: System>(bytes: &[u8], from: usize, expected: u64) -> Option<(u64, u64)> {
+    (from..bytes.len()).find_map(|at| match decode_record::<S>(&bytes[at..]) {
+        Ok((seq, batch, _, _)) if batch > expected && seq >= batch => Some((at as u64, seq)),
+        _ => None,
+    })
+}
+
+fn decode_record<S: System>(bytes: &[u8]) -> Result<(u64, u64, Record<S>, usize), String> {
     if bytes.len() < RECORD_HEADER {
         return Err(format!("torn record header ({} bytes)", bytes.len()));
     }
@@ -259,19 +425,7 @@ fn decode_record<S: System>(bytes: &[u8]) -> Result<(u64, Record<S>, usize), Str
     if crc32fast::hash(body) != crc {
         return Err("record checksum mismatch".into());
     }
-    let (seq, rec): (u64, Record<S>) =
+    let (seq, batch, rec): (u64, u64, Record<S>) =
         codec::from_payload(body).map_err(|e| format!("record does not decode: {e}"))?;
-    Ok((seq, rec, end))
-}
-
-/// Cuts the log in `dir` to `len` bytes and forces that to disk.
-pub fn cut_log(dir: &Path, len: u64) -> io::Result<()> {
-    let f = OpenOptions::new().write(true).open(dir.join(WAL_FILE))?;
-    f.set_len(len)?;
-    f.sync_all()
-}
-
-/// Forces a directory's entries (renames, new files) to disk.
-pub fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
+    Ok((seq, batch, rec, end))
 }

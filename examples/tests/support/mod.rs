@@ -138,6 +138,50 @@ impl Deployment {
         }
     }
 
+    /// Starts a node that must refuse to start: waits for it to exit and
+    /// returns its exit code and everything it printed.
+    pub fn start_refused(&mut self, name: &str) -> (Option<i32>, String) {
+        let n = {
+            let n = self.starts.entry(name.to_string()).or_insert(0);
+            *n += 1;
+            *n
+        };
+        let log = std::fs::File::create(self.log_path(name, n)).unwrap();
+        let mut child = Command::new(&self.exe)
+            .arg("serve")
+            .arg("--cluster")
+            .arg(&self.cluster_file)
+            .arg("--node")
+            .arg(name)
+            .args(&self.extra)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("spawn serve");
+        let deadline = Instant::now() + PATIENCE;
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("{name} kept running:\n{}", self.log(name));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let text = std::fs::read_to_string(self.log_path(name, n)).unwrap_or_default();
+        (status.code(), text)
+    }
+
+    /// Rewrites the cluster file through `edit`.
+    pub fn edit_cluster_file(&self, edit: impl FnOnce(&mut ClusterFile)) {
+        let text = std::fs::read_to_string(&self.cluster_file).unwrap();
+        let mut file: ClusterFile = toml::from_str(&text).unwrap();
+        edit(&mut file);
+        std::fs::write(&self.cluster_file, file.to_toml()).unwrap();
+    }
+
     pub fn start_all(&mut self) {
         for n in self.names.clone() {
             self.start(&n);
