@@ -251,6 +251,7 @@ pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
     let crash_arms = crash_arms(def);
     let init_arms = init_arms(def);
     let fields_arms = fields_arms(def);
+    let changed_arms = changed_arms(def);
     let input_kind = kind_index_fn(&inputs, quote!(input));
     let output_kind = kind_index_fn(&outputs, quote!(output));
     let message_kind = kind_index_fn(&messages, quote!(msg));
@@ -362,6 +363,18 @@ pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
 
             fn fields(state: &Self::State) -> ::std::vec::Vec<(&'static str, ::std::string::String)> {
                 match state { #(#fields_arms)* }
+            }
+
+            #[allow(unreachable_patterns, unused_mut)]
+            fn changed_fields(
+                role: usize,
+                before: &Self::State,
+                after: &Self::State,
+            ) -> ::core::option::Option<::verdict::meta::FieldSet> {
+                match (role, before, after) {
+                    #(#changed_arms)*
+                    _ => ::core::option::Option::None,
+                }
             }
 
             #relabel_fns
@@ -1413,6 +1426,28 @@ fn fields_arms(def: &SystemDef) -> Vec<TokenStream> {
                 quote!((#s, ::std::format!("{:?}", __s.#fname)))
             });
             quote!(State::#n(__s) => ::std::vec![#(#entries),*],)
+        })
+        .collect()
+}
+
+/// Arms of `changed_fields`: per role, the fields whose values differ.
+fn changed_arms(def: &SystemDef) -> Vec<TokenStream> {
+    def.roles
+        .iter()
+        .enumerate()
+        .map(|(r, role)| {
+            let n = &role.name;
+            let checks = role_fields(role).into_iter().enumerate().map(|(i, f)| {
+                let fname = &f.name;
+                quote!(if __b.#fname != __a.#fname { __set.insert(#i); })
+            });
+            quote! {
+                (#r, State::#n(__b), State::#n(__a)) => {
+                    let mut __set = ::verdict::meta::FieldSet::EMPTY;
+                    #(#checks)*
+                    ::core::option::Option::Some(__set)
+                }
+            }
         })
         .collect()
 }

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::ctx::Effects;
-use crate::meta::{HandlerId, InvariantId, KindId, RoleId, SystemMeta, TimerId};
+use crate::meta::{FieldSet, HandlerId, InvariantId, KindId, RoleId, SystemMeta, TimerId};
 use crate::semantics::World;
 use crate::setup::{Cluster, Setup};
 
@@ -170,6 +170,32 @@ pub trait System: Sized + Send + Sync + 'static {
     /// Each field of `state` as `(name, value printed with Debug)`, in
     /// declaration order; counterexamples use it to show what changed.
     fn fields(state: &Self::State) -> Vec<(&'static str, String)>;
+
+    /// The fields of `role` (indices in its [`crate::meta::RoleMeta::fields`])
+    /// whose values differ between two states of one node, for the
+    /// footprint audit ([`crate::Model::auditing_footprints`]); `None` when
+    /// they are not both states of `role`.
+    ///
+    /// `system!` and the transformers compare the values. The default
+    /// compares them as [`System::fields`] prints them, which misses a
+    /// difference `Debug` does not show; override it in a hand-written
+    /// system.
+    fn changed_fields(role: RoleId, before: &Self::State, after: &Self::State) -> Option<FieldSet> {
+        let (b, a) = (Self::fields(before), Self::fields(after));
+        let names = Self::meta().roles.get(role)?.fields;
+        let same_role = b.len() == names.len()
+            && a.len() == names.len()
+            && b.iter().zip(names).all(|((n, _), f)| *n == f.name)
+            && a.iter().zip(names).all(|((n, _), f)| *n == f.name);
+        same_role.then(|| {
+            b.iter()
+                .zip(&a)
+                .enumerate()
+                .filter(|(_, ((_, x), (_, y)))| x != y)
+                .map(|(i, _)| i)
+                .collect()
+        })
+    }
 
     /// Renames every node id inside `state` with `map`, for symmetry
     /// reduction. `Err` names a field whose type cannot be relabelled (see

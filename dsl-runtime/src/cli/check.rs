@@ -71,6 +71,11 @@ pub struct CheckArgs {
     /// message the rule calls ignored, or stops ignoring one in flight.
     #[arg(long)]
     pub audit_ignore_rule: bool,
+    /// Check after every step that the handler changed, sent, emitted and
+    /// set only what its footprint declares; an undeclared effect fails the
+    /// check with a counterexample (always on in debug builds).
+    #[arg(long)]
+    pub audit_footprints: bool,
     /// Print progress every two seconds (on by default when stderr is a terminal).
     #[arg(long)]
     pub progress: bool,
@@ -152,6 +157,12 @@ pub fn print_header<S: System>(model: &Model<S>, out: &mut impl Write) {
         })
         .collect();
     let _ = writeln!(out, "  invariants: {}", invs.join(", "));
+    if model.audit_footprints {
+        let _ = writeln!(
+            out,
+            "  footprint audit: on (every step is checked against its handler's declared footprint)"
+        );
+    }
     let f = &model.faults;
     // A saturated network stays finite under unlimited duplication.
     if (f.duplicate == crate::faults::Budget::Unlimited && !model.saturates())
@@ -258,13 +269,20 @@ pub fn run_check_retransmitting<S: System>(mut model: Model<S>, args: &CheckArgs
 /// if asked. Returns the exit code.
 pub fn run_check<S: System>(model: &Model<S>, args: &CheckArgs) -> ExitCode {
     let audited;
-    let model = if args.audit_ignore_rule {
-        if model.ignores.is_none() {
+    let model = if args.audit_ignore_rule || args.audit_footprints {
+        if args.audit_ignore_rule && model.ignores.is_none() {
             return crate::cli::app::usage(
                 "--audit-ignore-rule: this program's model has no ignore rule to audit; leave the flag out, or give the model one with `Model::ignoring` (`App::ignoring` for a CLI)",
             );
         }
-        audited = model.clone().auditing_ignore_rule();
+        let mut m = model.clone();
+        if args.audit_ignore_rule {
+            m = m.auditing_ignore_rule();
+        }
+        if args.audit_footprints {
+            m = m.auditing_footprints(true);
+        }
+        audited = m;
         &audited
     } else {
         model

@@ -233,6 +233,16 @@ pub enum StepError {
         /// The handler whose step changed the receiver's state.
         handler: &'static str,
     },
+    /// A step did something its handler's footprint does not declare
+    /// (found by [`crate::semantics::Model::auditing_footprints`]).
+    FootprintViolated {
+        /// The node the handler ran at.
+        node: String,
+        /// The handler (`?` when none ran).
+        handler: &'static str,
+        /// What it did that was not declared.
+        what: String,
+    },
     /// A handler panicked.
     HandlerPanicked {
         /// The node whose handler panicked.
@@ -270,6 +280,16 @@ impl fmt::Display for StepError {
                 "the ignore rule said {node} ignores {message} from {from} for good, but after \
                  handler `{handler}` ran it no longer does; the rule may only lean on fields \
                  that never change back"
+            ),
+            StepError::FootprintViolated {
+                node,
+                handler,
+                what,
+            } => write!(
+                f,
+                "footprint audit: handler `{handler}` on {node} {what}; the checker's reductions \
+                 trust footprints, so declare it in the handler's footprint (or, for metadata \
+                 written by hand, in the system's `meta()`) or stop the handler doing it"
             ),
             StepError::HandlerPanicked { node, message } => {
                 write!(f, "a handler on {node} panicked: {message}")

@@ -44,6 +44,10 @@ pub struct Model<S: System> {
     /// Check the ignore rule's promise on every step instead of dropping
     /// (see [`Model::auditing_ignore_rule`]).
     pub audit_ignores: bool,
+    /// Check after every handler that it changed, sent, emitted and set
+    /// only what its footprint declares (see [`Model::auditing_footprints`]).
+    /// On by default in debug builds.
+    pub audit_footprints: bool,
 }
 
 /// Says whether a node in `state` (of a run configured with `config`)
@@ -68,6 +72,7 @@ impl<S: System> Clone for Model<S> {
             history_only: self.history_only,
             ignores: self.ignores,
             audit_ignores: self.audit_ignores,
+            audit_footprints: self.audit_footprints,
         }
     }
 }
@@ -84,7 +89,95 @@ impl<S: System> Model<S> {
             history_only: S::meta().history_suffices(),
             ignores: None,
             audit_ignores: false,
+            audit_footprints: cfg!(debug_assertions),
         }
+    }
+
+    /// Checks, after every handler runs, that the step kept to the
+    /// handler's declared footprint: every field of the node that changed
+    /// is in its `writes(..)`, every message sent in its `sends(..)`, every
+    /// output in its `emits(..)`, every timer set or cancelled in its
+    /// `sets(..)`, and a step that ran no handler changed and did nothing.
+    /// A step that did more fails ([`StepError::FootprintViolated`]) with
+    /// its counterexample.
+    ///
+    /// The compiler already holds `system!` handlers to their footprints;
+    /// this catches what it cannot see — interior mutability, globals,
+    /// `unsafe`, and metadata written by hand for a transformer — which
+    /// the checker's reductions would otherwise trust. It costs a copy of
+    /// the node's state per step, so it is on by default in debug builds
+    /// (every test) and asked for in release (`check --audit-footprints`).
+    pub fn auditing_footprints(mut self, on: bool) -> Self {
+        self.audit_footprints = on;
+        self
+    }
+
+    /// After node `i` ran `handler` from state `before`: it changed, sent,
+    /// emitted and set only what the handler's footprint declares.
+    fn audit_footprint(
+        &self,
+        i: usize,
+        before: &S::State,
+        after: &S::State,
+        handler: Option<HandlerId>,
+        effects: &Effects<S>,
+    ) -> Result<(), StepError> {
+        let node = self.setup.nodes()[i];
+        let role = S::role_of(node);
+        let meta = S::meta();
+        let violated = |what: String| StepError::FootprintViolated {
+            node: node.to_string(),
+            handler: handler_name::<S>(handler),
+            what,
+        };
+        let changed = S::changed_fields(role, before, after)
+            .ok_or_else(|| violated("turned the node's state into another role's".into()))?;
+        let Some(h) = handler.and_then(|h| meta.handlers.get(h)) else {
+            if !changed.is_empty() || !effects.is_empty() {
+                let fields = meta.field_names(role, &changed).join(", ");
+                return Err(violated(format!(
+                    "ran no handler, yet changed fields [{fields}] or had effects"
+                )));
+            }
+            return Ok(());
+        };
+        let undeclared = changed.minus(&h.writes);
+        if !undeclared.is_empty() {
+            let fields = meta.field_names(role, &undeclared);
+            return Err(violated(format!(
+                "changed {} not in its `writes(..)`",
+                fields
+                    .iter()
+                    .map(|f| format!("`{f}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        for (to, msg) in &effects.sends {
+            if !h.sends.contains(&S::message_kind(msg)) {
+                return Err(violated(format!(
+                    "sent {msg:?} to {to}, a message not in its `sends(..)`"
+                )));
+            }
+        }
+        for output in &effects.outputs {
+            if !h.emits.contains(&S::output_kind(output)) {
+                return Err(violated(format!(
+                    "emitted {output:?}, an output not in its `emits(..)`"
+                )));
+            }
+        }
+        for op in &effects.timers {
+            let timer = match *op {
+                TimerOp::Set(t, _) | TimerOp::Cancel(t) => t,
+            };
+            if !h.sets.contains(&S::timer_id(timer)) {
+                return Err(violated(format!(
+                    "set or cancelled timer {timer:?}, which is not in its `sets(..)`"
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Records the trace of inputs and outputs, in order, in every world.
@@ -616,7 +709,11 @@ impl<S: System> Model<S> {
                 delivered,
             }
         });
+        let before = self.audit_footprints.then(|| state.clone());
         let handler = self.dispatch(node, state, trigger, effects)?;
+        if let Some(before) = &before {
+            self.audit_footprint(i, before, &world.nodes[i].state, handler, effects)?;
+        }
         for (to, msg) in &effects.sends {
             if self.setup.index_of(*to).is_none() {
                 return Err(StepError::SendToUnknownNode {

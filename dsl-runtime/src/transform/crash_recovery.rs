@@ -218,6 +218,14 @@ impl<S: System> System for CrashRecovery<S> {
 
     super::forward_to_base!(S, stale);
 
+    fn changed_fields(role: RoleId, before: &Self::State, after: &Self::State) -> Option<FieldSet> {
+        let mut changed = S::changed_fields(role, &before.base, &after.base)?;
+        if before.armed != after.armed {
+            changed.insert(S::meta().roles[role].fields.len());
+        }
+        Some(changed)
+    }
+
     fn fields(state: &Self::State) -> Vec<(&'static str, String)> {
         let mut fields = S::fields(&state.base);
         fields.push(("recovery_timers", format!("{:?}", state.armed)));

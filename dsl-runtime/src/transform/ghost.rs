@@ -48,8 +48,8 @@ pub struct Observed<'a, S: System> {
     pub node: S::Node,
     /// The event it handled.
     pub trigger: &'a Trigger<S>,
-    /// The base handler that ran, if any.
-    pub handler: Option<HandlerId>,
+    /// The base handler that ran.
+    pub handler: HandlerId,
     /// The node's base state before the step.
     pub before: &'a S::State,
     /// The node's base state after the step.
@@ -185,17 +185,21 @@ impl<S: System, O: Observer<S>> System for Ghost<S, O> {
         let before = state.base.clone();
         let mut fx = Effects::<S>::default();
         let handler = S::dispatch(cluster, node, &mut state.base, trigger, &mut fx);
-        O::observe(
-            &mut state.ghost,
-            &Observed {
-                node,
-                trigger: &seen,
-                handler,
-                before: &before,
-                after: &state.base,
-                effects: &fx,
-            },
-        );
+        // Only a step a base handler ran is observed: the ghost is part of
+        // that handler's footprint, and of no other step's.
+        if let Some(handler) = handler {
+            O::observe(
+                &mut state.ghost,
+                &Observed {
+                    node,
+                    trigger: &seen,
+                    handler,
+                    before: &before,
+                    after: &state.base,
+                    effects: &fx,
+                },
+            );
+        }
         effects.sends.append(&mut fx.sends);
         effects.outputs.append(&mut fx.outputs);
         effects.timers.append(&mut fx.timers);
@@ -236,6 +240,14 @@ impl<S: System, O: Observer<S>> System for Ghost<S, O> {
     super::forward_to_base!(S, local);
 
     super::forward_to_base!(S, stale);
+
+    fn changed_fields(role: RoleId, before: &Self::State, after: &Self::State) -> Option<FieldSet> {
+        let mut changed = S::changed_fields(role, &before.base, &after.base)?;
+        if before.ghost != after.ghost {
+            changed.insert(S::meta().roles[role].fields.len());
+        }
+        Some(changed)
+    }
 
     fn fields(state: &Self::State) -> Vec<(&'static str, String)> {
         let mut fields = S::fields(&state.base);

@@ -641,6 +641,18 @@ impl<S: System> System for Reliable<S> {
         }
     }
 
+    fn changed_fields(role: RoleId, before: &Self::State, after: &Self::State) -> Option<FieldSet> {
+        let mut changed = S::changed_fields(role, &before.base, &after.base)?;
+        let base = S::meta().roles[role].fields.len();
+        if before.outboxes != after.outboxes {
+            changed.insert(base);
+        }
+        if before.expected != after.expected {
+            changed.insert(base + 1);
+        }
+        Some(changed)
+    }
+
     fn fields(state: &Self::State) -> Vec<(&'static str, String)> {
         let mut fields = S::fields(&state.base);
         fields.push(("reliable_out", format!("{:?}", state.outboxes)));
