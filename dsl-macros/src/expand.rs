@@ -291,6 +291,7 @@ pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
 
         impl #impl_g ::verdict::System for super::#sys_ty #where_g {
             type Node = Node;
+            type Role = Role;
             type State = #state_ty;
             type Input = #input_ty;
             type Output = #output_ty;
@@ -465,7 +466,41 @@ fn node_enum(def: &SystemDef) -> TokenStream {
             None => quote!(Node::#n => f.write_str(#s),),
         }
     });
+    let roles: Vec<&Ident> = def.roles.iter().map(|r| &r.name).collect();
+    let names: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
+    let ids: Vec<usize> = (0..roles.len()).collect();
+    let role_docs = def.roles.iter().map(|r| docs(&r.attrs));
+    let node_roles = def.roles.iter().map(|r| {
+        let n = &r.name;
+        match &r.param {
+            Some(_) => quote!(Node::#n(_) => Role::#n,),
+            None => quote!(Node::#n => Role::#n,),
+        }
+    });
     quote! {
+        /// The roles of the system, as values: for sizes
+        /// (`Sizes::new().with(Role::Client, 3)`), workloads and CLI flags.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[allow(dead_code)]
+        #vis enum Role { #(#(#role_docs)* #roles,)* }
+
+        impl ::verdict::RoleEnum for Role {
+            fn id(self) -> usize {
+                match self { #(Role::#roles => #ids,)* }
+            }
+            fn name(self) -> &'static str {
+                match self { #(Role::#roles => #names,)* }
+            }
+        }
+
+        impl Node {
+            /// The node's role.
+            #[allow(dead_code)]
+            #vis fn role(self) -> Role {
+                match self { #(#node_roles)* }
+            }
+        }
+
         /// A node of the system: its role and, for parameterised roles, its number.
         #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::verdict::serde::Serialize, ::verdict::serde::Deserialize)]
         #[serde(crate = "::verdict::serde")]

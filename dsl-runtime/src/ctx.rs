@@ -9,6 +9,7 @@
 use std::marker::PhantomData;
 use std::time::Duration;
 
+use crate::meta::RoleEnum;
 use crate::setup::Cluster;
 use crate::system::System;
 
@@ -126,6 +127,39 @@ impl<'a, S: System, H> Ctx<'a, S, H> {
     /// Every node of this run, in index order.
     pub fn nodes(&self) -> &'a [S::Node] {
         self.cluster.nodes
+    }
+
+    /// The nodes of `role` (`Role::Server`), in index order.
+    pub fn nodes_of(&self, role: S::Role) -> impl Iterator<Item = S::Node> + 'a {
+        let id = role.id();
+        self.cluster
+            .nodes
+            .iter()
+            .copied()
+            .filter(move |&n| S::role_of(n) == id)
+    }
+
+    /// The other nodes of this node's role: its peers, in index order.
+    pub fn peers(&self) -> impl Iterator<Item = S::Node> + 'a {
+        let (me, role) = (self.me, S::role_of(self.me));
+        self.cluster
+            .nodes
+            .iter()
+            .copied()
+            .filter(move |&n| n != me && S::role_of(n) == role)
+    }
+
+    /// The smallest majority of this node's role (2 of 3, 3 of 4 and 5):
+    /// the quorum size of a protocol run by the nodes of one role.
+    pub fn majority(&self) -> usize {
+        let role = S::role_of(self.me);
+        let n = self
+            .cluster
+            .nodes
+            .iter()
+            .filter(|&&n| S::role_of(n) == role)
+            .count();
+        n / 2 + 1
     }
 
     /// The run's configuration (`config { .. }` in `system!`).

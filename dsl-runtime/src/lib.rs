@@ -39,7 +39,7 @@ pub use check::{
 };
 pub use ctx::{Ctx, Effects, MayEmit, MaySend, MaySet, TimerOp};
 pub use faults::{Budget, Faults};
-pub use meta::SystemMeta;
+pub use meta::{RoleEnum, SystemMeta};
 pub use semantics::{Event, Model, Packet, TraceEvent, World};
 pub use setup::{Cluster, Setup, SetupError, Sizes};
 pub use system::{Data, InvariantResult, System, Trigger};

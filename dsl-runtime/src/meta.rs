@@ -23,6 +23,16 @@ pub type KindId = usize;
 /// Index of a timer in [`SystemMeta::timers`].
 pub type TimerId = usize;
 
+/// A role of a system as a value: the `Role` enum `system!` generates
+/// (`Role::Client`), so sizes, workloads and CLI flags name roles the
+/// compiler knows, and a misspelled role is a compile error.
+pub trait RoleEnum: Copy + Eq + fmt::Debug + Send + Sync + 'static {
+    /// Its index in [`SystemMeta::roles`].
+    fn id(self) -> RoleId;
+    /// Its name, as declared.
+    fn name(self) -> &'static str;
+}
+
 /// A set of one role's state fields, by index in [`RoleMeta::fields`]: what
 /// a handler reads or writes, what an invariant reads. Any number of fields
 /// fits, so a wrapper that adds fields to a large base loses no footprint.

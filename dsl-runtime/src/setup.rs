@@ -4,11 +4,12 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
 
-use crate::meta::RoleId;
+use crate::meta::{RoleEnum, RoleId};
 use crate::system::System;
 
-/// How many instances each parameterised role has in a run, by role name
-/// (`Client` -> 3). Singleton roles always have one node.
+/// How many instances each parameterised role has in a run
+/// (`Sizes::new().with(Role::Client, 3)`). Singleton roles always have one
+/// node.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Sizes(BTreeMap<String, usize>);
 
@@ -18,8 +19,15 @@ impl Sizes {
         Sizes::default()
     }
 
-    /// Sets the number of instances of a parameterised role.
-    pub fn with(mut self, role: &str, count: usize) -> Self {
+    /// Sets the number of instances of a parameterised role, named by the
+    /// system's generated `Role` enum.
+    pub fn with(self, role: impl RoleEnum, count: usize) -> Self {
+        self.with_name(role.name(), count)
+    }
+
+    /// The same, by name: for sizes read from a file, checked against the
+    /// system's roles when the [`Setup`] is built.
+    pub(crate) fn with_name(mut self, role: &str, count: usize) -> Self {
         self.0.insert(role.to_string(), count);
         self
     }

@@ -11,7 +11,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::ctx::Effects;
-use crate::meta::{FieldSet, HandlerId, InvariantId, KindId, RoleId, SystemMeta, TimerId};
+use crate::meta::{
+    FieldSet, HandlerId, InvariantId, KindId, RoleEnum, RoleId, SystemMeta, TimerId,
+};
 use crate::semantics::World;
 use crate::setup::{Cluster, Setup};
 
@@ -100,6 +102,8 @@ pub trait System: Sized + Send + Sync + 'static {
         + Send
         + Sync
         + 'static;
+    /// The roles, as values (`Role::Client`); a wrapper keeps its base's.
+    type Role: RoleEnum;
     /// The state of one node (one variant per role).
     type State: Data;
     /// External inputs, delivered to a node by the outside world.

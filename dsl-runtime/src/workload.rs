@@ -5,6 +5,7 @@
 //! output before the next) or a bag of inputs it may receive in any order, up
 //! to a count.
 
+use crate::meta::RoleEnum;
 use crate::setup::Setup;
 use crate::system::System;
 
@@ -19,18 +20,20 @@ pub struct Step<I> {
 }
 
 impl<I> Step<I> {
-    /// An input after which the script goes on at once.
-    pub fn send(input: I) -> Self {
+    /// An input after which the script goes on at once. Takes the payload
+    /// or the input itself: `Step::send(input::Unlock)`.
+    pub fn send(input: impl Into<I>) -> Self {
         Step {
-            input,
+            input: input.into(),
             awaits_output: false,
         }
     }
 
-    /// An input after which the script waits for an output of the node.
-    pub fn call(input: I) -> Self {
+    /// An input after which the script waits for an output of the node:
+    /// `Step::call(input::Lock)`.
+    pub fn call(input: impl Into<I>) -> Self {
         Step {
-            input,
+            input: input.into(),
             awaits_output: true,
         }
     }
@@ -103,17 +106,16 @@ impl<S: System> Workload<S> {
         self
     }
 
-    /// Gives each node of `role` (by name) the workload `make(node)` returns.
+    /// Gives each node of `role` (`Role::Client`) the workload
+    /// `make(node)` returns.
     pub fn each(
         mut self,
         setup: &Setup<S>,
-        role: &str,
+        role: S::Role,
         mut make: impl FnMut(S::Node) -> NodeWorkload<S::Input>,
     ) -> Self {
-        if let Some(r) = S::meta().role_named(role) {
-            for i in setup.role_range(r) {
-                self.per_node[i] = Some(make(setup.nodes()[i]));
-            }
+        for i in setup.role_range(role.id()) {
+            self.per_node[i] = Some(make(setup.nodes()[i]));
         }
         self
     }

@@ -93,7 +93,7 @@ pub fn setup(reply_before_ack: bool) -> Result<Setup<Counter>, SetupError> {
 /// The primary receives `increments` increments.
 pub fn workload(setup: &Setup<Counter>, increments: usize) -> Workload<Counter> {
     let steps = (0..increments)
-        .map(|_| Step::send(Input::Increment(input::Increment)))
+        .map(|_| Step::send(input::Increment))
         .collect();
     Workload::none(setup).with(setup, Node::Primary, NodeWorkload::Script(steps))
 }

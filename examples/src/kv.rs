@@ -19,7 +19,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use verdict::prelude::*;
-use verdict::transform::{PbBug, PbConfig, PrimaryBackup, StateMachine};
+use verdict::transform::{PbBug, PbConfig, PbRole, PrimaryBackup, StateMachine};
 use verdict::{NodeWorkload, SetupError};
 
 /// A key.
@@ -238,10 +238,15 @@ pub const SCRIPTS: [[KvInput; 3]; 3] = [
     ],
 ];
 
-/// Each client runs the first `ops` commands of its script, waiting for
-/// each result before the next command.
-pub fn workload<S: System<Input = KvInput>>(setup: &Setup<S>, ops: usize) -> Workload<S> {
-    Workload::none(setup).each(setup, "Client", |node| {
+/// Each client (the nodes of role `clients`) runs the first `ops` commands
+/// of its script, waiting for each result before the next command. Generic,
+/// so the single server and the replicated store get the same workload.
+pub fn workload<S: System<Input = KvInput>>(
+    setup: &Setup<S>,
+    clients: S::Role,
+    ops: usize,
+) -> Workload<S> {
+    Workload::none(setup).each(setup, clients, |node| {
         let script = &SCRIPTS[S::instance_of(node) % SCRIPTS.len()];
         NodeWorkload::Script(
             script
@@ -255,8 +260,8 @@ pub fn workload<S: System<Input = KvInput>>(setup: &Setup<S>, ops: usize) -> Wor
 
 /// The single-server store with `clients` clients.
 pub fn single(clients: usize, ops: usize, faults: Faults) -> Result<Model<Kv>, SetupError> {
-    let setup = Setup::new(&Sizes::new().with("Client", clients))?;
-    let workload = workload(&setup, ops);
+    let setup = Setup::new(&Sizes::new().with(Role::Client, clients))?;
+    let workload = workload(&setup, Role::Client, ops);
     Ok(Model::new(setup, faults, workload))
 }
 
@@ -271,7 +276,7 @@ pub fn primary_backup(
         bug,
         ..PbConfig::default()
     };
-    let setup = Setup::with_config(&Sizes::new().with("Client", clients), config)?;
-    let workload = workload(&setup, ops);
+    let setup = Setup::with_config(&Sizes::new().with(PbRole::Client, clients), config)?;
+    let workload = workload(&setup, PbRole::Client, ops);
     Ok(Model::new(setup, faults, workload))
 }

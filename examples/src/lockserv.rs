@@ -121,16 +121,16 @@ verdict::system! {
 // ANCHOR: driver
 /// The cluster: one server and `clients` clients.
 pub fn setup(clients: usize) -> Result<Setup<LockServ>, SetupError> {
-    Setup::new(&Sizes::new().with("Client", clients))
+    Setup::new(&Sizes::new().with(Role::Client, clients))
 }
 
 /// Each client locks, waits for `Locked`, then unlocks, `rounds` times.
 pub fn workload(setup: &Setup<LockServ>, rounds: usize) -> Workload<LockServ> {
-    Workload::none(setup).each(setup, "Client", |_| {
+    Workload::none(setup).each(setup, Role::Client, |_| {
         let mut steps = Vec::new();
         for _ in 0..rounds {
-            steps.push(Step::call(Input::Lock(input::Lock)));
-            steps.push(Step::send(Input::Unlock(input::Unlock)));
+            steps.push(Step::call(input::Lock));
+            steps.push(Step::send(input::Unlock));
         }
         NodeWorkload::Script(steps)
     })

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use verdict::lin::specs::{Register, RegisterOp, RegisterRet};
 use verdict::lin::{check as lin_check, History, OpId};
 use verdict::prelude::*;
-use verdict::{NodeWorkload, SetupError};
+use verdict::{NodeWorkload, RoleEnum, SetupError};
 
 /// A ballot: a round number and the proposing server (ties broken by node).
 pub type Ballot = (u32, NodeId);
@@ -86,7 +86,7 @@ verdict::system! {
             *self.ballot = (self.ballot.0 + 1, me);
             self.prepares.insert(me, *self.accepted);
             let ballot = *self.ballot;
-            ctx.broadcast(peers(ctx.nodes(), me), msg::Prepare { ballot });
+            ctx.broadcast(ctx.peers(), msg::Prepare { ballot });
         }
 
         on message Prepare { ballot } from src reads(decided, accepted) writes(ballot) sends(Prepared) {
@@ -101,14 +101,14 @@ verdict::system! {
                 return;
             }
             self.prepares.insert(src, last);
-            if self.prepares.len() == 2 {
+            if self.prepares.len() == ctx.majority() {
                 let me = ctx.me();
                 let chosen = self.prepares.values().max().copied().flatten().map(|(_, p)| p);
                 let Some(proposal) = chosen.or(*self.proposal) else { return };
                 *self.proposal = Some(proposal);
                 *self.accepted = Some((ballot, proposal));
                 self.accepts.insert(me);
-                ctx.broadcast(peers(ctx.nodes(), me), msg::Accept { ballot, proposal });
+                ctx.broadcast(ctx.peers(), msg::Accept { ballot, proposal });
             }
         }
 
@@ -128,11 +128,10 @@ verdict::system! {
                 return;
             }
             self.accepts.insert(src);
-            if self.accepts.len() == 2 {
+            if self.accepts.len() == ctx.majority() {
                 *self.decided = true;
                 let Some(proposal) = *self.proposal else { return };
-                let me = ctx.me();
-                ctx.broadcast(peers(ctx.nodes(), me), msg::Decided { ballot, proposal });
+                ctx.broadcast(ctx.peers(), msg::Decided { ballot, proposal });
                 ctx.send(proposal.0, msg::PutOk);
             }
         }
@@ -159,13 +158,13 @@ verdict::system! {
 
         on input Put(value) writes(awaiting) sends(Put) {
             *self.awaiting = 1;
-            let server = server_of(ctx.me(), 0);
+            let server = server_of(ctx.me(), ctx.nodes_of(Role::Server).count(), 0);
             ctx.send(server, msg::Put(value));
         }
 
         on input Get writes(awaiting) sends(Get) {
             *self.awaiting = 2;
-            let server = server_of(ctx.me(), 1);
+            let server = server_of(ctx.me(), ctx.nodes_of(Role::Server).count(), 1);
             ctx.send(server, msg::Get);
         }
 
@@ -190,24 +189,12 @@ verdict::system! {
     }
 }
 
-/// The other servers.
-fn peers(nodes: &[Node], me: Node) -> Vec<Node> {
-    nodes
-        .iter()
-        .copied()
-        .filter(|&n| matches!(n, Node::Server(_)) && n != me)
-        .collect()
-}
-
-/// The server a client talks to.
-/// The server a client's `k`-th call goes to: client `i` puts at server
-/// `i % 3` and gets from the next one, so a get may reach a server that
-/// has not heard of the decision yet.
-fn server_of(client: Node, k: u8) -> Node {
-    match client {
-        Node::Client(i) => Node::Server((i + k) % 3),
-        other => other,
-    }
+/// The server a client's `k`-th call goes to, of `servers`: client `i`
+/// puts at server `i % servers` and gets from the next one, so a get may
+/// reach a server that has not heard of the decision yet.
+fn server_of(client: Node, servers: usize, k: usize) -> Node {
+    let i = Paxos::instance_of(client);
+    Paxos::node(Role::Server.id(), (i + k) % servers)
 }
 
 thread_local! {
@@ -275,7 +262,9 @@ fn check_history(trace: &[TraceEvent<Paxos>]) -> Result<(), String> {
 /// The cluster: three servers and `clients` clients.
 pub fn setup(clients: usize, accept_lower_ballots: bool) -> Result<Setup<Paxos>, SetupError> {
     Setup::with_config(
-        &Sizes::new().with("Server", 3).with("Client", clients),
+        &Sizes::new()
+            .with(Role::Server, 3)
+            .with(Role::Client, clients),
         Config {
             accept_lower_ballots,
         },
@@ -284,12 +273,9 @@ pub fn setup(clients: usize, accept_lower_ballots: bool) -> Result<Setup<Paxos>,
 
 /// Client `i` puts `i + 1`, waits for `PutOk`, then gets and waits.
 pub fn workload(setup: &Setup<Paxos>) -> Workload<Paxos> {
-    Workload::none(setup).each(setup, "Client", |node| {
-        let value = match node {
-            Node::Client(i) => i as i64 + 1,
-            Node::Server(_) => 0,
-        };
-        NodeWorkload::Chain(vec![Input::Put(input::Put(value)), Input::Get(input::Get)])
+    Workload::none(setup).each(setup, Role::Client, |node| {
+        let value = Paxos::instance_of(node) as i64 + 1;
+        NodeWorkload::Chain(vec![input::Put(value).into(), input::Get.into()])
     })
 }
 

@@ -157,7 +157,7 @@ verdict::system! {
 
 /// The cluster: the manager and `rms` resource managers.
 pub fn setup(rms: usize, commit_early: bool) -> Result<Setup<TwoPhase>, SetupError> {
-    Setup::with_config(&Sizes::new().with("Rm", rms), Config { commit_early })
+    Setup::with_config(&Sizes::new().with(Role::Rm, rms), Config { commit_early })
 }
 
 /// No external inputs: every choice is a timer.

@@ -72,6 +72,7 @@ struct Edited<S, E>(PhantomData<fn() -> (S, E)>);
 
 impl<S: System, E: Edit> System for Edited<S, E> {
     type Node = S::Node;
+    type Role = S::Role;
     type State = S::State;
     type Input = S::Input;
     type Output = S::Output;

@@ -64,12 +64,9 @@ mod tokens {
     where
         T: verdict::Data + Default + verdict::Relabel<Node>,
     {
-        let setup = Setup::new(&Sizes::new().with("Client", clients)).unwrap();
-        let workload = Workload::none(&setup).each(&setup, "Client", |_| {
-            NodeWorkload::Script(vec![
-                Step::call(Input::Lock(input::Lock)),
-                Step::send(Input::Unlock(input::Unlock)),
-            ])
+        let setup = Setup::new(&Sizes::new().with(Role::Client, clients)).unwrap();
+        let workload = Workload::none(&setup).each(&setup, Role::Client, |_| {
+            NodeWorkload::Script(vec![Step::call(input::Lock), Step::send(input::Unlock)])
         });
         Model::new(setup, faults, workload)
     }

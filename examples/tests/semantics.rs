@@ -52,7 +52,7 @@ verdict::system! {
 }
 
 fn model(inputs: &[u8], faults: Faults) -> Model<Relay> {
-    let setup = Setup::<Relay>::new(&Sizes::new().with("C", 1)).unwrap();
+    let setup = Setup::<Relay>::new(&Sizes::new().with(Role::C, 1)).unwrap();
     let steps = inputs
         .iter()
         .map(|&x| Step::send(Input::Send(input::Send(x))))

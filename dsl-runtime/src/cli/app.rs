@@ -2,15 +2,23 @@
 //!
 //! ```no_run
 //! # use verdict::prelude::*;
-//! # fn demo<S: System>(workload: fn(&Setup<S>, usize) -> Workload<S>) -> std::process::ExitCode {
-//! verdict::cli::App::<S>::new("lockserv")
+//! # use verdict::cli::{App, Flag};
+//! # fn demo<S: System>(client: S::Role, workload: fn(&Setup<S>, usize) -> Workload<S>) -> std::process::ExitCode {
+//! const ROUNDS: Flag<usize> = Flag::usize("rounds", 1, "Lock/unlock rounds per client");
+//! App::<S>::new("lockserv")
 //!     .about("The lock server, checked and deployed with Verdict")
-//!     .size_flag("Client", "clients", 3, "Number of clients")
-//!     .flag(verdict::cli::Flag::usize("rounds", 1, "Lock/unlock rounds per client"))
-//!     .workload(move |setup, flags| workload(setup, flags.usize("rounds")))
+//!     .size_flag(client, "clients", 3, "Number of clients") // Role::Client
+//!     .flag(ROUNDS)
+//!     .workload(move |setup, flags| workload(setup, flags.get(ROUNDS)))
 //!     .run()
 //! # }
 //! ```
+//!
+//! `--transform NAME` runs the system wrapped by a transformer (or replaced
+//! by another one serving the same clients): register each with
+//! [`App::transform`], which takes the program of the other system, and
+//! `App` reads the flag, lists the choices in `--help`, rejects an unknown
+//! name, and passes the choice on to the processes `cluster` starts.
 //!
 //! Subcommands: `check`, `simulate`, `replay`, `describe` always; `serve`, `client`,
 //! `cluster`, `certs` and `repair` with the `runtime` feature. Three kinds of flags:
@@ -23,123 +31,20 @@
 
 use std::process::ExitCode;
 
-use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches};
+use clap::builder::PossibleValue;
+use clap::{Arg, ArgMatches, Args, Command, FromArgMatches};
 
-use crate::cli::check::{run_check, run_replay, trace_faults, CheckArgs, ReplayArgs};
+use crate::cli::check::{
+    run_check, run_check_retransmitting, run_replay, trace_faults, CheckArgs, ReplayArgs,
+};
+use crate::cli::flags::{leak, Flag, FlagSpec, Flags};
 use crate::cli::simulate::{run_simulate, SimulateArgs};
 use crate::cli::{EXIT_OK, EXIT_USAGE};
+use crate::meta::RoleEnum;
 use crate::semantics::Model;
 use crate::setup::{Setup, SetupError, Sizes};
 use crate::system::System;
 use crate::workload::Workload;
-
-/// A flag a system's binary adds.
-#[derive(Debug, Clone)]
-pub struct Flag {
-    name: &'static str,
-    help: &'static str,
-    kind: FlagKind,
-}
-
-#[derive(Debug, Clone)]
-enum FlagKind {
-    Usize(usize),
-    Bool,
-    Str(Option<&'static str>),
-}
-
-impl Flag {
-    /// `--name N`, a number with a default.
-    pub fn usize(name: &'static str, default: usize, help: &'static str) -> Self {
-        Flag {
-            name,
-            help,
-            kind: FlagKind::Usize(default),
-        }
-    }
-
-    /// `--name`, a switch.
-    pub fn bool(name: &'static str, help: &'static str) -> Self {
-        Flag {
-            name,
-            help,
-            kind: FlagKind::Bool,
-        }
-    }
-
-    /// `--name TEXT`, optionally with a default.
-    pub fn string(name: &'static str, default: Option<&'static str>, help: &'static str) -> Self {
-        Flag {
-            name,
-            help,
-            kind: FlagKind::Str(default),
-        }
-    }
-
-    fn arg(&self) -> Arg {
-        let arg = Arg::new(self.name).long(self.name).help(self.help);
-        match &self.kind {
-            FlagKind::Usize(d) => arg
-                .value_name("N")
-                .value_parser(clap::value_parser!(usize))
-                .default_value(leak(d.to_string())),
-            FlagKind::Bool => arg.action(ArgAction::SetTrue),
-            FlagKind::Str(Some(d)) => arg.value_name("TEXT").default_value(*d),
-            FlagKind::Str(None) => arg.value_name("TEXT"),
-        }
-    }
-
-    /// The flag as it would be written to reproduce `flags` (for children).
-    #[cfg_attr(not(feature = "runtime"), allow(dead_code))]
-    fn reproduce(&self, flags: &Flags) -> Vec<String> {
-        let long = format!("--{}", self.name);
-        match &self.kind {
-            FlagKind::Usize(_) => vec![long, flags.usize(self.name).to_string()],
-            FlagKind::Bool if flags.bool(self.name) => vec![long],
-            FlagKind::Bool => vec![],
-            FlagKind::Str(_) => match flags.string(self.name) {
-                Some(v) => vec![long, v.to_string()],
-                None => vec![],
-            },
-        }
-    }
-}
-
-/// The values of a binary's own flags, by name.
-pub struct Flags {
-    matches: ArgMatches,
-}
-
-impl Flags {
-    /// A number flag (its default when not given; 0 if no such flag).
-    pub fn usize(&self, name: &str) -> usize {
-        self.matches
-            .try_get_one::<usize>(name)
-            .ok()
-            .flatten()
-            .copied()
-            .unwrap_or(0)
-    }
-
-    /// A switch (false if no such flag).
-    pub fn bool(&self, name: &str) -> bool {
-        self.matches
-            .try_get_one::<bool>(name)
-            .ok()
-            .flatten()
-            .copied()
-            .unwrap_or(false)
-    }
-
-    /// A text flag, if given or defaulted.
-    pub fn string(&self, name: &str) -> Option<&str> {
-        self.matches
-            .try_get_one::<String>(name)
-            .ok()
-            .flatten()
-            .map(String::as_str)
-    }
-}
 
 struct SizeFlag {
     role: &'static str,
@@ -153,17 +58,70 @@ type ConfigFn<S> = Box<dyn Fn(&Flags) -> <S as System>::Config>;
 type WorkloadFn<S> = Box<dyn Fn(&Setup<S>, &Flags) -> Workload<S>>;
 type CheckHook = Box<dyn Fn(&Flags, &CheckArgs) -> Option<ExitCode>>;
 
+/// A program the binary may run instead: another system's [`App`].
+trait Program {
+    /// Runs it as transform `chosen` of a binary offering `choices`.
+    fn run_as(self: Box<Self>, chosen: &'static str, choices: Vec<Choice>) -> ExitCode;
+}
+
+impl<S: System> Program for App<S> {
+    fn run_as(mut self: Box<Self>, chosen: &'static str, choices: Vec<Choice>) -> ExitCode {
+        self.transform = Some(TransformArg { chosen, choices });
+        self.run_here()
+    }
+}
+
+/// One value of `--transform`: its name and what it does.
+#[derive(Clone, Copy)]
+struct Choice {
+    name: &'static str,
+    help: &'static str,
+}
+
+/// The `--transform` flag of a binary with transforms, and which one this
+/// program is.
+#[cfg_attr(not(feature = "runtime"), allow(dead_code))]
+struct TransformArg {
+    chosen: &'static str,
+    choices: Vec<Choice>,
+}
+
+impl TransformArg {
+    fn arg(&self) -> Arg {
+        let values: Vec<PossibleValue> = self
+            .choices
+            .iter()
+            .map(|c| PossibleValue::new(c.name).help(c.help))
+            .collect();
+        Arg::new("transform")
+            .long("transform")
+            .value_name("NAME")
+            .help("Run the system wrapped by a transformer")
+            .value_parser(clap::builder::PossibleValuesParser::new(values))
+            .default_value("none")
+    }
+}
+
+/// A registered transform: its choice and how to build its program.
+struct Transform {
+    choice: Choice,
+    make: Box<dyn FnOnce() -> Box<dyn Program>>,
+}
+
 /// The command-line program of one system. See the module docs.
 pub struct App<S: System> {
     name: &'static str,
     about: String,
     sizes: Vec<SizeFlag>,
-    flags: Vec<Flag>,
-    config_flags: Vec<Flag>,
+    flags: Vec<FlagSpec>,
+    config_flags: Vec<FlagSpec>,
     config: ConfigFn<S>,
     workload: WorkloadFn<S>,
     check_hook: Option<CheckHook>,
     ignores: Option<crate::semantics::IgnoreRule<S>>,
+    retransmitting: bool,
+    transforms: Vec<Transform>,
+    transform: Option<TransformArg>,
 }
 
 impl<S: System> App<S> {
@@ -180,6 +138,9 @@ impl<S: System> App<S> {
             workload: Box::new(|setup, _| Workload::none(setup)),
             check_hook: None,
             ignores: None,
+            retransmitting: false,
+            transforms: Vec::new(),
+            transform: None,
         }
     }
 
@@ -189,16 +150,17 @@ impl<S: System> App<S> {
         self
     }
 
-    /// `--flag N` sizes the parameterised role `role` (default `default`).
+    /// `--flag N` sizes the parameterised role `role` (`Role::Client`;
+    /// default `default`).
     pub fn size_flag(
         mut self,
-        role: &'static str,
+        role: S::Role,
         flag: &'static str,
         default: usize,
         help: &'static str,
     ) -> Self {
         self.sizes.push(SizeFlag {
-            role,
+            role: role.name(),
             flag: Some(flag),
             default,
             help,
@@ -208,9 +170,9 @@ impl<S: System> App<S> {
 
     /// The parameterised role `role` always has `count` nodes (the system
     /// is written for that many, like Paxos for three servers).
-    pub fn fixed_size(mut self, role: &'static str, count: usize) -> Self {
+    pub fn fixed_size(mut self, role: S::Role, count: usize) -> Self {
         self.sizes.push(SizeFlag {
-            role,
+            role: role.name(),
             flag: None,
             default: count,
             help: "",
@@ -219,16 +181,44 @@ impl<S: System> App<S> {
     }
 
     /// A flag of the checked model (workload bounds and the like), for
-    /// `check` and `replay`; read it in [`App::workload`] or [`App::on_check`].
-    pub fn flag(mut self, flag: Flag) -> Self {
-        self.flags.push(flag);
+    /// `check` and `replay`; read it with `flags.get(FLAG)` in
+    /// [`App::workload`] or [`App::on_check`].
+    pub fn flag<T>(mut self, flag: Flag<T>) -> Self {
+        self.flags.push(flag.spec);
         self
     }
 
     /// A flag choosing the system's configuration; applies to `serve` and
     /// `cluster` too. Read it in [`App::config`].
-    pub fn config_flag(mut self, flag: Flag) -> Self {
-        self.config_flags.push(flag);
+    pub fn config_flag<T>(mut self, flag: Flag<T>) -> Self {
+        self.config_flags.push(flag.spec);
+        self
+    }
+
+    /// `--transform name` runs `make()`'s program instead: usually this
+    /// system wrapped by a transformer (`App::<Reliable<LockServ>>`), or
+    /// another system serving the same clients. Give it the same size and
+    /// model flags, so one command line suits every choice; a flag only
+    /// some choices have is rejected by the others.
+    pub fn transform<T: System>(
+        mut self,
+        name: &'static str,
+        help: &'static str,
+        make: impl FnOnce() -> App<T> + 'static,
+    ) -> Self {
+        self.transforms.push(Transform {
+            choice: Choice { name, help },
+            make: Box::new(move || Box::new(make())),
+        });
+        self
+    }
+
+    /// The system retransmits on a timer (it is wrapped by
+    /// [`crate::transform::Reliable`]): `check` takes the bounds, or the
+    /// exact set-of-packets network, [`crate::transform::plan_retransmitting`]
+    /// chooses for it.
+    pub fn retransmitting(mut self) -> Self {
+        self.retransmitting = true;
         self
     }
 
@@ -287,6 +277,9 @@ impl<S: System> App<S> {
         for f in &self.config_flags {
             cmd = cmd.arg(f.arg());
         }
+        if let Some(t) = &self.transform {
+            cmd = cmd.arg(t.arg());
+        }
         cmd
     }
 
@@ -307,8 +300,10 @@ impl<S: System> App<S> {
                 .about("Run seeded random executions and report any violated invariant"),
             true,
         );
-        let describe = Command::new("describe")
-            .about("Print the system's roles, fields, handlers with footprints, and invariants");
+        let describe =
+            self.config_args(Command::new("describe").about(
+                "Print the system's roles, fields, handlers with footprints, and invariants",
+            ));
         #[allow(unused_mut)]
         let mut cmd = Command::new(self.name)
             .about(self.about.clone())
@@ -335,8 +330,8 @@ impl<S: System> App<S> {
         let flags = Flags { matches: m.clone() };
         let mut sizes = Sizes::new();
         for s in &self.sizes {
-            let count = s.flag.map_or(s.default, |f| flags.usize(f));
-            sizes = sizes.with(s.role, count);
+            let count = s.flag.and_then(|f| flags.size(f)).unwrap_or(s.default);
+            sizes = sizes.with_name(s.role, count);
         }
         Setup::with_config(&sizes, (self.config)(&flags))
     }
@@ -349,8 +344,40 @@ impl<S: System> App<S> {
         Ok(model)
     }
 
-    /// Parses the command line and runs the subcommand.
-    pub fn run(self) -> ExitCode {
+    /// Parses the command line and runs the subcommand, as this system or
+    /// as the transform `--transform` names.
+    pub fn run(mut self) -> ExitCode {
+        if self.transforms.is_empty() {
+            return self.run_here();
+        }
+        let mut choices = vec![Choice {
+            name: "none",
+            help: "the system as written",
+        }];
+        choices.extend(self.transforms.iter().map(|t| t.choice));
+        // The choice decides the system's type, hence the command line's
+        // meaning, so it is read before clap parses the rest; an unknown
+        // name falls through to this program, whose clap rejects it with
+        // the list of choices.
+        let asked = transform_arg(std::env::args().skip(1));
+        let picked = asked.and_then(|name| {
+            let i = self.transforms.iter().position(|t| t.choice.name == name)?;
+            Some(self.transforms.swap_remove(i))
+        });
+        match picked {
+            Some(t) => (t.make)().run_as(t.choice.name, choices),
+            None => {
+                self.transform = Some(TransformArg {
+                    chosen: "none",
+                    choices,
+                });
+                self.run_here()
+            }
+        }
+    }
+
+    /// Parses the command line as this program's.
+    fn run_here(self) -> ExitCode {
         let matches = self.command().get_matches();
         self.run_matches(&matches)
     }
@@ -373,6 +400,7 @@ impl<S: System> App<S> {
                     }
                 }
                 match self.model(m, args.faults) {
+                    Ok(model) if self.retransmitting => run_check_retransmitting(model, &args),
                     Ok(model) => run_check(&model, &args),
                     Err(e) => usage(e),
                 }
@@ -417,11 +445,14 @@ impl<S: System> App<S> {
                     Ok(s) => s,
                     Err(e) => return usage(e),
                 };
-                let config_args: Vec<String> = self
+                let mut config_args: Vec<String> = self
                     .config_flags
                     .iter()
                     .flat_map(|f| f.reproduce(&flags))
                     .collect();
+                if let Some(t) = self.transform.as_ref().filter(|t| t.chosen != "none") {
+                    config_args.extend(["--transform".to_string(), t.chosen.to_string()]);
+                }
                 super::deploy::run_cluster::<S>(self.name, m, &setup, &config_args)
             }
             other => usage(format!("unknown subcommand `{other}`")),
@@ -435,8 +466,39 @@ pub(crate) fn usage(e: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(EXIT_USAGE)
 }
 
-/// A default value as clap wants it: `'static`. Flags are built once per
-/// process, so the few bytes leaked are bounded.
-fn leak(s: String) -> &'static str {
-    Box::leak(s.into_boxed_str())
+/// The value of `--transform X` or `--transform=X` among `args`, if given.
+fn transform_arg(mut args: impl Iterator<Item = String>) -> Option<String> {
+    while let Some(arg) = args.next() {
+        if arg == "--transform" {
+            return args.next();
+        }
+        if let Some(value) = arg.strip_prefix("--transform=") {
+            return Some(value.to_string());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::transform_arg;
+
+    #[test]
+    fn the_transform_is_read_in_either_form_anywhere() {
+        let args = |s: &str| {
+            s.split(' ')
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+                .into_iter()
+        };
+        assert_eq!(
+            transform_arg(args("check --transform reliable")).as_deref(),
+            Some("reliable")
+        );
+        assert_eq!(
+            transform_arg(args("check --transform=reliable --x")).as_deref(),
+            Some("reliable")
+        );
+        assert_eq!(transform_arg(args("check --clients 3")), None);
+    }
 }

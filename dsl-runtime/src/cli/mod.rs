@@ -10,15 +10,17 @@ mod app;
 mod check;
 #[cfg(feature = "runtime")]
 mod deploy;
+mod flags;
 mod simulate;
 
-pub use app::{App, Flag, Flags};
+pub use app::App;
 pub use check::{
     print_header, print_report, run_check, run_check_retransmitting, run_replay, trace_faults,
     CheckArgs, ReplayArgs, TraceFile,
 };
 #[cfg(feature = "runtime")]
 pub use deploy::{ClientArgs, ClusterArgs, NodeArgs, RepairArgs, ServeArgs};
+pub use flags::{Flag, FlagValue, Flags};
 pub use simulate::{run_simulate, SeedRange, SimulateArgs};
 
 /// Exit code: no violation found.

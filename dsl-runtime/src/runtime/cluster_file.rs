@@ -170,7 +170,7 @@ impl ClusterFile {
                             )));
                         }
                     }
-                    sizes = sizes.with(role.name, count);
+                    sizes = sizes.with_name(role.name, count);
                 }
             }
         }

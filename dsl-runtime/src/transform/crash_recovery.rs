@@ -117,6 +117,7 @@ fn track<S: System>(armed: &mut Vec<(S::Timer, Duration)>, op: &TimerOp<S::Timer
 
 impl<S: System> System for CrashRecovery<S> {
     type Node = S::Node;
+    type Role = S::Role;
     type State = RecoveringState<S::State, S::Timer>;
     type Input = S::Input;
     type Output = S::Output;

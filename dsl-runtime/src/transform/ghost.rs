@@ -147,6 +147,7 @@ fn copy_trigger<S: System>(t: &Trigger<S>) -> Trigger<S> {
 
 impl<S: System, O: Observer<S>> System for Ghost<S, O> {
     type Node = S::Node;
+    type Role = S::Role;
     type State = GhostState<S::State, O::Ghost>;
     type Input = S::Input;
     type Output = S::Output;

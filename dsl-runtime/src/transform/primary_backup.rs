@@ -353,6 +353,8 @@ crate::system! {
 pub type PbConfig = Config;
 /// A node of [`PrimaryBackup`], named for use outside this module.
 pub type PbNode = Node;
+/// A role of [`PrimaryBackup`], named for use outside this module.
+pub type PbRole = Role;
 
 /// A handler's context in [`PrimaryBackup<M>`], with permissions `H`.
 type PbCtx<'a, 'b, M, H> = &'a mut Ctx<'b, PrimaryBackup<M>, H>;

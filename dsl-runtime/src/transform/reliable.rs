@@ -410,6 +410,7 @@ fn undelivered<S: System>(setup: &Setup<Reliable<S>>, world: &World<Reliable<S>>
 
 impl<S: System> System for Reliable<S> {
     type Node = S::Node;
+    type Role = S::Role;
     type State = ReliableState<S::Node, S::State, S::Msg>;
     type Input = S::Input;
     type Output = S::Output;

@@ -12,21 +12,20 @@ use std::process::ExitCode;
 use verdict::cli::{App, Flag};
 use verdict_examples::counter::{workload, Config, Counter};
 
+const INCREMENTS: Flag<usize> = Flag::usize("increments", 3, "Increments the primary receives");
+const BROKEN: Flag<bool> = Flag::bool(
+    "broken",
+    "The deliberately broken variant that replies before the backup acknowledges",
+);
+
 fn main() -> ExitCode {
     App::<Counter>::new("counter")
         .about("The primary-backup counter, checked and deployed with Verdict")
-        .flag(Flag::usize(
-            "increments",
-            3,
-            "Increments the primary receives",
-        ))
-        .config_flag(Flag::bool(
-            "broken",
-            "The deliberately broken variant that replies before the backup acknowledges",
-        ))
+        .flag(INCREMENTS)
+        .config_flag(BROKEN)
         .config(|flags| Config {
-            reply_before_ack: flags.bool("broken"),
+            reply_before_ack: flags.get(BROKEN),
         })
-        .workload(|setup, flags| workload(setup, flags.usize("increments")))
+        .workload(|setup, flags| workload(setup, flags.get(INCREMENTS)))
         .run()
 }

@@ -14,109 +14,60 @@
 
 use std::process::ExitCode;
 
-use verdict::cli::{run_check_retransmitting, App, CheckArgs, Flag, Flags, EXIT_USAGE};
-use verdict::transform::{
-    reliable_model, PbBug, PbConfig, PrimaryBackup, Reliable, ReliableConfig,
-};
-use verdict::{Model, System};
+use verdict::cli::{App, Flag, Flags};
+use verdict::transform::{PbBug, PbConfig, PbRole, PrimaryBackup, Reliable, ReliableConfig};
+use verdict::System;
 use verdict_examples::kv::{self, Kv, KvInput, Store};
 
-/// The ways `--transform` can serve the store.
-const TRANSFORMS: [&str; 3] = ["none", "primary-backup", "reliable-primary-backup"];
+const OPS: Flag<usize> = Flag::usize("ops", 3, "Commands each client runs from its script");
+const BROKEN: Flag<Option<String>> = Flag::choice(
+    "broken",
+    &["reply-before-ack", "no-state-transfer"],
+    "A deliberate primary-backup bug",
+);
 
 fn main() -> ExitCode {
-    // The transformer decides the system's type, so it is read before the
-    // rest of the command line; it and `--broken` are also config flags of
-    // every variant, so `cluster` passes them on to the processes it starts.
-    let transform = value_of("--transform");
-    let bug = match value_of("--broken").as_deref() {
-        None => None,
-        Some("reply-before-ack") => Some(PbBug::ReplyBeforeAck),
-        Some("no-state-transfer") => Some(PbBug::NoStateTransfer),
-        Some(other) => {
-            return usage(format!(
-                "unknown bug `{other}`; use reply-before-ack or no-state-transfer"
-            ))
-        }
-    };
-    let pb = PbConfig {
-        bug,
-        ..PbConfig::default()
-    };
-    match transform.as_deref() {
-        None | Some("none") if bug.is_some() => {
-            usage("--broken applies to a primary-backup transform")
-        }
-        None | Some("none") => app::<Kv>().run(),
-        Some("primary-backup") => app::<PrimaryBackup<Store>>()
-            .config(move |_| pb.clone())
-            .run(),
-        Some("reliable-primary-backup") => {
-            let config = ReliableConfig::new(pb);
-            app::<Reliable<PrimaryBackup<Store>>>()
-                .config(move |_| config.clone())
-                .on_check(move |flags, check| Some(check_reliable(flags, check, bug)))
-                .run()
-        }
-        Some(other) => usage(format!(
-            "unknown transform `{other}`; use one of {}",
-            TRANSFORMS.join(", ")
-        )),
-    }
+    app::<Kv>(kv::Role::Client)
+        .transform(
+            "primary-backup",
+            "the store replicated on a primary and a backup (survives a crash of either)",
+            || replicated::<PrimaryBackup<Store>>().config(pb_config),
+        )
+        .transform(
+            "reliable-primary-backup",
+            "primary-backup over reliable delivery (also survives drop, dup, reorder)",
+            || {
+                replicated::<Reliable<PrimaryBackup<Store>>>()
+                    .config(|flags| ReliableConfig::new(pb_config(flags)))
+                    .retransmitting()
+            },
+        )
+        .run()
 }
 
-/// The value of `name X` or `name=X` on the command line, if given.
-fn value_of(name: &str) -> Option<String> {
-    let mut args = std::env::args().skip(1);
-    let prefix = format!("{name}=");
-    while let Some(arg) = args.next() {
-        if arg == name {
-            return args.next();
-        }
-        if let Some(value) = arg.strip_prefix(&prefix) {
-            return Some(value.to_string());
-        }
-    }
-    None
-}
-
-/// The program for the store served as `S`.
-fn app<S: System<Input = KvInput>>() -> App<S> {
+/// The program for the store served as `S`, whose clients are `clients`.
+fn app<S: System<Input = KvInput>>(clients: S::Role) -> App<S> {
     App::<S>::new("kv")
         .about("The key-value store, single-server or replicated, checked for linearizability")
-        .size_flag("Client", "clients", 2, "Number of clients")
-        .flag(Flag::usize(
-            "ops",
-            3,
-            "Commands each client runs from its script",
-        ))
-        .config_flag(Flag::string(
-            "transform",
-            Some("none"),
-            "How the store is served: none (one server), primary-backup, or \
-             reliable-primary-backup",
-        ))
-        .config_flag(Flag::string(
-            "broken",
-            None,
-            "A deliberate primary-backup bug: reply-before-ack or no-state-transfer",
-        ))
-        .workload(|setup, flags| kv::workload(setup, flags.usize("ops")))
+        .size_flag(clients, "clients", 2, "Number of clients")
+        .flag(OPS)
+        .workload(move |setup, flags| kv::workload(setup, clients, flags.get(OPS)))
 }
 
-/// Checks the reliable primary-backup store, with the bounds (or the exact
-/// set-of-packets network) a retransmitting system's state space needs.
-fn check_reliable(flags: &Flags, check: &CheckArgs, bug: Option<PbBug>) -> ExitCode {
-    let faults = check.faults;
-    let base = match kv::primary_backup(flags.usize("clients"), flags.usize("ops"), faults, bug) {
-        Ok(m) => m,
-        Err(e) => return usage(e),
+/// The program for the store replicated by primary-backup, as `S`.
+fn replicated<S: System<Input = KvInput, Role = PbRole>>() -> App<S> {
+    app::<S>(PbRole::Client).config_flag(BROKEN)
+}
+
+/// The primary-backup settings `--broken` asks for.
+fn pb_config(flags: &Flags) -> PbConfig {
+    let bug = match flags.get(BROKEN).as_deref() {
+        Some("reply-before-ack") => Some(PbBug::ReplyBeforeAck),
+        Some("no-state-transfer") => Some(PbBug::NoStateTransfer),
+        _ => None,
     };
-    let model: Model<Reliable<PrimaryBackup<Store>>> = reliable_model(&base, faults);
-    run_check_retransmitting(model, check)
-}
-
-fn usage(e: impl std::fmt::Display) -> ExitCode {
-    eprintln!("error: {e}");
-    ExitCode::from(EXIT_USAGE)
+    PbConfig {
+        bug,
+        ..PbConfig::default()
+    }
 }

@@ -10,24 +10,26 @@
 use std::process::ExitCode;
 
 use verdict::cli::{App, Flag};
-use verdict_examples::paxos::{ignored, workload, Config, Paxos};
+use verdict_examples::paxos::{ignored, workload, Config, Paxos, Role};
+
+const ACCEPT_LOWER_BALLOTS: Flag<bool> = Flag::bool(
+    "accept-lower-ballots",
+    "The deliberately broken server that accepts lower ballots",
+);
 
 fn main() -> ExitCode {
     App::<Paxos>::new("paxos")
         .about("Single-decree Paxos with register clients, checked and deployed with Verdict")
-        .fixed_size("Server", 3)
+        .fixed_size(Role::Server, 3)
         .size_flag(
-            "Client",
+            Role::Client,
             "clients",
             2,
             "Number of register clients (each puts, then gets)",
         )
-        .config_flag(Flag::bool(
-            "accept-lower-ballots",
-            "The deliberately broken server that accepts lower ballots",
-        ))
+        .config_flag(ACCEPT_LOWER_BALLOTS)
         .config(|flags| Config {
-            accept_lower_ballots: flags.bool("accept-lower-ballots"),
+            accept_lower_ballots: flags.get(ACCEPT_LOWER_BALLOTS),
         })
         .workload(|setup, _| workload(setup))
         .ignoring(ignored)

@@ -10,24 +10,22 @@ use std::process::ExitCode;
 use verdict::cli::{App, Flag};
 use verdict_examples::pingpong::{workload, Config, PingPong};
 
+const COUNT: Flag<usize> = Flag::usize("count", 3, "Round trips in the checked run");
+const WINDOW: Flag<usize> = Flag::usize("window", 2, "Pings in flight at once");
+const SLOPPY: Flag<bool> = Flag::bool(
+    "sloppy",
+    "Accept report_every = 0: a deliberate bug the local invariant catches",
+);
+
 fn main() -> ExitCode {
     App::<PingPong>::new("pingpong")
         .about("Ping-pong between two nodes, checked and deployed with Verdict")
-        .flag(Flag::usize("count", 3, "Round trips in the checked run"))
-        .flag(Flag::usize("window", 2, "Pings in flight at once"))
-        .config_flag(Flag::bool(
-            "sloppy",
-            "Accept report_every = 0: a deliberate bug the local invariant catches",
-        ))
+        .flag(COUNT)
+        .flag(WINDOW)
+        .config_flag(SLOPPY)
         .config(|flags| Config {
-            sloppy: flags.bool("sloppy"),
+            sloppy: flags.get(SLOPPY),
         })
-        .workload(|setup, flags| {
-            workload(
-                setup,
-                flags.usize("count") as u64,
-                flags.usize("window") as u64,
-            )
-        })
+        .workload(|setup, flags| workload(setup, flags.get(COUNT) as u64, flags.get(WINDOW) as u64))
         .run()
 }

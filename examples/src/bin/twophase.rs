@@ -10,18 +10,20 @@
 use std::process::ExitCode;
 
 use verdict::cli::{App, Flag};
-use verdict_examples::twophase::{workload, Config, TwoPhase};
+use verdict_examples::twophase::{workload, Config, Role, TwoPhase};
+
+const COMMIT_EARLY: Flag<bool> = Flag::bool(
+    "commit-early",
+    "The deliberately broken manager that commits once all but one prepared",
+);
 
 fn main() -> ExitCode {
     App::<TwoPhase>::new("twophase")
         .about("Two-phase commit, checked and deployed with Verdict")
-        .size_flag("Rm", "rms", 3, "Number of resource managers")
-        .config_flag(Flag::bool(
-            "commit-early",
-            "The deliberately broken manager that commits once all but one prepared",
-        ))
+        .size_flag(Role::Rm, "rms", 3, "Number of resource managers")
+        .config_flag(COMMIT_EARLY)
         .config(|flags| Config {
-            commit_early: flags.bool("commit-early"),
+            commit_early: flags.get(COMMIT_EARLY),
         })
         .workload(|setup, _| workload(setup))
         .run()

@@ -146,14 +146,14 @@ verdict::system! {
 }
 
 fn main() {
-    let setup = Setup::<Store>::new(&Sizes::new().with("Follower", 2)).unwrap();
+    let setup = Setup::<Store>::new(&Sizes::new().with(Role::Follower, 2)).unwrap();
     let workload = Workload::none(&setup).with(
         &setup,
         Node::Leader,
         NodeWorkload::Script(vec![
-            Step::call(Input::Put(input::Put { key: 1, value: 7 })),
-            Step::send(Input::Get(input::Get(1))),
-            Step::send(Input::Ping(input::Ping)),
+            Step::call(input::Put { key: 1, value: 7 }),
+            Step::send(input::Get(1)),
+            Step::send(input::Ping),
         ]),
     );
     let model = Model::new(setup, Faults::none().crash(1), workload);

@@ -106,7 +106,7 @@ verdict::system! {
 
 fn run<V: Merge>(updates: Vec<V>) -> u64 {
     let setup = Setup::<Gossip<V, u8, 1>>::with_config(
-        &Sizes::new().with("Replica", 2),
+        &Sizes::new().with(Role::Replica, 2),
         Config { tag: Some(7) },
     )
     .unwrap();
@@ -116,8 +116,8 @@ fn run<V: Merge>(updates: Vec<V>) -> u64 {
         NodeWorkload::Script(
             updates
                 .into_iter()
-                .map(|v| Step::send(Input::Update(input::Update(v))))
-                .chain([Step::send(Input::Read(input::Read))])
+                .map(|v| Step::send(input::Update(v)))
+                .chain([Step::send(input::Read)])
                 .collect(),
         ),
     );
