@@ -48,6 +48,8 @@ fn escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            // Line breaks stay: the explanation below the picture is a `<pre>`.
+            '\n' => out.push('\n'),
             c if c.is_control() => out.push(' '),
             c => out.push(c),
         }
@@ -231,6 +233,7 @@ mod tests {
     #[test]
     fn labels_are_escaped_and_shortened() {
         assert_eq!(escape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&#39;");
+        assert_eq!(escape("one\ntwo\tthree"), "one\ntwo three");
         assert_eq!(fit("abcdef", 4), "abc…");
         assert_eq!(fit("abc", 4), "abc");
         assert_eq!(fit("abc", 1), "");
