@@ -737,24 +737,36 @@ fn qualify(pat: &Pat, gen: &KindGen) -> TokenStream {
     let Some(module) = &gen.module else {
         return pat.to_token_stream();
     };
+    // The module segment takes the span of the user's variant name, so the
+    // compiler reports a pattern that does not fit at the user's pattern
+    // rather than at the whole `system!` block.
+    let at = |span: proc_macro2::Span| -> syn::PathSegment {
+        let mut m = module.clone();
+        m.set_span(span);
+        m.into()
+    };
     match pat {
         Pat::Ident(p) => {
             let n = &p.ident;
-            quote!(#module::#n)
+            let m = at(n.span());
+            quote!(#m::#n)
         }
         Pat::Struct(p) => {
             let mut p = p.clone();
-            p.path.segments.insert(0, module.clone().into());
+            let m = at(p.path.segments[0].ident.span());
+            p.path.segments.insert(0, m);
             p.to_token_stream()
         }
         Pat::TupleStruct(p) => {
             let mut p = p.clone();
-            p.path.segments.insert(0, module.clone().into());
+            let m = at(p.path.segments[0].ident.span());
+            p.path.segments.insert(0, m);
             p.to_token_stream()
         }
         Pat::Path(p) => {
             let mut p = p.clone();
-            p.path.segments.insert(0, module.clone().into());
+            let m = at(p.path.segments[0].ident.span());
+            p.path.segments.insert(0, m);
             p.to_token_stream()
         }
         other => other.to_token_stream(),

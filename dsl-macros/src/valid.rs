@@ -37,6 +37,11 @@ pub struct KindNames {
     pub type_name: String,
     pub alias: bool,
     pub variants: Vec<String>,
+    /// Per variant, the names of its fields (`None` for tuple and unit
+    /// variants, and for the user's own type).
+    pub named: Vec<Option<Vec<String>>>,
+    /// Per variant, whether it carries no data at all.
+    pub unit: Vec<bool>,
 }
 
 impl KindNames {
@@ -47,6 +52,8 @@ impl KindNames {
                 type_name: default.to_string(),
                 alias: false,
                 variants: Vec::new(),
+                named: Vec::new(),
+                unit: Vec::new(),
             },
             Some(k) => KindNames {
                 declared: true,
@@ -55,6 +62,28 @@ impl KindNames {
                 variants: match &k.body {
                     KindBody::Enum(vs) => vs.iter().map(|v| v.name.to_string()).collect(),
                     KindBody::Alias(_) => vec![k.name.to_string()],
+                },
+                named: match &k.body {
+                    KindBody::Enum(vs) => vs
+                        .iter()
+                        .map(|v| match &v.fields {
+                            syn::Fields::Named(f) => Some(
+                                f.named
+                                    .iter()
+                                    .filter_map(|f| f.ident.as_ref().map(|i| i.to_string()))
+                                    .collect(),
+                            ),
+                            _ => None,
+                        })
+                        .collect(),
+                    KindBody::Alias(_) => vec![None],
+                },
+                unit: match &k.body {
+                    KindBody::Enum(vs) => vs
+                        .iter()
+                        .map(|v| matches!(v.fields, syn::Fields::Unit))
+                        .collect(),
+                    KindBody::Alias(_) => vec![false],
                 },
             },
         }
@@ -506,6 +535,65 @@ fn check_binding(binding: &Binding, keyword: &Ident, kind: &KindNames, errors: &
             variant.span(),
             format!("`{variant}` is your own type: bind it whole with a name, e.g. `on {word} x: {variant}`"),
         );
+    } else if let Binding::Pattern { pat, .. } = binding {
+        check_pattern_shape(pat, variant, &word, kind, errors);
+    }
+}
+
+/// A pattern that does not fit its variant's shape, reported at the user's
+/// pattern (the compiler would point at the generated code instead).
+fn check_pattern_shape(
+    pat: &syn::Pat,
+    variant: &Ident,
+    word: &str,
+    kind: &KindNames,
+    errors: &mut Errors,
+) {
+    let Some(i) = kind.variants.iter().position(|v| variant == v) else {
+        return;
+    };
+    let unit = kind.unit.get(i).copied().unwrap_or(false);
+    match pat {
+        syn::Pat::TupleStruct(p) if unit => errors.at(
+            p.paren_token.span.join(),
+            format!("`{variant}` carries no data, so it takes no parentheses: write `on {word} {variant}`"),
+        ),
+        syn::Pat::Struct(p) if unit => errors.at(
+            p.brace_token.span.join(),
+            format!("`{variant}` carries no data, so it takes no braces: write `on {word} {variant}`"),
+        ),
+        syn::Pat::Struct(p) if p.rest.is_none() => {
+            let Some(Some(fields)) = kind.named.get(i) else {
+                return;
+            };
+            let given: Vec<String> = p
+                .fields
+                .iter()
+                .filter_map(|f| match &f.member {
+                    syn::Member::Named(n) => Some(n.to_string()),
+                    syn::Member::Unnamed(_) => None,
+                })
+                .collect();
+            let missing: Vec<&String> = fields.iter().filter(|f| !given.contains(f)).collect();
+            if missing.is_empty() {
+                return;
+            }
+            let list = missing
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut bound = given.clone();
+            bound.push("..".into());
+            errors.at(
+                p.brace_token.span.join(),
+                format!(
+                    "this pattern leaves out {list} of `{variant}`: name every field, or end with `..` to ignore the rest, e.g. `{variant} {{ {} }}`",
+                    bound.join(", ")
+                ),
+            );
+        }
+        _ => {}
     }
 }
 

@@ -16,29 +16,52 @@ use crate::system::System;
 /// Permission to send message type `M`; implemented by the macro for a
 /// handler's marker type for each message in its `sends(...)`.
 #[diagnostic::on_unimplemented(
-    message = "this handler sends `{M}`, which is not in its `sends(...)` footprint",
-    label = "sent here without being declared",
-    note = "add the message's variant name to the handler's `sends(...)` list, e.g. `sends(Grant)`"
+    message = "`{Self}` has no permission to send `{M}`",
+    label = "sent here without permission",
+    note = "in a handler: add the message's variant name to the handler's `sends(...)` list, e.g. `sends(Grant)`",
+    note = "in a helper generic over the handler (`fn helper<H>(ctx: &mut Ctx<'_, S, H>)`), the calling handler's `sends(...)` is not visible: the fix is a bound on the helper, `H: MaySend<msg::Grant>`, for each message it sends"
 )]
 pub trait MaySend<M> {}
 
 /// Permission to emit output type `O`; implemented for each output in a
 /// handler's `emits(...)`.
 #[diagnostic::on_unimplemented(
-    message = "this handler emits `{O}`, which is not in its `emits(...)` footprint",
-    label = "emitted here without being declared",
-    note = "add the output's variant name to the handler's `emits(...)` list"
+    message = "`{Self}` has no permission to emit `{O}`",
+    label = "emitted here without permission",
+    note = "in a handler: add the output's variant name to the handler's `emits(...)` list",
+    note = "in a helper generic over the handler (`fn helper<H>(ctx: &mut Ctx<'_, S, H>)`), the calling handler's `emits(...)` is not visible: the fix is a bound on the helper, `H: MayEmit<output::Done>`, for each output it emits"
 )]
 pub trait MayEmit<O> {}
 
 /// Permission to set or cancel timer `T`; implemented for each timer in a
 /// handler's `sets(...)`.
 #[diagnostic::on_unimplemented(
-    message = "this handler sets timer `{T}`, which is not in its `sets(...)` footprint",
-    label = "set here without being declared",
-    note = "add the timer's name to the handler's `sets(...)` list"
+    message = "`{Self}` has no permission to set or cancel timer `{T}`",
+    label = "set here without permission",
+    note = "in a handler: add the timer's name to the handler's `sets(...)` list",
+    note = "in a helper generic over the handler (`fn helper<H>(ctx: &mut Ctx<'_, S, H>)`), the calling handler's `sets(...)` is not visible: the fix is a bound on the helper, `H: MaySet<timer::Retry>`, for each timer it sets"
 )]
 pub trait MaySet<T> {}
+
+/// `M` may be sent by handler `H`: holds exactly when `H: MaySend<M>`.
+///
+/// [`Ctx`]'s methods ask for this rather than for `H: MaySend<M>` directly,
+/// so the compiler checks the permission once it knows the message's type.
+/// In a helper generic over the handler that lacks its bound, the error
+/// then names the message and suggests the missing `H: MaySend<..>` bound.
+#[doc(hidden)]
+pub trait SentBy<H> {}
+impl<H: MaySend<M>, M> SentBy<H> for M {}
+
+/// `O` may be emitted by handler `H` (see [`SentBy`]).
+#[doc(hidden)]
+pub trait EmittedBy<H> {}
+impl<H: MayEmit<O>, O> EmittedBy<H> for O {}
+
+/// Timer `T` may be set by handler `H` (see [`SentBy`]).
+#[doc(hidden)]
+pub trait SetBy<H> {}
+impl<H: MaySet<T>, T> SetBy<H> for T {}
 
 /// A type no handler can send, emit or set. Generated code gives every
 /// handler permissions for two of these, so the compiler never guesses an
@@ -170,8 +193,7 @@ impl<'a, S: System, H> Ctx<'a, S, H> {
     /// Sends `msg` to `to`. Only messages in the handler's `sends(...)` compile.
     pub fn send<M>(&mut self, to: S::Node, msg: M)
     where
-        M: Into<S::Msg>,
-        H: MaySend<M>,
+        M: Into<S::Msg> + SentBy<H>,
     {
         self.effects.sends.push((to, msg.into()));
     }
@@ -179,8 +201,7 @@ impl<'a, S: System, H> Ctx<'a, S, H> {
     /// Sends a copy of `msg` to each node in `to`.
     pub fn broadcast<M>(&mut self, to: impl IntoIterator<Item = S::Node>, msg: M)
     where
-        M: Into<S::Msg>,
-        H: MaySend<M>,
+        M: Into<S::Msg> + SentBy<H>,
     {
         let msg: S::Msg = msg.into();
         for node in to {
@@ -191,8 +212,7 @@ impl<'a, S: System, H> Ctx<'a, S, H> {
     /// Emits `output` to the outside world. Only outputs in `emits(...)` compile.
     pub fn output<O>(&mut self, output: O)
     where
-        O: Into<S::Output>,
-        H: MayEmit<O>,
+        O: Into<S::Output> + EmittedBy<H>,
     {
         self.effects.outputs.push(output.into());
     }
@@ -201,8 +221,7 @@ impl<'a, S: System, H> Ctx<'a, S, H> {
     /// armed timer may fire at any point). Only timers in `sets(...)` compile.
     pub fn set_timer<T>(&mut self, timer: T, after: Duration)
     where
-        T: Into<S::Timer>,
-        H: MaySet<T>,
+        T: Into<S::Timer> + SetBy<H>,
     {
         self.effects.timers.push(TimerOp::Set(timer.into(), after));
     }
@@ -210,8 +229,7 @@ impl<'a, S: System, H> Ctx<'a, S, H> {
     /// Disarms `timer` if it is armed.
     pub fn cancel_timer<T>(&mut self, timer: T)
     where
-        T: Into<S::Timer>,
-        H: MaySet<T>,
+        T: Into<S::Timer> + SetBy<H>,
     {
         self.effects.timers.push(TimerOp::Cancel(timer.into()));
     }
