@@ -134,6 +134,8 @@ fn bad_configuration_exits_2_with_a_clear_message() {
         ("cluster_id = \"x\"\n[[node]]\nname = \"Server\"\naddr = \"nowhere\"\ndata_dir = \"a\"\n", "not a host:port"),
         ("cluster_id = \"x\"\n[[node]]\nname = \"Sever\"\naddr = \"127.0.0.1:1\"\ndata_dir = \"a\"\n", "names no role"),
         ("cluster_id = \"x\"\n[[node]]\nname = \"Server\"\naddr = \"127.0.0.1:1\"\ndata_dir = \"a\"\nport = 3\n", "unknown field"),
+        ("cluster_id = \"x\"\n[[node]]\nname = \"Server\"\naddr = \"127.0.0.1:1\"\ndata_dir = \"a\"\n", "no [tls] section"),
+        ("cluster_id = \"x\"\n[tls]\nca = \"ca.pem\"\n[[node]]\nname = \"Server\"\naddr = \"127.0.0.1:1\"\ndata_dir = \"a\"\n", "has no cert and key"),
     ];
     for (text, message) in cases {
         write(text);

@@ -1,5 +1,6 @@
 //! The lock server as real processes on loopback: a client workload, a
-//! server crash, a partition, and hostile bytes on a node's port.
+//! server crash, a partition, hostile bytes on a node's port, and a
+//! process that pretends to be the server.
 
 #![cfg(feature = "runtime")]
 
@@ -12,7 +13,7 @@ use std::time::Duration;
 
 use support::{eventually, lock_round, Deployment, PATIENCE};
 use verdict::runtime::codec::{self, FrameKind, Hello};
-use verdict_examples::lockserv::{input, Input, LockServ, Output};
+use verdict_examples::lockserv::{input, msg, Input, LockServ, Msg, Output};
 
 const EXE: &str = env!("CARGO_BIN_EXE_lockserv");
 
@@ -124,10 +125,11 @@ fn closed_after(addr: std::net::SocketAddr, bytes: &[u8]) {
     assert_eq!(n, 0, "the node should close the connection");
 }
 
+/// The frame layer's checks, seen without TLS in front of them.
 #[test]
 fn hostile_bytes_close_only_their_connection() {
     let names = ["Server", "Client(0)", "Client(1)"];
-    let mut d = Deployment::new(EXE, &names, &[]);
+    let mut d = Deployment::new_insecure(EXE, &names, &[]);
     d.start_all();
     let addr = d.addrs["Server"];
     let id = codec::cluster_id(&d.cluster_id);
@@ -217,4 +219,125 @@ fn hostile_bytes_close_only_their_connection() {
     c1.submit(lock()).unwrap();
     c0.submit(unlock()).unwrap();
     assert!(c1.next_output(PATIENCE).unwrap().is_some());
+}
+
+/// The attack: a process that holds what a cluster file's reader holds
+/// (the cluster id and, with TLS, the client certificate) connects to
+/// `Client(1)` as `Server` and sends it `Grant`. Returns whether the
+/// connection stayed open after the grant (a refused one is closed).
+fn spoof_grant(d: &Deployment) -> bool {
+    let id = codec::cluster_id(&d.cluster_id);
+    let mut bytes = codec::encode_value(
+        FrameKind::Hello,
+        id,
+        0,
+        &Hello::Peer {
+            name: "Server".into(),
+            config: codec::config_hash(&()),
+        },
+    );
+    bytes.extend(codec::encode_value(
+        FrameKind::Message,
+        id,
+        0,
+        &Msg::Grant(msg::Grant),
+    ));
+    let tcp = TcpStream::connect(d.addrs["Client(1)"]).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mut buf = [0u8; 64];
+    let file = verdict::runtime::ClusterFile::load(&d.cluster_file).unwrap();
+    match &file.tls {
+        None => {
+            let mut tcp = tcp;
+            tcp.write_all(&bytes).unwrap();
+            // Peers never answer: a timeout means the node kept listening.
+            matches!(tcp.read(&mut buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+        }
+        Some(t) => {
+            use verdict::runtime::tls::rustls;
+            let config = verdict::runtime::tls::client_tls(
+                &t.ca,
+                t.client_cert.as_ref().unwrap(),
+                t.client_key.as_ref().unwrap(),
+            )
+            .unwrap();
+            let name = verdict::runtime::tls::node_dns_name("Client(1)");
+            let conn = rustls::ClientConnection::new(config, name.try_into().unwrap()).unwrap();
+            let mut s = rustls::StreamOwned::new(conn, tcp);
+            let sent = s.write_all(&bytes).and_then(|_| s.flush());
+            sent.is_ok()
+                && matches!(s.read(&mut buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+        }
+    }
+}
+
+/// `Client(0)` takes the lock; the spoofer grants it to `Client(1)` too.
+/// Returns whether `Client(1)` was told `Locked` while `Client(0)` held it.
+fn both_hold_after_spoof(d: &Deployment) -> (bool, bool) {
+    let mut c0 = d.client::<LockServ>("Client(0)");
+    let mut c1 = d.client::<LockServ>("Client(1)");
+    c0.submit(lock()).unwrap();
+    let out = c0.next_output(PATIENCE).unwrap().expect("Locked");
+    assert!(matches!(out.output, Output::Locked(_)));
+    let open = spoof_grant(d);
+    let second = c1.next_output(Duration::from_secs(2)).unwrap();
+    (
+        open,
+        matches!(second.map(|o| o.output), Some(Output::Locked(_))),
+    )
+}
+
+#[test]
+fn a_process_posing_as_the_server_is_refused_and_logged() {
+    let names = ["Server", "Client(0)", "Client(1)"];
+    let mut d = Deployment::new(EXE, &names, &["--monitor"]);
+    d.start_all();
+    let (open, both) = both_hold_after_spoof(&d);
+    assert!(!open, "the node kept the impostor's connection open");
+    assert!(!both, "Client(1) was granted a lock Client(0) holds");
+    let log = eventually("the impostor logged", || {
+        let log = d.log("Client(1)");
+        log.contains("claims to be node Server").then_some(log)
+    });
+    assert!(log.contains("client certificate"), "{log}");
+    assert_eq!(d.stat::<LockServ>("Client(1)", "impersonations_refused"), 1);
+
+    // Without a certificate of the cluster's authority there is no TLS
+    // session at all, let alone a hello.
+    let mut plain = TcpStream::connect(d.addrs["Client(1)"]).unwrap();
+    plain.set_read_timeout(Some(PATIENCE)).unwrap();
+    let _ = plain.write_all(b"\x16\x03\x01\x00\x05hello");
+    let mut buf = [0u8; 256];
+    let _ = plain.read(&mut buf);
+    eventually("the failed handshake logged", || {
+        d.log("Client(1)")
+            .contains("TLS handshake failed")
+            .then_some(())
+    });
+
+    // The real server still grants normally once Client(0) unlocks.
+    let mut c0 = d.client::<LockServ>("Client(0)");
+    let mut c1 = d.client::<LockServ>("Client(1)");
+    c1.submit(lock()).unwrap();
+    c0.submit(unlock()).unwrap();
+    let out = c1.next_output(PATIENCE).unwrap().expect("Locked");
+    assert!(matches!(out.output, Output::Locked(_)));
+}
+
+/// The same attack against `insecure = true`: it works, which is what the
+/// start-up warning says and why it is not the default.
+#[test]
+fn without_tls_the_same_impostor_breaks_mutual_exclusion() {
+    let names = ["Server", "Client(0)", "Client(1)"];
+    let mut d = Deployment::new_insecure(EXE, &names, &[]);
+    d.start_all();
+    // The port is bound before the warning is written: wait for it.
+    eventually("the start-up warning", || {
+        d.log("Client(1)").contains("INSECURE").then_some(())
+    });
+    let (_, both) = both_hold_after_spoof(&d);
+    assert!(
+        both,
+        "the spoofed Grant should have been believed without TLS"
+    );
 }

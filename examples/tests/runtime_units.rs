@@ -65,6 +65,7 @@ fn cluster_files_must_name_exactly_one_run() {
     let file: ClusterFile = toml::from_str(
         r#"
         cluster_id = "c"
+        insecure = true
         [[node]]
         name = "Client(1)"
         addr = "127.0.0.1:7002"
@@ -90,6 +91,13 @@ fn cluster_files_must_name_exactly_one_run() {
         .unwrap_err()
         .0
         .contains("used by another node"));
+    let mut secure = file.clone();
+    secure.insecure = false;
+    let err = secure.resolve::<LockServ>(()).unwrap_err().0;
+    assert!(
+        err.contains("no [tls] section") && err.contains("insecure = true"),
+        "{err}"
+    );
     let mut twice = file.clone();
     twice.nodes[0].name = "Client(0)".into();
     assert!(twice

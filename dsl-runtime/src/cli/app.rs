@@ -320,6 +320,7 @@ impl<S: System> App<S> {
                 .subcommand(self.config_args(super::deploy::serve_command()))
                 .subcommand(self.config_args(super::deploy::client_command()))
                 .subcommand(self.config_args(super::deploy::repair_command()))
+                .subcommand(super::deploy::certs_command())
                 .subcommand(self.model_args(super::deploy::cluster_command(), false));
         }
         cmd
@@ -439,6 +440,8 @@ impl<S: System> App<S> {
             "client" => super::deploy::run_client::<S>(m),
             #[cfg(feature = "runtime")]
             "repair" => super::deploy::run_repair::<S>(m, (self.config)(&flags)),
+            #[cfg(feature = "runtime")]
+            "certs" => super::deploy::run_certs::<S>(m),
             #[cfg(feature = "runtime")]
             "cluster" => {
                 let setup = match self.setup(m) {

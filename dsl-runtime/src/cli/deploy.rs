@@ -223,6 +223,10 @@ pub struct ClusterArgs {
     /// Stop after this many seconds (default: run until Ctrl-C).
     #[arg(long, value_name = "SECS")]
     pub duration: Option<u64>,
+    /// A new cluster runs plaintext and unauthenticated (`insecure = true`)
+    /// instead of with mutual TLS and certificates made for it.
+    #[arg(long)]
+    pub insecure: bool,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub node_args: NodeArgs,
@@ -264,6 +268,88 @@ pub(crate) fn repair_command() -> Command {
         "Inspect a stopped node's data directory; with --accept-data-loss repair one recovery \
          refuses; with --forget-peer accept a peer that lost its state",
     )
+}
+
+/// Flags of `certs`.
+#[derive(Args, Debug, Clone)]
+pub struct CertsArgs {
+    /// The cluster file to make certificates for; it is rewritten to point
+    /// at them.
+    #[arg(long, value_name = "FILE")]
+    pub cluster: PathBuf,
+    /// Directory for the certificates, relative to the cluster file.
+    #[arg(long, default_value = "tls", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Replace the certificates the file already names (every node then
+    /// needs the new ones before it can talk to the others).
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub(crate) fn certs_command() -> Command {
+    CertsArgs::augment_args(Command::new("certs")).about(
+        "Make a certificate authority and certificates for every node and for clients, and \
+         point the cluster file at them",
+    )
+}
+
+pub(crate) fn run_certs<S: System>(m: &ArgMatches) -> ExitCode {
+    let args = match CertsArgs::from_arg_matches(m) {
+        Ok(a) => a,
+        Err(e) => return usage(e),
+    };
+    // Read as written: paths stay relative to the file.
+    let text = match std::fs::read_to_string(&args.cluster) {
+        Ok(t) => t,
+        Err(e) => return usage(format!("cannot read {}: {e}", args.cluster.display())),
+    };
+    let mut file: ClusterFile = match toml::from_str(&text) {
+        Ok(f) => f,
+        Err(e) => return usage(format!("{}: {}", args.cluster.display(), e.message())),
+    };
+    if file.tls.is_some() && !args.force {
+        return usage(format!(
+            "{} already names certificates; give --force to replace them",
+            args.cluster.display()
+        ));
+    }
+    let base = args
+        .cluster
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let base = if base.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        base
+    };
+    let was_insecure = file.insecure;
+    if let Err(e) = file.issue_certs(&base, &args.out) {
+        return usage(e.0);
+    }
+    // Check the result against the system before writing it.
+    if let Err(e) = file.resolve::<S>(S::Config::default()) {
+        return usage(e.0);
+    }
+    if let Err(e) = std::fs::write(&args.cluster, file.to_toml()) {
+        return usage(format!("cannot write {}: {e}", args.cluster.display()));
+    }
+    say!(
+        "certificates for {} nodes and clients in {}; {} now uses them{}",
+        file.nodes.len(),
+        base.join(&args.out).display(),
+        args.cluster.display(),
+        if was_insecure {
+            " (insecure = true removed)"
+        } else {
+            ""
+        }
+    );
+    say!(
+        "keep {} private: it can make certificates for this cluster",
+        base.join(&args.out).join("ca-key.pem").display()
+    );
+    ExitCode::from(EXIT_OK)
 }
 
 pub(crate) fn cluster_command() -> Command {
@@ -407,9 +493,12 @@ pub(crate) fn run_client<S: System>(m: &ArgMatches) -> ExitCode {
     };
     // The client never runs handlers: the default configuration is enough
     // to check names against the cluster file.
-    let deployment = match load::<S>(&args.cluster, S::Config::default()) {
+    let (deployment, access) = match ClusterFile::load(&args.cluster).and_then(|f| {
+        let d = f.resolve::<S>(S::Config::default())?;
+        Ok((d, f.access()?))
+    }) {
         Ok(d) => d,
-        Err(e) => return usage(e),
+        Err(e) => return usage(e.0),
     };
     let inputs = match args
         .inputs
@@ -447,15 +536,15 @@ pub(crate) fn run_client<S: System>(m: &ArgMatches) -> ExitCode {
     for &i in &targets {
         let name = deployment.setup.nodes()[i].to_string();
         let addr = deployment.addrs[i];
-        let mut client =
-            match Client::<S>::connect_with(addr, &deployment.cluster_id, args.recent, timeout) {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("error: cannot reach {name} at {addr}: {e}");
-                    failed = true;
-                    continue;
-                }
-            };
+        let mut client = match Client::<S>::connect_with(addr, &name, &access, args.recent, timeout)
+        {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("error: cannot reach {name} at {addr}: {e}");
+                failed = true;
+                continue;
+            }
+        };
         if let Err(e) = talk(&mut client, &name, &args, &inputs, side.as_ref()) {
             eprintln!("error: {name}: {e}");
             failed = true;
@@ -586,8 +675,10 @@ pub(crate) fn run_cluster<S: System>(
             Ok(p) => p,
             Err(e) => return usage(e),
         };
-        let file = ClusterFile {
+        let mut file = ClusterFile {
             cluster_id: format!("{program}-local"),
+            insecure: args.insecure,
+            tls: None,
             nodes: names
                 .iter()
                 .zip(ports)
@@ -595,9 +686,16 @@ pub(crate) fn run_cluster<S: System>(
                     name: name.clone(),
                     addr: format!("127.0.0.1:{port}"),
                     data_dir: PathBuf::from("data").join(slug(name)),
+                    cert: None,
+                    key: None,
                 })
                 .collect(),
         };
+        if !args.insecure {
+            if let Err(e) = file.issue_certs(&dir, Path::new("tls")) {
+                return usage(e.0);
+            }
+        }
         if let Err(e) = std::fs::write(&path, file.to_toml()) {
             return usage(format!("cannot write {}: {e}", path.display()));
         }

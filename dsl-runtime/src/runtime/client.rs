@@ -8,8 +8,10 @@
 //! ```no_run
 //! # use verdict::runtime::Client;
 //! # fn demo<S: verdict::System>(input: S::Input) -> Result<(), verdict::runtime::ClientError> {
+//! let file = verdict::runtime::ClusterFile::load("cluster.toml".as_ref()).unwrap();
+//! let access = file.access().unwrap(); // the client certificate, unless insecure
 //! let addr = "127.0.0.1:7001".parse().unwrap();
-//! let mut c = Client::<S>::connect(addr, "my-cluster")?;
+//! let mut c = Client::<S>::connect(addr, "Client(0)", &access)?;
 //! c.submit(input)?;                      // durable once this returns
 //! let out = c.next_output(std::time::Duration::from_secs(5))?;
 //! # Ok(()) }
@@ -17,8 +19,9 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::io::{BufReader, BufWriter};
+use std::io::{BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::runtime::codec::{self, FrameError, FrameKind, Hello, CLIENT_SENDER};
@@ -88,10 +91,92 @@ pub struct ReceivedOutput<O> {
     pub output: O,
 }
 
+/// What a client needs to reach the nodes of one cluster: the cluster's
+/// id and, unless the cluster runs with `insecure = true`, the client
+/// certificate and the cluster's authority (see
+/// [`crate::runtime::ClusterFile::access`]).
+#[derive(Clone)]
+pub struct Access {
+    cluster_id: String,
+    tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+impl fmt::Debug for Access {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Access")
+            .field("cluster_id", &self.cluster_id)
+            .field("tls", &self.tls.is_some())
+            .finish()
+    }
+}
+
+impl Access {
+    /// Plaintext, unauthenticated: for clusters with `insecure = true`.
+    pub fn insecure(cluster_id: &str) -> Self {
+        Access {
+            cluster_id: cluster_id.to_string(),
+            tls: None,
+        }
+    }
+
+    /// Mutual TLS with `config` (a client certificate and the authority).
+    pub fn tls(cluster_id: &str, config: Arc<rustls::ClientConfig>) -> Self {
+        Access {
+            cluster_id: cluster_id.to_string(),
+            tls: Some(config),
+        }
+    }
+
+    /// The cluster's id.
+    pub fn cluster_id(&self) -> &str {
+        &self.cluster_id
+    }
+}
+
+/// The byte stream under a client: plain TCP or TLS over it.
+enum Conn {
+    Plain(TcpStream),
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+}
+
+impl Conn {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Conn::Plain(s) => s,
+            Conn::Tls(s) => &s.sock,
+        }
+    }
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.read(buf),
+            Conn::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.write(buf),
+            Conn::Tls(s) => s.write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Conn::Plain(s) => s.flush(),
+            Conn::Tls(s) => s.flush(),
+        }
+    }
+}
+
 /// A connection to one node.
 pub struct Client<S: System> {
-    reader: BufReader<TcpStream>,
-    writer: BufWriter<TcpStream>,
+    /// Reads are buffered; writes go to the stream underneath, whole frames
+    /// (or batches of them) at a time.
+    reader: BufReader<Conn>,
     cluster: u64,
     node: String,
     outputs: VecDeque<ReceivedOutput<S::Output>>,
@@ -100,26 +185,49 @@ pub struct Client<S: System> {
 }
 
 impl<S: System> Client<S> {
-    /// Connects to the node at `addr` of cluster `cluster_id`.
-    pub fn connect(addr: SocketAddr, cluster_id: &str) -> Result<Self, ClientError> {
-        Self::connect_with(addr, cluster_id, false, Duration::from_secs(10))
+    /// Connects to node `node` (its name, e.g. `Client(0)`) at `addr`.
+    pub fn connect(addr: SocketAddr, node: &str, access: &Access) -> Result<Self, ClientError> {
+        Self::connect_with(addr, node, access, false, Duration::from_secs(10))
     }
 
     /// Connects; with `recent`, the node first sends the outputs it emitted
     /// lately (marked `earlier`). `timeout` bounds the connect and each
-    /// request.
+    /// request. With TLS, the node must prove it is `node`; in any case the
+    /// node must say it is `node`.
     pub fn connect_with(
         addr: SocketAddr,
-        cluster_id: &str,
+        node: &str,
+        access: &Access,
         recent: bool,
         timeout: Duration,
     ) -> Result<Self, ClientError> {
         let stream = TcpStream::connect_timeout(&addr, timeout)?;
         stream.set_nodelay(true)?;
-        let cluster = codec::cluster_id(cluster_id);
+        let conn = match &access.tls {
+            None => Conn::Plain(stream),
+            Some(config) => {
+                let name = rustls::pki_types::ServerName::try_from(
+                    crate::runtime::tls::node_dns_name(node),
+                )
+                .map_err(|e| ClientError::Protocol(format!("node `{node}`: {e}")))?;
+                let tls = rustls::ClientConnection::new(config.clone(), name)
+                    .map_err(|e| ClientError::Protocol(format!("TLS: {e}")))?;
+                stream.set_read_timeout(Some(timeout))?;
+                stream.set_write_timeout(Some(timeout))?;
+                let mut s = rustls::StreamOwned::new(tls, stream);
+                // Finish the handshake now, so a refused certificate is
+                // reported as such and not as a failed first request.
+                while s.conn.is_handshaking() {
+                    s.conn.complete_io(&mut s.sock).map_err(|e| {
+                        ClientError::Protocol(format!("TLS handshake with {node} failed: {e}"))
+                    })?;
+                }
+                Conn::Tls(Box::new(s))
+            }
+        };
+        let cluster = codec::cluster_id(&access.cluster_id);
         let mut client = Client {
-            reader: BufReader::new(stream.try_clone()?),
-            writer: BufWriter::new(stream),
+            reader: BufReader::new(conn),
             cluster,
             node: String::new(),
             outputs: VecDeque::new(),
@@ -131,9 +239,14 @@ impl<S: System> Client<S> {
             CLIENT_SENDER,
             &Hello::Client { recent },
         );
-        codec::write_frame(&mut client.writer, &hello)?;
+        codec::write_frame(client.reader.get_mut(), &hello)?;
         match client.read_reply(Some(timeout))? {
-            Some(Reply::Welcome { node }) => client.node = node,
+            Some(Reply::Welcome { node: said }) if said == node => client.node = said,
+            Some(Reply::Welcome { node: said }) => {
+                return Err(ClientError::Protocol(format!(
+                    "the node at {addr} is {said}, not {node}"
+                )))
+            }
             Some(_) => return Err(ClientError::Protocol("the node did not say welcome".into())),
             None => return Err(ClientError::Timeout),
         }
@@ -147,14 +260,14 @@ impl<S: System> Client<S> {
 
     fn send(&mut self, req: &Request<S>) -> Result<(), ClientError> {
         let frame = codec::encode_value(FrameKind::Request, self.cluster, CLIENT_SENDER, req);
-        codec::write_frame(&mut self.writer, &frame)?;
+        codec::write_frame(self.reader.get_mut(), &frame)?;
         Ok(())
     }
 
     /// Reads one reply, or `None` after `timeout` (`None` waits forever).
     fn read_reply(&mut self, timeout: Option<Duration>) -> Result<Option<Reply<S>>, ClientError> {
         let timeout = timeout.map(|t| t.max(Duration::from_millis(1)));
-        self.reader.get_ref().set_read_timeout(timeout)?;
+        self.reader.get_ref().tcp().set_read_timeout(timeout)?;
         match codec::read_frame(&mut self.reader, self.cluster, codec::DEFAULT_MAX_PAYLOAD) {
             Ok((h, payload)) => {
                 if h.kind != FrameKind::Reply {
@@ -216,19 +329,22 @@ impl<S: System> Client<S> {
         let mut in_flight = 0usize;
         let mut accepted = 0u64;
         let mut inputs = inputs.into_iter().peekable();
+        let mut batch = Vec::new();
         while inputs.peek().is_some() || in_flight > 0 {
+            batch.clear();
             while in_flight < window {
                 let Some(input) = inputs.next() else { break };
-                let frame = codec::encode_value(
+                batch.extend(codec::encode_value(
                     FrameKind::Request,
                     self.cluster,
                     CLIENT_SENDER,
                     &Request::<S>::Input(input),
-                );
-                std::io::Write::write_all(&mut self.writer, &frame)?;
+                ));
                 in_flight += 1;
             }
-            std::io::Write::flush(&mut self.writer)?;
+            if !batch.is_empty() {
+                codec::write_frame(self.reader.get_mut(), &batch)?;
+            }
             match self.read_reply(Some(self.timeout))? {
                 None => return Err(ClientError::Timeout),
                 Some(Reply::Output { n, earlier, output }) => self

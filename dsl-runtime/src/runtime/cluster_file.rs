@@ -4,20 +4,34 @@
 //! ```toml
 //! cluster_id = "lockserv-demo"     # frames of other clusters are refused
 //!
+//! [tls]                            # made by the `certs` or `cluster` subcommand
+//! ca = "tls/ca.pem"                # the cluster's certificate authority
+//! client_cert = "tls/client.pem"   # what `client` presents
+//! client_key = "tls/client-key.pem"
+//!
 //! [[node]]
 //! name = "Server"                  # as the node prints: Server, Client(0), ...
 //! addr = "127.0.0.1:7000"          # where it listens for peers and clients
 //! data_dir = "data/server"         # its log and snapshot; relative to this file
+//! cert = "tls/server.pem"          # its certificate and key
+//! key = "tls/server-key.pem"
 //!
 //! [[node]]
 //! name = "Client(0)"
 //! addr = "127.0.0.1:7001"
 //! data_dir = "data/client-0"
+//! cert = "tls/client-0.pem"
+//! key = "tls/client-0-key.pem"
 //! ```
 //!
 //! The nodes must be exactly the nodes of one run of the system: every
 //! singleton role once, and each parameterised role numbered from 0 without
-//! gaps. Their order in the file does not matter.
+//! gaps. Their order in the file does not matter. Paths are relative to
+//! the file.
+//!
+//! Without a `[tls]` section and a certificate for every node the file is
+//! refused, unless it says `insecure = true`: then links are plaintext and
+//! unauthenticated, and every node says so when it starts.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -26,6 +40,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::runtime::client::Access;
+use crate::runtime::tls::{self, TlsPaths};
 use crate::setup::{Setup, Sizes};
 use crate::system::System;
 
@@ -35,6 +51,13 @@ use crate::system::System;
 pub struct ClusterFile {
     /// The cluster's name; its hash is carried in every frame.
     pub cluster_id: String,
+    /// Run without TLS: plaintext, and anyone who can reach a port can act
+    /// as any node or client. For experiments on a trusted host only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub insecure: bool,
+    /// The cluster's certificate authority and the client certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsFiles>,
     /// The nodes.
     #[serde(rename = "node", default)]
     pub nodes: Vec<NodeEntry>,
@@ -50,6 +73,27 @@ pub struct NodeEntry {
     pub addr: String,
     /// Where it keeps its log and snapshot.
     pub data_dir: PathBuf,
+    /// Its certificate (PEM), signed by the cluster's authority.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<PathBuf>,
+}
+
+/// The `[tls]` section of a cluster file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFiles {
+    /// The cluster's certificate authority (PEM): every connection must
+    /// present a certificate it signed.
+    pub ca: PathBuf,
+    /// The certificate clients present (PEM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cert: Option<PathBuf>,
+    /// Its private key (PEM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_key: Option<PathBuf>,
 }
 
 /// A cluster file that cannot be used, and why.
@@ -75,6 +119,8 @@ pub struct Deployment<S: System> {
     pub addrs: Vec<SocketAddr>,
     /// Data directory of each node, by index.
     pub data_dirs: Vec<PathBuf>,
+    /// The certificates; `None` when the file says `insecure = true`.
+    pub tls: Option<TlsPaths>,
 }
 
 impl<S: System> fmt::Debug for Deployment<S> {
@@ -84,6 +130,7 @@ impl<S: System> fmt::Debug for Deployment<S> {
             .field("nodes", &self.setup.nodes())
             .field("addrs", &self.addrs)
             .field("data_dirs", &self.data_dirs)
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -116,12 +163,63 @@ impl ClusterFile {
             ConfigError(format!("cluster file {}: {}", path.display(), e.message()))
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
-        for n in &mut file.nodes {
-            if n.data_dir.is_relative() {
-                n.data_dir = base.join(&n.data_dir);
+        let rebase = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
             }
+        };
+        for n in &mut file.nodes {
+            rebase(&mut n.data_dir);
+            n.cert.iter_mut().for_each(rebase);
+            n.key.iter_mut().for_each(rebase);
+        }
+        if let Some(t) = &mut file.tls {
+            rebase(&mut t.ca);
+            t.client_cert.iter_mut().for_each(rebase);
+            t.client_key.iter_mut().for_each(rebase);
         }
         Ok(file)
+    }
+
+    /// Makes a new certificate authority and certificates for every node
+    /// and for clients in `base/subdir`, and points this file at them
+    /// (paths relative to `base`, where the file is meant to live).
+    pub fn issue_certs(&mut self, base: &Path, subdir: &Path) -> Result<(), ConfigError> {
+        let names: Vec<String> = self.nodes.iter().map(|n| n.name.clone()).collect();
+        let issued =
+            tls::issue(&base.join(subdir), &self.cluster_id, &names).map_err(ConfigError)?;
+        for (n, (cert, key)) in self.nodes.iter_mut().zip(issued.nodes) {
+            n.cert = Some(subdir.join(cert));
+            n.key = Some(subdir.join(key));
+        }
+        self.tls = Some(TlsFiles {
+            ca: subdir.join(issued.ca),
+            client_cert: Some(subdir.join(issued.client.0)),
+            client_key: Some(subdir.join(issued.client.1)),
+        });
+        self.insecure = false;
+        Ok(())
+    }
+
+    /// What a client needs to reach this cluster's nodes: its id and, unless
+    /// the file is insecure, the client certificate.
+    pub fn access(&self) -> Result<Access, ConfigError> {
+        if self.insecure {
+            return Ok(Access::insecure(&self.cluster_id));
+        }
+        let missing = || {
+            ConfigError(
+                "the cluster file gives no client certificate: add client_cert and client_key \
+                 to its [tls] section (the `certs` subcommand makes them)"
+                    .into(),
+            )
+        };
+        let t = self.tls.as_ref().ok_or_else(no_tls_error)?;
+        let (Some(cert), Some(key)) = (&t.client_cert, &t.client_key) else {
+            return Err(missing());
+        };
+        let config = tls::client_tls(&t.ca, cert, key).map_err(ConfigError)?;
+        Ok(Access::tls(&self.cluster_id, config))
     }
 
     /// The file as TOML text.
@@ -214,13 +312,48 @@ impl ClusterFile {
             addrs.push(addr);
             data_dirs.push(entry.data_dir.clone());
         }
+        let tls = if self.insecure {
+            None
+        } else {
+            let t = self.tls.as_ref().ok_or_else(no_tls_error)?;
+            let nodes = setup
+                .nodes()
+                .iter()
+                .map(|n| {
+                    let entry = by_node[n];
+                    match (&entry.cert, &entry.key) {
+                        (Some(c), Some(k)) => Ok((c.clone(), k.clone())),
+                        _ => Err(ConfigError(format!(
+                            "node `{}` has no cert and key; every node of a cluster with [tls] \
+                             needs both (the `certs` subcommand makes them)",
+                            entry.name
+                        ))),
+                    }
+                })
+                .collect::<Result<_, _>>()?;
+            Some(TlsPaths {
+                ca: t.ca.clone(),
+                nodes,
+                client: t.client_cert.clone().zip(t.client_key.clone()),
+            })
+        };
         Ok(Deployment {
             cluster_id: self.cluster_id.clone(),
             setup,
             addrs,
             data_dirs,
+            tls,
         })
     }
+}
+
+fn no_tls_error() -> ConfigError {
+    ConfigError(
+        "the cluster file has no [tls] section: make certificates with the `certs` subcommand \
+         (`<program> certs --cluster FILE`), or write `insecure = true` to run without \
+         authentication or encryption (anyone who can reach a port can then act as any node)"
+            .into(),
+    )
 }
 
 /// Parses a node name as nodes print: `Server`, `Client(2)`.

@@ -36,6 +36,9 @@ pub struct Metrics {
     pub snapshots: AtomicU64,
     /// Connections closed because of a bad frame or handshake.
     pub rejected: AtomicU64,
+    /// Of those, connections refused for claiming to be a node their
+    /// certificate (or handshake) does not name.
+    pub spoofed: AtomicU64,
     /// Messages dropped by fault injection.
     pub injected_drops: AtomicU64,
     /// Messages duplicated by fault injection.
@@ -82,7 +85,7 @@ impl Metrics {
         let g = |c: &AtomicU64| c.load(Relaxed);
         let mut s = String::new();
         let commits = g(&self.commits);
-        let rows: [(&str, u64); 20] = [
+        let rows: [(&str, u64); 21] = [
             ("events_handled", g(&self.events)),
             ("inputs", g(&self.inputs)),
             ("outputs", g(&self.outputs)),
@@ -97,6 +100,7 @@ impl Metrics {
             ("commit_micros_total", g(&self.commit_nanos) / 1000),
             ("snapshots", g(&self.snapshots)),
             ("connections_rejected", g(&self.rejected)),
+            ("impersonations_refused", g(&self.spoofed)),
             ("injected_drops", g(&self.injected_drops)),
             ("injected_dups", g(&self.injected_dups)),
             ("injected_delays", g(&self.injected_delays)),

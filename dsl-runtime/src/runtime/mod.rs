@@ -3,6 +3,7 @@
 //!
 //! - [`node`] — the event loop that owns a node's state and runs handlers;
 //! - [`transport`] — peers and clients over TCP, handshake, reconnection;
+//! - [`tls`] — certificates and who a connection's certificate names;
 //! - [`codec`] — frames (versioned header, cluster id, sender, size limit);
 //! - [`protocol`] — what clients and nodes say inside frames;
 //! - [`wal`], [`snapshot`], [`recovery`] — durability, on a [`disk`] a
@@ -33,13 +34,14 @@ pub mod protocol;
 pub mod recovery;
 pub mod snapshot;
 pub mod timers;
+pub mod tls;
 pub mod transport;
 pub mod wal;
 
 use std::sync::Arc;
 
-pub use client::{Client, ClientError};
-pub use cluster_file::{parse_node, ClusterFile, ConfigError, Deployment, NodeEntry};
+pub use client::{Access, Client, ClientError};
+pub use cluster_file::{parse_node, ClusterFile, ConfigError, Deployment, NodeEntry, TlsFiles};
 pub use faults::{Injector, InjectorSettings};
 pub use input_syntax::parse_input;
 pub use metrics::Metrics;
@@ -129,6 +131,25 @@ pub fn serve<S: System>(deployment: Deployment<S>, opts: ServeOptions) -> Result
         .build()
         .map_err(|e| format!("cannot start the I/O runtime: {e}"))?;
 
+    let tls = match &deployment.tls {
+        Some(paths) => Some(Arc::new(
+            tls::NodeTls::load(paths, me, &deployment.names())
+                .map_err(|e| format!("{node}: {e}"))?,
+        )),
+        None => {
+            tracing::warn!(
+                %node,
+                "INSECURE: the cluster file says insecure = true: links are plaintext and \
+                 unauthenticated, so anyone who can reach {addr} can act as any node or client"
+            );
+            None
+        }
+    };
+    let security = if tls.is_some() {
+        "mutual TLS"
+    } else {
+        "INSECURE plaintext"
+    };
     let metrics = Arc::new(Metrics::default());
     let (events_tx, events_rx) = std::sync::mpsc::channel();
     let names = deployment.names();
@@ -140,6 +161,7 @@ pub fn serve<S: System>(deployment: Deployment<S>, opts: ServeOptions) -> Result
         metrics.clone(),
         opts.max_payload,
         codec::config_hash(deployment.setup.config()),
+        tls,
     );
 
     let result = rt.block_on(async {
@@ -171,7 +193,7 @@ pub fn serve<S: System>(deployment: Deployment<S>, opts: ServeOptions) -> Result
             .map_err(|e| format!("cannot start the event loop: {e}"))?;
         tokio::spawn(transport::accept_loop(listener, transport.clone()));
         println!(
-            "{node} listening on {addr} (cluster {}, data {})",
+            "{node} listening on {addr} ({security}, cluster {}, data {})",
             deployment.cluster_id,
             dir.display()
         );

@@ -2,16 +2,22 @@
 //! readers, and one outbound writer per peer that reconnects with backoff.
 //!
 //! Each ordered pair of nodes uses its own connection, opened by the
-//! sender; a node's listener also serves clients. The first frame of every
-//! connection is a [`Hello`]: a peer must name a node of the cluster file
-//! and send from that node's index, with this cluster's id, on every frame.
-//! Anything else — random bytes, an oversized length, a truncated frame, a
-//! frame from another cluster or claiming another node — closes that
-//! connection with a warning, and only that connection.
+//! sender; a node's listener also serves clients. Unless the cluster runs
+//! with `insecure = true`, every connection is mutual TLS
+//! ([`crate::runtime::tls`]): the caller's certificate, signed by the
+//! cluster's authority, says which node it is or that it is a client.
 //!
-//! The handshake checks membership, not identity: there is no secret, so
-//! it keeps honest mistakes (wrong cluster, stale binary, stray client)
-//! out, not an attacker on the network.
+//! The first frame of every connection is a [`Hello`]: a peer must name a
+//! node of the cluster file — the node its certificate names — and send
+//! from that node's index, with this cluster's id, on every frame.
+//! Anything else — a failed TLS handshake, random bytes, an oversized
+//! length, a truncated frame, a frame from another cluster, a hello or a
+//! frame claiming another node — closes that connection with a warning,
+//! and only that connection.
+//!
+//! Without TLS the handshake checks membership, not identity: it keeps
+//! honest mistakes (wrong cluster, stale binary, stray client) out, not an
+//! attacker.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,7 +25,7 @@ use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
@@ -27,7 +33,13 @@ use crate::runtime::codec::{self, FrameError, FrameKind, Hello, CLIENT_SENDER};
 use crate::runtime::metrics::Metrics;
 use crate::runtime::node::{LoopEvent, Outgoing};
 use crate::runtime::protocol::Request;
+use crate::runtime::tls::{Identity, NodeTls};
 use crate::system::System;
+
+/// A connection's byte stream: plain TCP, or TLS over it.
+trait Io: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Io for T {}
+type Stream = Box<dyn Io>;
 
 /// How long a new connection has to say hello.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
@@ -57,11 +69,14 @@ pub struct Transport<S: System> {
     pub max_payload: u32,
     /// Hash of the configuration this node runs.
     pub config: u64,
+    /// Certificates; `None` runs plaintext (`insecure = true`).
+    pub tls: Option<Arc<NodeTls>>,
     next_client: AtomicU64,
 }
 
 impl<S: System> Transport<S> {
     /// The shared part of a node's transport.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         cluster: u64,
         me: usize,
@@ -70,6 +85,7 @@ impl<S: System> Transport<S> {
         metrics: Arc<Metrics>,
         max_payload: u32,
         config: u64,
+        tls: Option<Arc<NodeTls>>,
     ) -> Arc<Self> {
         Arc::new(Transport {
             cluster,
@@ -79,6 +95,7 @@ impl<S: System> Transport<S> {
             metrics,
             max_payload,
             config,
+            tls,
             next_client: AtomicU64::new(1),
         })
     }
@@ -161,10 +178,35 @@ impl From<FrameError> for ConnError {
 }
 
 async fn serve_connection<S: System>(
-    mut stream: TcpStream,
+    tcp: TcpStream,
     t: Arc<Transport<S>>,
 ) -> Result<(), ConnError> {
-    let _ = stream.set_nodelay(true);
+    let _ = tcp.set_nodelay(true);
+    let (mut stream, who): (Stream, Identity) = match &t.tls {
+        None => (Box::new(tcp), Identity::Unauthenticated),
+        Some(tls) => {
+            let accepted = tokio::time::timeout(HELLO_TIMEOUT, tls.acceptor.accept(tcp))
+                .await
+                .map_err(|_| ConnError::Protocol("no TLS handshake within 10 s".into()))?;
+            let s = match accepted {
+                Ok(s) => s,
+                // A port probe: connected and closed without a byte.
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
+                Err(e) => {
+                    return Err(ConnError::Protocol(format!("TLS handshake failed: {e}")));
+                }
+            };
+            let cert = s.get_ref().1.peer_certificates().and_then(|c| c.first());
+            let Some(who) = tls.identify(cert) else {
+                return Err(ConnError::Protocol(
+                    "refused: the certificate names no node of this cluster and is not a \
+                     client certificate"
+                        .into(),
+                ));
+            };
+            (Box::new(s), who)
+        }
+    };
     let first = tokio::time::timeout(HELLO_TIMEOUT, t.read(&mut stream))
         .await
         .map_err(|_| ConnError::Protocol("no hello within 10 s".into()))??;
@@ -194,6 +236,22 @@ async fn serve_connection<S: System>(
                     )))
                 }
             }
+            match who {
+                Identity::Node(i) if i != from => {
+                    Metrics::bump(&t.metrics.spoofed);
+                    return Err(ConnError::Protocol(format!(
+                        "refused: a connection with {}'s certificate claims to be {name}",
+                        t.names[i]
+                    )));
+                }
+                Identity::Client => {
+                    Metrics::bump(&t.metrics.spoofed);
+                    return Err(ConnError::Protocol(format!(
+                        "refused: a connection with a client certificate claims to be node {name}"
+                    )));
+                }
+                _ => {}
+            }
             if config != t.config {
                 return Err(ConnError::Protocol(format!(
                     "{name} runs another configuration of the system than this node \
@@ -203,18 +261,28 @@ async fn serve_connection<S: System>(
             tracing::debug!(peer = %name, "peer connected");
             read_peer(stream, from, t).await
         }
-        Hello::Client { recent } => serve_client(stream, recent, t).await,
+        Hello::Client { recent } => {
+            if let Identity::Node(i) = who {
+                return Err(ConnError::Protocol(format!(
+                    "refused: {}'s node certificate used for a client connection; clients \
+                     present the client certificate",
+                    t.names[i]
+                )));
+            }
+            serve_client(stream, recent, t).await
+        }
     }
 }
 
 /// Reads a peer's messages into the event loop.
 async fn read_peer<S: System>(
-    mut stream: TcpStream,
+    mut stream: Stream,
     from: usize,
     t: Arc<Transport<S>>,
 ) -> Result<(), ConnError> {
     while let Some((header, payload)) = t.read(&mut stream).await? {
         if header.kind != FrameKind::Message || header.sender as usize != from {
+            Metrics::bump(&t.metrics.spoofed);
             return Err(ConnError::Protocol(format!(
                 "{} sent a {:?} frame claiming sender {}",
                 t.names[from], header.kind, header.sender
@@ -231,12 +299,12 @@ async fn read_peer<S: System>(
 
 /// Serves one client: requests in, replies and outputs out.
 async fn serve_client<S: System>(
-    stream: TcpStream,
+    stream: Stream,
     recent: bool,
     t: Arc<Transport<S>>,
 ) -> Result<(), ConnError> {
     let id = t.next_client.fetch_add(1, Ordering::Relaxed);
-    let (mut rd, wr) = stream.into_split();
+    let (mut rd, wr) = tokio::io::split(stream);
     let (tx, rx) = crate::runtime::bounded::byte_queue::<Vec<u8>>(CLIENT_BUFFER);
     let writer = tokio::spawn(write_frames(wr, rx, t.metrics.clone()));
     let _ = t.events.send(LoopEvent::ClientConnected { id, tx, recent });
@@ -265,8 +333,8 @@ async fn serve_client<S: System>(
 }
 
 /// Writes frames as they come, coalescing whatever is queued into one write.
-async fn write_frames(
-    mut wr: tokio::net::tcp::OwnedWriteHalf,
+async fn write_frames<W: AsyncWrite + Unpin>(
+    mut wr: W,
     mut rx: crate::runtime::bounded::ByteReceiver<Vec<u8>>,
     metrics: Arc<Metrics>,
 ) {
@@ -280,7 +348,7 @@ async fn write_frames(
                 break;
             }
         }
-        if wr.write_all(&buf).await.is_err() {
+        if wr.write_all(&buf).await.is_err() || wr.flush().await.is_err() {
             return;
         }
         Metrics::add(&metrics.bytes_out, buf.len() as u64);
@@ -328,6 +396,10 @@ async fn peer_writer<S: System>(
                 continue;
             }
         };
+        let stream = match stream {
+            Ok(s) => secure(s, idx, &t).await,
+            Err(e) => Err(e.to_string()),
+        };
         let mut stream = match stream {
             Ok(s) => s,
             Err(e) => {
@@ -352,14 +424,13 @@ async fn peer_writer<S: System>(
                 continue;
             }
         };
-        let _ = stream.set_nodelay(true);
-        if stream.write_all(&hello).await.is_err() {
+        if stream.write_all(&hello).await.is_err() || stream.flush().await.is_err() {
             continue;
         }
         tracing::info!(peer = %name, %addr, "connected to peer");
         was_connected = true;
         backoff = BACKOFF_MIN;
-        let (mut rd, mut wr) = stream.into_split();
+        let (mut rd, mut wr) = tokio::io::split(stream);
         let mut probe = [0u8; 64];
         let mut buf = Vec::new();
         'connected: loop {
@@ -373,7 +444,7 @@ async fn peer_writer<S: System>(
                     buf.extend_from_slice(f);
                     backlog.pop_front();
                 }
-                if wr.write_all(&buf).await.is_err() {
+                if wr.write_all(&buf).await.is_err() || wr.flush().await.is_err() {
                     // Unknown how much arrived: what was in this write is lost,
                     // as messages to a crashed peer may be.
                     break 'connected;
@@ -395,6 +466,20 @@ async fn peer_writer<S: System>(
             }
         }
         tracing::info!(peer = %name, "connection to peer lost; reconnecting");
+    }
+}
+
+/// Wraps a new connection to peer `idx` in TLS, checking that the peer's
+/// certificate names it; plain TCP when the cluster is insecure.
+async fn secure<S: System>(tcp: TcpStream, idx: usize, t: &Transport<S>) -> Result<Stream, String> {
+    let _ = tcp.set_nodelay(true);
+    let Some(tls) = &t.tls else {
+        return Ok(Box::new(tcp));
+    };
+    match tokio::time::timeout(HELLO_TIMEOUT, tls.connector.connect(tls.name_of(idx), tcp)).await {
+        Ok(Ok(s)) => Ok(Box::new(s)),
+        Ok(Err(e)) => Err(format!("TLS handshake failed: {e}")),
+        Err(_) => Err("no TLS handshake within 10 s".into()),
     }
 }
 

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use verdict::runtime::{Client, ClusterFile, NodeEntry};
+use verdict::runtime::{Access, Client, ClusterFile, NodeEntry};
 use verdict::System;
 use verdict_examples::lockserv;
 
@@ -21,6 +21,8 @@ pub struct Deployment {
     pub dir: tempfile::TempDir,
     pub cluster_file: PathBuf,
     pub cluster_id: String,
+    /// The client certificate (or nothing, when insecure).
+    pub access: Access,
     exe: PathBuf,
     extra: Vec<String>,
     pub names: Vec<String>,
@@ -37,13 +39,26 @@ fn free_ports(n: usize) -> Vec<u16> {
 }
 
 impl Deployment {
-    /// Writes a cluster file for `names`; starts nothing.
+    /// Writes a cluster file for `names`, with certificates made for it;
+    /// starts nothing.
     pub fn new(exe: &str, names: &[&str], extra: &[&str]) -> Self {
+        Self::with_security(exe, names, extra, false)
+    }
+
+    /// A deployment whose cluster file says `insecure = true`: plaintext,
+    /// no certificates.
+    pub fn new_insecure(exe: &str, names: &[&str], extra: &[&str]) -> Self {
+        Self::with_security(exe, names, extra, true)
+    }
+
+    fn with_security(exe: &str, names: &[&str], extra: &[&str], insecure: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let ports = free_ports(names.len());
         let cluster_id = format!("test-{}", std::process::id());
-        let file = ClusterFile {
+        let mut file = ClusterFile {
             cluster_id: cluster_id.clone(),
+            insecure,
+            tls: None,
             nodes: names
                 .iter()
                 .zip(&ports)
@@ -51,11 +66,17 @@ impl Deployment {
                     name: n.to_string(),
                     addr: format!("127.0.0.1:{p}"),
                     data_dir: PathBuf::from(slug(n)),
+                    cert: None,
+                    key: None,
                 })
                 .collect(),
         };
+        if !insecure {
+            file.issue_certs(dir.path(), Path::new("tls")).unwrap();
+        }
         let cluster_file = dir.path().join("cluster.toml");
         std::fs::write(&cluster_file, file.to_toml()).unwrap();
+        let access = ClusterFile::load(&cluster_file).unwrap().access().unwrap();
         Deployment {
             addrs: names
                 .iter()
@@ -66,6 +87,7 @@ impl Deployment {
             dir,
             cluster_file,
             cluster_id,
+            access,
             exe: PathBuf::from(exe),
             extra: extra.iter().map(|s| s.to_string()).collect(),
             procs: Mutex::new(HashMap::new()),
@@ -213,7 +235,7 @@ impl Deployment {
     pub fn client<S: System>(&self, name: &str) -> Client<S> {
         let deadline = Instant::now() + PATIENCE;
         loop {
-            match Client::<S>::connect_with(self.addrs[name], &self.cluster_id, false, PATIENCE) {
+            match Client::<S>::connect_with(self.addrs[name], name, &self.access, false, PATIENCE) {
                 Ok(c) => return c,
                 Err(e) if Instant::now() > deadline => panic!("cannot reach {name}: {e}"),
                 Err(_) => std::thread::sleep(Duration::from_millis(50)),
