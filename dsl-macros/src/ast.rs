@@ -197,4 +197,7 @@ pub enum ReadItem {
     /// `trace`: the external inputs and outputs, in order; or `history`:
     /// the same up to the order of adjacent inputs and of adjacent outputs.
     Trace(Ident),
+    /// `config`: the run's configuration (`config { .. }`), the same in
+    /// every state, so reading it widens no footprint.
+    Config(Ident),
 }

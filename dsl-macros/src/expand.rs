@@ -355,6 +355,7 @@ pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
                 invariant: usize,
                 node: Node,
                 state: &Self::State,
+                config: &Self::Config,
             ) -> ::core::result::Result<(), ::std::string::String> {
                 match (invariant, state) {
                     #(#local_arms)*
@@ -1053,9 +1054,20 @@ pub(crate) struct Invariants {
 /// A view of one node for an invariant: the read fields, public; the node
 /// and whether it is up, behind methods. A generic system's views take all
 /// its parameters (the invariant's body may name them).
-fn node_view(name: &Ident, fields: &[&FieldDef], doc: &str, sys: &Sys) -> TokenStream {
-    let fnames: Vec<&Ident> = fields.iter().map(|f| &f.name).collect();
-    let ftys: Vec<&syn::Type> = fields.iter().map(|f| &f.ty).collect();
+fn node_view(
+    name: &Ident,
+    fields: &[&FieldDef],
+    doc: &str,
+    sys: &Sys,
+    config: bool,
+) -> TokenStream {
+    let mut fnames: Vec<Ident> = fields.iter().map(|f| f.name.clone()).collect();
+    let mut ftys: Vec<TokenStream> = fields.iter().map(|f| f.ty.to_token_stream()).collect();
+    if config {
+        let sys_ty = &sys.ty;
+        fnames.push(ident("config"));
+        ftys.push(quote!(<#sys_ty as ::verdict::System>::Config));
+    }
     let all = sys.params.all();
     let decl = sys.params.decl_with_lifetime(&all);
     let (params, where_g) = decl_parts(&decl);
@@ -1114,9 +1126,10 @@ fn invariant_set(
         let mut fields = Vec::new();
         let mut inits = Vec::new();
         let mut reads_fields: Vec<(usize, Vec<usize>)> = Vec::new();
-        let (mut network, mut trace, mut history) = (false, false, false);
+        let (mut network, mut trace, mut history, mut config) = (false, false, false, false);
         for item in &d.reads {
             match item {
+                ReadItem::Config(_) => config = true,
                 ReadItem::Network(_) => network = true,
                 ReadItem::Trace(i) if i == "history" => history = true,
                 ReadItem::Trace(_) => trace = true,
@@ -1154,7 +1167,7 @@ fn invariant_set(
                 d.name
             );
             inv.views
-                .extend(node_view(&node_view_name, &chosen, &doc, sys));
+                .extend(node_view(&node_view_name, &chosen, &doc, sys, false));
             let fnames: Vec<&Ident> = chosen.iter().map(|f| &f.name).collect();
             let field_name = ident(&snake(&rn.to_string()));
             let project = quote! {
@@ -1176,6 +1189,10 @@ fn invariant_set(
                     }
                 });
             }
+        }
+        if config {
+            fields.push(quote!(pub config: &'a <#sys_ty as ::verdict::System>::Config));
+            inits.push(quote!(config: setup.config()));
         }
         if network {
             fields.push(quote!(pub network: &'a [::verdict::Packet<#sys_ty>]));
@@ -1209,7 +1226,7 @@ fn invariant_set(
         });
         inv.global_arms.push(quote! {
             #id => {
-                fn __build #view_impl_g (setup: &::verdict::Setup<#sys_ty>, world: &'a ::verdict::World<#sys_ty>)
+                fn __build #view_impl_g (setup: &'a ::verdict::Setup<#sys_ty>, world: &'a ::verdict::World<#sys_ty>)
                     -> ::core::result::Result<#view #view_ty_g, ::std::string::String> #view_where {
                     ::core::result::Result::Ok(#view { #(#inits,)* })
                 }
@@ -1260,8 +1277,19 @@ fn invariant_set(
                 "The fields of a `{rn}` node that invariant `{}` reads.",
                 d.name
             );
-            inv.views.extend(node_view(&view, &chosen, &doc, sys));
-            let fnames: Vec<&Ident> = chosen.iter().map(|f| &f.name).collect();
+            let config = d.reads.iter().any(|it| matches!(it, ReadItem::Config(_)));
+            inv.views
+                .extend(node_view(&view, &chosen, &doc, sys, config));
+            let mut fnames: Vec<TokenStream> = chosen
+                .iter()
+                .map(|f| {
+                    let n = &f.name;
+                    quote!(&__s.#n)
+                })
+                .collect();
+            if config {
+                fnames.push(quote!(config));
+            }
             let body = &d.body;
             let docs = docs(&d.attrs);
             inv.items.extend(quote! {
@@ -1273,7 +1301,7 @@ fn invariant_set(
             });
             inv.local_arms.push(quote! {
                 (#id, State::#rn(__s)) => {
-                    let __v = #view #view_fish::__new(#(&__s.#fnames,)* node, true);
+                    let __v = #view #view_fish::__new(#(#fnames,)* node, true);
                     ::verdict::InvariantResult::into_result(__v.__run())
                 }
             });

@@ -510,6 +510,8 @@ fn parse_invariant(input: ParseStream, attrs: Vec<Attribute>) -> Result<Invarian
                     role: Some(first),
                     field,
                 });
+            } else if first == "config" {
+                reads.push(ReadItem::Config(first));
             } else if first == "network" {
                 reads.push(ReadItem::Network(first));
             } else if first == "trace" || first == "history" {

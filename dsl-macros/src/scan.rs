@@ -248,12 +248,18 @@ pub fn local_invariant_body(role: &RoleDef, inv: &InvariantDef, errors: &mut Err
             _ => None,
         })
         .collect();
+    let reads_config = inv.reads.iter().any(|r| matches!(r, ReadItem::Config(_)));
     let mut reported = HashSet::new();
     each_level(inv.body.to_token_stream(), &mut |tokens| {
         for i in 0..tokens.len() {
             if let Some(field) = self_field(tokens, i) {
                 let f = field.to_string();
-                if fields.contains(&f) && !reads.contains(&f) && reported.insert(f.clone()) {
+                if f == "config" && !reads_config && reported.insert(f.clone()) {
+                    errors.at(
+                        field.span(),
+                        format!("invariant `{}` uses the config without reading it: add `config` to its `reads(..)`", inv.name),
+                    );
+                } else if fields.contains(&f) && !reads.contains(&f) && reported.insert(f.clone()) {
                     errors.at(
                         field.span(),
                         format!("invariant `{}` uses `{f}`, which is not in its `reads(..)`: add `{f}` to it", inv.name),
@@ -277,7 +283,7 @@ pub fn global_invariant_body(def: &SystemDef, inv: &InvariantDef, errors: &mut E
             ReadItem::Network(_) => {
                 declared.insert("network".into());
             }
-            ReadItem::Trace(i) => {
+            ReadItem::Trace(i) | ReadItem::Config(i) => {
                 declared.insert(i.to_string());
             }
             ReadItem::Field { role: None, .. } => {}
@@ -298,7 +304,7 @@ pub fn global_invariant_body(def: &SystemDef, inv: &InvariantDef, errors: &mut E
             if declared.contains(&f) || !reported.insert(f.clone()) {
                 continue;
             }
-            if f == "network" || f == "trace" || f == "history" {
+            if f == "network" || f == "trace" || f == "history" || f == "config" {
                 errors.at(
                     field.span(),
                     format!("invariant `{}` uses the {f} without reading it: add `{f}` to its `reads(..)`", inv.name),

@@ -638,7 +638,7 @@ fn check_invariants(def: &SystemDef, errors: &mut Errors) {
                         }
                     }
                 },
-                ReadItem::Network(i) | ReadItem::Trace(i) => {
+                ReadItem::Network(i) | ReadItem::Trace(i) | ReadItem::Config(i) => {
                     if !seen.insert(i.to_string()) {
                         errors.at(i.span(), format!("`{i}` is listed twice; remove one"));
                     }
@@ -683,6 +683,19 @@ fn check_invariants(def: &SystemDef, errors: &mut Errors) {
                             role.name
                         ),
                     ),
+                    ReadItem::Config(i) => {
+                        if fields.iter().any(|f| f == "config") {
+                            errors.at(
+                                i.span(),
+                                format!(
+                                    "`config` in `reads(..)` is the run's configuration, but role `{}` also has a field named `config`: rename the field to read either",
+                                    role.name
+                                ),
+                            );
+                        } else if !seen.insert(i.to_string()) {
+                            errors.at(i.span(), format!("`{i}` is listed twice; remove one"));
+                        }
+                    }
                 }
             }
             scan::local_invariant_body(role, inv, errors);

@@ -163,12 +163,14 @@ pub trait System: Sized + Send + Sync + 'static {
         world: &World<Self>,
     ) -> Result<(), String>;
 
-    /// Evaluates a local invariant on one node's state. Returns `Ok(())`
-    /// when `invariant` is not local to `node`'s role.
+    /// Evaluates a local invariant on one node's state (and the run's
+    /// configuration, which it may read). Returns `Ok(())` when `invariant`
+    /// is not local to `node`'s role.
     fn check_local(
         invariant: InvariantId,
         node: Self::Node,
         state: &Self::State,
+        config: &Self::Config,
     ) -> Result<(), String>;
 
     /// Each field of `state` as `(name, value printed with Debug)`, in

@@ -155,8 +155,13 @@ impl<S: System, E: Edit> System for Edited<S, E> {
         );
         S::check_global(invariant, &base, &projected)
     }
-    fn check_local(invariant: InvariantId, node: S::Node, state: &S::State) -> Result<(), String> {
-        S::check_local(invariant, node, state)
+    fn check_local(
+        invariant: InvariantId,
+        node: S::Node,
+        state: &S::State,
+        config: &S::Config,
+    ) -> Result<(), String> {
+        S::check_local(invariant, node, state, config)
     }
     fn fields(state: &S::State) -> Vec<(&'static str, String)> {
         S::fields(state)

@@ -73,10 +73,12 @@ fn check_one<S: System>(
                 }
                 evals[id] += 1;
                 let node = setup.nodes()[i];
-                S::check_local(id, node, &slot.state).map_err(|message| Violation::Invariant {
-                    name: inv.name,
-                    node: Some(node.to_string()),
-                    message,
+                S::check_local(id, node, &slot.state, setup.config()).map_err(|message| {
+                    Violation::Invariant {
+                        name: inv.name,
+                        node: Some(node.to_string()),
+                        message,
+                    }
                 })?;
             }
             Ok(())

@@ -81,13 +81,18 @@ impl<S: System> Monitor<S> {
 
     /// Evaluates every local invariant on `state`, logging each violation
     /// with `event`. Returns the violations.
-    pub fn check(&self, state: &S::State, event: &dyn Display) -> Vec<MonitorViolation> {
+    pub fn check(
+        &self,
+        state: &S::State,
+        config: &S::Config,
+        event: &dyn Display,
+    ) -> Vec<MonitorViolation> {
         if !self.is_on() {
             return Vec::new();
         }
         let mut out = Vec::new();
         for &id in &self.invariants {
-            if let Err(message) = S::check_local(id, self.node, state) {
+            if let Err(message) = S::check_local(id, self.node, state, config) {
                 let name = S::meta().invariants[id].name;
                 let why = if message.is_empty() {
                     String::new()

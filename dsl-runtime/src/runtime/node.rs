@@ -430,7 +430,7 @@ impl<S: System> NodeLoop<S> {
         Metrics::bump(&self.metrics.events);
         if self.monitor.is_on() {
             let event = RecordText::<S>(&record);
-            let violations = self.monitor.check(&self.state, &event);
+            let violations = self.monitor.check(&self.state, self.setup.config(), &event);
             if !violations.is_empty() {
                 Metrics::add(&self.metrics.violations, violations.len() as u64);
                 if self.monitor.is_fatal() {

@@ -71,8 +71,20 @@ macro_rules! forward_to_base {
             invariant: $crate::meta::InvariantId,
             node: Self::Node,
             state: &Self::State,
+            config: &Self::Config,
         ) -> Result<(), String> {
-            $S::check_local(invariant, node, &state.base)
+            $S::check_local(invariant, node, &state.base, config)
+        }
+    };
+    // The same, for a wrapper whose configuration holds the base's in `base`.
+    ($S:ident, local_in_base_config) => {
+        fn check_local(
+            invariant: $crate::meta::InvariantId,
+            node: Self::Node,
+            state: &Self::State,
+            config: &Self::Config,
+        ) -> Result<(), String> {
+            $S::check_local(invariant, node, &state.base, &config.base)
         }
     };
     ($S:ident, relabel_io) => {

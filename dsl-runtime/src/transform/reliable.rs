@@ -585,7 +585,7 @@ impl<S: System> System for Reliable<S> {
         S::check_global(invariant, &base, &projected)
     }
 
-    super::forward_to_base!(S, local);
+    super::forward_to_base!(S, local_in_base_config);
 
     /// Renames the base state's nodes, and the peers and messages of the
     /// transformer's bookkeeping, which is then sorted by peer again.
