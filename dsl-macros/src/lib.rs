@@ -9,6 +9,7 @@
 //! `verdict::System` implementation.
 
 mod ast;
+mod derive_relabel;
 mod expand;
 mod expand_symmetry;
 mod generics;
@@ -40,5 +41,16 @@ pub fn system(input: TokenStream) -> TokenStream {
             }
             out.into()
         }
+    }
+}
+
+/// `#[derive(Relabel)]` on a type of your own used in state, messages,
+/// inputs or outputs: renames the node ids inside it field by field (none,
+/// for a type that holds none), so symmetry reduction can apply.
+#[proc_macro_derive(Relabel)]
+pub fn derive_relabel(input: TokenStream) -> TokenStream {
+    match syn::parse::<syn::DeriveInput>(input) {
+        Ok(input) => derive_relabel::expand(&input).into(),
+        Err(e) => e.to_compile_error().into(),
     }
 }

@@ -43,7 +43,7 @@ pub use meta::{RoleEnum, SystemMeta};
 pub use semantics::{Event, Model, Packet, TraceEvent, World};
 pub use setup::{Cluster, Setup, SetupError, Sizes};
 pub use system::{Data, InvariantResult, System, Trigger};
-pub use verdict_macros::system;
+pub use verdict_macros::{system, Relabel};
 pub use workload::{NodeWorkload, Step, Workload};
 
 /// Re-exported for generated code, so users need not depend on serde.

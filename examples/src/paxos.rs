@@ -15,8 +15,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use verdict::lin::specs::{Register, RegisterOp, RegisterRet};
-use verdict::lin::{check as lin_check, History, OpId};
 use verdict::prelude::*;
+use verdict::transform::check_linearizable_with;
 use verdict::{NodeWorkload, RoleEnum, SetupError};
 
 /// A ballot: a round number and the proposing server (ties broken by node).
@@ -197,66 +197,21 @@ fn server_of(client: Node, servers: usize, k: usize) -> Node {
     Paxos::node(Role::Server.id(), (i + k) % servers)
 }
 
-thread_local! {
-    /// Verdicts by trace fingerprint: many states share one history.
-    static VERDICTS: std::cell::RefCell<std::collections::HashMap<u64, bool>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
-}
-
-/// Whether a trace, read as a register history, is linearizable (memoized
-/// per thread by the trace's fingerprint).
+/// Whether a trace, read as a register history (`Put(v)` writes `v`,
+/// `GetOk(v)` reads it), is linearizable.
 pub fn linearizable_history(trace: &[TraceEvent<Paxos>]) -> Result<(), String> {
-    let key = verdict::fingerprint::fingerprint(trace);
-    let ok = match VERDICTS.with(|v| v.borrow().get(&key).copied()) {
-        Some(ok) => ok,
-        None => {
-            let ok = check_history(trace).is_ok();
-            VERDICTS.with(|v| v.borrow_mut().insert(key, ok));
-            ok
-        }
-    };
-    if ok {
-        Ok(())
-    } else {
-        check_history(trace)
-    }
-}
-
-fn check_history(trace: &[TraceEvent<Paxos>]) -> Result<(), String> {
-    let mut history: History<RegisterOp, RegisterRet> = History::new();
-    let mut open: BTreeMap<Node, OpId> = BTreeMap::new();
-    let client_id = |n: &Node| match n {
-        Node::Client(i) => *i as u64,
-        Node::Server(i) => 1000 + *i as u64,
-    };
-    for event in trace {
-        match event {
-            TraceEvent::Input { node, input } => {
-                let op = match input {
-                    Input::Put(input::Put(v)) => RegisterOp::Write(*v),
-                    Input::Get(_) => RegisterOp::Read,
-                };
-                let id = history
-                    .try_invoke(client_id(node), op)
-                    .map_err(|e| e.to_string())?;
-                open.insert(*node, id);
-            }
-            TraceEvent::Output { node, output } => {
-                let ret = match output {
-                    Output::PutOk(_) => RegisterRet::Ok,
-                    Output::GetOk(output::GetOk(v)) => RegisterRet::Value(Some(*v)),
-                };
-                if let Some(id) = open.remove(node) {
-                    history.complete(id, ret).map_err(|e| e.to_string())?;
-                }
-            }
-        }
-    }
-    if lin_check(&Register, &history).is_linearizable() {
-        Ok(())
-    } else {
-        Err("the history of puts and gets is not linearizable".to_string())
-    }
+    check_linearizable_with(
+        &Register,
+        trace,
+        |input: &Input| match input {
+            Input::Put(input::Put(v)) => RegisterOp::Write(*v),
+            Input::Get(_) => RegisterOp::Read,
+        },
+        |output: &Output| match output {
+            Output::PutOk(_) => RegisterRet::Ok,
+            Output::GetOk(output::GetOk(v)) => RegisterRet::Value(Some(*v)),
+        },
+    )
 }
 
 /// The cluster: three servers and `clients` clients.

@@ -20,7 +20,7 @@ use verdict::prelude::*;
 use verdict::SetupError;
 
 /// Where a resource manager is in the protocol.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, verdict::Relabel)]
 pub enum RmStatus {
     /// Still doing its part of the transaction.
     Working,
@@ -31,10 +31,9 @@ pub enum RmStatus {
     /// Aborted.
     Aborted,
 }
-verdict::relabel_nothing!(RmStatus);
 
 /// The manager's decision.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, verdict::Relabel)]
 pub enum Decision {
     /// Collecting votes.
     Init,
@@ -43,7 +42,6 @@ pub enum Decision {
     /// Decided to abort.
     Aborted,
 }
-verdict::relabel_nothing!(Decision);
 
 verdict::system! {
     /// Two-phase commit with one manager and any number of resource managers.

@@ -167,7 +167,7 @@ pub use refinement::{check_refinement, RefinementOptions, RefinementOutcome, Ref
 pub use reliable::{
     reliable_model, Reliable, ReliableConfig, ReliableMsg, ReliableState, ReliableTimer,
 };
-pub use state_machine::{check_linearizable, StateMachine};
+pub use state_machine::{check_linearizable, check_linearizable_with, StateMachine};
 
 use crate::faults::Faults;
 use crate::semantics::Model;

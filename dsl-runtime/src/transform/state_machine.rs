@@ -100,6 +100,16 @@ impl<M: StateMachine> Spec for Sequential<M> {
 pub fn history_of<S: System>(
     trace: &[TraceEvent<S>],
 ) -> Result<History<S::Input, S::Output>, String> {
+    history_with(trace, &|i: &S::Input| i.clone(), &|o: &S::Output| o.clone())
+}
+
+/// [`history_of`], with each input read as operation `op(input)` and each
+/// output as return value `ret(output)` of a specification's own types.
+pub fn history_with<S: System, Op, Ret>(
+    trace: &[TraceEvent<S>],
+    op: &dyn Fn(&S::Input) -> Op,
+    ret: &dyn Fn(&S::Output) -> Ret,
+) -> Result<History<Op, Ret>, String> {
     let mut history = History::with_capacity(trace.len());
     let mut clients: HashMap<S::Node, (ClientId, Option<OpId>)> = HashMap::new();
     for event in trace {
@@ -107,17 +117,17 @@ pub fn history_of<S: System>(
         match event {
             TraceEvent::Input { node, input } => {
                 let entry = clients.entry(*node).or_insert((next_id, None));
-                entry.1 = Some(history.invoke(entry.0, input.clone()));
+                entry.1 = Some(history.invoke(entry.0, op(input)));
             }
             TraceEvent::Output { node, output } => {
                 let pending = clients.get_mut(node).and_then(|e| e.1.take());
-                let Some(op) = pending else {
+                let Some(id) = pending else {
                     return Err(format!(
                         "{node} emitted {output:?} with no operation pending"
                     ));
                 };
                 history
-                    .complete(op, output.clone())
+                    .complete(id, ret(output))
                     .map_err(|e| e.to_string())?;
             }
         }
@@ -125,10 +135,11 @@ pub fn history_of<S: System>(
     Ok(history)
 }
 
-/// Verdicts already computed on this thread, by (machine and system type,
-/// trace fingerprint): the checker evaluates the invariant at every state,
-/// and most states share their trace with another.
-type Verdicts = RefCell<HashMap<(TypeId, u64), Result<(), String>>>;
+/// Verdicts already computed on this thread, by (specification, mapping and
+/// system type, the specification's initial state, trace fingerprint): the
+/// checker evaluates the invariant at every state, and most states share
+/// their trace with another.
+type Verdicts = RefCell<HashMap<(TypeId, u64, u64), Result<(), String>>>;
 
 thread_local! {
     static VERDICTS: Verdicts = RefCell::new(HashMap::new());
@@ -145,9 +156,38 @@ where
     M: StateMachine,
     S: System<Input = M::Input, Output = M::Output>,
 {
-    // Invocations after the last output add operations that may take
-    // effect or not, which cannot make a linearizable history stop being
-    // one: the verdict is the verdict without them.
+    check_linearizable_with(
+        &Sequential::<M>::new(),
+        trace,
+        |i: &M::Input| i.clone(),
+        |o: &M::Output| o.clone(),
+    )
+}
+
+/// Checks that the trace's history is linearizable with respect to `spec`,
+/// reading each input a client receives as operation `op(input)` and each
+/// output it emits as return value `ret(output)`: for a system whose
+/// inputs and outputs are not the specification's own types (a register
+/// served by Paxos: `Put(v)` is `Write(v)`, `GetOk(v)` is `Value(Some(v))`).
+///
+/// Verdicts are remembered per thread (at most about a million, then the
+/// memo is emptied), keyed by the types of `spec`, `op` and `ret`, the
+/// specification's initial state and the trace; two specifications of one
+/// type with the same initial state must therefore agree. Invocations after
+/// the last output are left out: they may take effect or not, which cannot
+/// make a linearizable history stop being one.
+pub fn check_linearizable_with<P, S, F, G>(
+    spec: &P,
+    trace: &[TraceEvent<S>],
+    op: F,
+    ret: G,
+) -> Result<(), String>
+where
+    P: Spec + 'static,
+    S: System,
+    F: Fn(&S::Input) -> P::Op + 'static,
+    G: Fn(&S::Output) -> P::Ret + 'static,
+{
     let end = trace
         .iter()
         .rposition(|e| matches!(e, TraceEvent::Output { .. }))
@@ -156,11 +196,15 @@ where
     if trace.is_empty() {
         return Ok(());
     }
-    let key = (TypeId::of::<(M, S)>(), fingerprint(trace));
+    let key = (
+        TypeId::of::<(P, S, F, G)>(),
+        fingerprint(&spec.init()),
+        fingerprint(trace),
+    );
     if let Some(known) = VERDICTS.with(|v| v.borrow().get(&key).cloned()) {
         return known;
     }
-    let verdict = linearizable::<M, S>(trace);
+    let verdict = linearizable(spec, trace, &op, &ret);
     VERDICTS.with(|v| {
         let mut memo = v.borrow_mut();
         if memo.len() >= MEMO_LIMIT {
@@ -171,13 +215,14 @@ where
     verdict
 }
 
-fn linearizable<M, S>(trace: &[TraceEvent<S>]) -> Result<(), String>
-where
-    M: StateMachine,
-    S: System<Input = M::Input, Output = M::Output>,
-{
-    let history = history_of(trace)?;
-    match lin::check(&Sequential::<M>::new(), &history) {
+fn linearizable<P: Spec, S: System>(
+    spec: &P,
+    trace: &[TraceEvent<S>],
+    op: &dyn Fn(&S::Input) -> P::Op,
+    ret: &dyn Fn(&S::Output) -> P::Ret,
+) -> Result<(), String> {
+    let history = history_with(trace, op, ret)?;
+    match lin::check(spec, &history) {
         Verdict::Linearizable => Ok(()),
         Verdict::NotLinearizable(explanation) => {
             let mut names: Vec<(ClientId, String)> = Vec::new();
