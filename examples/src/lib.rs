@@ -1,11 +1,13 @@
 //! Example systems written with Verdict, one module each; each has a binary
 //! in `src/bin/` with `check` (and more) subcommands.
 
+pub mod chang_roberts;
 pub mod counter;
 pub mod kv;
 pub mod lockserv;
 pub mod paxos;
 pub mod pingpong;
+pub mod ricart_agrawala;
 pub mod twophase;
 
 /// The checker allocates and frees a world for every new state; mimalloc's

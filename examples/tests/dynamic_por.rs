@@ -115,7 +115,7 @@ fn violated<S: System>(report: &verdict::Report<S>) -> Option<String> {
     match &report.outcome {
         Outcome::Violation(cx) => Some(match &cx.violation {
             Violation::Invariant { name, .. } => name.to_string(),
-            Violation::Step(e) => e.to_string(),
+            other => other.to_string(),
         }),
         _ => None,
     }

@@ -30,8 +30,8 @@ fn dropping_requests_forever_gives_a_lasso() {
     let cx = &lasso.counterexample;
     assert!(matches!(
         &cx.violation,
-        Violation::Invariant {
-            name: "every_lock_granted",
+        Violation::Liveness {
+            property: "every_lock_granted",
             ..
         }
     ));

@@ -27,6 +27,8 @@ fn name(v: &Violation) -> &'static str {
     match v {
         Violation::Invariant { name, .. } => name,
         Violation::Step(_) => "step",
+        Violation::Deadlock { .. } => "deadlock",
+        Violation::Liveness { property, .. } => property,
     }
 }
 

@@ -21,7 +21,7 @@ fn base(clients: usize) -> Model<LockServ> {
 fn invariant_name(v: &Violation) -> &'static str {
     match v {
         Violation::Invariant { name, .. } => name,
-        Violation::Step(e) => panic!("a step failed: {e}"),
+        other => panic!("not an invariant violation: {other}"),
     }
 }
 

@@ -22,6 +22,19 @@ pub enum Violation {
     },
     /// A handler did something the semantics cannot carry out.
     Step(StepError),
+    /// No step is enabled while some node still waits: for a reply to a
+    /// call of its workload (see [`crate::semantics::Model::deadlocked`]).
+    Deadlock {
+        /// The nodes left waiting, by name.
+        waiting: Vec<String>,
+    },
+    /// An `eventually` property fails in a fair run (a liveness check).
+    Liveness {
+        /// The property's name.
+        property: &'static str,
+        /// How the run avoids it.
+        message: String,
+    },
 }
 
 impl fmt::Display for Violation {
@@ -42,6 +55,15 @@ impl fmt::Display for Violation {
                 Ok(())
             }
             Violation::Step(e) => write!(f, "step failed: {e}"),
+            Violation::Deadlock { waiting } => write!(
+                f,
+                "deadlock: no step is enabled while {} still {} for a reply",
+                waiting.join(", "),
+                if waiting.len() == 1 { "waits" } else { "wait" }
+            ),
+            Violation::Liveness { property, message } => {
+                write!(f, "eventually `{property}` fails: {message}")
+            }
         }
     }
 }
@@ -135,13 +157,25 @@ impl<S: System> Counterexample<S> {
         replay(model, &self.events)
     }
 
-    /// Replays the events and evaluates the invariants at the end: the
-    /// violation found by that replay, if any.
+    /// Replays the events and evaluates the invariants at the end, then
+    /// whether the run is deadlocked there: the violation found by that
+    /// replay, if any. A step that fails is a violation too.
     pub fn reproduce(&self, model: &Model<S>) -> Result<Option<Violation>, ReplayError> {
-        let (init, steps) = self.replay(model)?;
+        let (init, steps) = match self.replay(model) {
+            Ok(r) => r,
+            Err(ReplayError::Step { index, error }) if index + 1 == self.events.len() => {
+                return Ok(Some(Violation::Step(error)))
+            }
+            Err(e) => return Err(e),
+        };
         let last = steps.last().map_or(&init, |s| &s.world);
         let mut evals = vec![0; S::meta().invariants.len()];
-        Ok(check_world(&model.setup, last, &mut evals).err())
+        if let Err(v) = check_world(&model.setup, last, &mut evals) {
+            return Ok(Some(v));
+        }
+        Ok(model
+            .deadlocked(last)
+            .map(|waiting| Violation::Deadlock { waiting }))
     }
 
     /// The counterexample as text: the initial state, then each step with

@@ -60,6 +60,9 @@ pub struct CheckOptions {
     pub reductions: Reductions,
     /// Print a progress line to stderr every two seconds.
     pub progress: bool,
+    /// Check only these invariants (bit `i` = invariant `i`); all when
+    /// `None`. Systems with more than 64 invariants always check all.
+    pub only_invariants: Option<u64>,
 }
 
 /// How a check ended.

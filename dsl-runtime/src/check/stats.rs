@@ -30,6 +30,9 @@ pub struct Stats {
     pub threads: usize,
     /// Search order used.
     pub strategy: Strategy,
+    /// Whether a counterexample found is a shortest one: breadth first
+    /// with no partial-order reduction (which can lengthen paths).
+    pub shortest: bool,
     /// What each reduction did (on, off and why).
     pub notes: Vec<String>,
 }

@@ -35,7 +35,7 @@ use clap::builder::PossibleValue;
 use clap::{Arg, ArgMatches, Args, Command, FromArgMatches};
 
 use crate::cli::check::{
-    run_check, run_check_retransmitting, run_replay, trace_faults, CheckArgs, ReplayArgs,
+    run_check, run_check_retransmitting, run_replay, trace_header, CheckArgs, ReplayArgs,
 };
 use crate::cli::flags::{leak, Flag, FlagSpec, Flags};
 use crate::cli::simulate::{run_simulate, SimulateArgs};
@@ -119,6 +119,7 @@ pub struct App<S: System> {
     workload: WorkloadFn<S>,
     check_hook: Option<CheckHook>,
     ignores: Option<crate::semantics::IgnoreRule<S>>,
+    deadlock_allowed: Option<&'static str>,
     retransmitting: bool,
     transforms: Vec<Transform>,
     transform: Option<TransformArg>,
@@ -138,6 +139,7 @@ impl<S: System> App<S> {
             workload: Box::new(|setup, _| Workload::none(setup)),
             check_hook: None,
             ignores: None,
+            deadlock_allowed: None,
             retransmitting: false,
             transforms: Vec::new(),
             transform: None,
@@ -238,6 +240,14 @@ impl<S: System> App<S> {
     /// [`Model::ignoring`]; `check --no-ignore-rule` leaves it out).
     pub fn ignoring(mut self, rule: crate::semantics::IgnoreRule<S>) -> Self {
         self.ignores = Some(rule);
+        self
+    }
+
+    /// Runs stop normally with a node still waiting in this system, for
+    /// the reason `why` (see [`Model::allowing_deadlock`]): `check` does
+    /// not report them as deadlocks.
+    pub fn allowing_deadlock(mut self, why: &'static str) -> Self {
+        self.deadlock_allowed = Some(why);
         self
     }
 
@@ -342,7 +352,34 @@ impl<S: System> App<S> {
         let workload = (self.workload)(&setup, &Flags { matches: m.clone() });
         let mut model = Model::new(setup, faults, workload);
         model.ignores = self.ignores;
+        model.deadlock_allowed = self.deadlock_allowed;
         Ok(model)
+    }
+
+    /// The ids of the size, model and config flags (and `--transform`).
+    fn model_flag_ids(&self) -> impl Iterator<Item = &'static str> + '_ {
+        let sizes = self.sizes.iter().filter_map(|s| s.flag);
+        let flags = self.flags.iter().chain(&self.config_flags).map(|f| f.name);
+        let transform = self.transform.as_ref().map(|_| "transform");
+        sizes.chain(flags).chain(transform)
+    }
+
+    /// The size, model and config flags of `flags` (and `--transform`) as
+    /// a command line would give them, for trace files.
+    fn model_flags(&self, flags: &Flags) -> Vec<String> {
+        let mut out = Vec::new();
+        for s in &self.sizes {
+            let Some(flag) = s.flag else { continue };
+            let count = flags.size(flag).unwrap_or(s.default);
+            out.extend([format!("--{flag}"), count.to_string()]);
+        }
+        for f in self.flags.iter().chain(&self.config_flags) {
+            out.extend(f.reproduce(flags));
+        }
+        if let Some(t) = self.transform.as_ref().filter(|t| t.chosen != "none") {
+            out.extend(["--transform".to_string(), t.chosen.to_string()]);
+        }
+        out
     }
 
     /// Parses the command line and runs the subcommand, as this system or
@@ -360,7 +397,8 @@ impl<S: System> App<S> {
         // meaning, so it is read before clap parses the rest; an unknown
         // name falls through to this program, whose clap rejects it with
         // the list of choices.
-        let asked = transform_arg(std::env::args().skip(1));
+        let asked = transform_arg(std::env::args().skip(1))
+            .or_else(|| replay_transform(std::env::args().skip(1)));
         let picked = asked.and_then(|name| {
             let i = self.transforms.iter().position(|t| t.choice.name == name)?;
             Some(self.transforms.swap_remove(i))
@@ -391,10 +429,11 @@ impl<S: System> App<S> {
         let flags = Flags { matches: m.clone() };
         match sub {
             "check" => {
-                let args = match CheckArgs::from_arg_matches(m) {
+                let mut args = match CheckArgs::from_arg_matches(m) {
                     Ok(a) => a,
                     Err(e) => return usage(e),
                 };
+                args.model_flags = self.model_flags(&flags);
                 if let Some(hook) = &self.check_hook {
                     if let Some(code) = hook(&flags, &args) {
                         return code;
@@ -407,10 +446,11 @@ impl<S: System> App<S> {
                 }
             }
             "simulate" => {
-                let args = match SimulateArgs::from_arg_matches(m) {
+                let mut args = match SimulateArgs::from_arg_matches(m) {
                     Ok(a) => a,
                     Err(e) => return usage(e),
                 };
+                args.model_flags = self.model_flags(&flags);
                 match self.model(m, args.faults) {
                     Ok(model) => run_simulate(&model, &args),
                     Err(e) => usage(e),
@@ -421,9 +461,37 @@ impl<S: System> App<S> {
                     Ok(a) => a,
                     Err(e) => return usage(e),
                 };
-                let faults = match trace_faults(&args.file) {
-                    Ok(f) => f,
+                let (faults, recorded) = match trace_header(&args.file) {
+                    Ok(h) => h,
                     Err(e) => return usage(e),
+                };
+                // The trace's own flags, unless the command line gives some.
+                let given = self
+                    .model_flag_ids()
+                    .any(|id| m.value_source(id) == Some(clap::parser::ValueSource::CommandLine));
+                let reparsed;
+                let m = if recorded.is_empty() || given {
+                    m
+                } else {
+                    let mut argv = vec![self.name.to_string(), "replay".to_string()];
+                    argv.push(args.file.display().to_string());
+                    argv.extend(recorded);
+                    match self.command().try_get_matches_from(argv) {
+                        Ok(all) => {
+                            reparsed = all;
+                            match reparsed.subcommand() {
+                                Some((_, sub)) => sub,
+                                None => m,
+                            }
+                        }
+                        Err(e) => {
+                            return usage(format!(
+                                "{}: the flags recorded in the trace are not this program's: {}",
+                                args.file.display(),
+                                e.kind()
+                            ))
+                        }
+                    }
                 };
                 match self.model(m, faults) {
                     Ok(model) => run_replay(&model, &args),
@@ -432,6 +500,12 @@ impl<S: System> App<S> {
             }
             "describe" => {
                 print!("{}", S::meta());
+                for e in S::eventually() {
+                    println!(
+                        "  eventually {} (liveness: checked with check --liveness)",
+                        e.name
+                    );
+                }
                 ExitCode::from(EXIT_OK)
             }
             #[cfg(feature = "runtime")]
@@ -467,6 +541,15 @@ impl<S: System> App<S> {
 pub(crate) fn usage(e: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {e}");
     ExitCode::from(EXIT_USAGE)
+}
+
+/// For `replay FILE` without `--transform`: the transform the trace file
+/// records, if any, so a trace replays from its file alone.
+fn replay_transform(args: impl Iterator<Item = String>) -> Option<String> {
+    let mut args = args.skip_while(|a| a != "replay").skip(1);
+    let file = args.find(|a| !a.starts_with('-'))?;
+    let (_, flags) = trace_header(std::path::Path::new(&file)).ok()?;
+    transform_arg(flags.into_iter())
 }
 
 /// The value of `--transform X` or `--transform=X` among `args`, if given.

@@ -36,10 +36,15 @@ pub struct CheckArgs {
     /// SVG when FILE ends in `.svg`, else a self-contained HTML page.
     #[arg(long, value_name = "FILE")]
     pub trace_out: Option<PathBuf>,
-    /// Worker threads (0: one per core).
+    /// Worker threads (0: one per core). More than one turns dynamic
+    /// partial-order reduction, which runs on one thread, off (the static
+    /// reduction runs on every thread).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub threads: usize,
-    /// Search breadth first: shortest counterexamples (the default).
+    /// Search breadth first with no partial-order reduction, so a
+    /// counterexample is a shortest one. Without it the checker picks the
+    /// fastest search (often depth first, with dynamic partial-order
+    /// reduction), whose counterexamples need not be shortest.
     #[arg(long, conflicts_with = "dfs")]
     pub bfs: bool,
     /// Search depth first: less memory; counterexamples need not be shortest.
@@ -83,6 +88,18 @@ pub struct CheckArgs {
     /// whole state graph without reductions: keep the configuration small).
     #[arg(long)]
     pub liveness: bool,
+    /// Do not report deadlocks: states where no step is enabled while a
+    /// node still waits for a reply to its workload's call.
+    #[arg(long)]
+    pub allow_deadlock: bool,
+    /// Check only this invariant (repeat the flag for several); every
+    /// invariant when not given. `describe` lists them.
+    #[arg(long = "invariant", value_name = "NAME")]
+    pub invariants: Vec<String>,
+    /// The size, model and config flags of this run as a command line
+    /// would give them, recorded in trace files so `replay` needs no flags.
+    #[arg(skip)]
+    pub model_flags: Vec<String>,
 }
 
 impl CheckArgs {
@@ -90,6 +107,11 @@ impl CheckArgs {
     pub fn options(&self) -> CheckOptions {
         use std::io::IsTerminal;
         let on = !self.no_reduction;
+        // Either partial-order reduction may lengthen the shortest path to
+        // a violation, so --bfs searches without them; the dynamic one runs
+        // on one thread, so asking for more turns it off.
+        let por = on && !self.no_por && !self.bfs;
+        let dynamic_por = por && !self.no_dpor && self.threads <= 1;
         CheckOptions {
             max_depth: self.depth,
             max_states: self.max_states,
@@ -101,14 +123,70 @@ impl CheckArgs {
             },
             reductions: Reductions {
                 symmetry: on && !self.no_symmetry,
-                por: on && !self.no_por,
-                dynamic_por: on && !self.no_por && !self.no_dpor,
+                por,
+                dynamic_por,
                 incremental: on && !self.no_incremental,
                 ignore_rule: on && !self.no_ignore_rule,
             },
             progress: self.progress || std::io::stderr().is_terminal(),
+            only_invariants: None,
         }
     }
+}
+
+impl CheckArgs {
+    /// What the search flags change beyond their names, said up front.
+    fn flag_notes(&self) -> Vec<&'static str> {
+        let mut notes = Vec::new();
+        let por_wanted = !self.no_reduction && !self.no_por;
+        if self.bfs && por_wanted {
+            notes.push(
+                "--bfs: partial-order reduction off (it can lengthen the shortest counterexample)",
+            );
+        } else if self.threads > 1 && por_wanted && !self.no_dpor {
+            notes.push(
+                "--threads: dynamic partial-order reduction off (it runs on one thread); the static one is used",
+            );
+        }
+        notes
+    }
+}
+
+/// The invariants `names` (`--invariant`) select, as a mask for
+/// [`CheckOptions::only_invariants`]; `Err` says which name is unknown and
+/// lists the choices.
+pub fn select_invariants<S: System>(names: &[String]) -> Result<Option<u64>, String> {
+    if names.is_empty() {
+        return Ok(None);
+    }
+    let meta = S::meta();
+    if meta.invariants.len() > 64 {
+        return Err(format!(
+            "--invariant: {} has {} invariants and the checker selects among at most 64; leave the flag out to check them all",
+            meta.name,
+            meta.invariants.len()
+        ));
+    }
+    let mut mask = 0u64;
+    for name in names {
+        match meta.invariants.iter().position(|i| i.name == name) {
+            Some(id) => mask |= 1 << id,
+            None if S::eventually().iter().any(|e| e.name == name) => {
+                return Err(format!(
+                    "--invariant {name}: `{name}` is an `eventually` property, which --liveness checks (it checks them all); leave it out of --invariant"
+                ))
+            }
+            None => {
+                let known: Vec<&str> = meta.invariants.iter().map(|i| i.name).collect();
+                return Err(format!(
+                    "--invariant {name}: {} has no invariant of that name; it has: {}",
+                    meta.name,
+                    known.join(", ")
+                ));
+            }
+        }
+    }
+    Ok(Some(mask))
 }
 
 /// Flags of the `replay` subcommand.
@@ -127,6 +205,11 @@ pub struct TraceFile<S: System> {
     pub system: String,
     /// The fault model it was found under.
     pub faults: String,
+    /// The size, model and config flags it was found with (`--clients 3`
+    /// and the like), so `replay` rebuilds the same model from the file
+    /// alone. Older files lack it.
+    #[serde(default)]
+    pub flags: Vec<String>,
     /// The violation, as printed.
     pub violation: String,
     /// The steps.
@@ -157,6 +240,26 @@ pub fn print_header<S: System>(model: &Model<S>, out: &mut impl Write) {
         })
         .collect();
     let _ = writeln!(out, "  invariants: {}", invs.join(", "));
+    let eventually: Vec<&str> = S::eventually().iter().map(|e| e.name).collect();
+    if !eventually.is_empty() {
+        let _ = writeln!(
+            out,
+            "  eventually: {} (checked with --liveness)",
+            eventually.join(", ")
+        );
+    }
+    match model.deadlock_allowed {
+        Some(why) => {
+            let _ = writeln!(out, "  deadlocks: allowed ({why})");
+        }
+        None if model.workload.total_inputs() > 0 => {
+            let _ = writeln!(
+                out,
+                "  deadlocks: reported (a fault-free run that stops while a node waits for a reply; --allow-deadlock to allow)"
+            );
+        }
+        None => {}
+    }
     if model.audit_footprints {
         let _ = writeln!(
             out,
@@ -192,16 +295,21 @@ pub fn print_report<S: System>(model: &Model<S>, report: &Report<S>, out: &mut i
             );
         }
         Outcome::Violation(cx) => {
-            let kind = match report.stats.strategy {
-                Strategy::Bfs => "shortest counterexample",
-                Strategy::Dfs => "counterexample",
-            };
-            let _ = writeln!(
-                out,
-                "VIOLATION: {} ({kind}: {} steps)",
-                cx.violation,
-                cx.len()
-            );
+            if report.stats.shortest {
+                let _ = writeln!(
+                    out,
+                    "VIOLATION: {} (shortest counterexample: {} steps)",
+                    cx.violation,
+                    cx.len()
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "VIOLATION: {} (counterexample: {} steps; not necessarily shortest: --bfs finds a shortest)",
+                    cx.violation,
+                    cx.len()
+                );
+            }
             let _ = write!(out, "{}", cx.render(model));
         }
     }
@@ -227,11 +335,12 @@ pub fn print_report<S: System>(model: &Model<S>, report: &Report<S>, out: &mut i
 pub(crate) fn write_counterexample_files<S: System>(
     model: &Model<S>,
     cx: &Counterexample<S>,
+    flags: &[String],
     (trace_json, trace_out): (Option<&std::path::Path>, Option<&std::path::Path>),
     out: &mut dyn Write,
 ) -> Result<(), ExitCode> {
     if let Some(path) = trace_json {
-        if let Err(e) = write_trace(path, model, cx) {
+        if let Err(e) = write_trace(path, model, cx, flags) {
             eprintln!("error: cannot write the trace to {}: {e}", path.display());
             return Err(ExitCode::from(EXIT_USAGE));
         }
@@ -269,7 +378,7 @@ pub fn run_check_retransmitting<S: System>(mut model: Model<S>, args: &CheckArgs
 /// if asked. Returns the exit code.
 pub fn run_check<S: System>(model: &Model<S>, args: &CheckArgs) -> ExitCode {
     let audited;
-    let model = if args.audit_ignore_rule || args.audit_footprints {
+    let model = if args.audit_ignore_rule || args.audit_footprints || args.allow_deadlock {
         if args.audit_ignore_rule && model.ignores.is_none() {
             return crate::cli::app::usage(
                 "--audit-ignore-rule: this program's model has no ignore rule to audit; leave the flag out, or give the model one with `Model::ignoring` (`App::ignoring` for a CLI)",
@@ -282,21 +391,36 @@ pub fn run_check<S: System>(model: &Model<S>, args: &CheckArgs) -> ExitCode {
         if args.audit_footprints {
             m = m.auditing_footprints(true);
         }
+        if args.allow_deadlock && m.deadlock_allowed.is_none() {
+            m = m.allowing_deadlock("--allow-deadlock");
+        }
         audited = m;
         &audited
     } else {
         model
     };
+    let mut options = args.options();
+    options.only_invariants = match select_invariants::<S>(&args.invariants) {
+        Ok(m) => m,
+        Err(e) => return crate::cli::app::usage(e),
+    };
     let mut out = std::io::stdout().lock();
     print_header(model, &mut out);
-    let report = check(model, &args.options());
+    if !args.invariants.is_empty() {
+        let _ = writeln!(out, "  checking only: {}", args.invariants.join(", "));
+    }
+    for note in args.flag_notes() {
+        let _ = writeln!(out, "  {note}");
+    }
+    let report = check(model, &options);
     print_report(model, &report, &mut out);
     if args.liveness && report.passed() {
         return run_liveness(model, args, &mut out);
     }
     if let Some(cx) = report.counterexample() {
         let files = (args.trace_json.as_deref(), args.trace_out.as_deref());
-        if let Err(code) = write_counterexample_files(model, cx, files, &mut out) {
+        if let Err(code) = write_counterexample_files(model, cx, &args.model_flags, files, &mut out)
+        {
             return code;
         }
     }
@@ -311,10 +435,12 @@ pub(crate) fn write_trace<S: System>(
     path: &std::path::Path,
     model: &Model<S>,
     cx: &Counterexample<S>,
+    flags: &[String],
 ) -> std::io::Result<()> {
     let file = TraceFile::<S> {
         system: S::meta().name.to_string(),
         faults: model.faults.to_string(),
+        flags: flags.to_vec(),
         violation: cx.violation.to_string(),
         events: cx.events.clone(),
     };
@@ -322,11 +448,14 @@ pub(crate) fn write_trace<S: System>(
     std::fs::write(path, json)
 }
 
-/// The fault model a trace file was recorded under, so a replay can use it.
-pub fn trace_faults(path: &std::path::Path) -> Result<Faults, String> {
+/// The fault model and the flags a trace file was recorded under, so a
+/// replay can use them.
+pub fn trace_header(path: &std::path::Path) -> Result<(Faults, Vec<String>), String> {
     #[derive(Deserialize)]
     struct Header {
         faults: String,
+        #[serde(default)]
+        flags: Vec<String>,
     }
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -337,15 +466,22 @@ pub fn trace_faults(path: &std::path::Path) -> Result<Faults, String> {
             e.line()
         )
     })?;
-    header
+    let faults = header
         .faults
         .parse()
-        .map_err(|e| format!("{}: bad fault list in the trace: {e}", path.display()))
+        .map_err(|e| format!("{}: bad fault list in the trace: {e}", path.display()))?;
+    Ok((faults, header.flags))
+}
+
+/// The fault model a trace file was recorded under.
+pub fn trace_faults(path: &std::path::Path) -> Result<Faults, String> {
+    trace_header(path).map(|(faults, _)| faults)
 }
 
 /// Runs `replay`: reads a trace file, replays it step by step with the
-/// handlers and prints it. Exit 1 if the violation reproduces, 0 if the
-/// trace replays without one, 2 if it cannot be read or replayed.
+/// handlers and prints it. Exit 1 if a violation happens at its end (an
+/// invariant, a failed step or a deadlock), 2 if it cannot be read or
+/// replayed or ends without the violation it records (a different model).
 pub fn run_replay<S: System>(model: &Model<S>, args: &ReplayArgs) -> ExitCode {
     let text = match std::fs::read_to_string(&args.file) {
         Ok(t) => t,
@@ -386,14 +522,19 @@ pub fn run_replay<S: System>(model: &Model<S>, args: &ReplayArgs) -> ExitCode {
     let reproduced = match cx.reproduce(model) {
         Ok(v) => v,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {e}{}", flags_hint(&file.flags));
             return ExitCode::from(EXIT_USAGE);
         }
     };
     let mut out = std::io::stdout().lock();
+    let flags = if file.flags.is_empty() {
+        String::new()
+    } else {
+        format!(" with {}", file.flags.join(" "))
+    };
     let _ = writeln!(
         out,
-        "Replaying {} steps recorded under faults: {}",
+        "Replaying {} steps recorded under faults: {}{flags}",
         cx.len(),
         file.faults
     );
@@ -405,13 +546,25 @@ pub fn run_replay<S: System>(model: &Model<S>, args: &ReplayArgs) -> ExitCode {
         }
         None => {
             let _ = write!(out, "{}", cx.render(model));
-            let _ = writeln!(
-                out,
-                "  (no invariant is violated at the end; recorded: {})",
-                file.violation
+            let _ = writeln!(out, "  (recorded: {})", file.violation);
+            eprintln!(
+                "error: the trace replays, but the violation it records does not happen at its end{}",
+                flags_hint(&file.flags)
             );
-            ExitCode::from(EXIT_OK)
+            ExitCode::from(EXIT_USAGE)
         }
+    }
+}
+
+/// What to check when a trace does not replay as recorded.
+fn flags_hint(flags: &[String]) -> String {
+    if flags.is_empty() {
+        " (the trace file records no flags: give the sizes, model and config flags it was checked with)".to_string()
+    } else {
+        format!(
+            " (it was recorded with {}; flags given to replay override those)",
+            flags.join(" ")
+        )
     }
 }
 
@@ -431,10 +584,11 @@ fn run_liveness<S: System>(model: &Model<S>, args: &CheckArgs, out: &mut impl Wr
     let report = check_liveness(model, bound);
     let code = match &report.outcome {
         LivenessOutcome::Holds => {
+            let props: Vec<String> = names.iter().map(|n| format!("eventually `{n}`")).collect();
             let _ = writeln!(
                 out,
-                "Liveness: {} hold in every fair run.",
-                names.join(", ")
+                "Liveness: every weakly fair run satisfies {}.",
+                props.join(", ")
             );
             EXIT_OK
         }
@@ -449,7 +603,7 @@ fn run_liveness<S: System>(model: &Model<S>, args: &CheckArgs, out: &mut impl Wr
         LivenessOutcome::Violation(lasso) => {
             let cx = &lasso.counterexample;
             let why = match &cx.violation {
-                crate::check::Violation::Invariant { message, .. } => message.clone(),
+                crate::check::Violation::Liveness { message, .. } => message.clone(),
                 other => other.to_string(),
             };
             let _ = writeln!(
@@ -468,7 +622,7 @@ fn run_liveness<S: System>(model: &Model<S>, args: &CheckArgs, out: &mut impl Wr
                 );
             }
             let files = (None, args.trace_out.as_deref());
-            if let Err(code) = write_counterexample_files(model, cx, files, out) {
+            if let Err(code) = write_counterexample_files(model, cx, &[], files, out) {
                 return code;
             }
             EXIT_VIOLATION

@@ -15,8 +15,8 @@ mod simulate;
 
 pub use app::App;
 pub use check::{
-    print_header, print_report, run_check, run_check_retransmitting, run_replay, trace_faults,
-    CheckArgs, ReplayArgs, TraceFile,
+    print_header, print_report, run_check, run_check_retransmitting, run_replay, select_invariants,
+    trace_faults, trace_header, CheckArgs, ReplayArgs, TraceFile,
 };
 #[cfg(feature = "runtime")]
 pub use deploy::{ClientArgs, ClusterArgs, NodeArgs, RepairArgs, ServeArgs};

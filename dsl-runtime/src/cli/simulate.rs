@@ -63,6 +63,10 @@ pub struct SimulateArgs {
     /// Draw a counterexample, if one is found, as a chart (SVG or HTML).
     #[arg(long, value_name = "FILE")]
     pub trace_out: Option<PathBuf>,
+    /// The size, model and config flags of this run, recorded in trace
+    /// files (see [`super::CheckArgs::model_flags`]).
+    #[arg(skip)]
+    pub model_flags: Vec<String>,
 }
 
 impl SimulateArgs {
@@ -127,8 +131,13 @@ pub fn run_simulate<S: System>(model: &Model<S>, args: &SimulateArgs) -> ExitCod
                 model.faults
             );
             let files = (args.trace_json.as_deref(), args.trace_out.as_deref());
-            if let Err(code) = super::check::write_counterexample_files(model, cx, files, &mut out)
-            {
+            if let Err(code) = super::check::write_counterexample_files(
+                model,
+                cx,
+                &args.model_flags,
+                files,
+                &mut out,
+            ) {
                 return code;
             }
             EXIT_VIOLATION

@@ -391,14 +391,7 @@ fn build_lasso<S: System>(
     };
     Lasso {
         property,
-        counterexample: Counterexample::new(
-            Violation::Invariant {
-                name: property,
-                node: None,
-                message,
-            },
-            events,
-        ),
+        counterexample: Counterexample::new(Violation::Liveness { property, message }, events),
         cycle_start,
     }
 }

@@ -48,6 +48,10 @@ pub struct Model<S: System> {
     /// only what its footprint declares (see [`Model::auditing_footprints`]).
     /// On by default in debug builds.
     pub audit_footprints: bool,
+    /// Why a run that stops with a node still waiting is a normal end of
+    /// this model, not a deadlock (see [`Model::allowing_deadlock`]);
+    /// `None`: such a state is a `deadlock` violation.
+    pub deadlock_allowed: Option<&'static str>,
 }
 
 /// Says whether a node in `state` (of a run configured with `config`)
@@ -73,6 +77,7 @@ impl<S: System> Clone for Model<S> {
             ignores: self.ignores,
             audit_ignores: self.audit_ignores,
             audit_footprints: self.audit_footprints,
+            deadlock_allowed: self.deadlock_allowed,
         }
     }
 }
@@ -90,7 +95,17 @@ impl<S: System> Model<S> {
             ignores: None,
             audit_ignores: false,
             audit_footprints: cfg!(debug_assertions),
+            deadlock_allowed: None,
         }
+    }
+
+    /// Says that in this model a run may stop with a node still waiting
+    /// for a reply — a client whose request the system drops by design —
+    /// for the reason `why`, so the checker does not report such a state
+    /// as a deadlock. `check --allow-deadlock` does the same for one run.
+    pub fn allowing_deadlock(mut self, why: &'static str) -> Self {
+        self.deadlock_allowed = Some(why);
+        self
     }
 
     /// Checks, after every handler runs, that the step kept to the
@@ -433,6 +448,41 @@ impl<S: System> Model<S> {
     /// on the network's fingerprint alone ([`Network::start_trial`]).
     pub fn reads_network_mid_step(&self) -> bool {
         self.saturates() || self.rule_in_force().is_some()
+    }
+
+    /// Whether `world`, where no step is enabled, is a deadlock rather
+    /// than a normal end of the run: some node still waits for the reply to
+    /// a call of its workload. `Some` names the waiting nodes.
+    ///
+    /// Only runs that took no fault can deadlock (under an unlimited fault
+    /// budget, none is counted, so none is judged): a system that does not
+    /// retransmit or deduplicate cannot get past a lost or duplicated
+    /// message, and that stall is the fault's doing, not the protocol's (a
+    /// liveness check with `eventually` properties judges it).
+    pub fn deadlocked(&self, world: &World<S>) -> Option<Vec<String>> {
+        use crate::faults::Budget;
+        let used = &world.used;
+        let taken = |budget: Budget, n: u8| budget == Budget::Unlimited || n > 0;
+        let f = &self.faults;
+        if taken(f.drop, used.drop)
+            || taken(f.duplicate, used.duplicate)
+            || taken(f.reorder, used.reorder)
+            || taken(f.crash, used.crash)
+            || taken(f.partition, used.partition)
+        {
+            return None;
+        }
+        if world.nodes.iter().any(|n| !n.up) || !self.enabled(world).is_empty() {
+            return None;
+        }
+        let waiting: Vec<String> = world
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.awaiting)
+            .map(|(i, _)| self.setup.nodes()[i].to_string())
+            .collect();
+        (!waiting.is_empty()).then_some(waiting)
     }
 
     /// The initial world: every node up in its initial state, after running

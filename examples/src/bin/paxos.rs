@@ -10,7 +10,7 @@
 use std::process::ExitCode;
 
 use verdict::cli::{App, Flag};
-use verdict_examples::paxos::{ignored, workload, Config, Paxos, Role};
+use verdict_examples::paxos::{ignored, workload, Config, Paxos, Role, STALLS};
 
 const ACCEPT_LOWER_BALLOTS: Flag<bool> = Flag::bool(
     "accept-lower-ballots",
@@ -33,5 +33,6 @@ fn main() -> ExitCode {
         })
         .workload(|setup, _| workload(setup))
         .ignoring(ignored)
+        .allowing_deadlock(STALLS)
         .run()
 }

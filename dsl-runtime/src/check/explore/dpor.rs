@@ -159,6 +159,11 @@ pub(crate) fn run<S: System>(
     )?;
     summaries.insert(root.fp, None);
     terminal += u64::from(root.actions.is_empty());
+    if root.actions.is_empty()
+        && eng.report_deadlock(&root.world, root.fp, Some(root.trail.clone()))
+    {
+        return Ok(());
+    }
     let mut path: Vec<Frame<S>> = vec![root];
     open_races(&mut path);
     let result = loop {
@@ -261,7 +266,7 @@ pub(crate) fn run<S: System>(
             Some(aff) => (aff.mask(action, info), info.node),
             None => (ALL, None),
         };
-        if let Err(v) = check_selected(&model.setup, &next, mask, node, &mut evals) {
+        if let Err(v) = check_selected(&model.setup, &next, mask & eng.selected, node, &mut evals) {
             eng.report(Found {
                 violation: v,
                 at: fp,
@@ -278,6 +283,16 @@ pub(crate) fn run<S: System>(
         };
         summaries.insert(fp, None);
         terminal += u64::from(frame.actions.is_empty());
+        if frame.actions.is_empty()
+            && eng.report_deadlock(&frame.world, frame.fp, Some(frame.trail.clone()))
+        {
+            break Ok(());
+        }
+        if generated.is_multiple_of(1024) {
+            // Published as it goes, so progress shows the real depth.
+            eng.max_depth
+                .fetch_max(max_depth, std::sync::atomic::Ordering::Relaxed);
+        }
         path.push(frame);
         open_races(&mut path);
     };

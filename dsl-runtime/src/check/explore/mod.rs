@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::check::counterexample::{Counterexample, Violation};
-use crate::check::invariants::{check_selected, check_world};
+use crate::check::invariants::check_selected;
 use crate::check::reduction::incremental::{Affected, ALL};
 use crate::check::reduction::por::Por;
 use crate::check::reduction::symmetry::Symmetry;
@@ -101,6 +101,9 @@ pub(crate) struct Engine<'m, S: System> {
     /// Probes try steps on the network's fingerprint alone (the model's
     /// steps read no packet after changing one).
     network_trials: bool,
+    /// The invariants checked, as a mask (bit `i` = invariant `i`; all
+    /// when [`ALL`]).
+    selected: u64,
 }
 
 impl<'m, S: System> Engine<'m, S> {
@@ -126,6 +129,25 @@ impl<'m, S: System> Engine<'m, S> {
             self.states_bound_hit.store(true, Ordering::Relaxed);
             self.stop.store(true, Ordering::Relaxed);
         }
+    }
+
+    /// Reports `world` (fingerprint `at`, reached by `trail`), where no step
+    /// is enabled, as a deadlock if some node still waits there (unless the
+    /// check allows deadlocks). Returns whether it did.
+    fn report_deadlock(&self, world: &World<S>, at: u64, trail: Option<Arc<Trail>>) -> bool {
+        if self.model.deadlock_allowed.is_some() {
+            return false;
+        }
+        let Some(waiting) = self.model.deadlocked(world) else {
+            return false;
+        };
+        self.report(Found {
+            violation: Violation::Deadlock { waiting },
+            at,
+            trail,
+            failed_step: None,
+        });
+        true
     }
 
     /// Reports a step from `item` (reached by `trail`) that failed (a
@@ -239,6 +261,10 @@ impl<S: System> Worker<S> {
         eng.model.actions(&item.world, &mut actions);
         if actions.is_empty() {
             self.terminal += 1;
+            if eng.report_deadlock(&item.world, item.fp, self.trail_of(eng, item)) {
+                self.actions = actions;
+                return;
+            }
         }
         let reduced = match &eng.por {
             Some(por) => por.ample(eng.model, &item.world, &actions, &mut self.ample),
@@ -536,7 +562,13 @@ impl<S: System> Worker<S> {
             Some(aff) => (aff.mask(p.action, p.info), p.info.node),
             None => (ALL, None),
         };
-        if let Err(v) = check_selected(&model.setup, &cur.world, mask, node, &mut self.evals) {
+        if let Err(v) = check_selected(
+            &model.setup,
+            &cur.world,
+            mask & eng.selected,
+            node,
+            &mut self.evals,
+        ) {
             eng.report(Found {
                 violation: v,
                 at: cur.fp,
@@ -628,7 +660,13 @@ impl<S: System> Worker<S> {
                 Some(aff) => (aff.mask(p.action, p.info), p.info.node),
                 None => (ALL, None),
             };
-            if let Err(v) = check_selected(&model.setup, &next, mask, node, &mut self.evals) {
+            if let Err(v) = check_selected(
+                &model.setup,
+                &next,
+                mask & eng.selected,
+                node,
+                &mut self.evals,
+            ) {
                 eng.report(Found {
                     violation: v,
                     at: p.fp,
@@ -776,7 +814,13 @@ impl<S: System> Worker<S> {
             Some(aff) => (aff.mask(action, info), if moved { None } else { info.node }),
             None => (ALL, None),
         };
-        if let Err(v) = check_selected(&model.setup, &next, mask, node, &mut self.evals) {
+        if let Err(v) = check_selected(
+            &model.setup,
+            &next,
+            mask & eng.selected,
+            node,
+            &mut self.evals,
+        ) {
             eng.report(Found {
                 violation: v,
                 at: fp,
@@ -1011,10 +1055,12 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
         keep_trails: strategy == Strategy::Dfs,
         recent_seen: strategy == Strategy::Dfs && !depths,
         network_trials: !model.reads_network_mid_step(),
+        selected: options.only_invariants.unwrap_or(ALL),
     };
     let stats = Stats {
         threads,
         strategy,
+        shortest: strategy == Strategy::Bfs && eng.por.is_none(),
         notes,
         ..Stats::default()
     };
@@ -1048,7 +1094,7 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
     }
     {
         let mut evals = eng.evals.lock().unwrap_or_else(|e| e.into_inner());
-        if let Err(v) = check_world(&model.setup, &init, &mut evals) {
+        if let Err(v) = check_selected(&model.setup, &init, eng.selected, None, &mut evals) {
             drop(evals);
             let cx = Counterexample::new(v, Vec::new());
             return finish(Outcome::Violation(Box::new(cx)), stats, &eng);
@@ -1175,8 +1221,12 @@ fn resolve<S: System>(eng: &Engine<'_, S>, found: Found) -> Counterexample<S> {
         }
         None => {
             let mut evals = vec![0; S::meta().invariants.len()];
-            if let Err(v) = check_world(&eng.model.setup, &last, &mut evals) {
+            if let Err(v) = check_selected(&eng.model.setup, &last, eng.selected, None, &mut evals)
+            {
                 violation = v;
+            } else if let Some(waiting) = eng.model.deadlocked(&last) {
+                // Named in the real world, not the search's renamed form.
+                violation = Violation::Deadlock { waiting };
             }
         }
     }
