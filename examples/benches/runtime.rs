@@ -19,11 +19,12 @@ const EXE: &str = env!("CARGO_BIN_EXE_pingpong");
 const WAIT: Duration = Duration::from_secs(120);
 
 fn start(count: u64, window: u64, report_every: u64) -> Input {
-    Input::Start(input::Start {
+    input::Start {
         count,
         window,
         report_every,
-    })
+    }
+    .into()
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -79,7 +80,7 @@ fn bumps(d: &Deployment, clients: usize, each: usize, window: usize) -> (f64, f6
         for _ in 0..clients {
             s.spawn(|| {
                 let mut c = d.client::<PingPong>("Pinger");
-                let inputs = (0..each).map(|_| Input::Bump(input::Bump));
+                let inputs = (0..each).map(|_| input::Bump);
                 assert_eq!(c.submit_all(inputs, window).unwrap(), each as u64);
             });
         }

@@ -111,17 +111,14 @@ pub fn setup(sloppy: bool) -> Result<Setup<PingPong>, SetupError> {
 
 /// A run of `count` round trips, `window` at a time, for `check`.
 pub fn workload(setup: &Setup<PingPong>, count: u64, window: u64) -> Workload<PingPong> {
-    let start = Input::Start(input::Start {
+    let start = input::Start {
         count,
         window,
         report_every: 1,
-    });
+    };
     Workload::none(setup).with(
         setup,
         Node::Pinger,
-        NodeWorkload::Script(vec![
-            Step::send(start),
-            Step::send(Input::Bump(input::Bump)),
-        ]),
+        NodeWorkload::Script(vec![Step::send(start), Step::send(input::Bump)]),
     )
 }

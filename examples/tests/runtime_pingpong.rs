@@ -12,7 +12,7 @@ use verdict_examples::pingpong::{input, Input, Output, PingPong};
 const EXE: &str = env!("CARGO_BIN_EXE_pingpong");
 
 fn bump() -> Input {
-    Input::Bump(input::Bump)
+    input::Bump.into()
 }
 
 #[test]
@@ -21,7 +21,7 @@ fn timers_fire_at_their_deadline_and_a_crash_clears_them() {
     d.start_all();
     let mut c = d.client::<PingPong>("Pinger");
     let t0 = Instant::now();
-    c.submit(Input::Remind(input::Remind(200))).unwrap();
+    c.submit(input::Remind(200)).unwrap();
     let out = c.next_output(PATIENCE).unwrap().expect("Reminded");
     assert!(matches!(out.output, Output::Reminded(_)));
     assert!(
@@ -31,7 +31,7 @@ fn timers_fire_at_their_deadline_and_a_crash_clears_them() {
 
     // Armed, then the process dies: after restart the timer is gone, as
     // in the checker's crash.
-    c.submit(Input::Remind(input::Remind(300))).unwrap();
+    c.submit(input::Remind(300)).unwrap();
     d.kill9("Pinger");
     d.start("Pinger");
     let mut c = d.client::<PingPong>("Pinger");
@@ -49,11 +49,11 @@ fn snapshots_truncate_the_log_and_recovery_starts_from_them() {
         c.submit(bump()).unwrap();
     }
     // A ping-pong run too: volatile fields that the crash must reset.
-    c.submit(Input::Start(input::Start {
+    c.submit(input::Start {
         count: 50,
         window: 4,
         report_every: 50,
-    }))
+    })
     .unwrap();
     // Wait for the run's end (past the 25 `Bumped` outputs), so no
     // message is in flight when the pinger dies.
@@ -90,11 +90,11 @@ fn the_monitor_logs_a_violated_local_invariant_with_its_event() {
     let mut d = Deployment::new(EXE, &["Pinger", "Ponger"], &["--sloppy", "--monitor"]);
     d.start_all();
     let mut c = d.client::<PingPong>("Pinger");
-    c.submit(Input::Start(input::Start {
+    c.submit(input::Start {
         count: 3,
         window: 1,
         report_every: 0,
-    }))
+    })
     .unwrap();
     let log = eventually("the violation logged", || {
         let log = d.log("Pinger");
@@ -120,11 +120,11 @@ fn a_fatal_monitor_stops_the_node_before_the_effects_leave() {
     let mut d = Deployment::new(EXE, &["Pinger", "Ponger"], &["--sloppy", "--monitor-fatal"]);
     d.start_all();
     let mut c = d.client::<PingPong>("Pinger");
-    let r = c.submit(Input::Start(input::Start {
+    let r = c.submit(input::Start {
         count: 3,
         window: 1,
         report_every: 0,
-    }));
+    });
     assert!(r.is_err(), "the node stops instead of acknowledging");
     let status = eventually("the node to exit", || d.exit_status("Pinger"));
     assert_eq!(status.code(), Some(1));

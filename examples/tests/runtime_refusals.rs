@@ -11,7 +11,7 @@
 mod support;
 
 use support::{wal, Deployment, PATIENCE};
-use verdict_examples::counter::{input, output, Counter, Input, Output};
+use verdict_examples::counter::{input, output, Counter, Output};
 
 const EXE: &str = env!("CARGO_BIN_EXE_counter");
 
@@ -19,7 +19,7 @@ fn increments(d: &Deployment, n: u64) -> u64 {
     let mut c = d.client::<Counter>("Primary");
     let mut last = 0;
     for _ in 0..n {
-        c.submit(Input::Increment(input::Increment)).unwrap();
+        c.submit(input::Increment).unwrap();
         let Output::Value(output::Value(v)) = c.next_output(PATIENCE).unwrap().unwrap().output;
         last = v;
     }

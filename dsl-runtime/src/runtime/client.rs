@@ -309,8 +309,8 @@ impl<S: System> Client<S> {
     /// Submits an input. Returns its log sequence number once the node has
     /// made it durable and released its effects; outputs it caused may
     /// already be queued (see [`Client::next_output`]).
-    pub fn submit(&mut self, input: S::Input) -> Result<u64, ClientError> {
-        match self.call(Request::Input(input))? {
+    pub fn submit(&mut self, input: impl Into<S::Input>) -> Result<u64, ClientError> {
+        match self.call(Request::Input(input.into()))? {
             Reply::Accepted { seq } => Ok(seq),
             _ => Err(ClientError::Protocol("expected Accepted".into())),
         }
@@ -322,7 +322,7 @@ impl<S: System> Client<S> {
     /// the first refusal or failure.
     pub fn submit_all(
         &mut self,
-        inputs: impl IntoIterator<Item = S::Input>,
+        inputs: impl IntoIterator<Item = impl Into<S::Input>>,
         window: usize,
     ) -> Result<u64, ClientError> {
         let window = window.max(1);
@@ -338,7 +338,7 @@ impl<S: System> Client<S> {
                     FrameKind::Request,
                     self.cluster,
                     CLIENT_SENDER,
-                    &Request::<S>::Input(input),
+                    &Request::<S>::Input(input.into()),
                 ));
                 in_flight += 1;
             }
