@@ -206,6 +206,22 @@ fn the_ghost_invariant_holds_on_a_reliable_network_and_fails_under_duplication()
 }
 
 #[test]
+fn the_ghost_keeps_to_its_footprints() {
+    // The audit compares every reachable step's changed fields, sends,
+    // outputs and timers with the ghost's metadata.
+    let report = check(
+        &ghost_model(Faults::none()).auditing_footprints(true),
+        &CheckOptions::default(),
+    );
+    assert!(
+        matches!(report.outcome, Outcome::Exhausted),
+        "{:?}",
+        report.outcome
+    );
+    assert!(report.stats.unique > 10);
+}
+
+#[test]
 fn the_ghost_changes_nothing_the_base_can_see() {
     for faults in [
         Faults::none(),
