@@ -3,8 +3,12 @@
 //! with group commit versus one fsync per event, next to the machine's raw
 //! fsync latency measured with `dd ... oflag=dsync`.
 //!
+//! Nodes run with mutual TLS, as deployed; a last section compares the
+//! main figures against plaintext (`insecure = true`) in the same run.
+//!
 //! `cargo bench -p verdict-examples --bench runtime` (set `ROUNDS=` to
-//! change the number of timed round trips). Medians and percentiles only:
+//! change the number of timed round trips, `REPEATS=` the number of
+//! alternating TLS/plaintext runs). Medians and percentiles only:
 //! this is a report, not a pass/fail test.
 
 #[path = "../tests/support/mod.rs"]
@@ -112,21 +116,69 @@ fn fsyncs(d: &Deployment) -> u64 {
         .unwrap_or(0)
 }
 
-fn deployment(fsync: &str) -> Deployment {
-    let mut d = Deployment::new(
-        EXE,
-        &["Pinger", "Ponger"],
-        &[
-            "--fsync",
-            fsync,
-            "--log",
-            "warn",
-            "--snapshot-every",
-            "1000000",
-        ],
-    );
+fn deployment(fsync: &str, tls: bool) -> Deployment {
+    let args = [
+        "--fsync",
+        fsync,
+        "--log",
+        "warn",
+        "--snapshot-every",
+        "1000000",
+    ];
+    let mut d = if tls {
+        Deployment::new(EXE, &["Pinger", "Ponger"], &args)
+    } else {
+        Deployment::new_insecure(EXE, &["Pinger", "Ponger"], &args)
+    };
     d.start_all();
     d
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// Plaintext against mutual TLS, measured in the same run, alternating, so
+/// drift on a shared machine hits both alike. Prints medians and ratios.
+fn security_comparison(rounds: u64, repeats: usize) {
+    println!(
+        "\n-- mutual TLS vs plaintext (insecure = true): medians of {repeats} alternating runs --"
+    );
+    // [plain, tls] x [seq msgs/s, seq p50 µs, pipelined msgs/s, group p50 µs, group inputs/s]
+    let mut figures: [[Vec<f64>; 5]; 2] = Default::default();
+    for _ in 0..repeats {
+        for (k, tls) in [false, true].into_iter().enumerate() {
+            let d = deployment("off", tls);
+            let (rate, p50, _) = round_trips(&d, rounds);
+            figures[k][0].push(rate);
+            figures[k][1].push(p50.as_secs_f64() * 1e6);
+            figures[k][2].push(pipelined(&d, rounds * 5, 128));
+            drop(d);
+            let d = deployment("group", tls);
+            let (_, p50, _) = round_trips(&d, rounds / 10);
+            figures[k][3].push(p50.as_secs_f64() * 1e6);
+            let (rate, _, _) = bumps(&d, 4, 5000, 64);
+            figures[k][4].push(rate);
+        }
+    }
+    let rows = [
+        ("sequential ping-pong, fsync off (msgs/s)", true),
+        ("sequential ping-pong, fsync off, RTT p50 (µs)", false),
+        ("pipelined ping-pong, 128 in flight (msgs/s)", true),
+        ("sequential ping-pong, group commit, RTT p50 (µs)", false),
+        ("durable inputs, group, 4 clients x 64 (inputs/s)", true),
+    ];
+    for (i, (what, higher_is_better)) in rows.into_iter().enumerate() {
+        let plain = median(figures[0][i].clone());
+        let tls = median(figures[1][i].clone());
+        let cost = if higher_is_better {
+            plain / tls
+        } else {
+            tls / plain
+        };
+        println!("{what:<52} plaintext {plain:>9.0}  TLS {tls:>9.0}  TLS cost {cost:.2}x");
+    }
 }
 
 /// The machine's O_DSYNC 4 KiB write latency, as `dd` reports it, on the
@@ -169,7 +221,7 @@ fn main() {
     }
 
     println!("\n-- messaging (fsync off: the network path alone) --");
-    let d = deployment("off");
+    let d = deployment("off", true);
     let (rate, p50, p99) = round_trips(&d, rounds);
     println!(
         "sequential ping-pong, {rounds} round trips: {rate:.0} msgs/s, RTT p50 {} p99 {}",
@@ -183,7 +235,7 @@ fn main() {
     drop(d);
 
     println!("\n-- durable path (every event fsync'd before its effects leave) --");
-    let d = deployment("group");
+    let d = deployment("group", true);
     let (rate, p50, p99) = round_trips(&d, rounds / 10);
     println!(
         "sequential ping-pong, group commit: {rate:.0} msgs/s, RTT p50 {} p99 {} (two fsyncs per trip)",
@@ -209,7 +261,7 @@ fn main() {
         ("group", 4, 5000, 64),
         ("off", 4, 5000, 64),
     ] {
-        let d = deployment(mode);
+        let d = deployment(mode, true);
         let (rate, synced, stats) = bumps(&d, clients, each, window);
         print!(
             "fsync {mode:<9} {clients:>2} clients x {each:>4} inputs, window {window:>2}: {rate:>8.0} inputs/s ({stats}"
@@ -222,6 +274,11 @@ fn main() {
             _ => println!(")"),
         }
     }
+    let repeats = std::env::var("REPEATS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3);
+    security_comparison(rounds, repeats);
     if let Some((lat, _)) = dd_fsync(dir.path()) {
         println!(
             "dd after: fsync latency {} ({:.0} fsyncs/s)",

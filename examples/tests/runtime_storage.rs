@@ -285,6 +285,7 @@ fn run_workload(disk: &SimDisk, dir: &Path) -> Run {
         tx.send(LoopEvent::Request {
             client: 1,
             req: Request::Input(counter::Input::Increment(counter::input::Increment)),
+            credit: Default::default(),
         })
         .unwrap();
     }

@@ -27,7 +27,7 @@ use crate::cli::{EXIT_OK, EXIT_USAGE, EXIT_VIOLATION};
 use crate::faults::Faults;
 use crate::meta::TriggerMeta;
 use crate::runtime::{
-    self, parse_input, Client, ClusterFile, Deployment, InjectorSettings, LoopSettings,
+    self, parse_input, Client, ClusterFile, Deployment, InjectorSettings, Limits, LoopSettings,
     MonitorMode, NodeEntry, ServeOptions, SyncMode,
 };
 use crate::setup::Setup;
@@ -68,6 +68,26 @@ pub struct NodeArgs {
     /// Largest frame payload accepted, in bytes.
     #[arg(long, default_value_t = runtime::codec::DEFAULT_MAX_PAYLOAD, value_name = "BYTES")]
     pub max_frame: u32,
+    /// Most connections (peers and clients) open at once; more are closed
+    /// at once.
+    #[arg(long, default_value_t = Limits::default().max_connections, value_name = "N")]
+    pub max_connections: usize,
+    /// Close a client connection that sends no request for this long
+    /// (`client --follow` pings well within it).
+    #[arg(long, default_value_t = Limits::default().client_idle.as_secs(), value_name = "SECS")]
+    pub idle_timeout_secs: u64,
+    /// Bytes queued for one peer; past it on a live link the connection
+    /// is reset and its queue lost (counted in --stats).
+    #[arg(long, default_value_t = Limits::default().peer_bytes, value_name = "BYTES")]
+    pub peer_buffer: usize,
+    /// Bytes of replies and outputs queued for one client; past it the
+    /// client is disconnected as not reading.
+    #[arg(long, default_value_t = Limits::default().client_bytes, value_name = "BYTES")]
+    pub client_buffer: usize,
+    /// Bytes of received frames waiting for the event loop; past it the
+    /// node stops reading its sockets until it catches up.
+    #[arg(long, default_value_t = Limits::default().inbound_bytes, value_name = "BYTES")]
+    pub inbound_buffer: usize,
     /// Log filter when RUST_LOG is unset (error, warn, info, debug, trace).
     #[arg(long, default_value = "info", value_name = "LEVEL")]
     pub log: String,
@@ -86,6 +106,18 @@ impl NodeArgs {
         }
         if self.max_frame < 64 {
             return Err("--max-frame must be at least 64 bytes".into());
+        }
+        if self.max_connections == 0 || self.idle_timeout_secs == 0 {
+            return Err("--max-connections and --idle-timeout-secs must be at least 1".into());
+        }
+        for (flag, v) in [
+            ("--peer-buffer", self.peer_buffer),
+            ("--client-buffer", self.client_buffer),
+            ("--inbound-buffer", self.inbound_buffer),
+        ] {
+            if v < 4096 {
+                return Err(format!("{flag} must be at least 4096 bytes"));
+            }
         }
         Ok(())
     }
@@ -112,6 +144,13 @@ impl NodeArgs {
                 ..LoopSettings::default()
             },
             max_payload: self.max_frame,
+            limits: Limits {
+                inbound_bytes: self.inbound_buffer,
+                peer_bytes: self.peer_buffer,
+                client_bytes: self.client_buffer,
+                max_connections: self.max_connections,
+                client_idle: Duration::from_secs(self.idle_timeout_secs),
+            },
         }
     }
 
@@ -135,6 +174,16 @@ impl NodeArgs {
             self.snapshot_every.to_string(),
             "--max-frame".into(),
             self.max_frame.to_string(),
+            "--max-connections".into(),
+            self.max_connections.to_string(),
+            "--idle-timeout-secs".into(),
+            self.idle_timeout_secs.to_string(),
+            "--peer-buffer".into(),
+            self.peer_buffer.to_string(),
+            "--client-buffer".into(),
+            self.client_buffer.to_string(),
+            "--inbound-buffer".into(),
+            self.inbound_buffer.to_string(),
             "--log".into(),
             self.log.clone(),
         ];
@@ -599,8 +648,10 @@ fn talk<S: System>(
     let timeout = Duration::from_millis(args.timeout_ms);
     if args.follow {
         loop {
-            if let Some(o) = client.next_output(Duration::from_secs(3600))? {
-                print(o);
+            match client.next_output(Duration::from_secs(60))? {
+                Some(o) => print(o),
+                // Say something, so the node does not close us as idle.
+                None => drop(client.stats()?),
             }
         }
     }

@@ -152,6 +152,57 @@ impl<T: HasBytes> ByteReceiver<T> {
     }
 }
 
+/// A byte budget shared by a node's connection readers: a reader takes
+/// credit for each frame before handing it to the event loop and the
+/// event gives it back when the loop is done with it. When the loop falls
+/// behind, readers wait instead of buffering, so the sockets' own windows
+/// push back on the senders.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    sem: Arc<tokio::sync::Semaphore>,
+    total: usize,
+}
+
+/// Credit held by one event against a [`Budget`]; dropping it gives it back.
+#[derive(Debug, Default)]
+pub struct Credit(#[allow(dead_code)] Option<tokio::sync::OwnedSemaphorePermit>); // held for its drop
+
+impl Credit {
+    /// No credit: for events that did not come from a socket.
+    pub fn none() -> Self {
+        Credit(None)
+    }
+}
+
+impl Budget {
+    /// A budget of `bytes`.
+    pub fn new(bytes: usize) -> Self {
+        let total = bytes.clamp(1, u32::MAX as usize);
+        Budget {
+            sem: Arc::new(tokio::sync::Semaphore::new(total)),
+            total,
+        }
+    }
+
+    /// Takes credit for `bytes` (at most the whole budget), waiting while
+    /// the budget is spent. Returns the credit and whether it had to wait.
+    pub async fn take(&self, bytes: usize) -> (Credit, bool) {
+        let n = bytes.clamp(1, self.total) as u32;
+        if let Ok(p) = self.sem.clone().try_acquire_many_owned(n) {
+            return (Credit(Some(p)), false);
+        }
+        match self.sem.clone().acquire_many_owned(n).await {
+            Ok(p) => (Credit(Some(p)), true),
+            Err(_) => (Credit(None), true), // never closed
+        }
+    }
+
+    /// Bytes of credit out now.
+    pub fn in_use(&self) -> usize {
+        self.total - self.sem.available_permits()
+    }
+}
+
 /// A warning that repeats under attack or overload, logged at most once a
 /// second with the count of the ones it held back.
 #[derive(Debug)]

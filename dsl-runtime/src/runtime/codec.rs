@@ -36,6 +36,9 @@ pub const HEADER_LEN: usize = 28;
 /// The default bound on a payload: large enough for any sane message,
 /// small enough that a corrupt length cannot exhaust memory.
 pub const DEFAULT_MAX_PAYLOAD: u32 = 16 << 20;
+/// Payload bytes read at a time: a frame's memory grows with the bytes
+/// that arrived, whatever its header announced.
+pub const READ_CHUNK: usize = 64 << 10;
 /// The sender index clients use: not a node of the cluster.
 pub const CLIENT_SENDER: u32 = u32::MAX;
 
@@ -259,8 +262,11 @@ pub fn read_frame(
     let mut head = [0u8; HEADER_LEN];
     r.read_exact(&mut head)?;
     let header = decode_header(&head, cluster, max_payload)?;
-    let mut payload = vec![0u8; header.len as usize];
-    r.read_exact(&mut payload)?;
+    let mut payload = Vec::with_capacity((header.len as usize).min(READ_CHUNK));
+    r.take(header.len as u64).read_to_end(&mut payload)?;
+    if payload.len() < header.len as usize {
+        return Err(FrameError::Io(std::io::ErrorKind::UnexpectedEof.into()));
+    }
     verify(&header, &payload)?;
     Ok((header, payload))
 }
@@ -284,8 +290,14 @@ where
     let mut head = [0u8; HEADER_LEN];
     r.read_exact(&mut head).await?;
     let header = decode_header(&head, cluster, max_payload)?;
-    let mut payload = vec![0u8; header.len as usize];
-    r.read_exact(&mut payload).await?;
+    let mut payload = Vec::with_capacity((header.len as usize).min(READ_CHUNK));
+    (&mut *r)
+        .take(header.len as u64)
+        .read_to_end(&mut payload)
+        .await?;
+    if payload.len() < header.len as usize {
+        return Err(FrameError::Io(std::io::ErrorKind::UnexpectedEof.into()));
+    }
     verify(&header, &payload)?;
     Ok((header, payload))
 }

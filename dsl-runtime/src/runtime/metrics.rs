@@ -39,6 +39,18 @@ pub struct Metrics {
     /// Of those, connections refused for claiming to be a node their
     /// certificate (or handshake) does not name.
     pub spoofed: AtomicU64,
+    /// Connections closed at once because the node had `max_connections`.
+    pub over_cap: AtomicU64,
+    /// Client connections closed for sending nothing for the idle timeout.
+    pub idle_closed: AtomicU64,
+    /// Times a reader waited for the event loop (the inbound budget was
+    /// spent): backpressure applied.
+    pub inbound_waits: AtomicU64,
+    /// Peer connections reset because the peer did not read its queue.
+    pub peer_resets: AtomicU64,
+    /// Messages to peers lost to a reset or to a full queue while the peer
+    /// was unreachable.
+    pub peer_lost: AtomicU64,
     /// Messages dropped by fault injection.
     pub injected_drops: AtomicU64,
     /// Messages duplicated by fault injection.
@@ -85,7 +97,7 @@ impl Metrics {
         let g = |c: &AtomicU64| c.load(Relaxed);
         let mut s = String::new();
         let commits = g(&self.commits);
-        let rows: [(&str, u64); 21] = [
+        let rows: [(&str, u64); 26] = [
             ("events_handled", g(&self.events)),
             ("inputs", g(&self.inputs)),
             ("outputs", g(&self.outputs)),
@@ -101,6 +113,11 @@ impl Metrics {
             ("snapshots", g(&self.snapshots)),
             ("connections_rejected", g(&self.rejected)),
             ("impersonations_refused", g(&self.spoofed)),
+            ("connections_over_cap", g(&self.over_cap)),
+            ("clients_closed_idle", g(&self.idle_closed)),
+            ("inbound_backpressure_waits", g(&self.inbound_waits)),
+            ("peer_connections_reset", g(&self.peer_resets)),
+            ("peer_messages_lost", g(&self.peer_lost)),
             ("injected_drops", g(&self.injected_drops)),
             ("injected_dups", g(&self.injected_dups)),
             ("injected_delays", g(&self.injected_delays)),

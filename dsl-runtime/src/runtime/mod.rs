@@ -48,6 +48,7 @@ pub use metrics::Metrics;
 pub use monitor::MonitorMode;
 pub use node::LoopSettings;
 pub use protocol::{Reply, Request};
+pub use transport::Limits;
 pub use wal::SyncMode;
 
 use crate::system::System;
@@ -61,6 +62,8 @@ pub struct ServeOptions {
     pub settings: LoopSettings,
     /// The frame payload limit.
     pub max_payload: u32,
+    /// Bounds on queues, connections and idle clients.
+    pub limits: transport::Limits,
 }
 
 /// Why [`serve`] stopped with an error.
@@ -162,6 +165,7 @@ pub fn serve<S: System>(deployment: Deployment<S>, opts: ServeOptions) -> Result
         opts.max_payload,
         codec::config_hash(deployment.setup.config()),
         tls,
+        opts.limits.clone(),
     );
 
     let result = rt.block_on(async {

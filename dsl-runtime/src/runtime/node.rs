@@ -17,9 +17,9 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::mpsc::UnboundedSender;
+use crate::runtime::transport::{PeerLink, Queued};
 
-use crate::runtime::bounded::{warn_limited, ByteQueue, RateLimited, SendError};
+use crate::runtime::bounded::{warn_limited, ByteQueue, Credit, RateLimited, SendError};
 
 use crate::ctx::{Effects, TimerOp};
 use crate::runtime::codec::{self, FrameKind};
@@ -74,6 +74,12 @@ pub struct Outgoing {
     pub delay: Option<Duration>,
 }
 
+impl crate::runtime::bounded::HasBytes for Outgoing {
+    fn bytes(&self) -> usize {
+        self.frame.len()
+    }
+}
+
 /// What connection tasks tell the event loop.
 pub enum LoopEvent<S: System> {
     /// A message from the peer with this node index.
@@ -82,6 +88,8 @@ pub enum LoopEvent<S: System> {
         from: usize,
         /// The message.
         msg: S::Msg,
+        /// Its frame's share of the inbound budget.
+        credit: Credit,
     },
     /// A client connected; replies go to `tx`.
     ClientConnected {
@@ -99,6 +107,8 @@ pub enum LoopEvent<S: System> {
         client: u64,
         /// The request.
         req: Request<S>,
+        /// Its frame's share of the inbound budget.
+        credit: Credit,
     },
     /// A client went away.
     ClientGone {
@@ -154,7 +164,8 @@ pub struct NodeLoop<S: System> {
     metrics: Arc<Metrics>,
     events: Receiver<LoopEvent<S>>,
     to_self: Sender<LoopEvent<S>>,
-    peers: Vec<Option<UnboundedSender<Outgoing>>>,
+    peers: Vec<Option<PeerLink>>,
+    peer_overflow: RateLimited,
     clients: HashMap<u64, ByteQueue<Vec<u8>>>,
     slow_client: RateLimited,
     recent: VecDeque<(u64, S::Output)>,
@@ -187,7 +198,7 @@ pub struct LoopParts<S: System> {
     /// A sender into the same queue, for messages a node sends itself.
     pub to_self: Sender<LoopEvent<S>>,
     /// Frames out, per peer index (`None` for this node).
-    pub peers: Vec<Option<UnboundedSender<Outgoing>>>,
+    pub peers: Vec<Option<PeerLink>>,
 }
 
 impl<S: System> NodeLoop<S> {
@@ -223,6 +234,7 @@ impl<S: System> NodeLoop<S> {
             events: parts.events,
             to_self: parts.to_self,
             peers: parts.peers,
+            peer_overflow: RateLimited::default(),
             clients: HashMap::new(),
             slow_client: RateLimited::default(),
             recent: VecDeque::new(),
@@ -289,7 +301,7 @@ impl<S: System> NodeLoop<S> {
     /// Handles one event; returns whether the loop should stop.
     fn on_event(&mut self, ev: LoopEvent<S>) -> Result<bool, LoopError> {
         match ev {
-            LoopEvent::Message { from, msg } => {
+            LoopEvent::Message { from, msg, .. } => {
                 if self.injector.is_cut(from, self.me) {
                     Metrics::bump(&self.metrics.held);
                     self.held_in.push((from, msg));
@@ -324,7 +336,7 @@ impl<S: System> NodeLoop<S> {
             LoopEvent::ClientGone { id } => {
                 self.clients.remove(&id);
             }
-            LoopEvent::Request { client, req } => self.on_request(client, req)?,
+            LoopEvent::Request { client, req, .. } => self.on_request(client, req)?,
             LoopEvent::Shutdown => return Ok(true),
         }
         Ok(false)
@@ -375,7 +387,11 @@ impl<S: System> NodeLoop<S> {
                     self.pending.push(Release::Send(dst, msg));
                 }
                 for (from, msg) in held_in {
-                    let _ = self.to_self.send(LoopEvent::Message { from, msg });
+                    let _ = self.to_self.send(LoopEvent::Message {
+                        from,
+                        msg,
+                        credit: Credit::none(),
+                    });
                 }
                 tracing::warn!(node = %self.node, released = n, "partition healed");
                 Reply::Done(if had {
@@ -518,6 +534,7 @@ impl<S: System> NodeLoop<S> {
                         let _ = self.to_self.send(LoopEvent::Message {
                             from: self.me,
                             msg: msg.clone(),
+                            credit: Credit::none(),
                         });
                     }
                     return;
@@ -528,13 +545,24 @@ impl<S: System> NodeLoop<S> {
                     self.me as u32,
                     &msg,
                 ));
-                if let Some(Some(tx)) = self.peers.get(dst) {
+                if let Some(Some(link)) = self.peers.get(dst) {
                     for _ in 0..copies {
                         Metrics::bump(&self.metrics.messages_out);
-                        let _ = tx.send(Outgoing {
+                        let queued = link.send(Outgoing {
                             frame: frame.clone(),
                             delay,
                         });
+                        if queued == Queued::LostUnreachable {
+                            Metrics::bump(&self.metrics.peer_lost);
+                            warn_limited!(
+                                self.peer_overflow,
+                                node = %self.node,
+                                to = dst,
+                                "peer unreachable and its queue full: message lost"
+                            );
+                        } else if queued == Queued::Reset {
+                            Metrics::bump(&self.metrics.peer_lost);
+                        }
                     }
                 }
             }

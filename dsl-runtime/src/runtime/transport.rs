@@ -20,15 +20,17 @@
 //! attacker.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
+use crate::runtime::bounded::{
+    warn_limited, Budget, ByteQueue, ByteReceiver, Credit, RateLimited, SendError,
+};
 use crate::runtime::codec::{self, FrameError, FrameKind, Hello, CLIENT_SENDER};
 use crate::runtime::metrics::Metrics;
 use crate::runtime::node::{LoopEvent, Outgoing};
@@ -46,12 +48,43 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// First and longest wait between reconnection attempts.
 const BACKOFF_MIN: Duration = Duration::from_millis(20);
 const BACKOFF_MAX: Duration = Duration::from_secs(1);
-/// Frames kept for a peer while it is unreachable; older ones are lost
-/// first (the model allows losing messages to a crashed or cut-off node).
-const BACKLOG_MAX: usize = 100_000;
-/// Bytes of replies and outputs queued for one client before it counts as
-/// not reading and is disconnected.
-const CLIENT_BUFFER: usize = 8 << 20;
+/// A peer connection that carries nothing for this long is closed (its
+/// writer reconnects when it has something to say): a link the peer
+/// stopped reading cannot hold a file descriptor forever.
+const PEER_IDLE: Duration = Duration::from_secs(600);
+
+/// How much a node lets each party make it hold. Every queue between the
+/// sockets and the event loop is bounded by one of these.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Bytes of received frames waiting for the event loop, all
+    /// connections together; past it, readers stop reading (backpressure).
+    pub inbound_bytes: usize,
+    /// Bytes queued for one peer. Past it on a live link the connection is
+    /// reset and what it held is lost (counted, warned); while the peer is
+    /// unreachable, new messages to it are lost (counted).
+    pub peer_bytes: usize,
+    /// Bytes of replies and outputs queued for one client; past it the
+    /// client counts as not reading and is disconnected.
+    pub client_bytes: usize,
+    /// Open connections, peers and clients together; more are closed at
+    /// once.
+    pub max_connections: usize,
+    /// A client connection that sends no request for this long is closed.
+    pub client_idle: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            inbound_bytes: 32 << 20,
+            peer_bytes: 32 << 20,
+            client_bytes: 8 << 20,
+            max_connections: 256,
+            client_idle: Duration::from_secs(300),
+        }
+    }
+}
 
 /// What every connection task of a node shares.
 pub struct Transport<S: System> {
@@ -71,6 +104,12 @@ pub struct Transport<S: System> {
     pub config: u64,
     /// Certificates; `None` runs plaintext (`insecure = true`).
     pub tls: Option<Arc<NodeTls>>,
+    /// The bounds.
+    pub limits: Limits,
+    inbound: Budget,
+    connections: Arc<tokio::sync::Semaphore>,
+    over_cap: RateLimited,
+    failed: RateLimited,
     next_client: AtomicU64,
 }
 
@@ -86,6 +125,7 @@ impl<S: System> Transport<S> {
         max_payload: u32,
         config: u64,
         tls: Option<Arc<NodeTls>>,
+        limits: Limits,
     ) -> Arc<Self> {
         Arc::new(Transport {
             cluster,
@@ -96,8 +136,23 @@ impl<S: System> Transport<S> {
             max_payload,
             config,
             tls,
+            inbound: Budget::new(limits.inbound_bytes),
+            connections: Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1))),
+            limits,
+            over_cap: RateLimited::default(),
+            failed: RateLimited::default(),
             next_client: AtomicU64::new(1),
         })
+    }
+
+    /// Takes inbound credit for a frame of `bytes`, waiting (and so not
+    /// reading the socket) while the event loop is behind.
+    async fn credit(&self, bytes: usize) -> Credit {
+        let (credit, waited) = self.inbound.take(bytes).await;
+        if waited {
+            Metrics::bump(&self.metrics.inbound_waits);
+        }
+        credit
     }
 
     /// Reads the next frame; `Ok(None)` on a clean close between frames.
@@ -114,8 +169,15 @@ impl<S: System> Transport<S> {
             r.read_exact(&mut head[n..]).await.map_err(truncated)?;
         }
         let header = codec::decode_header(&head, self.cluster, self.max_payload)?;
-        let mut payload = vec![0u8; header.len as usize];
-        r.read_exact(&mut payload).await.map_err(truncated)?;
+        // Grown as bytes arrive: a length alone commits no memory.
+        let mut payload = Vec::with_capacity((header.len as usize).min(codec::READ_CHUNK));
+        (&mut *r)
+            .take(header.len as u64)
+            .read_to_end(&mut payload)
+            .await?;
+        if payload.len() < header.len as usize {
+            return Err(truncated(std::io::ErrorKind::UnexpectedEof.into()));
+        }
         codec::verify(&header, &payload)?;
         Metrics::add(
             &self.metrics.bytes_in,
@@ -138,12 +200,24 @@ pub async fn accept_loop<S: System>(listener: TcpListener, t: Arc<Transport<S>>)
     loop {
         match listener.accept().await {
             Ok((stream, addr)) => {
+                let Ok(slot) = t.connections.clone().try_acquire_owned() else {
+                    drop(stream);
+                    Metrics::bump(&t.metrics.over_cap);
+                    warn_limited!(
+                        t.over_cap,
+                        %addr,
+                        limit = t.limits.max_connections,
+                        "connection refused: the node has as many connections as it takes"
+                    );
+                    continue;
+                };
                 let t = t.clone();
                 tokio::spawn(async move {
                     if let Err(e) = serve_connection(stream, t.clone()).await {
                         Metrics::bump(&t.metrics.rejected);
-                        tracing::warn!(%addr, "closing connection: {e}");
+                        warn_limited!(t.failed, %addr, "closing connection: {e}");
                     }
+                    drop(slot);
                 });
             }
             Err(e) => {
@@ -290,7 +364,11 @@ async fn read_peer<S: System>(
         }
         let msg: S::Msg = codec::from_payload(&payload)?;
         Metrics::bump(&t.metrics.messages_in);
-        if t.events.send(LoopEvent::Message { from, msg }).is_err() {
+        let credit = t.credit(codec::HEADER_LEN + payload.len()).await;
+        if t.events
+            .send(LoopEvent::Message { from, msg, credit })
+            .is_err()
+        {
             return Ok(()); // the node is stopping
         }
     }
@@ -305,11 +383,22 @@ async fn serve_client<S: System>(
 ) -> Result<(), ConnError> {
     let id = t.next_client.fetch_add(1, Ordering::Relaxed);
     let (mut rd, wr) = tokio::io::split(stream);
-    let (tx, rx) = crate::runtime::bounded::byte_queue::<Vec<u8>>(CLIENT_BUFFER);
+    let (tx, rx) = crate::runtime::bounded::byte_queue::<Vec<u8>>(t.limits.client_bytes);
     let writer = tokio::spawn(write_frames(wr, rx, t.metrics.clone()));
     let _ = t.events.send(LoopEvent::ClientConnected { id, tx, recent });
     let result = async {
-        while let Some((header, payload)) = t.read(&mut rd).await? {
+        loop {
+            let next = tokio::time::timeout(t.limits.client_idle, t.read(&mut rd)).await;
+            let Ok(next) = next else {
+                Metrics::bump(&t.metrics.idle_closed);
+                return Err(ConnError::Protocol(format!(
+                    "a client sent nothing for {} s: closed as idle",
+                    t.limits.client_idle.as_secs()
+                )));
+            };
+            let Some((header, payload)) = next? else {
+                break;
+            };
             if header.kind != FrameKind::Request || header.sender != CLIENT_SENDER {
                 return Err(ConnError::Protocol(format!(
                     "a client sent a {:?} frame claiming sender {}",
@@ -317,8 +406,13 @@ async fn serve_client<S: System>(
                 )));
             }
             let req: Request<S> = codec::from_payload(&payload)?;
+            let credit = t.credit(codec::HEADER_LEN + payload.len()).await;
             if t.events
-                .send(LoopEvent::Request { client: id, req })
+                .send(LoopEvent::Request {
+                    client: id,
+                    req,
+                    credit,
+                })
                 .is_err()
             {
                 break;
@@ -355,22 +449,72 @@ async fn write_frames<W: AsyncWrite + Unpin>(
     }
 }
 
+/// The event loop's handle on one peer's writer.
+pub struct PeerLink {
+    queue: ByteQueue<Outgoing>,
+    connected: Arc<AtomicBool>,
+    reset: Arc<tokio::sync::Notify>,
+}
+
+/// What became of a message handed to a [`PeerLink`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queued {
+    /// Queued for the peer.
+    Queued,
+    /// The peer is unreachable and its queue is full: lost, as a message
+    /// to a crashed node is.
+    LostUnreachable,
+    /// The peer is connected but has not read its queue's worth: the
+    /// connection is reset, losing this message and what was queued.
+    Reset,
+}
+
+impl PeerLink {
+    /// Queues a frame, never waiting.
+    pub fn send(&self, o: Outgoing) -> Queued {
+        match self.queue.try_send(o) {
+            Ok(()) => Queued::Queued,
+            Err(SendError::Full(_)) if self.connected.load(Ordering::Acquire) => {
+                self.reset.notify_one();
+                Queued::Reset
+            }
+            Err(_) => Queued::LostUnreachable,
+        }
+    }
+}
+
 /// Starts the writer task of peer `idx`; returns where to queue its frames.
 pub fn spawn_peer_writer<S: System>(
     idx: usize,
     addr: SocketAddr,
     t: Arc<Transport<S>>,
-) -> UnboundedSender<Outgoing> {
-    let (tx, rx) = unbounded_channel();
-    tokio::spawn(peer_writer(idx, addr, rx, tx.clone(), t));
-    tx
+) -> PeerLink {
+    let (tx, rx) = crate::runtime::bounded::byte_queue(t.limits.peer_bytes);
+    let link = PeerLink {
+        queue: tx.clone(),
+        connected: Arc::new(AtomicBool::new(false)),
+        reset: Arc::new(tokio::sync::Notify::new()),
+    };
+    tokio::spawn(peer_writer(
+        idx,
+        addr,
+        rx,
+        tx,
+        link.connected.clone(),
+        link.reset.clone(),
+        t,
+    ));
+    link
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn peer_writer<S: System>(
     idx: usize,
     addr: SocketAddr,
-    mut rx: UnboundedReceiver<Outgoing>,
-    requeue: UnboundedSender<Outgoing>,
+    mut rx: ByteReceiver<Outgoing>,
+    requeue: ByteQueue<Outgoing>,
+    connected: Arc<AtomicBool>,
+    reset: Arc<tokio::sync::Notify>,
     t: Arc<Transport<S>>,
 ) {
     let name = &t.names[idx];
@@ -383,20 +527,12 @@ async fn peer_writer<S: System>(
             config: t.config,
         },
     );
-    let mut backlog: std::collections::VecDeque<Arc<Vec<u8>>> = Default::default();
     let mut backoff = BACKOFF_MIN;
     let mut was_connected = false;
     let mut seed = (t.me as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ idx as u64 | 1;
     loop {
-        let stream = tokio::select! {
-            s = TcpStream::connect(addr) => s,
-            // Keep accepting frames while connecting, so the queue stays bounded.
-            Some(o) = rx.recv() => {
-                queue(&mut backlog, o, &requeue, name);
-                continue;
-            }
-        };
-        let stream = match stream {
+        // Frames wait in the (bounded) queue while there is no connection.
+        let stream = match TcpStream::connect(addr).await {
             Ok(s) => secure(s, idx, &t).await,
             Err(e) => Err(e.to_string()),
         };
@@ -412,14 +548,7 @@ async fn peer_writer<S: System>(
                 seed ^= seed >> 7;
                 seed ^= seed << 17;
                 let jitter = Duration::from_micros(seed % (backoff.as_micros() as u64 / 2 + 1));
-                let wait = tokio::time::sleep(backoff + jitter);
-                tokio::pin!(wait);
-                loop {
-                    tokio::select! {
-                        _ = &mut wait => break,
-                        Some(o) = rx.recv() => queue(&mut backlog, o, &requeue, name),
-                    }
-                }
+                tokio::time::sleep(backoff + jitter).await;
                 backoff = (backoff * 2).min(BACKOFF_MAX);
                 continue;
             }
@@ -430,43 +559,78 @@ async fn peer_writer<S: System>(
         tracing::info!(peer = %name, %addr, "connected to peer");
         was_connected = true;
         backoff = BACKOFF_MIN;
+        connected.store(true, Ordering::Release);
         let (mut rd, mut wr) = tokio::io::split(stream);
         let mut probe = [0u8; 64];
         let mut buf = Vec::new();
-        'connected: loop {
-            // Send what is waiting, coalesced.
-            while !backlog.is_empty() {
-                buf.clear();
-                while let Some(f) = backlog.front() {
-                    if !buf.is_empty() && buf.len() + f.len() > 1 << 20 {
-                        break;
-                    }
-                    buf.extend_from_slice(f);
-                    backlog.pop_front();
-                }
-                if wr.write_all(&buf).await.is_err() || wr.flush().await.is_err() {
-                    // Unknown how much arrived: what was in this write is lost,
-                    // as messages to a crashed peer may be.
-                    break 'connected;
-                }
-                Metrics::add(&t.metrics.bytes_out, buf.len() as u64);
-            }
-            tokio::select! {
-                item = rx.recv() => match item {
-                    Some(o) => {
-                        queue(&mut backlog, o, &requeue, name);
-                        while let Ok(o) = rx.try_recv() {
-                            queue(&mut backlog, o, &requeue, name);
-                        }
-                    }
-                    None => return,
-                },
+        let why = 'connected: loop {
+            buf.clear();
+            let first = tokio::select! {
+                o = rx.recv() => o,
                 // Peers never write on this connection: readable means closed.
-                _ = rd.read(&mut probe) => break 'connected,
+                _ = rd.read(&mut probe) => break 'connected "closed by the peer",
+                _ = reset.notified() => break 'connected "reset",
+                _ = tokio::time::sleep(PEER_IDLE) => break 'connected "idle",
+            };
+            let Some(o) = first else { return };
+            match o.delay {
+                Some(d) => {
+                    delay(o, d, &requeue);
+                    continue;
+                }
+                None => buf.extend_from_slice(&o.frame),
             }
+            // Coalesce what is waiting.
+            while buf.len() < 1 << 20 {
+                let Some(o) = rx.try_recv() else { break };
+                match o.delay {
+                    Some(d) => delay(o, d, &requeue),
+                    None => buf.extend_from_slice(&o.frame),
+                }
+            }
+            let written = async {
+                wr.write_all(&buf).await?;
+                wr.flush().await
+            };
+            tokio::select! {
+                r = written => if r.is_err() {
+                    // Unknown how much arrived: what was in this write is
+                    // lost, as messages to a crashed peer may be.
+                    break 'connected "write failed";
+                },
+                _ = reset.notified() => break 'connected "reset",
+            }
+            Metrics::add(&t.metrics.bytes_out, buf.len() as u64);
+        };
+        connected.store(false, Ordering::Release);
+        if why == "reset" {
+            let (items, bytes) = rx.discard();
+            Metrics::bump(&t.metrics.peer_resets);
+            Metrics::add(&t.metrics.peer_lost, items);
+            warn_limited!(
+                t.failed,
+                peer = %name,
+                lost = items,
+                bytes,
+                limit = t.limits.peer_bytes,
+                "peer is not reading: connection reset and its queue discarded (messages lost)"
+            );
+        } else {
+            tracing::info!(peer = %name, "connection to peer ended ({why}); reconnecting");
         }
-        tracing::info!(peer = %name, "connection to peer lost; reconnecting");
     }
+}
+
+/// Puts a delayed frame back into the queue once its delay is over.
+fn delay(o: Outgoing, d: Duration, requeue: &ByteQueue<Outgoing>) {
+    let requeue = requeue.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(d).await;
+        let _ = requeue.force(Outgoing {
+            frame: o.frame,
+            delay: None,
+        });
+    });
 }
 
 /// Wraps a new connection to peer `idx` in TLS, checking that the peer's
@@ -481,29 +645,4 @@ async fn secure<S: System>(tcp: TcpStream, idx: usize, t: &Transport<S>) -> Resu
         Ok(Err(e)) => Err(format!("TLS handshake failed: {e}")),
         Err(_) => Err("no TLS handshake within 10 s".into()),
     }
-}
-
-/// Queues a frame for a peer, or schedules it later when delayed.
-fn queue(
-    backlog: &mut std::collections::VecDeque<Arc<Vec<u8>>>,
-    o: Outgoing,
-    requeue: &UnboundedSender<Outgoing>,
-    name: &str,
-) {
-    if let Some(d) = o.delay {
-        let requeue = requeue.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(d).await;
-            let _ = requeue.send(Outgoing {
-                frame: o.frame,
-                delay: None,
-            });
-        });
-        return;
-    }
-    if backlog.len() >= BACKLOG_MAX {
-        backlog.pop_front();
-        tracing::warn!(peer = %name, "peer backlog full: oldest message lost");
-    }
-    backlog.push_back(o.frame);
 }

@@ -217,6 +217,32 @@ impl Deployment {
         child.wait().unwrap();
     }
 
+    /// The process id of a running node.
+    pub fn pid(&self, name: &str) -> u32 {
+        self.procs.lock().unwrap()[name].id()
+    }
+
+    /// A running node's resident memory in KiB (`VmRSS` of /proc/PID/status).
+    pub fn rss_kib(&self, name: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid(name))).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS")
+    }
+
+    /// Sends a signal (`STOP`, `CONT`, ...) to a running node.
+    pub fn signal(&self, name: &str, sig: &str) {
+        let ok = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(self.pid(name).to_string())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill -{sig} {name}");
+    }
+
     /// The exit status of a node's process, once it has exited.
     pub fn exit_status(&self, name: &str) -> Option<std::process::ExitStatus> {
         self.procs.lock().unwrap().get_mut(name)?.try_wait().ok()?
