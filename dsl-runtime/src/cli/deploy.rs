@@ -7,7 +7,7 @@
 //! use, a node that cannot be reached), 1 only when a fatal runtime
 //! monitor found a violated invariant.
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ExitCode, Stdio};
 use std::time::{Duration, Instant};
@@ -786,10 +786,21 @@ pub(crate) fn run_cluster<S: System>(
             }
         }
     }
-    // Ready when every node accepts connections.
+    // Ready when every node says it serves (its port is bound before
+    // recovery, so accepting a connection is not enough).
     let deadline = Instant::now() + Duration::from_secs(30);
     for (i, addr) in deployment.addrs.iter().enumerate() {
-        while TcpStream::connect_timeout(addr, Duration::from_millis(200)).is_err() {
+        let name = deployment.setup.nodes()[i].to_string();
+        let log = children
+            .iter()
+            .find(|(n, _, _)| *n == name)
+            .map(|(_, _, log)| log.clone());
+        let serving = || {
+            log.as_ref()
+                .and_then(|l| std::fs::read_to_string(l).ok())
+                .is_some_and(|text| text.contains(" listening on "))
+        };
+        while !serving() {
             if Instant::now() > deadline || exited(&mut children).is_some() {
                 let name = deployment.setup.nodes()[i];
                 stop(&mut children);

@@ -8,7 +8,7 @@
 //! is disconnected, a slow peer is waited for or reconnected (see
 //! [`crate::runtime::transport`]). Nothing is dropped silently.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -203,48 +203,47 @@ impl Budget {
     }
 }
 
-/// A warning that repeats under attack or overload, logged at most once a
-/// second with the count of the ones it held back.
-#[derive(Debug)]
+/// A warning that repeats under attack or overload: at most
+/// [`RateLimited::BURST`] are logged per second, and the next one logged
+/// says how many were held back. A few distinct failures are all seen; a
+/// flood costs the log a few lines a second, however fast it comes.
+#[derive(Debug, Default)]
 pub struct RateLimited {
-    start: Instant,
-    /// Milliseconds since `start` of the last logged warning, plus one
-    /// (0 means never).
-    last: AtomicU64,
-    suppressed: AtomicU64,
+    window: std::sync::Mutex<Window>,
 }
 
-impl Default for RateLimited {
-    fn default() -> Self {
-        RateLimited {
-            start: Instant::now(),
-            last: AtomicU64::new(0),
-            suppressed: AtomicU64::new(0),
-        }
-    }
+#[derive(Debug, Default)]
+struct Window {
+    /// When the current one-second window opened (`None` before the first).
+    start: Option<Instant>,
+    /// Warnings logged in it.
+    logged: u32,
+    /// Warnings held back since the last one logged.
+    suppressed: u64,
 }
 
 impl RateLimited {
+    /// Warnings logged per window.
+    pub const BURST: u32 = 10;
     const PERIOD: Duration = Duration::from_secs(1);
 
     /// Whether to log now; if so, also how many were held back since the
     /// last one.
     pub fn admit(&self) -> Option<u64> {
-        let now = self.start.elapsed().as_millis() as u64 + 1;
-        let last = self.last.load(Ordering::Relaxed);
-        if last != 0 && now < last + Self::PERIOD.as_millis() as u64 {
-            self.suppressed.fetch_add(1, Ordering::Relaxed);
-            return None;
-        }
-        if self
-            .last
-            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-            .is_err()
+        let mut w = self.window.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        if w.start
+            .is_none_or(|s| now.duration_since(s) >= Self::PERIOD)
         {
-            self.suppressed.fetch_add(1, Ordering::Relaxed);
+            w.start = Some(now);
+            w.logged = 0;
+        }
+        if w.logged >= Self::BURST {
+            w.suppressed += 1;
             return None;
         }
-        Some(self.suppressed.swap(0, Ordering::Relaxed))
+        w.logged += 1;
+        Some(std::mem::take(&mut w.suppressed))
     }
 }
 
@@ -285,10 +284,16 @@ mod tests {
     }
 
     #[test]
-    fn a_rate_limited_warning_passes_once_a_second() {
+    fn a_rate_limited_warning_passes_a_burst_a_second_then_counts_the_rest() {
         let gate = RateLimited::default();
+        for _ in 0..RateLimited::BURST {
+            assert_eq!(gate.admit(), Some(0));
+        }
+        for _ in 0..1000 {
+            assert_eq!(gate.admit(), None);
+        }
+        std::thread::sleep(RateLimited::PERIOD);
+        assert_eq!(gate.admit(), Some(1000), "the held-back count is reported");
         assert_eq!(gate.admit(), Some(0));
-        assert_eq!(gate.admit(), None);
-        assert_eq!(gate.admit(), None);
     }
 }

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
@@ -137,9 +137,15 @@ impl Deployment {
             .spawn()
             .expect("spawn serve");
         self.procs.lock().unwrap().insert(name.to_string(), child);
-        let addr = self.addrs[name];
+        // The port is bound before recovery runs, so a connection may be
+        // accepted by the kernel before the node is up: wait for the
+        // line the node prints once it serves.
+        let path = self.log_path(name, n);
         let deadline = Instant::now() + PATIENCE;
-        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+        while !std::fs::read_to_string(&path)
+            .unwrap_or_default()
+            .contains(" listening on ")
+        {
             let status = self
                 .procs
                 .lock()
@@ -224,12 +230,22 @@ impl Deployment {
 
     /// A running node's resident memory in KiB (`VmRSS` of /proc/PID/status).
     pub fn rss_kib(&self, name: &str) -> u64 {
+        self.status_kib(name, "VmRSS:")
+    }
+
+    /// The peak resident memory of a running node so far, in KiB (`VmHWM`):
+    /// catches growth that was freed again before a test looked.
+    pub fn peak_rss_kib(&self, name: &str) -> u64 {
+        self.status_kib(name, "VmHWM:")
+    }
+
+    fn status_kib(&self, name: &str, field: &str) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid(name))).unwrap();
         status
             .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .find_map(|l| l.strip_prefix(field))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmRSS")
+            .unwrap_or_else(|| panic!("no {field} in /proc status"))
     }
 
     /// Sends a signal (`STOP`, `CONT`, ...) to a running node.
