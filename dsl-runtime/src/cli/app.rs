@@ -21,7 +21,8 @@
 //! name, and passes the choice on to the processes `cluster` starts.
 //!
 //! Subcommands: `check`, `simulate`, `replay`, `describe` always; `serve`, `client`,
-//! `cluster`, `certs` and `repair` with the `runtime` feature. Three kinds of flags:
+//! `cluster`, `certs` and `repair` with the `runtime` feature; `explore` (a
+//! local web page to walk the checked model) with the `explorer` feature. Three kinds of flags:
 //! - size flags (`--clients`) size a parameterised role for `check`,
 //!   `replay` and `cluster` (a cluster file says its own sizes);
 //! - model flags ([`App::flag`]) shape what is checked (workload bounds);
@@ -324,6 +325,16 @@ impl<S: System> App<S> {
             .subcommand(simulate)
             .subcommand(replay)
             .subcommand(describe);
+        #[cfg(feature = "explorer")]
+        {
+            cmd = cmd.subcommand(
+                self.model_args(
+                    super::explore::ExploreArgs::augment_args(Command::new("explore"))
+                        .about("Serve a local web page to walk the checked model step by step"),
+                    true,
+                ),
+            );
+        }
         #[cfg(feature = "runtime")]
         {
             cmd = cmd
@@ -507,6 +518,31 @@ impl<S: System> App<S> {
                     );
                 }
                 ExitCode::from(EXIT_OK)
+            }
+            #[cfg(feature = "explorer")]
+            "explore" => {
+                let args = match super::explore::ExploreArgs::from_arg_matches(m) {
+                    Ok(a) => a,
+                    Err(e) => return usage(e),
+                };
+                let faults = match super::explore::explore_faults(&args) {
+                    Ok(f) => f,
+                    Err(e) => return usage(e),
+                };
+                match self.model(m, faults) {
+                    Ok(mut model) => {
+                        if self.retransmitting {
+                            // The model `check` would explore (a set of
+                            // packets where that is exact).
+                            let plan = crate::transform::plan_retransmitting(&mut model, true);
+                            for note in &plan.notes {
+                                println!("{note}");
+                            }
+                        }
+                        super::explore::run_explore(self.name, &model, &args)
+                    }
+                    Err(e) => usage(e),
+                }
             }
             #[cfg(feature = "runtime")]
             "serve" => super::deploy::run_serve::<S>(m, (self.config)(&flags)),

@@ -10,6 +10,8 @@ mod app;
 mod check;
 #[cfg(feature = "runtime")]
 mod deploy;
+#[cfg(feature = "explorer")]
+mod explore;
 mod flags;
 mod simulate;
 
@@ -20,6 +22,8 @@ pub use check::{
 };
 #[cfg(feature = "runtime")]
 pub use deploy::{ClientArgs, ClusterArgs, NodeArgs, RepairArgs, ServeArgs};
+#[cfg(feature = "explorer")]
+pub use explore::{run_explore, ExploreArgs};
 pub use flags::{Flag, FlagValue, Flags};
 pub use simulate::{run_simulate, SeedRange, SimulateArgs};
 

@@ -52,6 +52,9 @@ pub struct Model<S: System> {
     /// this model, not a deadlock (see [`Model::allowing_deadlock`]);
     /// `None`: such a state is a `deadlock` violation.
     pub deadlock_allowed: Option<&'static str>,
+    /// The world runs start from instead of the initial one (see
+    /// [`Model::starting_from`]); `None` for the initial world.
+    pub start: Option<std::sync::Arc<World<S>>>,
 }
 
 /// Says whether a node in `state` (of a run configured with `config`)
@@ -78,6 +81,7 @@ impl<S: System> Clone for Model<S> {
             audit_ignores: self.audit_ignores,
             audit_footprints: self.audit_footprints,
             deadlock_allowed: self.deadlock_allowed,
+            start: self.start.clone(),
         }
     }
 }
@@ -96,6 +100,7 @@ impl<S: System> Model<S> {
             audit_ignores: false,
             audit_footprints: cfg!(debug_assertions),
             deadlock_allowed: None,
+            start: None,
         }
     }
 
@@ -105,6 +110,16 @@ impl<S: System> Model<S> {
     /// as a deadlock. `check --allow-deadlock` does the same for one run.
     pub fn allowing_deadlock(mut self, why: &'static str) -> Self {
         self.deadlock_allowed = Some(why);
+        self
+    }
+
+    /// The same model, with runs starting from `world` (reached from the
+    /// initial world by this model's steps) instead of the initial world:
+    /// [`Model::init`] returns it, so a check, a simulation or a replay
+    /// continues from there and its counterexamples' events follow on from
+    /// `world`. The explorer checks "from here" this way.
+    pub fn starting_from(mut self, world: World<S>) -> Self {
+        self.start = Some(std::sync::Arc::new(world));
         self
     }
 
@@ -486,8 +501,12 @@ impl<S: System> Model<S> {
     }
 
     /// The initial world: every node up in its initial state, after running
-    /// each node's `on start` handler in index order.
+    /// each node's `on start` handler in index order (or the world given to
+    /// [`Model::starting_from`]).
     pub fn init(&self) -> Result<World<S>, StepError> {
+        if let Some(start) = &self.start {
+            return Ok(World::clone(start));
+        }
         let config = self.setup.config();
         let nodes = self
             .setup

@@ -5,3 +5,4 @@
 
 mod cdp;
 mod charts;
+mod explorer;
