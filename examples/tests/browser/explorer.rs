@@ -206,16 +206,33 @@ fn the_duplicated_grant_is_reproduced_by_clicks_and_turns_the_invariant_red() {
         .as_str()
         .unwrap()
         .starts_with("VIOLATED at step 10"));
+    // Only the fault the model allows is listed, with its budget.
+    let faults = b.eval("document.querySelector('#faults-used').textContent");
+    let faults = faults.as_str().unwrap();
+    assert!(
+        faults.starts_with("duplicate: ") && !faults.contains("drop"),
+        "{faults}"
+    );
     let labels = boxes(&mut b, "#chart svg text.label");
     let clashes = overlapping(&labels);
     assert!(clashes.is_empty(), "chart labels overlap: {clashes:#?}");
 
-    // Back and forward.
+    // Back and forward, two steps each way.
+    let end = b.eval("location.hash");
     b.click("#back");
     wait_for_step(&mut b, 9);
     assert!(violated(&mut b).is_empty());
+    b.click("#back");
+    wait_for_step(&mut b, 8);
+    b.click("#forward");
+    wait_for_step(&mut b, 9);
     b.click("#forward");
     wait_for_step(&mut b, 10);
+    assert_eq!(b.eval("location.hash"), end);
+    assert_eq!(
+        b.eval("document.querySelector('#forward').disabled"),
+        json!(true)
+    );
     assert!(violated(&mut b).contains(&"mutual_exclusion".to_string()));
 
     // The permalink reopens the same world in a fresh page.
@@ -295,4 +312,92 @@ fn bad_requests_get_clear_errors_and_the_server_keeps_serving() {
     let v: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["step"], json!(0));
     assert_eq!(v["enabled"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn check_from_here_jumps_to_the_counterexample_and_a_saved_trace_opens_at_its_end() {
+    let Some(mut b) = Browser::launch() else {
+        return;
+    };
+    let dir = artifacts("explorer");
+    let explorer = Explorer::start(&["--clients", "3", "--faults", "dup"]);
+    b.goto(&explorer.url);
+    wait_for_step(&mut b, 0);
+    // From the initial world the checker, breadth first, finds the shortest
+    // violation, and the page walks there.
+    b.click("#run-check");
+    b.wait_for(
+        "document.querySelector('#job').dataset.verdict === 'violation'",
+        "the check from here to report its violation",
+    );
+    wait_for_step(&mut b, 10);
+    assert!(violated(&mut b).contains(&"mutual_exclusion".to_string()));
+    assert!(b
+        .eval("document.querySelector('#job').textContent")
+        .as_str()
+        .unwrap()
+        .contains("VIOLATION"));
+    b.screenshot(&dir.join("check-from-here.png"));
+    // Back walks along the counterexample, one step at a time.
+    b.click("#back");
+    wait_for_step(&mut b, 9);
+    assert!(violated(&mut b).is_empty());
+    drop(explorer);
+
+    // A trace saved by `check --trace-json`, opened at start-up, shows its
+    // last world with the whole path behind it.
+    let tmp = tempfile::tempdir().unwrap();
+    let json = tmp.path().join("cx.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_lockserv"))
+        .args(["check", "--clients", "3", "--faults", "dup", "--trace-json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let explorer = Explorer::start(&["--clients", "3", "--trace", json.to_str().unwrap()]);
+    assert!(explorer.url.contains("#path="), "{}", explorer.url);
+    b.goto(&explorer.url);
+    wait_for_step(&mut b, 10);
+    assert!(violated(&mut b).contains(&"mutual_exclusion".to_string()));
+    assert_eq!(
+        b.eval("document.querySelectorAll('#steps li').length"),
+        json!(11)
+    );
+}
+
+/// `lockserv explore ARGS`, run to its end: `(exit code, stderr)`.
+fn explore_fails(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_lockserv"))
+        .arg("explore")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_taken_port_or_a_bad_trace_is_a_start_up_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let (code, err) = explore_fails(&["--port", &port]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(&format!("cannot listen on 127.0.0.1:{port}")) && err.contains("--port"),
+        "{err}"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.json");
+    std::fs::write(&bad, "{").unwrap();
+    let (code, err) = explore_fails(&["--trace", bad.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("bad.json"), "{err}");
+    let missing = tmp.path().join("missing.json");
+    let (code, err) = explore_fails(&["--trace", missing.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("cannot read"), "{err}");
+    drop(taken);
 }

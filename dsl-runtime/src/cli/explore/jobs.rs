@@ -125,14 +125,28 @@ impl Jobs {
     /// server runs it on one of its own). The slot must have been claimed.
     pub fn run<S: System>(&self, model: &Model<S>, walk: &Walk<S>, request: Request) {
         let here = model.clone().starting_from(walk.world().clone());
-        let result = match request {
+        // A panic here is a bug, but it must not leave the slot taken and
+        // the page waiting for ever: it ends the job with its message.
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match request {
             Request::Check { depth, max_states } => {
                 self.check(model, &here, walk, depth, max_states)
             }
             Request::Simulate { seed, runs, depth } => {
                 self.simulate(model, &here, walk, seed, runs, depth)
             }
-        };
+        }));
+        let result = run.unwrap_or_else(|panic| {
+            let why = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".to_string());
+            json!({
+                "verdict": "failed",
+                "summary": format!("The job failed (a bug in Verdict): {why}"),
+                "stats": "",
+            })
+        });
         self.finish(result);
     }
 
@@ -156,6 +170,7 @@ impl Jobs {
                 ..Reductions::all()
             },
             progress: false,
+            only_invariants: None,
         };
         self.progress(format!(
             "checking every state reachable from step {} (at most {} states{})",

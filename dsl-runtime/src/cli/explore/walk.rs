@@ -298,6 +298,29 @@ fn enabled_json<S: System>(model: &Model<S>, world: &World<S>) -> (Vec<Value>, u
     (listed, total)
 }
 
+/// Each fault kind the model allows, with what the path has used of its
+/// budget: `duplicate: 1 of 2`, or `not counted` under an unlimited budget
+/// (the checker counts only what it bounds).
+fn faults_used<S: System>(model: &Model<S>, world: &World<S>) -> Vec<String> {
+    use crate::faults::Budget;
+    let f = &model.faults;
+    let u = &world.used;
+    [
+        ("drop", f.drop, u.drop),
+        ("duplicate", f.duplicate, u.duplicate),
+        ("reorder", f.reorder, u.reorder),
+        ("crash", f.crash, u.crash),
+        ("partition", f.partition, u.partition),
+    ]
+    .into_iter()
+    .filter_map(|(name, budget, used)| match budget {
+        Budget::Off => None,
+        Budget::Limited(n) => Some(format!("{name}: {used} of {n}")),
+        Budget::Unlimited => Some(format!("{name}: any number, not counted")),
+    })
+    .collect()
+}
+
 /// Everything the page shows of a walk's last world, and the path to it.
 pub fn view<S: System>(model: &Model<S>, walk: &Walk<S>) -> Value {
     let nodes = model.setup.nodes();
@@ -352,7 +375,6 @@ pub fn view<S: System>(model: &Model<S>, walk: &Walk<S>) -> Value {
         })
         .collect();
     let (enabled, total) = enabled_json(model, world);
-    let used = &world.used;
     json!({
         "path": walk.path,
         "step": n,
@@ -363,10 +385,7 @@ pub fn view<S: System>(model: &Model<S>, walk: &Walk<S>) -> Value {
             "in_flight": in_flight,
             "trace": trace,
             "recording_trace": model.record_trace,
-            "faults_used": {
-                "drop": used.drop, "duplicate": used.duplicate, "reorder": used.reorder,
-                "crash": used.crash, "partition": used.partition,
-            },
+            "faults_used": faults_used(model, world),
             "partitioned": world.partition != 0,
         },
         "invariants": invariants(model, world),

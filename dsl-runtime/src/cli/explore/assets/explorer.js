@@ -5,7 +5,8 @@
 
 const $ = (id) => document.getElementById(id);
 let view = null;       // the last state the server sent
-let forward = [];      // paths undone by Back, for Forward
+let forward = [];      // event numbers undone by Back, last undone last, for Forward
+let forwardAt = '';    // the path Forward continues from; any other shown path clears it
 let jobTimer = null;   // polling a running check or simulation
 
 // --- small helpers ------------------------------------------------------
@@ -95,8 +96,8 @@ function drawNodes(v) {
   if (v.world.in_flight.length === 0) flight.append(el('li', { class: 'empty' }, 'none'));
   $('in-flight-count').textContent = '(' + v.world.in_flight.length + ')';
   const u = v.world.faults_used;
-  $('faults-used').textContent = 'drop ' + u.drop + ', duplicate ' + u.duplicate + ', reorder ' + u.reorder +
-    ', crash ' + u.crash + ', partition ' + u.partition + (v.world.partitioned ? ' (partitioned now)' : '');
+  $('faults-used').textContent = (u.length ? u.join('; ') : 'no fault allowed') +
+    (v.world.partitioned ? ' (partitioned now)' : '');
   const trace = $('trace');
   trace.replaceChildren();
   for (const t of v.world.trace) trace.append(el('li', {}, t));
@@ -166,6 +167,7 @@ function drawPath(v) {
 
 function draw(v) {
   view = v;
+  if (pathString(v.path) !== forwardAt) forward = [];
   $('step').textContent = v.step;
   drawInvariants(v);
   drawNodes(v);
@@ -200,11 +202,14 @@ async function load() {
 
 $('back').addEventListener('click', () => {
   if (!view || view.step === 0) return;
-  forward.push(pathString(view.path));
-  go(pathString(view.path.slice(0, -1)));
+  forward.push(view.path[view.path.length - 1]);
+  forwardAt = pathString(view.path.slice(0, -1));
+  go(forwardAt);
 });
 $('forward').addEventListener('click', () => {
-  if (forward.length) go(forward.pop());
+  if (!view || !forward.length) return;
+  forwardAt = pathString(view.path.concat([forward.pop()]));
+  go(forwardAt);
 });
 $('restart').addEventListener('click', () => { forward = []; go(''); });
 document.addEventListener('keydown', (e) => {
