@@ -104,10 +104,13 @@ fn a_deleted_log_refuses_to_start() {
 fn two_nodes_never_share_a_data_directory_and_a_node_never_runs_twice() {
     let mut d = Deployment::new(EXE, &["Primary", "Backup"], &[]);
     let shared = d.data_dir("Primary");
+    // A symlink for the backup: the cluster file check refuses textually
+    // equal directories, so this alias is left to the directory lock.
+    let alias = shared.with_file_name("alias-of-primary");
+    std::os::unix::fs::symlink(&shared, &alias).unwrap();
     d.edit_cluster_file(|f| {
-        for n in &mut f.nodes {
-            n.data_dir = shared.clone();
-        }
+        f.nodes[0].data_dir = shared.clone();
+        f.nodes[1].data_dir = alias.clone();
     });
     d.start("Primary");
     assert_eq!(value(&d, "Primary"), 0);
@@ -142,4 +145,43 @@ fn start_up_failures_exit_2() {
     let (code, out) = d.start_refused("Backup");
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("cannot create data directory"), "{out}");
+}
+
+/// A change to a cluster file.
+type Edit = dyn Fn(&mut verdict::runtime::ClusterFile);
+
+#[test]
+fn bad_cluster_files_are_refused_at_start_up_with_exit_2() {
+    let mut d = Deployment::new(EXE, &["Primary", "Backup"], &[]);
+    let good = std::fs::read_to_string(&d.cluster_file).unwrap();
+    let other = d.addrs["Backup"].to_string();
+    let cases: [(&str, Box<Edit>); 4] = [
+        (
+            "has port 0",
+            Box::new(|f| f.nodes[0].addr = "127.0.0.1:0".into()),
+        ),
+        (
+            "is used by another node",
+            Box::new(move |f| f.nodes[0].addr = other.clone()),
+        ),
+        (
+            "not an address peers can connect to",
+            Box::new(|f| f.nodes[0].addr = "0.0.0.0:7411".into()),
+        ),
+        (
+            "needs its own",
+            Box::new(|f| f.nodes[1].data_dir = f.nodes[0].data_dir.clone()),
+        ),
+    ];
+    for (needle, edit) in cases {
+        std::fs::write(&d.cluster_file, &good).unwrap();
+        d.edit_cluster_file(|f| edit(f));
+        let (code, out) = d.start_refused("Primary");
+        assert_eq!(code, Some(2), "`{needle}`: {out}");
+        assert!(out.contains(needle), "missing `{needle}` in: {out}");
+        assert!(
+            !d.data_dir("Primary").join("wal.log").exists(),
+            "`{needle}`: the node touched its data directory"
+        );
+    }
 }

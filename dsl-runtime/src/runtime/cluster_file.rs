@@ -309,6 +309,17 @@ impl ClusterFile {
                     entry.name
                 )));
             }
+            // Textually equal directories are refused here; other aliases
+            // of one directory (symlinks, `dir/.`) meet the directory lock.
+            let same_dir = |d: &PathBuf| d.components().eq(entry.data_dir.components());
+            if data_dirs.iter().any(same_dir) {
+                return Err(ConfigError(format!(
+                    "node `{}`: data directory {} is used by another node; every node \
+                     needs its own (two logs in one directory would interleave)",
+                    entry.name,
+                    entry.data_dir.display()
+                )));
+            }
             addrs.push(addr);
             data_dirs.push(entry.data_dir.clone());
         }
