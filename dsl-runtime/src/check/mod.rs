@@ -11,6 +11,7 @@
 mod counterexample;
 pub mod explore;
 mod invariants;
+mod progress;
 pub mod reduction;
 pub mod stats;
 pub mod visited;
@@ -58,7 +59,8 @@ pub struct CheckOptions {
     pub strategy: Strategy,
     /// Which reductions to use.
     pub reductions: Reductions,
-    /// Print a progress line to stderr every two seconds.
+    /// Show progress on stderr: a bar on a terminal, else a line every
+    /// two seconds.
     pub progress: bool,
     /// Check only these invariants (bit `i` = invariant `i`); all when
     /// `None`. Systems with more than 64 invariants always check all.

@@ -81,7 +81,8 @@ pub struct CheckArgs {
     /// check with a counterexample (always on in debug builds).
     #[arg(long)]
     pub audit_footprints: bool,
-    /// Print progress every two seconds (on by default when stderr is a terminal).
+    /// Report progress on stderr: a bar on a terminal (the default there),
+    /// else a plain line every two seconds.
     #[arg(long)]
     pub progress: bool,
     /// Also check the `eventually` properties under weak fairness (builds the

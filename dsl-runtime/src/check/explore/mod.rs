@@ -9,7 +9,7 @@ mod dpor;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::check::counterexample::{Counterexample, Violation};
 use crate::check::invariants::check_selected;
@@ -18,7 +18,7 @@ use crate::check::reduction::por::Por;
 use crate::check::reduction::symmetry::Symmetry;
 use crate::check::stats::peak_rss_bytes;
 use crate::check::visited::{chain, Insert, Visited};
-use crate::check::{thousands, CheckOptions, Outcome, Report, Stats, Strategy};
+use crate::check::{CheckOptions, Outcome, Report, Stats, Strategy};
 use crate::ctx::Effects;
 use crate::semantics::{
     Action, Event, FaultsUsed, Model, NodeSlot, StepError, StepInfo, TraceEvent, World,
@@ -1125,7 +1125,9 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
     let mut unsupported = None;
     std::thread::scope(|scope| {
         if options.progress {
-            scope.spawn(|| progress(&eng, &done, started));
+            let (eng, done) = (&eng, &done);
+            let sample = move || (eng.visited.len(), eng.max_depth.load(Ordering::Relaxed));
+            scope.spawn(move || super::progress::show(sample, options.max_states, done, started));
         }
         match (&dynamic, strategy) {
             (Some(tables), _) => unsupported = dpor::run(&eng, tables, item).err(),
@@ -1157,30 +1159,6 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
         None => Outcome::Exhausted,
     };
     finish(outcome, stats, &eng)
-}
-
-/// Prints a progress line to stderr every two seconds until `done`.
-fn progress<S: System>(eng: &Engine<'_, S>, done: &AtomicBool, started: Instant) {
-    let mut last = (Instant::now(), 0u64);
-    let mut next_print = Instant::now() + Duration::from_secs(2);
-    while !done.load(Ordering::Relaxed) {
-        std::thread::sleep(Duration::from_millis(50));
-        if Instant::now() < next_print {
-            continue;
-        }
-        next_print += Duration::from_secs(2);
-        let unique = eng.visited.len();
-        let rate = (unique - last.1) as f64 / last.0.elapsed().as_secs_f64();
-        last = (Instant::now(), unique);
-        eprintln!(
-            "  [{:>6.1}s] {} unique states ({}/s), depth {}, peak memory {} MiB",
-            started.elapsed().as_secs_f64(),
-            thousands(unique),
-            thousands(rate as u64),
-            eng.max_depth.load(Ordering::Relaxed),
-            peak_rss_bytes().unwrap_or(0) >> 20
-        );
-    }
 }
 
 /// Turns a found violation into a counterexample of real (not canonical)
