@@ -34,8 +34,8 @@ pub mod view;
 pub mod workload;
 
 pub use check::{
-    check, CheckOptions, Counterexample, Outcome, Reductions, Relabel, Report, Stats, Strategy,
-    Violation,
+    check, CheckOptions, Counterexample, MemoryBudget, Outcome, Reductions, Relabel, Report, Stats,
+    Strategy, Violation,
 };
 pub use ctx::{Ctx, Effects, MayEmit, MaySend, MaySet, TimerOp};
 pub use faults::{Budget, Faults};

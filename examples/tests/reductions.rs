@@ -56,6 +56,7 @@ fn same_verdicts<S: System>(model: &Model<S>, expect: Option<&str>, max_depth: O
                     }
                     (Outcome::Exhausted | Outcome::Bounded { .. }, None) => {}
                     (Outcome::Violation(cx), None) => panic!("{what}: unexpected {}", cx.violation),
+                    (Outcome::MemoryBound { .. }, None) => panic!("{what}: out of memory"),
                     (_, Some(inv)) => panic!("{what}: expected {inv} to fail"),
                 }
             }

@@ -12,6 +12,7 @@ mod counterexample;
 pub mod explore;
 mod invariants;
 mod progress;
+pub mod memory;
 pub mod reduction;
 pub mod stats;
 pub mod visited;
@@ -20,6 +21,7 @@ use std::fmt;
 
 pub use counterexample::{replay, Counterexample, ReplayError, ReplayStep, Violation};
 pub use invariants::{check_selected, check_world};
+pub use memory::{MemoryBudget, Reached};
 pub use reduction::{Reductions, Relabel};
 pub use stats::{peak_rss_bytes, thousands, Stats};
 
@@ -65,6 +67,11 @@ pub struct CheckOptions {
     /// Check only these invariants (bit `i` = invariant `i`); all when
     /// `None`. Systems with more than 64 invariants always check all.
     pub only_invariants: Option<u64>,
+    /// The most memory the search may hold; `None`: the model's
+    /// ([`Model::with_memory_budget`]), else the default share of the
+    /// memory available ([`MemoryBudget::default_share`]). On reaching it
+    /// the check stops with [`Outcome::MemoryBound`].
+    pub memory: Option<MemoryBudget>,
 }
 
 /// How a check ended.
@@ -76,6 +83,13 @@ pub enum Outcome<S: System> {
     Bounded {
         /// Which bound: `depth` or `states`.
         bound: &'static str,
+    },
+    /// No violation so far, but the search reached its memory budget and
+    /// stopped: part of the state space is unexplored.
+    MemoryBound {
+        /// What reached it: the search's own account or, as a net under
+        /// it, the process's resident memory.
+        reached: Reached,
     },
     /// A world violates an invariant (or a step failed).
     Violation(Box<Counterexample<S>>),
@@ -94,6 +108,12 @@ impl<S: System> Report<S> {
     /// Whether no violation was found.
     pub fn passed(&self) -> bool {
         !matches!(self.outcome, Outcome::Violation(_))
+    }
+
+    /// Whether every reachable world was explored (no bound cut it short
+    /// and no violation stopped it).
+    pub fn exhausted(&self) -> bool {
+        matches!(self.outcome, Outcome::Exhausted)
     }
 
     /// The counterexample, if a violation was found.

@@ -26,6 +26,16 @@ pub struct Stats {
     pub visited_bytes: u64,
     /// The process's peak resident memory, where the platform reports it.
     pub peak_rss_bytes: Option<u64>,
+    /// The memory budget, in bytes (`u64::MAX`: none), and where it came
+    /// from.
+    pub memory_budget: u64,
+    /// Where the budget came from (`--memory`, `default: 3/4 of ...`).
+    pub memory_source: String,
+    /// The most memory the search's own account showed it holding.
+    pub held_bytes: u64,
+    /// New states found at each depth from 1 on, breadth first (empty
+    /// depth first); a level cut short by a stop is counted as far as it got.
+    pub levels: Vec<u64>,
     /// Threads used.
     pub threads: usize,
     /// Search order used.
@@ -59,6 +69,23 @@ impl fmt::Display for Stats {
         )?;
         if let Some(rss) = self.peak_rss_bytes {
             write!(f, "  peak memory: {} MiB", mib(rss))?;
+        }
+        if !self.memory_source.is_empty() {
+            write!(
+                f,
+                "\n  memory: search held at most {} MiB of ",
+                mib(self.held_bytes)
+            )?;
+            if self.memory_budget == u64::MAX {
+                write!(f, "no budget ({})", self.memory_source)?;
+            } else {
+                write!(
+                    f,
+                    "a {} budget ({})",
+                    crate::check::memory::format_bytes(self.memory_budget),
+                    self.memory_source
+                )?;
+            }
         }
         if self.threads > 0 {
             write!(f, "  threads: {}  search: {}", self.threads, self.strategy)?;

@@ -10,7 +10,9 @@
 //! mixed, so they index the tables directly.
 
 use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+use crate::check::memory::Meter;
 
 /// Fingerprint 0 marks an empty slot; a real 0 is stored as this.
 const ZERO_STAND_IN: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -215,6 +217,9 @@ pub struct Visited {
     counts: Box<[ShardCount]>,
     keeps_parents: bool,
     keeps_depths: bool,
+    /// The search's memory account: told of every growth, and asked
+    /// before one (see [`Visited::insert`]).
+    meter: Option<Arc<Meter>>,
 }
 
 impl Visited {
@@ -240,7 +245,20 @@ impl Visited {
                 .collect(),
             keeps_parents: parents,
             keeps_depths: depths,
+            meter: None,
         }
+    }
+
+    /// [`Visited::new`], accounting its tables in `meter`. A table grows
+    /// only when the meter has room for the bigger copy (old and new are
+    /// held together while it copies); refused, it fills up to 15/16 (the
+    /// search stops meanwhile) and grows after all only past that, so a
+    /// refused growth never wedges the table.
+    pub(crate) fn metered(parents: bool, depths: bool, meter: Arc<Meter>) -> Self {
+        let mut v = Visited::new(parents, depths);
+        meter.visited_changed(v.bytes() as i64);
+        v.meter = Some(meter);
+        v
     }
 
     fn key(fp: u64) -> u64 {
@@ -277,14 +295,27 @@ impl Visited {
         shard.len += 1;
         let s = (key >> (64 - SHARD_BITS)) as usize;
         self.counts[s].0.store(shard.len as u64, Ordering::Relaxed);
-        if shard.len * 4 > shard.keys.len() * 3 {
+        if shard.len * 4 > shard.keys.len() * 3 && self.may_grow(&shard) {
+            let old = shard.bytes() as i64;
             shard.grow();
+            if let Some(m) = &self.meter {
+                m.visited_changed(shard.bytes() as i64 - old);
+            }
             let (ptr, mask) = &self.tables[s];
             ptr.store(shard.keys.as_mut_ptr(), Ordering::Relaxed);
             mask.store(shard.keys.len() - 1, Ordering::Relaxed);
         }
         drop(shard);
         Insert::New
+    }
+
+    /// Whether `shard` may double its table now (see [`Visited::metered`]).
+    fn may_grow(&self, shard: &Shard) -> bool {
+        let Some(meter) = &self.meter else {
+            return true;
+        };
+        let old = shard.bytes() as u64;
+        meter.may_grow(old, 2 * old) || shard.len * 16 > shard.keys.len() * 15
     }
 
     /// Asks the processor to start loading the slot `fp` would occupy, so a

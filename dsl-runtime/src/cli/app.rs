@@ -121,6 +121,7 @@ pub struct App<S: System> {
     check_hook: Option<CheckHook>,
     ignores: Option<crate::semantics::IgnoreRule<S>>,
     deadlock_allowed: Option<&'static str>,
+    memory_budget: Option<u64>,
     retransmitting: bool,
     transforms: Vec<Transform>,
     transform: Option<TransformArg>,
@@ -141,6 +142,7 @@ impl<S: System> App<S> {
             check_hook: None,
             ignores: None,
             deadlock_allowed: None,
+            memory_budget: None,
             retransmitting: false,
             transforms: Vec::new(),
             transform: None,
@@ -252,6 +254,13 @@ impl<S: System> App<S> {
         self
     }
 
+    /// Lets `check` hold at most `bytes` by default (see
+    /// [`Model::with_memory_budget`]); `check --memory` overrides it.
+    pub fn memory_budget(mut self, bytes: u64) -> Self {
+        self.memory_budget = Some(bytes);
+        self
+    }
+
     /// Runs before the default `check`: return `Some(exit code)` to check
     /// something else instead — for example the system wrapped by a
     /// transformer when a `--transform` flag asks for it — or `None` to go
@@ -298,7 +307,12 @@ impl<S: System> App<S> {
     pub fn command(&self) -> Command {
         let check = self.model_args(
             CheckArgs::augment_args(Command::new("check"))
-                .about("Explore every reachable state and report any violated invariant"),
+                .about("Explore every reachable state and report any violated invariant")
+                .after_help(
+                    "Exit codes: 0 no violation (every state explored, or within the --depth/--max-states bound given), \
+                     1 violation found, 2 bad usage or configuration, \
+                     3 stopped at the memory budget (--memory) with no violation so far: the state space was not covered.",
+                ),
             true,
         );
         let replay = self.model_args(
@@ -364,6 +378,7 @@ impl<S: System> App<S> {
         let mut model = Model::new(setup, faults, workload);
         model.ignores = self.ignores;
         model.deadlock_allowed = self.deadlock_allowed;
+        model.memory_budget = self.memory_budget;
         Ok(model)
     }
 

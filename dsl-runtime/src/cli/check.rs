@@ -6,15 +6,17 @@ use std::process::ExitCode;
 
 use serde::{Deserialize, Serialize};
 
+use crate::check::memory::format_bytes;
 use crate::check::{
-    check, thousands, CheckOptions, Counterexample, Outcome, Reductions, Report, Strategy,
+    check, thousands, CheckOptions, Counterexample, MemoryBudget, Outcome, Reached, Reductions,
+    Report, Strategy,
 };
 use crate::faults::Faults;
 use crate::meta::InvariantScope;
 use crate::semantics::{Event, Model};
 use crate::system::System;
 
-use super::{EXIT_OK, EXIT_USAGE, EXIT_VIOLATION};
+use super::{EXIT_MEMORY, EXIT_OK, EXIT_USAGE, EXIT_VIOLATION};
 
 /// Flags of the `check` subcommand.
 #[derive(clap::Args, Debug, Clone)]
@@ -29,6 +31,13 @@ pub struct CheckArgs {
     /// Stop after this many unique states.
     #[arg(long, value_name = "N")]
     pub max_states: Option<u64>,
+    /// The most memory the search may hold: a size (`2GiB`, `512M`; K, M,
+    /// G, T are powers of 1024), a share of the memory available (`50%`)
+    /// or `unlimited`. Default: 3/4 of the memory available when the check
+    /// starts (the least of the system's, the cgroup's and `ulimit -v`'s).
+    /// On reaching it the check stops with a bounded verdict and exit code 3.
+    #[arg(long, value_name = "SIZE", value_parser = crate::check::memory::parse_size)]
+    pub memory: Option<MemoryBudget>,
     /// Write a counterexample, if one is found, as JSON for `replay`.
     #[arg(long, value_name = "FILE")]
     pub trace_json: Option<PathBuf>,
@@ -131,6 +140,7 @@ impl CheckArgs {
             },
             progress: self.progress || std::io::stderr().is_terminal(),
             only_invariants: None,
+            memory: self.memory.clone(),
         }
     }
 }
@@ -295,6 +305,39 @@ pub fn print_report<S: System>(model: &Model<S>, report: &Report<S>, out: &mut i
                 "No violation found within the {bound} bound (exploration was cut short by it)."
             );
         }
+        Outcome::MemoryBound { reached } => {
+            let s = &report.stats;
+            let what = match reached {
+                Reached::Held => format!("the search held ~{}", format_bytes(s.held_bytes)),
+                Reached::Resident => format!(
+                    "resident memory grew by that much; the search's own account showed ~{}",
+                    format_bytes(s.held_bytes)
+                ),
+            };
+            let _ = writeln!(
+                out,
+                "BOUNDED: memory budget {} reached ({what}) after {} unique states, depth {}; \
+                 nothing violated so far, but the state space was not covered.",
+                format_bytes(s.memory_budget),
+                thousands(s.unique),
+                s.max_depth
+            );
+            if let Some(forecast) = growth_forecast(s) {
+                let _ = writeln!(out, "  {forecast}");
+            }
+            let mut hints = vec![
+                "smaller sizes or a shorter workload",
+                "--depth N for a bounded check",
+            ];
+            if s.strategy == Strategy::Bfs {
+                hints.insert(
+                    0,
+                    "--dfs (keeps no parent per state and no frontier of worlds)",
+                );
+            }
+            hints.push("--memory SIZE to give it more, as far as the machine has");
+            let _ = writeln!(out, "  to go further: {}", hints.join("; "));
+        }
         Outcome::Violation(cx) => {
             if report.stats.shortest {
                 let _ = writeln!(
@@ -328,6 +371,42 @@ pub fn print_report<S: System>(model: &Model<S>, report: &Report<S>, out: &mut i
     for note in &s.notes {
         let _ = writeln!(out, "  {note}");
     }
+}
+
+/// What the breadth-first levels so far say of the space past the budget:
+/// the growth from level to level and what the next whole level would
+/// take at the bytes a state cost so far. The last level is the one the
+/// stop cut short, so it is left out.
+fn growth_forecast(s: &crate::check::Stats) -> Option<String> {
+    let whole = s.levels.len().checked_sub(1)?;
+    let levels = &s.levels[..whole];
+    let [.., before, last] = levels else {
+        return None;
+    };
+    if *before == 0 || s.unique == 0 {
+        return None;
+    }
+    let ratio = *last as f64 / *before as f64;
+    let shown: Vec<String> = levels
+        .iter()
+        .skip(whole.saturating_sub(4))
+        .map(|&n| thousands(n))
+        .collect();
+    let per_state = s.held_bytes as f64 / s.unique as f64;
+    let next = *last as f64 * ratio;
+    Some(if ratio > 1.0 {
+        format!(
+            "growth: the last whole levels had {} new states (x{ratio:.2} a level); the next would have ~{} and need ~{} more at {per_state:.0} bytes a state so far",
+            shown.join(", "),
+            thousands(next as u64),
+            format_bytes((next * per_state) as u64)
+        )
+    } else {
+        format!(
+            "growth: the last whole levels had {} new states (x{ratio:.2} a level): the levels are shrinking, so a budget a little larger may finish",
+            shown.join(", ")
+        )
+    })
 }
 
 /// Writes the files asked for a counterexample — `(--trace-json,
@@ -415,7 +494,7 @@ pub fn run_check<S: System>(model: &Model<S>, args: &CheckArgs) -> ExitCode {
     }
     let report = check(model, &options);
     print_report(model, &report, &mut out);
-    if args.liveness && report.passed() {
+    if args.liveness && report.passed() && !matches!(report.outcome, Outcome::MemoryBound { .. }) {
         return run_liveness(model, args, &mut out);
     }
     if let Some(cx) = report.counterexample() {
@@ -425,10 +504,10 @@ pub fn run_check<S: System>(model: &Model<S>, args: &CheckArgs) -> ExitCode {
             return code;
         }
     }
-    ExitCode::from(if report.passed() {
-        EXIT_OK
-    } else {
-        EXIT_VIOLATION
+    ExitCode::from(match &report.outcome {
+        Outcome::Violation(_) => EXIT_VIOLATION,
+        Outcome::MemoryBound { .. } => EXIT_MEMORY,
+        Outcome::Exhausted | Outcome::Bounded { .. } => EXIT_OK,
     })
 }
 

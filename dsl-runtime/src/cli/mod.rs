@@ -4,7 +4,8 @@
 //! the command succeeded), 1 when a violation was found (by a check, a
 //! simulation or a fatal runtime monitor), 2 on bad usage, bad
 //! configuration or a failure to start or run (clap's own usage errors
-//! also exit 2).
+//! also exit 2), 3 when a check stopped at its memory budget with no
+//! violation found (the state space was not covered).
 
 mod app;
 mod check;
@@ -33,3 +34,7 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_VIOLATION: u8 = 1;
 /// Exit code: bad usage or configuration.
 pub const EXIT_USAGE: u8 = 2;
+/// Exit code: a check reached its memory budget and stopped, with no
+/// violation found so far: an incomplete verdict, neither a pass nor a
+/// violation.
+pub const EXIT_MEMORY: u8 = 3;

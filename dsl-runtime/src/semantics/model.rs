@@ -55,6 +55,10 @@ pub struct Model<S: System> {
     /// The world runs start from instead of the initial one (see
     /// [`Model::starting_from`]); `None` for the initial world.
     pub start: Option<std::sync::Arc<World<S>>>,
+    /// The most memory a check of this model may hold, in bytes (see
+    /// [`Model::with_memory_budget`]); `None`: the checker's default, a
+    /// share of the memory available when the check starts.
+    pub memory_budget: Option<u64>,
 }
 
 /// Says whether a node in `state` (of a run configured with `config`)
@@ -82,6 +86,7 @@ impl<S: System> Clone for Model<S> {
             audit_footprints: self.audit_footprints,
             deadlock_allowed: self.deadlock_allowed,
             start: self.start.clone(),
+            memory_budget: self.memory_budget,
         }
     }
 }
@@ -101,7 +106,18 @@ impl<S: System> Model<S> {
             audit_footprints: cfg!(debug_assertions),
             deadlock_allowed: None,
             start: None,
+            memory_budget: None,
         }
+    }
+
+    /// Lets a check of this model hold at most `bytes` (visited set,
+    /// waiting worlds, the reductions' tables): on reaching it the check
+    /// stops with a bounded verdict instead of outgrowing the machine.
+    /// `u64::MAX` means no budget. [`crate::check::CheckOptions::memory`]
+    /// (`check --memory`) overrides it.
+    pub fn with_memory_budget(mut self, bytes: u64) -> Self {
+        self.memory_budget = Some(bytes);
+        self
     }
 
     /// Says that in this model a run may stop with a node still waiting

@@ -36,6 +36,7 @@ pub(crate) fn run<S: System>(eng: &Engine<'_, S>, init: Item<S>, threads: usize)
                         }
                     };
                     worker.expand(eng, &mut item, &mut Sink::Build(&mut push));
+                    worker.released();
                 }
             }
             if !out.is_empty() {
@@ -53,5 +54,12 @@ pub(crate) fn run<S: System>(eng: &Engine<'_, S>, init: Item<S>, threads: usize)
             });
         }
         level = next.into_inner().unwrap_or_else(|e| e.into_inner());
+        let found: usize = level.iter().map(Vec::len).sum();
+        if found > 0 {
+            eng.levels
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(found as u64);
+        }
     }
 }

@@ -67,6 +67,7 @@ pub(crate) fn run<S: System>(eng: &Engine<'_, S>, init: Item<S>, threads: usize)
             }
             worker.expand(eng, &mut item, &mut Sink::Build(&mut |new| stack.push(new)));
             drop(item);
+            worker.released();
             if threads > 1 && stack.len() > 8 && idle.load(Ordering::Relaxed) > 0 {
                 let mut p = pool.lock().unwrap_or_else(|e| e.into_inner());
                 if p.idle > 0 && p.items.is_empty() {

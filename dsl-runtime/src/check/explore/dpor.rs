@@ -166,6 +166,8 @@ pub(crate) fn run<S: System>(
     }
     let mut path: Vec<Frame<S>> = vec![root];
     open_races(&mut path);
+    // What the summaries' table and boxes hold, as told to the meter.
+    let mut table_bytes = 0i64;
     let result = loop {
         if eng.stopped() {
             break Ok(());
@@ -196,7 +198,9 @@ pub(crate) fn run<S: System>(
             let Some(frame) = path.pop() else {
                 break Ok(());
             };
-            finish(&mut summaries, &mut path, frame);
+            eng.meter.worlds_changed(-1);
+            eng.meter
+                .other_changed(finish(&mut summaries, &mut path, frame));
             continue;
         }
         let Some((action, x, visible)) = top.pending.pop() else {
@@ -275,13 +279,16 @@ pub(crate) fn run<S: System>(
             });
             break Ok(());
         }
-        eng.stop_at_states_bound();
+        eng.stop_at_bounds();
         max_depth = max_depth.max(depth);
         let frame = match new_frame(eng, por, next, fp, trail, clocks.0, clocks.1) {
             Ok(f) => f,
             Err(e) => break Err(e),
         };
         summaries.insert(fp, None);
+        let table = summaries_table_bytes(&summaries);
+        eng.meter.other_changed(table - table_bytes);
+        table_bytes = table;
         terminal += u64::from(frame.actions.is_empty());
         if frame.actions.is_empty()
             && eng.report_deadlock(&frame.world, frame.fp, Some(frame.trail.clone()))
@@ -293,6 +300,7 @@ pub(crate) fn run<S: System>(
             eng.max_depth
                 .fetch_max(max_depth, std::sync::atomic::Ordering::Relaxed);
         }
+        eng.meter.worlds_changed(1);
         path.push(frame);
         open_races(&mut path);
     };
@@ -591,8 +599,16 @@ fn lift(e: &Entry, x: usize, visible: bool, up_map: &[u64], from_step: u64) -> O
     Some(up)
 }
 
+/// The bytes of the summaries' hash table itself (slots and control
+/// bytes), without the boxed entries.
+fn summaries_table_bytes(summaries: &Summaries) -> i64 {
+    let slot = std::mem::size_of::<(u64, Option<Box<[Entry]>>)>() + 1;
+    (summaries.capacity() * slot) as i64
+}
+
 /// A state's search is over: its summary is stored and passed up.
-fn finish<S: System>(summaries: &mut Summaries, path: &mut [Frame<S>], frame: Frame<S>) {
+/// Returns the bytes the stored summary holds.
+fn finish<S: System>(summaries: &mut Summaries, path: &mut [Frame<S>], frame: Frame<S>) -> i64 {
     if let Some(parent) = path.last_mut() {
         let (x, visible) = parent.step;
         for e in &frame.summary {
@@ -601,5 +617,8 @@ fn finish<S: System>(summaries: &mut Summaries, path: &mut [Frame<S>], frame: Fr
             }
         }
     }
-    summaries.insert(frame.fp, Some(frame.summary.into_iter().collect()));
+    let entries: Box<[Entry]> = frame.summary.into_iter().collect();
+    let bytes = (entries.len() * std::mem::size_of::<Entry>()) as i64 + 16;
+    summaries.insert(frame.fp, Some(entries));
+    bytes
 }

@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use crate::check::counterexample::{Counterexample, Violation};
 use crate::check::invariants::check_selected;
+use crate::check::memory::{resident_bytes, world_bytes, MemoryBudget, Meter, Reached};
 use crate::check::reduction::incremental::{Affected, ALL};
 use crate::check::reduction::por::Por;
 use crate::check::reduction::symmetry::Symmetry;
@@ -104,6 +105,11 @@ pub(crate) struct Engine<'m, S: System> {
     /// The invariants checked, as a mask (bit `i` = invariant `i`; all
     /// when [`ALL`]).
     selected: u64,
+    /// What the search holds, against its memory budget.
+    meter: Arc<Meter>,
+    /// New states found at each depth, breadth first (for the report's
+    /// growth forecast).
+    levels: Mutex<Vec<u64>>,
 }
 
 impl<'m, S: System> Engine<'m, S> {
@@ -119,14 +125,19 @@ impl<'m, S: System> Engine<'m, S> {
         self.stop.store(true, Ordering::Relaxed);
     }
 
-    /// Stops the search once the visited set holds `--max-states` worlds.
-    fn stop_at_states_bound(&self) {
+    /// Stops the search once the visited set holds `--max-states` worlds,
+    /// or what the search holds reached its memory budget. Called at every
+    /// new state: a few relaxed loads.
+    fn stop_at_bounds(&self) {
         if self
             .options
             .max_states
             .is_some_and(|m| self.visited.len() >= m)
         {
             self.states_bound_hit.store(true, Ordering::Relaxed);
+            self.stop.store(true, Ordering::Relaxed);
+        }
+        if self.meter.over() {
             self.stop.store(true, Ordering::Relaxed);
         }
     }
@@ -190,7 +201,16 @@ pub(crate) struct Worker<S: System> {
     dive_path: Vec<u64>,
     /// A probe's copy of the node its step runs on (see `probe`).
     probe_saved: Option<NodeSlot<S>>,
+    /// Worlds this worker made held (+) or let go (-) since it last told
+    /// the meter, and other bytes likewise (the in-place search's frames).
+    held_worlds: i64,
+    held_other: i64,
+    /// New worlds built, to sample one in [`WORLD_SAMPLE`] for its size.
+    built: u64,
 }
+
+/// One new world in this many is measured for the meter's estimate.
+const WORLD_SAMPLE: u64 = 64;
 
 impl<S: System> Worker<S> {
     pub(crate) fn new() -> Self {
@@ -211,6 +231,35 @@ impl<S: System> Worker<S> {
             recent: RecentlySeen::default(),
             dive_path: Vec::new(),
             probe_saved: None,
+            held_worlds: 0,
+            held_other: 0,
+            built: 0,
+        }
+    }
+
+    /// The world this worker held was let go (expanded and dropped).
+    pub(crate) fn released(&mut self) {
+        self.held_worlds -= 1;
+    }
+
+    /// Tells the meter what this worker's worlds and frames changed.
+    fn publish_held(&mut self, eng: &Engine<'_, S>) {
+        eng.meter
+            .worlds_changed(std::mem::take(&mut self.held_worlds));
+        eng.meter
+            .other_changed(std::mem::take(&mut self.held_other));
+    }
+
+    /// Notes a new held world, measuring one in [`WORLD_SAMPLE`] for the
+    /// meter's running estimate of a world's bytes.
+    fn hold(&mut self, eng: &Engine<'_, S>, world: &World<S>) {
+        self.held_worlds += 1;
+        self.built += 1;
+        if self.built % WORLD_SAMPLE == 1 {
+            let est = world_bytes(world);
+            let cur = eng.meter.world_bytes();
+            eng.meter
+                .set_world_bytes(if cur == 0 { est } else { (cur * 15 + est) / 16 });
         }
     }
 
@@ -229,6 +278,7 @@ impl<S: System> Worker<S> {
 
     /// Adds this worker's counters to the engine's.
     pub(crate) fn flush(&mut self, eng: &Engine<'_, S>) {
+        self.publish_held(eng);
         eng.generated.fetch_add(self.generated, Ordering::Relaxed);
         self.generated = 0;
         eng.terminal.fetch_add(self.terminal, Ordering::Relaxed);
@@ -296,6 +346,7 @@ impl<S: System> Worker<S> {
         if self.generated > 4096 {
             eng.generated.fetch_add(self.generated, Ordering::Relaxed);
             self.generated = 0;
+            self.publish_held(eng);
             eng.max_depth.fetch_max(self.max_depth, Ordering::Relaxed);
         }
     }
@@ -471,6 +522,7 @@ impl<S: System> Worker<S> {
         let mut todo = self.spare_todo.pop().unwrap_or_default();
         todo.clear();
         self.expand(eng, &mut cur, &mut Sink::Collect(&mut todo));
+        self.held_other += frame_bytes::<S>(&todo);
         let mut frames: Vec<Frame<S>> = vec![Frame {
             todo,
             entered: None,
@@ -481,6 +533,7 @@ impl<S: System> Worker<S> {
             }
             let Some(p) = top.todo.pop() else {
                 if let Some(frame) = frames.pop() {
+                    self.held_other -= frame_bytes::<S>(&frame.todo);
                     if let Some(entered) = frame.entered {
                         self.leave(&mut cur, entered);
                     }
@@ -494,6 +547,7 @@ impl<S: System> Worker<S> {
             let mut todo = self.spare_todo.pop().unwrap_or_default();
             todo.clear();
             self.expand(eng, &mut cur, &mut Sink::Collect(&mut todo));
+            self.held_other += frame_bytes::<S>(&todo);
             frames.push(Frame {
                 todo,
                 entered: Some(entered),
@@ -506,9 +560,12 @@ impl<S: System> Worker<S> {
         }
         // Stopped early: the frames' successors are abandoned.
         for frame in frames {
+            self.held_other -= frame_bytes::<S>(&frame.todo);
             self.spare_todo.push(frame.todo);
         }
         self.dive_path.clear();
+        // The root's world, searched in place, is let go.
+        self.released();
     }
 
     /// Takes a probed new successor's step on `cur`'s world in place and
@@ -578,7 +635,7 @@ impl<S: System> Worker<S> {
             self.leave(cur, entered);
             return None;
         }
-        eng.stop_at_states_bound();
+        eng.stop_at_bounds();
         Some(entered)
     }
 
@@ -688,6 +745,9 @@ impl<S: System> Worker<S> {
                 depth,
                 trail,
             });
+        }
+        for item in &items {
+            self.hold(eng, &item.world);
         }
         give(items);
     }
@@ -832,13 +892,14 @@ impl<S: System> Worker<S> {
             });
             return;
         }
-        eng.stop_at_states_bound();
+        eng.stop_at_bounds();
         let trail = eng.keep_trails.then(|| {
             Arc::new(Trail {
                 fp,
                 prev: item.trail.clone(),
             })
         });
+        self.hold(eng, &next);
         push(Item {
             world: next,
             fp,
@@ -901,6 +962,11 @@ pub(crate) struct Frame<S: System> {
     todo: Vec<Probe>,
     /// How it was entered (`None` for the search's root).
     entered: Option<Entered<S>>,
+}
+
+/// The bytes an in-place search frame holds, for the meter.
+fn frame_bytes<S: System>(todo: &Vec<Probe>) -> i64 {
+    (std::mem::size_of::<Frame<S>>() + todo.capacity() * std::mem::size_of::<Probe>()) as i64
 }
 
 /// The root of an in-place search, kept to build shared worlds from.
@@ -1037,13 +1103,15 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
     let threads = if dynamic.is_some() { 1 } else { threads };
     // The static reduction's cycle proviso needs each state's discovery depth.
     let depths = red.por && dynamic.is_none();
+    let budget = memory_budget(model, options);
+    let meter = Arc::new(Meter::new(budget.bytes));
     let eng = Engine {
         model,
         options,
         sym,
         por,
         affected,
-        visited: Visited::new(strategy == Strategy::Bfs, depths),
+        visited: Visited::metered(strategy == Strategy::Bfs, depths, meter.clone()),
         stop: AtomicBool::new(false),
         found: Mutex::new(None),
         generated: AtomicU64::new(1),
@@ -1056,12 +1124,16 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
         recent_seen: strategy == Strategy::Dfs && !depths,
         network_trials: !model.reads_network_mid_step(),
         selected: options.only_invariants.unwrap_or(ALL),
+        meter,
+        levels: Mutex::new(Vec::new()),
     };
     let stats = Stats {
         threads,
         strategy,
         shortest: strategy == Strategy::Bfs && eng.por.is_none(),
         notes,
+        memory_budget: budget.bytes,
+        memory_source: budget.source.clone(),
         ..Stats::default()
     };
     let finish = |outcome: Outcome<S>, mut stats: Stats, eng: &Engine<'_, S>| {
@@ -1073,6 +1145,8 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
         stats.invariant_evals = eng.evals.lock().unwrap_or_else(|e| e.into_inner()).clone();
         stats.visited_bytes = eng.visited.bytes() as u64;
         stats.peak_rss_bytes = peak_rss_bytes();
+        stats.held_bytes = eng.meter.peak();
+        stats.levels = eng.levels.lock().unwrap_or_else(|e| e.into_inner()).clone();
         if let Some(what) = eng.sym.as_ref().and_then(|s| s.failure()) {
             stats.notes.push(format!(
                 "symmetry: weakened ({what} could not be relabelled)"
@@ -1102,6 +1176,8 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
     }
     let fp = init.fingerprint();
     eng.visited.insert(fp, fp, 0);
+    eng.meter.set_world_bytes(world_bytes(&init));
+    eng.meter.worlds_changed(1);
     let node_fps = if eng.sym.is_some() {
         Vec::new()
     } else {
@@ -1129,17 +1205,22 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
             let sample = move || (eng.visited.len(), eng.max_depth.load(Ordering::Relaxed));
             scope.spawn(move || super::progress::show(sample, options.max_states, done, started));
         }
+        let watcher = (!budget.is_unlimited()).then(|| scope.spawn(|| watch_resident(&eng, &done)));
         match (&dynamic, strategy) {
             (Some(tables), _) => unsupported = dpor::run(&eng, tables, item).err(),
             (None, Strategy::Bfs) => bfs::run(&eng, item, threads),
             (None, Strategy::Dfs) => dfs::run(&eng, item, threads),
         }
         done.store(true, Ordering::Relaxed);
+        if let Some(w) = watcher {
+            w.thread().unpark();
+        }
     });
     if let Some(dpor::Unsupported(why)) = unsupported {
         // Search again with the static reduction, saying why.
         let mut again = options.clone();
         again.reductions.dynamic_por = false;
+        again.memory = Some(budget);
         let mut report = run(model, &again);
         report.stats.notes.insert(
             0,
@@ -1152,6 +1233,9 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
     let found = eng.found.lock().unwrap_or_else(|e| e.into_inner()).take();
     let outcome = match found {
         Some(found) => Outcome::Violation(Box::new(resolve(&eng, found))),
+        None if eng.meter.reached().is_some() => Outcome::MemoryBound {
+            reached: eng.meter.reached().unwrap_or(Reached::Held),
+        },
         None if eng.states_bound_hit.load(Ordering::Relaxed) => {
             Outcome::Bounded { bound: "states" }
         }
@@ -1159,6 +1243,41 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
         None => Outcome::Exhausted,
     };
     finish(outcome, stats, &eng)
+}
+
+/// The budget of this check: the options', else the model's, else the
+/// default share of the memory available now.
+fn memory_budget<S: System>(model: &Model<S>, options: &CheckOptions) -> MemoryBudget {
+    if let Some(b) = &options.memory {
+        return b.clone();
+    }
+    match model.memory_budget {
+        Some(u64::MAX) => MemoryBudget::unlimited(),
+        Some(bytes) => MemoryBudget::new(bytes, "Model::with_memory_budget"),
+        None => MemoryBudget::default_share(),
+    }
+}
+
+/// The net under the meter's estimate: samples the process's resident
+/// memory ten times a second until `done`, and stops the search for
+/// memory if it grew by the budget since the check started.
+fn watch_resident<S: System>(eng: &Engine<'_, S>, done: &AtomicBool) {
+    let Some(start) = resident_bytes() else {
+        return;
+    };
+    let budget = eng.meter.budget();
+    while !done.load(Ordering::Relaxed) && !eng.stopped() {
+        // Woken early when the search ends, so a small check does not wait.
+        std::thread::park_timeout(Duration::from_millis(100));
+        if done.load(Ordering::Relaxed) {
+            return;
+        }
+        if resident_bytes().is_some_and(|now| now.saturating_sub(start) >= budget) {
+            eng.meter.reach(Reached::Resident);
+            eng.stop.store(true, Ordering::Relaxed);
+            return;
+        }
+    }
 }
 
 /// Turns a found violation into a counterexample of real (not canonical)

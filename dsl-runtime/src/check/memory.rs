@@ -1,0 +1,500 @@
+//! The memory budget of a check: how much the search may hold, how much it
+//! holds, and the stop when it reaches the budget.
+//!
+//! A search that outgrows the machine is killed by the kernel and says
+//! nothing. So every search accounts the bytes it holds — the visited set's
+//! tables, the worlds waiting to be expanded (breadth-first levels,
+//! depth-first stacks and pools), the in-place search's frames, the
+//! dynamic reduction's summaries and path — in a [`Meter`] of a few atomic
+//! counters, compares them with the budget at every new state (a handful
+//! of relaxed loads), and stops with an honest bounded verdict when they
+//! reach it. The visited set asks the meter before it grows a table, so a
+//! doubling never overshoots. As a net under the estimate, a watcher thread
+//! samples the process's resident memory ten times a second and stops the
+//! search too if it grew by the budget since the check started.
+//!
+//! A world's bytes cannot be read from the type (node states are the
+//! user's); they are estimated from a sample of the worlds built: their
+//! inline size plus twice the bytes their `Hash` writes beyond it (what
+//! lives on the heap, with room for spare capacity and allocator headers).
+
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, Ordering};
+
+use crate::semantics::World;
+use crate::system::System;
+
+/// Bytes in a mebibyte.
+const MIB: u64 = 1 << 20;
+
+/// Which share of the available memory a check takes by default:
+/// three quarters (the rest is for the program, the allocator's slack and
+/// the machine's other processes).
+pub const DEFAULT_SHARE: (u64, u64) = (3, 4);
+
+/// How much memory a check may hold, and where that figure came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemoryBudget {
+    /// The budget in bytes (`u64::MAX`: unlimited).
+    pub bytes: u64,
+    /// Where it came from, as the report says it (`--memory`, `default:
+    /// 3/4 of 20.1 GiB available`).
+    pub source: String,
+}
+
+impl MemoryBudget {
+    /// A budget of `bytes`, said to come from `source`.
+    pub fn new(bytes: u64, source: impl Into<String>) -> Self {
+        MemoryBudget {
+            bytes,
+            source: source.into(),
+        }
+    }
+
+    /// No budget: the search may hold whatever it needs.
+    pub fn unlimited() -> Self {
+        MemoryBudget::new(u64::MAX, "unlimited")
+    }
+
+    /// The default: [`DEFAULT_SHARE`] of the memory available to this
+    /// process now ([`available_memory`]); unlimited where the platform
+    /// does not say.
+    pub fn default_share() -> Self {
+        match available_memory() {
+            Some((bytes, from)) => MemoryBudget::new(
+                bytes / DEFAULT_SHARE.1 * DEFAULT_SHARE.0,
+                format!(
+                    "default: {}/{} of the {} {from}",
+                    DEFAULT_SHARE.0,
+                    DEFAULT_SHARE.1,
+                    format_bytes(bytes)
+                ),
+            ),
+            None => MemoryBudget::new(u64::MAX, "unlimited (the platform reports no memory size)"),
+        }
+    }
+
+    /// Whether there is no budget.
+    pub fn is_unlimited(&self) -> bool {
+        self.bytes == u64::MAX
+    }
+}
+
+impl std::fmt::Display for MemoryBudget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.is_unlimited() {
+            f.write_str(&self.source)
+        } else {
+            write!(f, "{} ({})", format_bytes(self.bytes), self.source)
+        }
+    }
+}
+
+/// The memory this process can still take, and what limits it, on Linux:
+/// the least of the system's available memory (`MemAvailable` in
+/// `/proc/meminfo`), the room left under the process's cgroup limit
+/// (`memory.max` less `memory.current`, cgroup v2) and under its
+/// address-space limit (`ulimit -v`).
+pub fn available_memory() -> Option<(u64, &'static str)> {
+    let mut best: Option<(u64, &'static str)> = None;
+    let mut take = |bytes: u64, from: &'static str| {
+        if best.is_none_or(|(b, _)| bytes < b) {
+            best = Some((bytes, from));
+        }
+    };
+    if let Some(avail) = meminfo("MemAvailable:") {
+        take(avail, "available");
+    }
+    if let Some(room) = cgroup_room() {
+        take(room, "left under the cgroup's memory.max");
+    }
+    if let Some(room) = address_space_room() {
+        take(room, "left under the address-space limit (ulimit -v)");
+    }
+    best
+}
+
+/// A `/proc/meminfo` field, in bytes.
+fn meminfo(field: &str) -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with(field))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// Room under this process's cgroup v2 memory limit, if it has one.
+fn cgroup_room() -> Option<u64> {
+    let cgroups = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+    let path = cgroups.lines().find_map(|l| l.strip_prefix("0::"))?;
+    let mut dir = std::path::PathBuf::from("/sys/fs/cgroup");
+    dir.push(path.trim_start_matches('/'));
+    // The tightest limit on the way up to the root.
+    let mut room: Option<u64> = None;
+    loop {
+        let max = std::fs::read_to_string(dir.join("memory.max")).ok();
+        if let Some(max) = max.and_then(|m| m.trim().parse::<u64>().ok()) {
+            let current = std::fs::read_to_string(dir.join("memory.current"))
+                .ok()
+                .and_then(|c| c.trim().parse::<u64>().ok())
+                .unwrap_or(0);
+            let here = max.saturating_sub(current);
+            room = Some(room.map_or(here, |r| r.min(here)));
+        }
+        if !dir.pop() || dir.as_os_str() == "/sys/fs" {
+            break;
+        }
+    }
+    room
+}
+
+/// Room under `RLIMIT_AS`, if set.
+fn address_space_room() -> Option<u64> {
+    #[cfg(target_os = "linux")]
+    {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit writes one rlimit into the struct it is given.
+        if unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut lim) } != 0
+            || lim.rlim_cur == libc::RLIM_INFINITY
+        {
+            return None;
+        }
+        let size = status_kib("VmSize:").unwrap_or(0) * 1024;
+        #[allow(clippy::unnecessary_cast)] // rlim_t is not u64 everywhere
+        let cur = lim.rlim_cur as u64;
+        Some(cur.saturating_sub(size))
+    }
+    #[cfg(not(target_os = "linux"))]
+    None
+}
+
+fn status_kib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The process's resident memory now (`VmRSS`), on Linux.
+pub fn resident_bytes() -> Option<u64> {
+    status_kib("VmRSS:").map(|k| k * 1024)
+}
+
+/// Parses a memory size: a number of bytes with an optional unit `K`,
+/// `M`, `G` or `T` (powers of 1024, with or without `iB` or `B`, any
+/// case: `512MiB`, `2G`, `1.5GiB`), a share of the available memory
+/// (`50%`), or `unlimited`.
+pub fn parse_size(text: &str) -> Result<MemoryBudget, String> {
+    let t = text.trim();
+    if t.eq_ignore_ascii_case("unlimited") || t.eq_ignore_ascii_case("none") {
+        return Ok(MemoryBudget::unlimited());
+    }
+    if let Some(pct) = t.strip_suffix('%') {
+        let p: f64 = pct
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{text}`: a share is a number followed by %, like 50%"))?;
+        if p.is_nan() || p <= 0.0 || p > 100.0 {
+            return Err(format!("`{text}`: a share lies between 0% and 100%"));
+        }
+        let (avail, from) = available_memory().ok_or_else(|| {
+            format!("`{text}`: this platform does not report its memory; give a size like 2GiB")
+        })?;
+        let bytes = (avail as f64 * p / 100.0) as u64;
+        return Ok(MemoryBudget::new(
+            bytes,
+            format!("--memory {pct}% of the {} {from}", format_bytes(avail)),
+        ));
+    }
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().map_err(|_| {
+        format!("`{text}`: a memory size is a number with an optional unit, like 2GiB, 512M or 75%")
+    })?;
+    let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
+        other => {
+            return Err(format!(
+                "`{text}`: unknown unit `{other}`; use K, M, G or T (powers of 1024), a share like 75%, or unlimited"
+            ))
+        }
+    };
+    let bytes = n * scale as f64;
+    if bytes.is_nan() || bytes < 1.0 || bytes >= u64::MAX as f64 {
+        return Err(format!("`{text}`: give a size of at least one byte"));
+    }
+    Ok(MemoryBudget::new(bytes as u64, "--memory"))
+}
+
+/// `bytes` with a binary unit: `512.0 MiB`, `2.00 GiB`.
+pub fn format_bytes(bytes: u64) -> String {
+    if bytes >= 1 << 30 {
+        format!("{:.2} GiB", bytes as f64 / (1u64 << 30) as f64)
+    } else if bytes >= MIB {
+        format!("{:.1} MiB", bytes as f64 / MIB as f64)
+    } else {
+        format!("{:.1} KiB", bytes as f64 / 1024.0)
+    }
+}
+
+/// What stopped a search at its memory budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reached {
+    /// The search's own account of what it holds reached the budget (or
+    /// the visited set would have passed it by growing).
+    Held,
+    /// The process's resident memory grew by the budget (the net under
+    /// the estimate).
+    Resident,
+}
+
+/// The memory a running search holds, in counters its threads update.
+pub(crate) struct Meter {
+    budget: u64,
+    /// Bytes of the visited set's tables.
+    visited: AtomicU64,
+    /// Worlds held (waiting in a level, a stack or a pool, or on a path).
+    worlds: AtomicI64,
+    /// The estimated bytes of one held world, from a sample.
+    world_bytes: AtomicU64,
+    /// Other bytes: in-place frames, dynamic-reduction summaries.
+    other: AtomicI64,
+    /// The most ever held, for the report.
+    peak: AtomicU64,
+    /// 0: not reached; else 1 + [`Reached`] as a number.
+    reached: AtomicU8,
+    /// Whether the visited set was refused a growth.
+    refused: AtomicBool,
+}
+
+/// Bytes charged per held world besides the world itself: its queue slot
+/// and its link on a depth-first trail.
+const WORLD_OVERHEAD: u64 = 64;
+
+impl Meter {
+    pub(crate) fn new(budget: u64) -> Self {
+        Meter {
+            budget,
+            visited: AtomicU64::new(0),
+            worlds: AtomicI64::new(0),
+            world_bytes: AtomicU64::new(0),
+            other: AtomicI64::new(0),
+            peak: AtomicU64::new(0),
+            reached: AtomicU8::new(0),
+            refused: AtomicBool::new(false),
+        }
+    }
+
+    /// The budget in bytes.
+    pub(crate) fn budget(&self) -> u64 {
+        self.budget
+    }
+
+    /// The bytes held now, by the account.
+    pub(crate) fn held(&self) -> u64 {
+        let worlds = self.worlds.load(Ordering::Relaxed).max(0) as u64;
+        let per = self.world_bytes.load(Ordering::Relaxed) + WORLD_OVERHEAD;
+        let other = self.other.load(Ordering::Relaxed).max(0) as u64;
+        self.visited.load(Ordering::Relaxed) + worlds * per + other
+    }
+
+    /// Whether the search must stop: what it holds reached the budget (or
+    /// it was stopped for memory already). Notes the peak.
+    pub(crate) fn over(&self) -> bool {
+        if self.reached.load(Ordering::Relaxed) != 0 {
+            return true;
+        }
+        let held = self.held();
+        if held > self.peak.load(Ordering::Relaxed) {
+            self.peak.fetch_max(held, Ordering::Relaxed);
+        }
+        if held >= self.budget || self.refused.load(Ordering::Relaxed) {
+            self.reach(Reached::Held);
+            return true;
+        }
+        false
+    }
+
+    /// Records why the search stopped (the first reason stays).
+    pub(crate) fn reach(&self, why: Reached) {
+        let code = match why {
+            Reached::Held => 1,
+            Reached::Resident => 2,
+        };
+        let _ = self
+            .reached
+            .compare_exchange(0, code, Ordering::Relaxed, Ordering::Relaxed);
+    }
+
+    /// Why the search stopped for memory, if it did.
+    pub(crate) fn reached(&self) -> Option<Reached> {
+        match self.reached.load(Ordering::Relaxed) {
+            1 => Some(Reached::Held),
+            2 => Some(Reached::Resident),
+            _ => None,
+        }
+    }
+
+    /// The most the account ever showed.
+    pub(crate) fn peak(&self) -> u64 {
+        self.peak.load(Ordering::Relaxed).max(self.held())
+    }
+
+    /// Asks whether the visited set may grow a table from `old` to `new`
+    /// bytes (both are held while it copies). Refusing marks the search to
+    /// stop.
+    pub(crate) fn may_grow(&self, old: u64, new: u64) -> bool {
+        let _ = old;
+        if self.held().saturating_add(new) <= self.budget {
+            return true;
+        }
+        self.refused.store(true, Ordering::Relaxed);
+        false
+    }
+
+    /// The visited set's tables changed size by `delta` bytes.
+    pub(crate) fn visited_changed(&self, delta: i64) {
+        if delta >= 0 {
+            self.visited.fetch_add(delta as u64, Ordering::Relaxed);
+        } else {
+            self.visited
+                .fetch_sub(delta.unsigned_abs(), Ordering::Relaxed);
+        }
+    }
+
+    /// `delta` more (or fewer) worlds are held.
+    pub(crate) fn worlds_changed(&self, delta: i64) {
+        if delta != 0 {
+            self.worlds.fetch_add(delta, Ordering::Relaxed);
+        }
+    }
+
+    /// `delta` more (or fewer) other bytes are held.
+    pub(crate) fn other_changed(&self, delta: i64) {
+        if delta != 0 {
+            self.other.fetch_add(delta, Ordering::Relaxed);
+        }
+    }
+
+    /// A new estimate of one world's bytes.
+    pub(crate) fn set_world_bytes(&self, bytes: u64) {
+        self.world_bytes.store(bytes, Ordering::Relaxed);
+    }
+
+    /// The current estimate of one world's bytes.
+    pub(crate) fn world_bytes(&self) -> u64 {
+        self.world_bytes.load(Ordering::Relaxed)
+    }
+}
+
+/// Counts the bytes a `Hash` impl writes.
+#[derive(Default)]
+struct ByteCount(u64);
+
+impl Hasher for ByteCount {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 += bytes.len() as u64;
+    }
+    fn write_u8(&mut self, _: u8) {
+        self.0 += 1;
+    }
+    fn write_u16(&mut self, _: u16) {
+        self.0 += 2;
+    }
+    fn write_u32(&mut self, _: u32) {
+        self.0 += 4;
+    }
+    fn write_u64(&mut self, _: u64) {
+        self.0 += 8;
+    }
+    fn write_usize(&mut self, _: usize) {
+        self.0 += 8;
+    }
+}
+
+/// Estimated heap bytes behind a value of inline size `inline`: twice what
+/// its hash writes beyond its inline size (room for spare capacity and
+/// allocator headers).
+fn heap_of(value: &impl Hash, inline: usize) -> u64 {
+    let mut c = ByteCount::default();
+    value.hash(&mut c);
+    2 * c.0.saturating_sub(inline as u64)
+}
+
+/// Allocator header and rounding per allocation, roughly.
+const ALLOCATION: u64 = 16;
+
+/// The estimated bytes a world holds: its inline size, its three vectors'
+/// buffers (nodes, packets with their cached hashes, trace) and the heap
+/// behind node states, messages and trace events.
+pub fn world_bytes<S: System>(world: &World<S>) -> u64 {
+    use std::mem::size_of;
+    let mut bytes = size_of::<World<S>>() as u64 + 3 * ALLOCATION;
+    bytes += (world.nodes.capacity() * size_of::<crate::semantics::NodeSlot<S>>()) as u64;
+    for slot in &world.nodes {
+        bytes += heap_of(&slot.state, size_of::<S::State>());
+    }
+    let packets = world.network.packets();
+    bytes += (packets.len() * (size_of::<crate::semantics::network::Packet<S>>() + 8)) as u64;
+    for p in packets {
+        bytes += heap_of(&p.msg, size_of::<S::Msg>());
+    }
+    bytes += (world.trace.capacity() * size_of::<crate::semantics::TraceEvent<S>>()) as u64;
+    for e in &world.trace {
+        bytes += heap_of(e, size_of::<crate::semantics::TraceEvent<S>>());
+    }
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_binary_units_and_refuse_nonsense() {
+        assert_eq!(parse_size("2GiB").map(|b| b.bytes), Ok(2 << 30));
+        assert_eq!(parse_size("512M").map(|b| b.bytes), Ok(512 << 20));
+        assert_eq!(parse_size("1.5g").map(|b| b.bytes), Ok(3 << 29));
+        assert_eq!(parse_size("4096").map(|b| b.bytes), Ok(4096));
+        assert!(parse_size("unlimited").is_ok_and(|b| b.is_unlimited()));
+        assert!(parse_size("2 parsecs").is_err());
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("150%").is_err());
+        assert!(parse_size("-1G").is_err());
+    }
+
+    #[test]
+    fn the_meter_stops_at_the_budget_and_refuses_a_growth_past_it() {
+        let m = Meter::new(1000);
+        m.visited_changed(600);
+        assert!(!m.over());
+        assert!(m.may_grow(600, 300));
+        assert!(!m.may_grow(600, 500));
+        assert!(m.over(), "a refused growth stops the search");
+        assert_eq!(m.reached(), Some(Reached::Held));
+        let m = Meter::new(1000);
+        m.set_world_bytes(100 - WORLD_OVERHEAD);
+        m.worlds_changed(10);
+        assert!(m.over());
+        assert_eq!(m.peak(), 1000);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_default_budget_is_a_share_of_what_is_available() {
+        let (avail, _) = available_memory().expect("Linux reports its memory");
+        let b = MemoryBudget::default_share();
+        assert!(b.bytes <= avail && b.bytes >= avail / 2, "{b}");
+        assert!(b.source.starts_with("default: 3/4"), "{b}");
+    }
+}
