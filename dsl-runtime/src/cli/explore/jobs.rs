@@ -171,6 +171,7 @@ impl Jobs {
             },
             progress: false,
             only_invariants: None,
+            memory: None,
         };
         self.progress(format!(
             "checking every state reachable from step {} (at most {} states{})",
@@ -189,6 +190,11 @@ impl Jobs {
             Outcome::Bounded { bound } => json!({
                 "verdict": "bounded",
                 "summary": format!("No violation found within the {bound} bound (exploration was cut short by it)."),
+                "stats": stats,
+            }),
+            Outcome::MemoryBound { .. } => json!({
+                "verdict": "bounded",
+                "summary": "No violation found before the check reached its memory budget (part of the space was not explored).",
                 "stats": stats,
             }),
             Outcome::Violation(cx) => {
