@@ -11,8 +11,8 @@
 mod counterexample;
 pub mod explore;
 mod invariants;
-mod progress;
 pub mod memory;
+mod progress;
 pub mod reduction;
 pub mod stats;
 pub mod visited;

@@ -1268,7 +1268,7 @@ fn watch_resident<S: System>(eng: &Engine<'_, S>, done: &AtomicBool) {
     let budget = eng.meter.budget();
     while !done.load(Ordering::Relaxed) && !eng.stopped() {
         // Woken early when the search ends, so a small check does not wait.
-        std::thread::park_timeout(Duration::from_millis(100));
+        std::thread::park_timeout(std::time::Duration::from_millis(100));
         if done.load(Ordering::Relaxed) {
             return;
         }
