@@ -174,6 +174,8 @@ pub struct Footprint {
     pub sends: Vec<Ident>,
     pub emits: Vec<Ident>,
     pub sets: Vec<Ident>,
+    /// The `chooses` keyword, if the handler may choose.
+    pub chooses: Option<Ident>,
     /// Clause keywords given more than once.
     pub repeated: Vec<Ident>,
 }

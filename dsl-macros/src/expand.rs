@@ -851,6 +851,9 @@ fn handler(
             perms.extend(quote_spanned!(o.span()=> impl #impl_g ::verdict::MayEmit<#ty> for #marker_ty #where_g {}));
         }
     }
+    if let Some(kw) = &fp.chooses {
+        perms.extend(quote_spanned!(kw.span()=> impl #impl_g ::verdict::MayChoose for #marker_ty #where_g {}));
+    }
     for t in &fp.sets {
         if timers.iter().any(|x| &x.name == t) {
             perms.extend(
@@ -997,6 +1000,7 @@ fn handler(
         .filter_map(|t| timers.iter().position(|x| &x.name == t))
         .collect();
     let (reads, writes) = (field_set(reads), field_set(writes));
+    let chooses = fp.chooses.is_some();
     let meta = quote! {
         ::verdict::meta::HandlerMeta {
             role: #r,
@@ -1007,6 +1011,7 @@ fn handler(
             sends: &[#(#sends),*],
             emits: &[#(#emits),*],
             sets: &[#(#sets),*],
+            chooses: #chooses,
         }
     };
     HandlerGen {

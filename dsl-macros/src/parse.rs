@@ -426,7 +426,7 @@ fn parse_binding(input: ParseStream, message: bool) -> Result<Binding> {
     }
 }
 
-/// `reads(a, b) writes(c) sends(M) emits(O) sets(T)`, in any order.
+/// `reads(a, b) writes(c) sends(M) emits(O) sets(T) chooses`, in any order.
 fn parse_footprint(input: ParseStream) -> Result<Footprint> {
     let mut fp = Footprint::default();
     let mut seen: Vec<String> = Vec::new();
@@ -435,6 +435,19 @@ fn parse_footprint(input: ParseStream) -> Result<Footprint> {
             .call(Ident::parse_any)
             .map_err(|e| Error::new(e.span(), CLAUSES))?;
         let word = keyword.to_string();
+        if word == "chooses" {
+            if fp.chooses.is_some() {
+                fp.repeated.push(keyword.clone());
+            }
+            if input.peek(token::Paren) {
+                return Err(Error::new(
+                    keyword.span(),
+                    "`chooses` takes no list: write `chooses` alone, then call `ctx.choose(n)` in the body",
+                ));
+            }
+            fp.chooses = Some(keyword);
+            continue;
+        }
         if !FOOTPRINT.contains(&word.as_str()) {
             return Err(Error::new(
                 keyword.span(),
@@ -478,7 +491,7 @@ fn parse_footprint(input: ParseStream) -> Result<Footprint> {
     Ok(fp)
 }
 
-const CLAUSES: &str = "expected a footprint clause — `reads(..)`, `writes(..)`, `sends(..)`, `emits(..)`, `sets(..)` — or the handler body `{ .. }`";
+const CLAUSES: &str = "expected a footprint clause — `reads(..)`, `writes(..)`, `sends(..)`, `emits(..)`, `sets(..)`, `chooses` — or the handler body `{ .. }`";
 
 /// `name reads(..) { body }` after `invariant`.
 fn parse_invariant(input: ParseStream, attrs: Vec<Attribute>) -> Result<InvariantDef> {

@@ -415,11 +415,22 @@ fn check_role(
         }
         let fp = &h.footprint;
         for kw in &fp.repeated {
-            errors.at(
-                kw.span(),
+            let message = if kw == "chooses" {
+                "`chooses` is given twice in one handler; once is enough".to_string()
+            } else {
                 format!(
                     "`{kw}(..)` is given twice in one handler; list all its items in one clause"
-                ),
+                )
+            };
+            errors.at(kw.span(), message);
+        }
+        if let (Some(kw), TriggerDef::Start(_) | TriggerDef::Restart(_)) = (&fp.chooses, &h.trigger)
+        {
+            errors.at(
+                kw.span(),
+                "`on start` and `on restart` cannot choose: they build the state a node starts or \
+                 comes back with, which is one state; choose in the handler of a later event, \
+                 such as a timer the start handler sets",
             );
         }
         let mut listed = HashSet::new();

@@ -1,5 +1,5 @@
 //! What a handler may do besides changing its own state: send messages, emit
-//! outputs and set timers — each only as its footprint allows.
+//! outputs, set timers and choose — each only as its footprint allows.
 //!
 //! The macro gives every handler a marker type and implements [`MaySend`],
 //! [`MayEmit`] and [`MaySet`] on it for exactly the messages, outputs and
@@ -42,6 +42,16 @@ pub trait MayEmit<O> {}
     note = "in a helper generic over the handler (`fn helper<H>(ctx: &mut Ctx<'_, S, H>)`), the calling handler's `sets(...)` is not visible: the fix is a bound on the helper, `H: MaySet<timer::Retry>`, for each timer it sets"
 )]
 pub trait MaySet<T> {}
+
+/// Permission to choose ([`Ctx::choose`]); implemented for a handler whose
+/// footprint says `chooses`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no permission to choose",
+    label = "chosen here without permission",
+    note = "in a handler: add `chooses` to the handler's footprint, e.g. `on message Prepare from c chooses sends(Vote) {{ .. }}`, so the checker explores every alternative",
+    note = "in a helper generic over the handler (`fn helper<H>(ctx: &mut Ctx<'_, S, H>)`), the calling handler's footprint is not visible: the fix is a bound on the helper, `H: MayChoose`"
+)]
+pub trait MayChoose {}
 
 /// `M` may be sent by handler `H`: holds exactly when `H: MaySend<M>`.
 ///
@@ -207,6 +217,31 @@ impl<'a, S: System, H> Ctx<'a, S, H> {
         for node in to {
             self.effects.sends.push((node, msg.clone()));
         }
+    }
+
+    /// One of `n` alternatives, `0..n`. The checker explores every answer
+    /// as a step of its own; the runtime draws one at random and logs it,
+    /// so recovery replays the same answer. Only handlers whose footprint
+    /// says `chooses` compile. The checker explores up to
+    /// [`crate::choice::MAX_ALTERNATIVES`] alternatives a choice and
+    /// [`crate::choice::MAX_CHOICES`] choices a step; beyond that, or for
+    /// `n == 0`, the step fails with a counterexample.
+    pub fn choose(&mut self, n: usize) -> usize
+    where
+        H: MayChoose,
+    {
+        crate::choice::answer(n)
+    }
+
+    /// One of `options`, chosen as [`Ctx::choose`] does; `None` when empty.
+    pub fn choose_from<'o, T>(&mut self, options: &'o [T]) -> Option<&'o T>
+    where
+        H: MayChoose,
+    {
+        if options.is_empty() {
+            return None;
+        }
+        options.get(crate::choice::answer(options.len()))
     }
 
     /// Emits `output` to the outside world. Only outputs in `emits(...)` compile.

@@ -16,6 +16,7 @@ extern crate self as verdict;
 pub mod __private;
 pub mod chart;
 pub mod check;
+pub mod choice;
 pub mod cli;
 pub mod ctx;
 pub mod faults;
@@ -37,7 +38,7 @@ pub use check::{
     check, CheckOptions, Counterexample, MemoryBudget, Outcome, Reductions, Relabel, Report, Stats,
     Strategy, Violation,
 };
-pub use ctx::{Ctx, Effects, MayEmit, MaySend, MaySet, TimerOp};
+pub use ctx::{Ctx, Effects, MayChoose, MayEmit, MaySend, MaySet, TimerOp};
 pub use faults::{Budget, Faults};
 pub use meta::{RoleEnum, SystemMeta};
 pub use semantics::{Event, Model, Packet, TraceEvent, World};

@@ -243,6 +243,9 @@ pub struct HandlerMeta {
     pub emits: &'static [KindId],
     /// Timers it may set or cancel.
     pub sets: &'static [TimerId],
+    /// Whether it may choose ([`crate::Ctx::choose`]): the checker then
+    /// explores each of its steps once per answer.
+    pub chooses: bool,
 }
 
 impl HandlerMeta {

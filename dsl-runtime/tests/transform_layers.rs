@@ -2,6 +2,7 @@
 //! through a wrapper, how wrapper metadata keeps base footprints, how crash
 //! recovery restores timers, and the saturated network.
 
+use verdict::choice::Branch;
 use verdict::meta::{InvariantScope, TriggerMeta};
 use verdict::prelude::*;
 use verdict::semantics::Action;
@@ -304,7 +305,11 @@ fn crash_recovery_keeps_state_and_rearms_timers() {
     let mut world = model.init().unwrap();
     let mut fx = Effects::default();
     for action in [
-        Action::Input { node: 0, choice: 0 },
+        Action::Input {
+            node: 0,
+            choice: 0,
+            branch: Branch::FIRST,
+        },
         Action::Crash(0),
         Action::Restart(0),
     ] {
@@ -315,9 +320,11 @@ fn crash_recovery_keeps_state_and_rearms_timers() {
         world.nodes[0].timers, 1,
         "Tick is re-armed after the restart"
     );
-    assert!(model
-        .enabled(&world)
-        .contains(&Action::Timeout { node: 0, timer: 0 }));
+    assert!(model.enabled(&world).contains(&Action::Timeout {
+        node: 0,
+        timer: 0,
+        branch: Branch::FIRST
+    }));
 }
 
 #[test]
@@ -334,14 +341,22 @@ fn a_saturated_network_keeps_one_copy_and_delivery_keeps_it() {
     let mut fx = Effects::default();
     for _ in 0..2 {
         model
-            .apply(&mut world, Action::Input { node: 0, choice: 0 }, &mut fx)
+            .apply(
+                &mut world,
+                Action::Input {
+                    node: 0,
+                    choice: 0,
+                    branch: Branch::FIRST,
+                },
+                &mut fx,
+            )
             .unwrap();
     }
     assert_eq!(world.network.len(), 1, "two equal pings are one packet");
     let actions = model.enabled(&world);
     assert!(!actions.iter().any(|a| matches!(a, Action::Duplicate(_))));
     model
-        .apply(&mut world, Action::Deliver(0), &mut fx)
+        .apply(&mut world, Action::Deliver(0, Branch::FIRST), &mut fx)
         .unwrap();
     assert_eq!(world.network.len(), 1, "delivery leaves the packet");
     model.apply(&mut world, Action::Drop(0), &mut fx).unwrap();

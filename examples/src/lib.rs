@@ -1,6 +1,7 @@
 //! Example systems written with Verdict, one module each; each has a binary
 //! in `src/bin/` with `check` (and more) subcommands.
 
+pub mod balancer;
 pub mod chang_roberts;
 pub mod counter;
 pub mod kv;

@@ -14,7 +14,7 @@ use verdict::transform::{
     plan_retransmitting, recovering_model, reliable_model, PbBug, PrimaryBackup,
 };
 use verdict::{Cluster, Effects, Outcome, Trigger, Violation};
-use verdict_examples::{counter, kv, lockserv, paxos, pingpong, twophase};
+use verdict_examples::{balancer, counter, kv, lockserv, paxos, pingpong, twophase};
 
 fn audited<S: System>(model: Model<S>) -> Model<S> {
     model.auditing_footprints(true)
@@ -44,6 +44,11 @@ fn every_example_keeps_to_its_footprints() {
     let workload = pingpong::workload(&setup, 3, 2);
     assert!(passes(Model::new(setup, none, workload)) > 1);
     assert!(passes(kv::single(2, 2, crash).unwrap()) > 10);
+    let balancer = balancer::Config {
+        capacity: 2,
+        ignore_load: false,
+    };
+    assert!(passes(balancer::model(2, 3, balancer).unwrap()) > 10);
 }
 
 #[test]
@@ -319,4 +324,32 @@ fn the_audit_catches_what_the_old_primary_backup_table_left_out() {
     let text = audit_failure(old_pb::<OldPrimaryBackupSends>(1, "crash=2", None));
     assert!(text.contains("`Primary on message Snapshot`"), "{text}");
     assert!(text.contains("Reply"), "{text}");
+}
+
+/// The balancer's `Job` handler, said not to choose.
+struct HidesChoice;
+impl Edit for HidesChoice {
+    fn edit(meta: &mut MetaBuilder) {
+        handler(meta, "Dispatcher on input Job").chooses = false;
+    }
+}
+
+#[test]
+fn a_handler_that_chooses_without_saying_so_fails_even_without_the_audit() {
+    // Undeclared, its step would be explored with one answer only; the
+    // model checks every step for it, audit or not.
+    let base = balancer::model(2, 1, balancer::Config::default()).unwrap();
+    let config = base.setup.config().clone();
+    let model: Model<Edited<balancer::Balancer, HidesChoice>> =
+        verdict::transform::wrap_model(&base, config, Faults::none());
+    let report = check(&model.auditing_footprints(false), &CheckOptions::default());
+    let cx = report
+        .counterexample()
+        .expect("the hidden choice is caught");
+    let Violation::Step(e @ StepError::FootprintViolated { .. }) = &cx.violation else {
+        panic!("{:?}", cx.violation)
+    };
+    let text = e.to_string();
+    assert!(text.contains("`Dispatcher on input Job`"), "{text}");
+    assert!(text.contains("does not say `chooses`"), "{text}");
 }

@@ -3,6 +3,7 @@
 
 use std::collections::{HashSet, VecDeque};
 
+use verdict::choice::Branch;
 use verdict::prelude::*;
 use verdict::semantics::{Action, StepError, World};
 use verdict::{Effects, NodeWorkload};
@@ -153,7 +154,7 @@ fn messages_to_a_down_node_wait_or_are_lost() {
         if !w.nodes[1].up && !w.network.is_empty() {
             let actions = m.enabled(&w);
             assert!(
-                !actions.iter().any(|a| matches!(a, Action::Deliver(_))),
+                !actions.iter().any(|a| matches!(a, Action::Deliver(..))),
                 "delivered to a down node"
             );
             assert!(
@@ -175,7 +176,7 @@ fn partitions_hold_messages_until_they_heal() {
             assert!(actions.contains(&Action::Heal));
             if w.across_partition(0, 1) && !w.network.is_empty() {
                 saw_cut = true;
-                assert!(!actions.iter().any(|a| matches!(a, Action::Deliver(_))));
+                assert!(!actions.iter().any(|a| matches!(a, Action::Deliver(..))));
             }
         }
     }
@@ -205,7 +206,11 @@ fn sending_outside_the_cluster_is_reported() {
     let mut next = w.clone();
     let err = m.apply(
         &mut next,
-        Action::Input { node: 0, choice: 0 },
+        Action::Input {
+            node: 0,
+            choice: 0,
+            branch: Branch::FIRST,
+        },
         &mut Effects::default(),
     );
     assert!(

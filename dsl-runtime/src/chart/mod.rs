@@ -197,7 +197,7 @@ fn draw<S: System>(model: &Model<S>, events: &[Event<S>], footer: Option<&Violat
                 send(pending, arrows, packet, Start::At(x_of(src), y), false);
             }
         };
-        match &step.event {
+        match step.event.unchosen() {
             Event::Input { node, input } => {
                 let x = x_of(*node);
                 canvas.mark(
@@ -327,6 +327,8 @@ fn draw<S: System>(model: &Model<S>, events: &[Event<S>], footer: Option<&Violat
                     label("heal".to_string(), "part-label", band_spots(y)),
                 );
             }
+            // `unchosen` unwraps every choice.
+            Event::Chose { .. } => {}
         }
         if let (Some(i), false) = (step.info.node, step.effects.outputs.is_empty()) {
             let x = x_of(nodes[i]);

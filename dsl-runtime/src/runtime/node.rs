@@ -21,6 +21,7 @@ use crate::runtime::transport::{PeerLink, Queued};
 
 use crate::runtime::bounded::{warn_limited, ByteQueue, Credit, RateLimited, SendError};
 
+use crate::choice::{self, Source};
 use crate::ctx::{Effects, TimerOp};
 use crate::runtime::codec::{self, FrameKind};
 use crate::runtime::disk::Disk;
@@ -33,6 +34,7 @@ use crate::runtime::snapshot;
 use crate::runtime::timers::TimerTable;
 use crate::runtime::wal::{Record, SyncMode, Wal};
 use crate::setup::Setup;
+use crate::simulate::SplitMix64;
 use crate::system::{System, Trigger};
 
 /// How many recent outputs a node keeps for clients that connect later.
@@ -173,6 +175,9 @@ pub struct NodeLoop<S: System> {
     pending: Vec<Release<S>>,
     effects: Effects<S>,
     since_snapshot: u64,
+    /// The random source that answers handlers' choices; each answer is
+    /// logged with its event, so recovery does not need the seed.
+    random: SplitMix64,
 }
 
 /// Everything a [`NodeLoop`] is built from.
@@ -214,7 +219,16 @@ impl<S: System> NodeLoop<S> {
             parts.settings.sync,
         )
         .map_err(|e| format!("cannot open the log in {}: {e}", parts.dir.display()))?;
+        // Differs per node, per start and per run; nothing depends on it
+        // being unpredictable.
+        let clock = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        let random = SplitMix64::new(
+            clock ^ incarnation.rotate_left(32) ^ parts.me as u64 ^ parts.recovered.next_seq,
+        );
         Ok(NodeLoop {
+            random,
             disk: parts.disk,
             incarnation,
             me: parts.me,
@@ -427,13 +441,29 @@ impl<S: System> NodeLoop<S> {
     fn handle(&mut self, trigger: Trigger<S>, client: Option<u64>) -> Result<bool, LoopError> {
         let record = Record::of(&trigger);
         self.effects.clear();
-        let handler = S::dispatch(
-            self.setup.cluster(),
-            self.node,
-            &mut self.state,
-            trigger,
-            &mut self.effects,
-        );
+        let (handler, chosen) = choice::run(Source::Random(self.random.clone()), || {
+            S::dispatch(
+                self.setup.cluster(),
+                self.node,
+                &mut self.state,
+                trigger,
+                &mut self.effects,
+            )
+        });
+        if let Some(r) = chosen.random {
+            self.random = r;
+        }
+        if let Some(e) = &chosen.error {
+            tracing::warn!(node = %self.node, "{e}");
+        }
+        let record = if chosen.answers.is_empty() {
+            record
+        } else {
+            Record::Chose {
+                choices: chosen.answers,
+                record: Box::new(record),
+            }
+        };
         // Start and Restart are logged even without a handler: recovery
         // must know the node started, and must replay each crash's reset
         // of volatile fields at the point where it happened.
@@ -651,6 +681,9 @@ impl<S: System> fmt::Display for RecordText<'_, S> {
             Record::Message { from, msg } => write!(f, "message {msg:?} from {from}"),
             Record::Timer(t) => write!(f, "timer {t:?}"),
             Record::Restart => write!(f, "restart"),
+            Record::Chose { choices, record } => {
+                write!(f, "{}, choosing {choices:?}", RecordText::<S>(record))
+            }
         }
     }
 }

@@ -22,6 +22,7 @@
 
 use std::path::Path;
 
+use crate::choice::{self, Source};
 use crate::ctx::Effects;
 use crate::runtime::datadir::{self, Identity};
 use crate::runtime::disk::Disk;
@@ -317,17 +318,40 @@ fn plan<S: System>(
             if r.seq < base {
                 continue; // already in the snapshot
             }
-            if matches!(r.record, Record::Restart) {
+            let (record, choices) = r.record.into_parts();
+            if matches!(record, Record::Restart) {
                 S::crash(node, &mut state, setup.config());
             }
             effects.clear();
-            S::dispatch(
-                setup.cluster(),
-                node,
-                &mut state,
-                r.record.into_trigger(),
-                &mut effects,
-            );
+            let logged = choices.len();
+            let ((), chosen) = choice::run(Source::Replay(choices), || {
+                S::dispatch(
+                    setup.cluster(),
+                    node,
+                    &mut state,
+                    record.into_trigger(),
+                    &mut effects,
+                );
+            });
+            let diverged = chosen.error.map(|e| e.to_string()).or_else(|| {
+                (chosen.answers.len() != logged).then(|| {
+                    format!(
+                        "the log records {logged} choices, but replaying it the handler makes {}: \
+                         the program is not the one that wrote the log",
+                        chosen.answers.len()
+                    )
+                })
+            });
+            if let Some(e) = diverged {
+                doubt(format!(
+                    "{} record {} (byte {}) cannot be replayed: {e}",
+                    log_path.display(),
+                    r.seq,
+                    r.offset
+                ))?;
+                usable = false;
+                break;
+            }
             next_seq = r.seq + 1;
             replayed += 1;
         }

@@ -67,6 +67,14 @@ pub enum Record<S: System> {
     /// The node restarted after a crash: volatile fields were reset, then
     /// the restart handler ran.
     Restart,
+    /// `record`, whose handler chose: its answers, replayed on recovery.
+    /// Last, so logs written before choices existed read the same.
+    Chose {
+        /// The answers, in order.
+        choices: Vec<u32>,
+        /// The event.
+        record: Box<Record<S>>,
+    },
 }
 
 impl<S: System> Record<S> {
@@ -84,9 +92,18 @@ impl<S: System> Record<S> {
         }
     }
 
-    /// The trigger to replay.
+    /// The event without its choices, and the choices (none for most).
+    pub fn into_parts(self) -> (Record<S>, Vec<u32>) {
+        match self {
+            Record::Chose { choices, record } => (record.into_parts().0, choices),
+            other => (other, Vec::new()),
+        }
+    }
+
+    /// The trigger to replay (its choices are in [`Record::into_parts`]).
     pub fn into_trigger(self) -> Trigger<S> {
         match self {
+            Record::Chose { record, .. } => record.into_trigger(),
             Record::Start => Trigger::Start,
             Record::Input(i) => Trigger::Input(i),
             Record::Message { from, msg } => Trigger::Message { from, msg },

@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::choice::{Branch, ChoiceError};
 use crate::meta::HandlerId;
 use crate::semantics::network::Packet;
 use crate::system::System;
@@ -19,15 +20,20 @@ pub enum Action {
         node: usize,
         /// Which of the node's input choices.
         choice: usize,
+        /// The answers to its handler's choices.
+        branch: Branch,
     },
-    /// The packet at this index is delivered.
-    Deliver(usize),
+    /// The packet at this index is delivered; its handler's choices are
+    /// answered by the branch.
+    Deliver(usize, Branch),
     /// Timer `timer` of node `node` fires.
     Timeout {
         /// Node index.
         node: usize,
         /// Timer index.
         timer: usize,
+        /// The answers to its handler's choices.
+        branch: Branch,
     },
     /// The packet at this index is lost.
     Drop(usize),
@@ -41,6 +47,38 @@ pub enum Action {
     Partition(u64),
     /// The partition heals.
     Heal,
+}
+
+impl Action {
+    /// The answers this step gives its handler's choices
+    /// ([`crate::Ctx::choose`]); [`Branch::FIRST`] for steps that run none.
+    pub fn branch(self) -> Branch {
+        match self {
+            Action::Input { branch, .. }
+            | Action::Deliver(_, branch)
+            | Action::Timeout { branch, .. } => branch,
+            _ => Branch::FIRST,
+        }
+    }
+
+    /// The same step with other answers (unchanged for steps that run no
+    /// handler that can choose).
+    pub fn with_branch(self, branch: Branch) -> Action {
+        match self {
+            Action::Input { node, choice, .. } => Action::Input {
+                node,
+                choice,
+                branch,
+            },
+            Action::Deliver(j, _) => Action::Deliver(j, branch),
+            Action::Timeout { node, timer, .. } => Action::Timeout {
+                node,
+                timer,
+                branch,
+            },
+            other => other,
+        }
+    }
 }
 
 /// A step described by value: what happened, to whom. This is the form of
@@ -76,6 +114,14 @@ pub enum Event<S: System> {
     Partition(Vec<S::Node>),
     /// The partition heals.
     Heal,
+    /// `step`, whose handler chose: these are its answers to
+    /// [`crate::Ctx::choose`], in order.
+    Chose {
+        /// The answers.
+        choices: Vec<u32>,
+        /// The event itself.
+        step: Box<Event<S>>,
+    },
 }
 
 impl<S: System> Clone for Event<S> {
@@ -96,6 +142,10 @@ impl<S: System> Clone for Event<S> {
             Event::Restart(n) => Event::Restart(*n),
             Event::Partition(side) => Event::Partition(side.clone()),
             Event::Heal => Event::Heal,
+            Event::Chose { choices, step } => Event::Chose {
+                choices: choices.clone(),
+                step: step.clone(),
+            },
         }
     }
 }
@@ -115,6 +165,16 @@ impl<S: System> PartialEq for Event<S> {
             (Event::Crash(a), Event::Crash(b)) | (Event::Restart(a), Event::Restart(b)) => a == b,
             (Event::Partition(a), Event::Partition(b)) => a == b,
             (Event::Heal, Event::Heal) => true,
+            (
+                Event::Chose {
+                    choices: a,
+                    step: x,
+                },
+                Event::Chose {
+                    choices: b,
+                    step: y,
+                },
+            ) => a == b && x == y,
             _ => false,
         }
     }
@@ -151,6 +211,10 @@ impl<S: System> fmt::Display for Event<S> {
                 )
             }
             Event::Heal => write!(f, "network heals"),
+            Event::Chose { choices, step } => match choices.as_slice() {
+                [one] => write!(f, "{step}, choosing {one}"),
+                many => write!(f, "{step}, choosing {many:?}"),
+            },
         }
     }
 }
@@ -163,6 +227,15 @@ impl<S: System> Event<S> {
             Event::Deliver(p) => Some(p.dst),
             Event::Crash(n) | Event::Restart(n) => Some(*n),
             Event::Drop(_) | Event::Duplicate(_) | Event::Partition(_) | Event::Heal => None,
+            Event::Chose { step, .. } => step.node(),
+        }
+    }
+
+    /// The event without what its handler chose ([`Event::Chose`] unwrapped).
+    pub fn unchosen(&self) -> &Event<S> {
+        match self {
+            Event::Chose { step, .. } => step.unchosen(),
+            other => other,
         }
     }
 
@@ -243,6 +316,13 @@ pub enum StepError {
         /// What it did that was not declared.
         what: String,
     },
+    /// A handler's choice could not be answered (see [`crate::choice`]).
+    BadChoice {
+        /// The node whose handler chose.
+        node: String,
+        /// What was wrong.
+        error: ChoiceError,
+    },
     /// A handler panicked.
     HandlerPanicked {
         /// The node whose handler panicked.
@@ -291,6 +371,7 @@ impl fmt::Display for StepError {
                  trust footprints, so declare it in the handler's footprint (or, for metadata \
                  written by hand, in the system's `meta()`) or stop the handler doing it"
             ),
+            StepError::BadChoice { node, error } => write!(f, "a handler on {node}: {error}"),
             StepError::HandlerPanicked { node, message } => {
                 write!(f, "a handler on {node} panicked: {message}")
             }

@@ -4,6 +4,7 @@
 //! This is the one definition of Verdict's semantics. The checker, the
 //! simulator and counterexample replay all step worlds through [`Model`].
 
+use crate::choice::{self, Branch, Chosen, Source};
 use crate::ctx::{Effects, TimerOp};
 use crate::faults::Faults;
 use crate::meta::HandlerId;
@@ -59,6 +60,9 @@ pub struct Model<S: System> {
     /// [`Model::with_memory_budget`]); `None`: the checker's default, a
     /// share of the memory available when the check starts.
     pub memory_budget: Option<u64>,
+    /// Whether some handler declares `chooses`: its steps are then
+    /// enumerated once per branch (see [`crate::choice`]).
+    pub(crate) chooses: bool,
 }
 
 /// Says whether a node in `state` (of a run configured with `config`)
@@ -87,6 +91,7 @@ impl<S: System> Clone for Model<S> {
             deadlock_allowed: self.deadlock_allowed,
             start: self.start.clone(),
             memory_budget: self.memory_budget,
+            chooses: self.chooses,
         }
     }
 }
@@ -107,6 +112,7 @@ impl<S: System> Model<S> {
             deadlock_allowed: None,
             start: None,
             memory_budget: None,
+            chooses: S::meta().handlers.iter().any(|h| h.chooses),
         }
     }
 
@@ -544,11 +550,21 @@ impl<S: System> Model<S> {
             partition: 0,
         };
         let mut fx = Effects::default();
-        for i in 0..world.nodes.len() {
-            self.run_handler(&mut world, i, Trigger::Start, &mut fx)?;
-        }
-        for i in 0..world.nodes.len() {
-            self.next_chained_input(&mut world, i, &mut fx)?;
+        let (built, chosen) = choice::run(Source::Branch(Branch::FIRST), || {
+            for i in 0..world.nodes.len() {
+                self.run_handler(&mut world, i, Trigger::Start, &mut fx)?;
+            }
+            for i in 0..world.nodes.len() {
+                self.next_chained_input(&mut world, i, &mut fx)?;
+            }
+            Ok(())
+        });
+        built?;
+        if !chosen.answers.is_empty() {
+            return Err(StepError::BadChoice {
+                node: "a node".to_string(),
+                error: choice::ChoiceError::WhileStarting,
+            });
         }
         Ok(world)
     }
@@ -567,10 +583,25 @@ impl<S: System> Model<S> {
                     Some(NodeWorkload::Script(steps))
                         if (slot.inputs_taken as usize) < steps.len() =>
                     {
-                        out.push(Action::Input { node: i, choice: 0 })
+                        self.push_step(
+                            world,
+                            out,
+                            Action::Input {
+                                node: i,
+                                choice: 0,
+                                branch: Branch::FIRST,
+                            },
+                        )
                     }
                     Some(NodeWorkload::Any { choices, max }) if slot.inputs_taken < *max => {
-                        out.extend((0..choices.len()).map(|c| Action::Input { node: i, choice: c }))
+                        for c in 0..choices.len() {
+                            let a = Action::Input {
+                                node: i,
+                                choice: c,
+                                branch: Branch::FIRST,
+                            };
+                            self.push_step(world, out, a);
+                        }
                     }
                     _ => {}
                 }
@@ -579,7 +610,15 @@ impl<S: System> Model<S> {
             while timers != 0 {
                 let t = timers.trailing_zeros() as usize;
                 timers &= timers - 1;
-                out.push(Action::Timeout { node: i, timer: t });
+                self.push_step(
+                    world,
+                    out,
+                    Action::Timeout {
+                        node: i,
+                        timer: t,
+                        branch: Branch::FIRST,
+                    },
+                );
             }
         }
         let net = &world.network;
@@ -598,7 +637,7 @@ impl<S: System> Model<S> {
             let cut = world.across_partition(src, dst);
             let dst_up = world.nodes[dst].up;
             if dst_up && !cut && (net.is_unordered() || may_reorder || net.is_channel_head(j)) {
-                out.push(Action::Deliver(j));
+                self.push_step(world, out, Action::Deliver(j, Branch::FIRST));
             }
             if may_drop || cut || !dst_up {
                 out.push(Action::Drop(j));
@@ -649,10 +688,45 @@ impl<S: System> Model<S> {
         action: Action,
         effects: &mut Effects<S>,
     ) -> Result<StepInfo, StepError> {
+        let declared = self.chooses && self.may_choose(world, action);
+        let (result, chosen) = choice::run(Source::Branch(action.branch()), || {
+            self.apply_step(world, action, effects)
+        });
+        let info = result?;
+        if chosen.answers.is_empty() {
+            return Ok(info);
+        }
+        let node = info
+            .node
+            .map_or_else(|| "?".to_string(), |i| self.setup.nodes()[i].to_string());
+        if let Some(error) = chosen.error {
+            return Err(StepError::BadChoice { node, error });
+        }
+        if !declared {
+            return Err(StepError::FootprintViolated {
+                node,
+                handler: handler_name::<S>(info.handler),
+                what: "chose (`ctx.choose`) but its footprint does not say `chooses`, so the \
+                       checker would explore only one alternative"
+                    .to_string(),
+            });
+        }
+        Ok(info)
+    }
+
+    /// [`Model::apply`] inside the choice session that answers its choices.
+    fn apply_step(
+        &self,
+        world: &mut World<S>,
+        action: Action,
+        effects: &mut Effects<S>,
+    ) -> Result<StepInfo, StepError> {
         effects.clear();
         let faults = &self.faults;
         match action {
-            Action::Input { node: i, choice } => {
+            Action::Input {
+                node: i, choice, ..
+            } => {
                 let slot = &mut world.nodes[i];
                 let input = match self.workload.of(i) {
                     Some(NodeWorkload::Script(steps)) => {
@@ -674,7 +748,7 @@ impl<S: System> Model<S> {
                 );
                 self.run_handler(world, i, Trigger::Input(input), effects)
             }
-            Action::Deliver(j) => {
+            Action::Deliver(j, _) => {
                 let net = &mut world.network;
                 if !net.is_unordered() && !net.is_channel_head(j) && faults.reorder.is_counted() {
                     world.used.reorder += 1;
@@ -699,7 +773,7 @@ impl<S: System> Model<S> {
                     effects,
                 )
             }
-            Action::Timeout { node: i, timer } => {
+            Action::Timeout { node: i, timer, .. } => {
                 world.nodes[i].timers &= !(1u64 << timer);
                 self.run_handler(world, i, Trigger::Timer(S::timer(timer)), effects)
             }
@@ -875,7 +949,7 @@ impl<S: System> Model<S> {
             | Action::Timeout { node, .. }
             | Action::Crash(node)
             | Action::Restart(node) => Some(node),
-            Action::Deliver(j) => self.setup.index_of(world.network.packets()[j].dst),
+            Action::Deliver(j, _) => self.setup.index_of(world.network.packets()[j].dst),
             Action::Drop(_) | Action::Duplicate(_) | Action::Partition(_) | Action::Heal => None,
         }
     }
@@ -896,7 +970,7 @@ impl<S: System> Model<S> {
         };
         match action {
             Action::Input { .. } => true,
-            Action::Deliver(j) => {
+            Action::Deliver(j, _) => {
                 let p = &world.network.packets()[j];
                 match self.setup.index_of(p.dst) {
                     Some(dst) => emits(
@@ -906,7 +980,9 @@ impl<S: System> Model<S> {
                     None => false,
                 }
             }
-            Action::Timeout { node, timer } => emits(node, crate::meta::TriggerMeta::Timer(timer)),
+            Action::Timeout { node, timer, .. } => {
+                emits(node, crate::meta::TriggerMeta::Timer(timer))
+            }
             Action::Restart(node) => emits(node, crate::meta::TriggerMeta::Restart),
             Action::Crash(_)
             | Action::Drop(_)
@@ -916,11 +992,30 @@ impl<S: System> Model<S> {
         }
     }
 
-    /// Describes `action` on `world` (before it is applied) as an [`Event`].
+    /// Describes `action` on `world` (before it is applied) as an [`Event`]:
+    /// [`Event::Chose`] around the event when its handler chose.
     pub fn event(&self, world: &World<S>, action: Action) -> Event<S> {
+        let event = self.event_without_choices(world, action);
+        if !(self.chooses && self.may_choose(world, action)) {
+            return event;
+        }
+        let chosen = self.dry_run(world, action);
+        if chosen.answers.is_empty() {
+            event
+        } else {
+            Event::Chose {
+                choices: chosen.answers,
+                step: Box::new(event),
+            }
+        }
+    }
+
+    /// The event `action` is, leaving out what its handler chose: every
+    /// branch of one event gives the same.
+    pub fn event_without_choices(&self, world: &World<S>, action: Action) -> Event<S> {
         let nodes = self.setup.nodes();
         match action {
-            Action::Input { node, choice } => {
+            Action::Input { node, choice, .. } => {
                 let slot = &world.nodes[node];
                 let input = match self.workload.of(node) {
                     Some(NodeWorkload::Script(steps)) => {
@@ -934,8 +1029,8 @@ impl<S: System> Model<S> {
                     input,
                 }
             }
-            Action::Deliver(j) => Event::Deliver(world.network.packets()[j].clone()),
-            Action::Timeout { node, timer } => Event::Timeout {
+            Action::Deliver(j, _) => Event::Deliver(world.network.packets()[j].clone()),
+            Action::Timeout { node, timer, .. } => Event::Timeout {
                 node: nodes[node],
                 timer: S::timer(timer),
             },
@@ -950,6 +1045,72 @@ impl<S: System> Model<S> {
                     .collect(),
             ),
             Action::Heal => Event::Heal,
+        }
+    }
+
+    /// Pushes `action`, or one copy per branch when its step may choose.
+    fn push_step(&self, world: &World<S>, out: &mut Vec<Action>, action: Action) {
+        if !(self.chooses && self.may_choose(world, action)) {
+            out.push(action);
+            return;
+        }
+        let mut branches = Vec::new();
+        choice::branches(
+            |b| self.dry_run(world, action.with_branch(b)),
+            &mut branches,
+        );
+        out.extend(branches.into_iter().map(|b| action.with_branch(b)));
+    }
+
+    /// What `action` chooses when taken on a copy of `world`.
+    fn dry_run(&self, world: &World<S>, action: Action) -> Chosen {
+        let mut copy = world.clone();
+        let mut fx = Effects::default();
+        choice::run(Source::Branch(action.branch()), || {
+            self.apply_step(&mut copy, action, &mut fx)
+        })
+        .1
+    }
+
+    /// Whether the step of `action` runs a handler that declares `chooses`:
+    /// its own, or the chained input that may follow an output.
+    fn may_choose(&self, world: &World<S>, action: Action) -> bool {
+        use crate::meta::TriggerMeta;
+        let chooses = |node: usize, trigger: TriggerMeta| {
+            let role = S::role_of(self.setup.nodes()[node]);
+            S::meta()
+                .handlers
+                .iter()
+                .any(|h| h.role == role && h.trigger == trigger && h.chooses)
+        };
+        let chained = |node: usize| {
+            matches!(self.workload.of(node), Some(NodeWorkload::Chain(_)))
+                && S::meta()
+                    .handlers
+                    .iter()
+                    .any(|h| h.chooses && h.role == S::role_of(self.setup.nodes()[node]))
+        };
+        match action {
+            Action::Input { node, choice, .. } => {
+                let input = match self.workload.of(node) {
+                    Some(NodeWorkload::Script(steps)) => steps
+                        .get(world.nodes[node].inputs_taken as usize)
+                        .map(|s| &s.input),
+                    Some(NodeWorkload::Any { choices, .. }) => choices.get(choice),
+                    Some(NodeWorkload::Chain(_)) | None => None,
+                };
+                input.is_some_and(|i| chooses(node, TriggerMeta::Input(S::input_kind(i))))
+            }
+            Action::Deliver(j, _) => {
+                let p = &world.network.packets()[j];
+                self.setup.index_of(p.dst).is_some_and(|dst| {
+                    chooses(dst, TriggerMeta::Message(S::message_kind(&p.msg))) || chained(dst)
+                })
+            }
+            Action::Timeout { node, timer, .. } => {
+                chooses(node, TriggerMeta::Timer(timer)) || chained(node)
+            }
+            _ => false,
         }
     }
 

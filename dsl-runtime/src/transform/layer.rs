@@ -44,6 +44,7 @@ pub fn copy_handler(h: &HandlerMeta) -> HandlerMeta {
         sends: h.sends,
         emits: h.emits,
         sets: h.sets,
+        chooses: h.chooses,
     }
 }
 
@@ -187,6 +188,7 @@ impl MetaBuilder {
             sends: leak_slice(sends),
             emits: &[],
             sets: leak_slice(sets),
+            chooses: false,
         });
         self.handlers.len() - 1
     }

@@ -372,6 +372,20 @@ fn build_meta<S: System>() -> SystemMeta {
             debug_assert_eq!(id, ids.undelivered(r, k));
         }
     }
+    // A delivery may release messages held back for order, running base
+    // handlers of other kinds: if any of a role's message handlers
+    // chooses, every delivery to that role may.
+    for h in &mut b.handlers {
+        let on_message = |t: TriggerMeta| matches!(t, TriggerMeta::Message(_));
+        if on_message(h.trigger)
+            && base
+                .handlers
+                .iter()
+                .any(|x| x.role == h.role && x.chooses && on_message(x.trigger))
+        {
+            h.chooses = true;
+        }
+    }
     b.build()
 }
 

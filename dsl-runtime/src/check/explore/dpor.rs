@@ -420,7 +420,7 @@ fn new_frame<S: System>(
 fn entry_of<S: System>(frame: &Frame<S>, action: Action, node: usize, visible: bool) -> Entry {
     let n = frame.node_clock.len();
     let deps = match action {
-        Action::Deliver(j) => 1u64 << (n + j),
+        Action::Deliver(j, _) => 1u64 << (n + j),
         _ => 1u64 << node,
     };
     Entry {
@@ -502,7 +502,7 @@ fn child_clocks<S: System>(
     frontier_fits(n, child.network.len())?;
     let bit: Clock = 1 << (depth - 1);
     let delivered = match action {
-        Action::Deliver(j) => Some(j),
+        Action::Deliver(j, _) => Some(j),
         _ => None,
     };
     let mut step_clock = parent.node_clock[x] | bit;

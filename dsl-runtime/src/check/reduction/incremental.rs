@@ -87,7 +87,7 @@ impl Affected {
         }
         match action {
             Action::Input { .. } => handler | self.trace,
-            Action::Deliver(_) => handler | self.network,
+            Action::Deliver(..) => handler | self.network,
             Action::Timeout { .. } => handler,
             Action::Drop(_) | Action::Duplicate(_) => self.network,
             Action::Crash(_) | Action::Restart(_) | Action::Partition(_) | Action::Heal => ALL,

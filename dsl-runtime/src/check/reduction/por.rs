@@ -120,7 +120,7 @@ impl Por {
         a: Action,
     ) -> (usize, bool) {
         match a {
-            Action::Input { node, choice } => {
+            Action::Input { node, choice, .. } => {
                 let slot = &world.nodes[node];
                 let kind = match model.workload.of(node) {
                     Some(NodeWorkload::Script(steps)) => steps
@@ -134,7 +134,7 @@ impl Por {
                 let h = kind.and_then(|k| self.handler(self.role_of[node], TriggerMeta::Input(k)));
                 (node, self.trace_read || h.is_some_and(|h| self.visible[h]))
             }
-            Action::Deliver(j) => {
+            Action::Deliver(j, _) => {
                 let p = &world.network.packets()[j];
                 let Some(dst) = model.setup.index_of(p.dst) else {
                     return (usize::MAX, true);
@@ -149,7 +149,7 @@ impl Por {
                     chains || self.network_read || h.is_some_and(|h| self.visible[h]),
                 )
             }
-            Action::Timeout { node, timer } => {
+            Action::Timeout { node, timer, .. } => {
                 let h = self.handler(self.role_of[node], TriggerMeta::Timer(timer));
                 (node, h.is_some_and(|h| self.visible[h]))
             }

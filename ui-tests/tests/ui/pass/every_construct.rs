@@ -65,7 +65,12 @@ verdict::system! {
             ctx.output(output::Value(self.data.get(&key).copied()));
         }
 
-        on input Ping {}
+        // A choice: the checker explores both answers.
+        on input Ping chooses {
+            if ctx.choose(2) == 1 {
+                let _ = pick_follower(ctx);
+            }
+        }
 
         on message Ack(key) from _follower writes(acks) reads(data) emits(Stored) {
             *self.acks += 1;
@@ -143,6 +148,12 @@ verdict::system! {
         }
         true
     }
+}
+
+/// A helper that chooses, with the permission as a bound.
+fn pick_follower<H: verdict::MayChoose>(ctx: &mut Ctx<'_, Store, H>) -> Option<Node> {
+    let followers: Vec<Node> = ctx.nodes_of(Role::Follower).collect();
+    ctx.choose_from(&followers).copied()
 }
 
 fn main() {
