@@ -52,7 +52,12 @@ fn run(dir: &Path) -> BTreeMap<u8, Node> {
     .unwrap();
     for job in 0..JOBS {
         let req = Request::Input(balancer::input::Job(job).into());
-        tx.send(LoopEvent::Request { client: 1, req }).unwrap();
+        tx.send(LoopEvent::Request {
+            client: 1,
+            req,
+            credit: Default::default(),
+        })
+        .unwrap();
     }
     tx.send(LoopEvent::Shutdown).unwrap();
     let node_loop = NodeLoop::new(LoopParts {
@@ -66,7 +71,7 @@ fn run(dir: &Path) -> BTreeMap<u8, Node> {
         metrics: Default::default(),
         events: rx,
         to_self: tx,
-        peers: vec![None; WORKERS + 1],
+        peers: (0..=WORKERS).map(|_| None).collect(),
     })
     .unwrap();
     node_loop.run(fresh).unwrap();

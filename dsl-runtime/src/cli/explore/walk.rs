@@ -242,7 +242,7 @@ fn effects_json<S: System>(effects: &Effects<S>) -> Value {
 fn kind(action: Action) -> &'static str {
     match action {
         Action::Input { .. } => "input",
-        Action::Deliver(_) => "deliver",
+        Action::Deliver(..) => "deliver",
         Action::Timeout { .. } => "timer",
         Action::Drop(_)
         | Action::Duplicate(_)
