@@ -10,6 +10,8 @@
 //! - `PrimaryBackup<Store>`, the generic primary-backup transformer: the
 //!   store replicated on a primary and a backup, linearizable through the
 //!   crash and restart of either replica.
+//! - `Raft<Store>`, the generic Raft transformer: the store replicated on
+//!   any number of servers, linearizable through crashes of a minority.
 //!
 //! Clients follow fixed scripts ([`SCRIPTS`]) chosen so that every kind of
 //! command meets every other on the same key.
@@ -19,7 +21,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use verdict::prelude::*;
-use verdict::transform::{PbBug, PbConfig, PbRole, PrimaryBackup, StateMachine};
+use verdict::transform::{
+    PbBug, PbConfig, PbRole, PrimaryBackup, Raft, RaftConfig, RaftRole, StateMachine,
+};
 use verdict::{NodeWorkload, SetupError};
 
 /// A key.
@@ -109,6 +113,10 @@ impl fmt::Debug for Store {
         write!(f, "{{{}}}", entries.join(", "))
     }
 }
+
+// Commands, outputs and the store name no nodes, so symmetry reduction
+// may rename nodes around them (Raft's servers, for one).
+verdict::relabel_nothing!(KvInput, KvOutput, Store);
 
 impl StateMachine for Store {
     type Input = KvInput;
@@ -278,5 +286,22 @@ pub fn primary_backup(
     };
     let setup = Setup::with_config(&Sizes::new().with(PbRole::Client, clients), config)?;
     let workload = workload(&setup, PbRole::Client, ops);
+    Ok(Model::new(setup, faults, workload))
+}
+
+/// The store replicated by Raft on `servers` servers, with the given
+/// configuration (bounds and deliberate bug).
+pub fn raft(
+    servers: usize,
+    clients: usize,
+    ops: usize,
+    faults: Faults,
+    config: RaftConfig,
+) -> Result<Model<Raft<Store>>, SetupError> {
+    let sizes = Sizes::new()
+        .with(RaftRole::Server, servers)
+        .with(RaftRole::Client, clients);
+    let setup = Setup::with_config(&sizes, config)?;
+    let workload = workload(&setup, RaftRole::Client, ops);
     Ok(Model::new(setup, faults, workload))
 }

@@ -12,6 +12,7 @@
 //! | [`Reliable`] | drop, duplicate, reorder | sequence numbers, cumulative acks, retransmission, deduplication |
 //! | [`CrashRecovery`] | crash-restart | all state durable (logged before effects leave), timers re-armed |
 //! | [`PrimaryBackup`] | crash-restart of one replica, without disks | a [`StateMachine`] replicated on two nodes, snapshots, resends |
+//! | [`Raft`] | crash-restart of a minority of servers, any network | a [`StateMachine`] replicated by Raft: elections, log replication, durable term, vote and log |
 //! | [`Ghost`] | (nothing) | bookkeeping for proofs, checked to change nothing |
 //!
 //! What carries the base's guarantees over:
@@ -155,6 +156,7 @@ pub mod layer;
 pub mod plan;
 pub mod primary_backup;
 pub mod projection;
+pub mod raft;
 pub mod refinement;
 pub mod reliable;
 pub mod state_machine;
@@ -163,6 +165,7 @@ pub use crash_recovery::{recovering_model, CrashRecovery, RecoveringState};
 pub use ghost::{check_transparent, Difference, Ghost, GhostState, GhostView, Observed, Observer};
 pub use plan::{plan_retransmitting, Plan, DEFAULT_DEPTH};
 pub use primary_backup::{PbBug, PbConfig, PbNode, PbRole, PrimaryBackup};
+pub use raft::{LogEntry, Progress, Raft, RaftBug, RaftConfig, RaftNode, RaftRole, Standing};
 pub use refinement::{check_refinement, RefinementOptions, RefinementOutcome, RefinementReport};
 pub use reliable::{
     reliable_model, Reliable, ReliableConfig, ReliableMsg, ReliableState, ReliableTimer,

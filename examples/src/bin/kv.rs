@@ -8,6 +8,8 @@
 //! kv check --transform primary-backup --broken reply-before-ack                     # exits 1
 //! kv check --faults crash=1 --transform primary-backup --broken no-state-transfer   # exits 1
 //! kv check --faults drop,dup,reorder,crash=1 --transform reliable-primary-backup --clients 1 --ops 1
+//! kv check --transform raft --servers 3 --clients 1 --ops 1 --max-term 2 --max-log 2   # exits 0
+//! kv check --transform raft --broken vote-without-log-check --clients 1 --ops 1 --max-term 2 --max-log 2  # exits 1
 //! kv cluster --clients 2 --transform primary-backup
 //! kv client --cluster FILE --node 'Client(0)' '{"Put": [0, 1]}'
 //! ```
@@ -15,7 +17,10 @@
 use std::process::ExitCode;
 
 use verdict::cli::{App, Flag, Flags};
-use verdict::transform::{PbBug, PbConfig, PbRole, PrimaryBackup, Reliable, ReliableConfig};
+use verdict::transform::{
+    PbBug, PbConfig, PbRole, PrimaryBackup, Raft, RaftBug, RaftConfig, RaftRole, Reliable,
+    ReliableConfig,
+};
 use verdict::System;
 use verdict_examples::kv::{self, Kv, KvInput, Store};
 
@@ -24,6 +29,35 @@ const BROKEN: Flag<Option<String>> = Flag::choice(
     "broken",
     &["reply-before-ack", "no-state-transfer"],
     "A deliberate primary-backup bug",
+);
+
+const MAX_TERM: Flag<usize> = Flag::usize(
+    "max-term",
+    0,
+    "Raft: servers start no election beyond this term (0: unbounded; bounds a check)",
+);
+const MAX_LOG: Flag<usize> = Flag::usize(
+    "max-log",
+    0,
+    "Raft: leaders append no entry beyond this many (0: unbounded; bounds a check)",
+);
+const MAX_RETRIES: Flag<Option<String>> = Flag::string(
+    "max-retries",
+    None,
+    "Raft: a client resends a request at most this many times (absent: unbounded)",
+);
+const RETRANSMIT: Flag<bool> = Flag::bool(
+    "retransmit",
+    "Raft: resend AppendEntries on every heartbeat (deployments; infinite for a check)",
+);
+const RAFT_BROKEN: Flag<Option<String>> = Flag::choice(
+    "broken",
+    &[
+        "commit-old-term",
+        "voted-for-not-durable",
+        "vote-without-log-check",
+    ],
+    "A deliberate Raft bug",
 );
 
 fn main() -> ExitCode {
@@ -42,7 +76,45 @@ fn main() -> ExitCode {
                     .retransmitting()
             },
         )
+        .transform(
+            "raft",
+            "the store replicated by Raft on --servers servers (survives crashes of a minority)",
+            || {
+                app::<Raft<Store>>(RaftRole::Client)
+                    .size_flag(RaftRole::Server, "servers", 3, "Number of Raft servers")
+                    .config_flag(MAX_TERM)
+                    .config_flag(MAX_LOG)
+                    .config_flag(MAX_RETRIES)
+                    .config_flag(RETRANSMIT)
+                    .config_flag(RAFT_BROKEN)
+                    .config(raft_config)
+            },
+        )
         .run()
+}
+
+/// The Raft settings the flags ask for.
+fn raft_config(flags: &Flags) -> RaftConfig {
+    let bug = match flags.get(RAFT_BROKEN).as_deref() {
+        Some("commit-old-term") => Some(RaftBug::CommitByCountingOldTerms),
+        Some("voted-for-not-durable") => Some(RaftBug::VotedForNotDurable),
+        Some("vote-without-log-check") => Some(RaftBug::VoteWithoutLogCheck),
+        _ => None,
+    };
+    let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    RaftConfig {
+        max_term: clamp(flags.get(MAX_TERM)),
+        max_log: flags.get(MAX_LOG) as u64,
+        max_retries: flags.get(MAX_RETRIES).map(|text| match text.parse() {
+            Ok(n) => n,
+            Err(_) => {
+                eprintln!("error: --max-retries takes a number, not `{text}`");
+                std::process::exit(2);
+            }
+        }),
+        retransmit: flags.get(RETRANSMIT),
+        bug,
+    }
 }
 
 /// The program for the store served as `S`, whose clients are `clients`.

@@ -1,0 +1,808 @@
+//! Raft: any [`StateMachine`] replicated on a cluster of servers that
+//! survives the crash of a minority.
+//!
+//! [`Raft<M>`] turns a single-node state machine into servers that agree
+//! on a log of client commands and apply it, in order, to their copy of
+//! `M`, plus clients that send commands and wait for the output. It is the
+//! protocol of Ongaro and Ousterhout's paper:
+//!
+//! - **Elections.** A follower whose election timer fires becomes a
+//!   candidate of the next term, votes for itself and asks its peers; a
+//!   server grants one vote per term, and only to a candidate whose log is
+//!   at least as up to date as its own (last term, then length). A
+//!   candidate with a majority of votes leads the term. The checker fires
+//!   election timers in any order at any point; the runtime arms them with
+//!   a duration spread over 150-300 ms by the server and the term, so two
+//!   servers rarely time out together.
+//! - **Replication.** The leader appends a client's command to its log and
+//!   sends each follower the entries from that follower's next index, with
+//!   the index and term of the entry before them. A follower accepts only
+//!   when its log holds that entry (the consistency check), removes a
+//!   conflicting suffix, never a matching one, and appends. On a refusal it
+//!   names the first index of its conflicting term (or its log's end), so
+//!   the leader skips back a term at a time, not an entry.
+//! - **Commit.** The leader commits an entry when a majority holds it *and*
+//!   it is of the leader's own term (earlier entries are committed with
+//!   it): counting replicas of an earlier term's entry is the Figure 8 bug.
+//!   Every server applies committed entries in order; the leader answers
+//!   the client with the output.
+//! - **Durability.** `current_term`, `voted_for` and the log are
+//!   `#[durable]`: the runtime writes them to disk before a handler's
+//!   messages leave, the checker keeps them through a crash. Everything
+//!   else is rebuilt: a restarted server is a follower with nothing
+//!   committed, and re-applies the log as the leader tells it what is
+//!   committed.
+//! - **Exactly once.** Clients number their requests (durably) and resend
+//!   to another server when no answer comes; the replicated per-client
+//!   session table makes a command that reached the log twice take effect
+//!   once, and lets a leader answer a resent request that already took
+//!   effect.
+//!
+//! Reads go through the log like writes: simple, and linearizable without
+//! leases or clocks, at the cost of a log entry per read.
+//!
+//! # Assumes and guarantees
+//!
+//! - Assumes: crash-restart servers whose durable fields survive (the
+//!   runtime's storage); any network the fault model allows (loss,
+//!   duplication and reordering are handled by the protocol itself).
+//! - Guarantees, checked as invariants: election safety, leader
+//!   append-only, log matching, leader completeness, state machine safety,
+//!   and linearizability of the clients' history with respect to `M`.
+//!
+//! # Bounds
+//!
+//! [`Config::max_term`], [`Config::max_log`] and [`Config::max_retries`]
+//! bound what the checker explores (a server does not start an election
+//! beyond `max_term`, a leader does not append beyond `max_log` entries, a
+//! client resends at most `max_retries` times); `0` means unbounded, as a
+//! deployment runs. A leader sends a follower new entries only when its
+//! previous `AppendEntries` was answered, unless [`Config::retransmit`]
+//! is on (deployments, where a message to a crashed server is lost): then
+//! every heartbeat resends, which makes the checked state space infinite.
+//!
+//! [`RaftBug`] selects a deliberately broken variant.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::ctx::{Ctx, MaySend, MaySet};
+use crate::transform::state_machine::{check_linearizable, StateMachine};
+
+/// A log entry: the term it was created in, and the command — who asked,
+/// their request number, what.
+pub type LogEntry<I> = (u32, Node, u32, I);
+
+/// Per client, the number of its last applied request and that request's
+/// output, sorted by client: replicated by applying the log, it makes a
+/// command that reached the log twice take effect once.
+pub type Sessions<O> = Vec<(Node, u32, O)>;
+
+/// The last applied request of `client` in `sessions`, if any.
+fn session<O>(sessions: &Sessions<O>, client: Node) -> Option<(u32, &O)> {
+    sessions
+        .binary_search_by(|(c, _, _)| c.cmp(&client))
+        .ok()
+        .map(|i| (sessions[i].1, &sessions[i].2))
+}
+
+/// Records that `client`'s request `id` was applied with `output`.
+fn record<O>(sessions: &mut Sessions<O>, client: Node, id: u32, output: O) {
+    match sessions.binary_search_by(|(c, _, _)| c.cmp(&client)) {
+        Ok(i) => sessions[i] = (client, id, output),
+        Err(i) => sessions.insert(i, (client, id, output)),
+    }
+}
+
+/// What a server is in its current term.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Standing {
+    /// Follows the leader of its term, if any.
+    #[default]
+    Follower,
+    /// Asks for votes.
+    Candidate,
+    /// Leads its term.
+    Leader,
+}
+crate::relabel_nothing!(Standing);
+
+/// What a leader knows of one follower.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Progress {
+    /// The index of the next entry to send it.
+    pub next: u64,
+    /// The highest index known to be in its log.
+    pub matched: u64,
+    /// An `AppendEntries` to it is unanswered.
+    pub in_flight: bool,
+    /// Its commit index, as of its last answer.
+    pub commit: u64,
+}
+crate::relabel_nothing!(Progress);
+
+/// Deliberate bugs, for showing what the checker catches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RaftBug {
+    /// The leader commits any entry a majority holds, of whatever term
+    /// (Figure 8 of the Raft paper): an entry of an earlier term that a
+    /// majority holds can still be overwritten by a later leader.
+    CommitByCountingOldTerms,
+    /// `voted_for` is lost in a crash: a restarted server can vote twice in
+    /// one term, and the term gets two leaders.
+    VotedForNotDurable,
+    /// A vote is granted without comparing logs: a server missing a
+    /// committed entry can be elected and overwrite it.
+    VoteWithoutLogCheck,
+}
+
+crate::system! {
+    /// State machine `M` replicated by Raft. See the
+    /// [module documentation](self).
+    pub system Raft<M: StateMachine>
+    where
+        M: crate::Relabel<Node>,
+        M::Input: crate::Relabel<Node>,
+        M::Output: crate::Relabel<Node>;
+
+    config {
+        /// Servers start no election beyond this term (0: unbounded).
+        max_term: u32 = 0,
+        /// Leaders append no entry beyond this many (0: unbounded).
+        max_log: u64 = 0,
+        /// Clients resend a request at most this many times (`None`:
+        /// unbounded).
+        max_retries: Option<u32> = None,
+        /// Resend `AppendEntries` on every heartbeat even when the last one
+        /// is unanswered: needed where messages can be lost for good (a
+        /// deployment); makes the checked state space infinite.
+        retransmit: bool = false,
+        /// A deliberate bug, or `None` for the correct protocol.
+        bug: Option<RaftBug> = None,
+    }
+
+    /// A client's command.
+    input type Command = M::Input;
+    /// Its output.
+    output type Output = M::Output;
+
+    timers {
+        /// A follower or candidate hears no leader: start an election.
+        Election,
+        /// A leader keeps its followers from electing another.
+        Heartbeat,
+        /// A client has waited too long for an answer.
+        Retry,
+    }
+
+    message enum Msg {
+        /// A client's command, numbered by the client.
+        Request { id: u32, input: M::Input },
+        /// The output of a client's command.
+        Reply { id: u32, output: M::Output },
+        /// A candidate asks for a vote, showing how up to date its log is.
+        RequestVote { term: u32, last_index: u64, last_term: u32 },
+        /// The answer, in the voter's current term.
+        Vote { term: u32, granted: bool },
+        /// The leader's entries after `prev_index` (whose term is
+        /// `prev_term`), and what it has committed.
+        AppendEntries {
+            term: u32,
+            prev_index: u64,
+            prev_term: u32,
+            entries: Vec<LogEntry<M::Input>>,
+            commit: u64,
+        },
+        /// The answer: on success `index` is the last index now known to
+        /// match; on refusal, where the leader should try next. `commit`
+        /// is the follower's commit index.
+        AppendReply { term: u32, success: bool, index: u64, commit: u64 },
+    }
+
+    /// Keeps a copy of the log and of the machine.
+    role Server(u8) {
+        state {
+            /// The latest term this server has seen.
+            #[durable]
+            current_term: u32 = 0,
+            /// Whom it voted for in `current_term`.
+            #[durable]
+            voted_for: Option<Node> = None,
+            /// The log, entry `i` (from 1) at position `i - 1`.
+            #[durable]
+            log: Vec<LogEntry<M::Input>> = Vec::new(),
+            /// Follower, candidate or leader of `current_term`.
+            standing: Standing = Standing::Follower,
+            /// Votes received, as a candidate.
+            votes: BTreeSet<Node> = BTreeSet::new(),
+            /// Per follower, as a leader.
+            progress: BTreeMap<Node, Progress> = BTreeMap::new(),
+            /// How many entries are known committed, and applied.
+            commit: u64 = 0,
+            /// The machine after the first `commit` entries.
+            machine: M = M::default(),
+            /// Each client's last applied request and its output.
+            sessions: Sessions<M::Output> = Vec::new(),
+        }
+
+        on start reads(current_term) sets(Election) {
+            arm_election(ctx, *self.current_term);
+        }
+
+        on restart
+            reads(current_term) writes(voted_for) sets(Election)
+        {
+            if ctx.config().bug == Some(RaftBug::VotedForNotDurable) {
+                *self.voted_for = None;
+            }
+            arm_election(ctx, *self.current_term);
+        }
+
+        on timer Election
+            reads(log, commit)
+            writes(current_term, voted_for, standing, votes, progress)
+            sends(RequestVote, AppendEntries)
+            sets(Election, Heartbeat)
+        {
+            let max = ctx.config().max_term;
+            if *self.standing == Standing::Leader || (max != 0 && *self.current_term >= max) {
+                return;
+            }
+            let me = ctx.me();
+            *self.current_term += 1;
+            *self.voted_for = Some(me);
+            *self.standing = Standing::Candidate;
+            self.votes.clear();
+            self.votes.insert(me);
+            let term = *self.current_term;
+            let (last_index, last_term) = last_of(self.log);
+            ctx.broadcast(ctx.peers(), msg::RequestVote { term, last_index, last_term });
+            arm_election(ctx, term);
+            if self.votes.len() >= ctx.majority() {
+                become_leader(ctx, term, self.log, *self.commit, self.standing, self.progress);
+            }
+        }
+
+        on message RequestVote { term, last_index, last_term } from candidate
+            reads(log)
+            writes(current_term, voted_for, standing, votes, progress)
+            sends(Vote)
+            sets(Election, Heartbeat)
+        {
+            if term > *self.current_term {
+                step_down(ctx, term, self.current_term, self.voted_for, self.standing, self.votes, self.progress);
+            }
+            let up_to_date = (last_term, last_index) >= {
+                let (i, t) = last_of(self.log);
+                (t, i)
+            } || ctx.config().bug == Some(RaftBug::VoteWithoutLogCheck);
+            let free = self.voted_for.is_none_or(|v| v == candidate);
+            let granted = term == *self.current_term && free && up_to_date;
+            if granted {
+                *self.voted_for = Some(candidate);
+                arm_election(ctx, term);
+            }
+            let term = *self.current_term;
+            ctx.send(candidate, msg::Vote { term, granted });
+        }
+
+        on message Vote { term, granted } from voter
+            reads(log, commit)
+            writes(current_term, voted_for, standing, votes, progress)
+            sends(AppendEntries)
+            sets(Election, Heartbeat)
+        {
+            if term > *self.current_term {
+                step_down(ctx, term, self.current_term, self.voted_for, self.standing, self.votes, self.progress);
+                return;
+            }
+            if !granted || term != *self.current_term || *self.standing != Standing::Candidate {
+                return;
+            }
+            self.votes.insert(voter);
+            if self.votes.len() >= ctx.majority() {
+                become_leader(ctx, term, self.log, *self.commit, self.standing, self.progress);
+            }
+        }
+
+        on message AppendEntries { term, prev_index, prev_term, entries, commit: leader_commit } from from_leader
+            writes(current_term, voted_for, standing, votes, progress, log, commit, machine, sessions)
+            sends(AppendReply, Reply)
+            sets(Election, Heartbeat)
+        {
+            if term < *self.current_term {
+                let (term, commit) = (*self.current_term, *self.commit);
+                ctx.send(from_leader, msg::AppendReply { term, success: false, index: 0, commit });
+                return;
+            }
+            if term > *self.current_term || *self.standing != Standing::Follower {
+                step_down(ctx, term, self.current_term, self.voted_for, self.standing, self.votes, self.progress);
+            }
+            arm_election(ctx, term);
+            let len = self.log.len() as u64;
+            let matches = prev_index == 0
+                || (prev_index <= len && self.log[prev_index as usize - 1].0 == prev_term);
+            if !matches {
+                // Fast backtracking: skip the whole conflicting term.
+                let index = if prev_index > len {
+                    len + 1
+                } else {
+                    let t = self.log[prev_index as usize - 1].0;
+                    let first = self.log.iter().position(|e| e.0 == t).unwrap_or(0);
+                    first as u64 + 1
+                };
+                let commit = *self.commit;
+                ctx.send(from_leader, msg::AppendReply { term, success: false, index, commit });
+                return;
+            }
+            let count = entries.len() as u64;
+            for (k, entry) in entries.into_iter().enumerate() {
+                let at = prev_index as usize + k;
+                match self.log.get(at) {
+                    Some(have) if have.0 == entry.0 => {}
+                    Some(_) => {
+                        self.log.truncate(at);
+                        self.log.push(entry);
+                    }
+                    None => self.log.push(entry),
+                }
+            }
+            let index = prev_index + count;
+            let upto = leader_commit.min(index);
+            if upto > *self.commit {
+                apply_upto(ctx, upto, self.log, self.commit, self.machine, self.sessions, false);
+            }
+            let commit = *self.commit;
+            ctx.send(from_leader, msg::AppendReply { term, success: true, index, commit });
+        }
+
+        on message AppendReply { term, success, index, commit: follower_commit } from follower
+            writes(current_term, voted_for, standing, votes, progress, log, commit, machine, sessions)
+            sends(AppendEntries, Reply)
+            sets(Election, Heartbeat)
+        {
+            if term > *self.current_term {
+                step_down(ctx, term, self.current_term, self.voted_for, self.standing, self.votes, self.progress);
+                return;
+            }
+            if term != *self.current_term || *self.standing != Standing::Leader {
+                return;
+            }
+            let Some(p) = self.progress.get_mut(&follower) else { return };
+            p.in_flight = false;
+            p.commit = follower_commit;
+            if success {
+                p.matched = p.matched.max(index);
+                p.next = p.matched + 1;
+            } else {
+                p.next = index.min(p.next.saturating_sub(1)).max(1);
+            }
+            let term = *self.current_term;
+            let before = *self.commit;
+            let committable = committable(ctx, term, self.log, self.progress, before);
+            if committable > before {
+                apply_upto(ctx, committable, self.log, self.commit, self.machine, self.sessions, true);
+            }
+            let commit = *self.commit;
+            let peers: Vec<Node> = ctx.peers().collect();
+            for peer in peers {
+                let behind = self.progress.get(&peer).is_some_and(|p| behind(p, self.log, commit));
+                if behind && !self.progress[&peer].in_flight {
+                    send_append(ctx, peer, term, self.log, commit, self.progress);
+                }
+            }
+        }
+
+        on timer Heartbeat
+            reads(current_term, standing, log, commit)
+            writes(progress)
+            sends(AppendEntries)
+            sets(Heartbeat)
+        {
+            if *self.standing != Standing::Leader {
+                return;
+            }
+            // Without retransmission a heartbeat only repeats what a
+            // follower is known to miss: every answer already triggers the
+            // next send, so a caught-up follower is left alone.
+            let resend = ctx.config().retransmit;
+            let peers: Vec<Node> = ctx.peers().collect();
+            for peer in peers {
+                let Some(p) = self.progress.get(&peer) else { continue };
+                if resend || (!p.in_flight && behind(p, self.log, *self.commit)) {
+                    send_append(ctx, peer, *self.current_term, self.log, *self.commit, self.progress);
+                }
+            }
+            ctx.set_timer(timer::Heartbeat, HEARTBEAT);
+        }
+
+        on message Request { id, input } from client
+            reads(current_term, standing, commit, sessions)
+            writes(log, progress)
+            sends(Reply, AppendEntries)
+        {
+            // Clients ask every server; only the leader answers.
+            if *self.standing != Standing::Leader {
+                return;
+            }
+            match session(self.sessions, client) {
+                Some((last, output)) if last == id => {
+                    let output = output.clone();
+                    ctx.send(client, msg::Reply { id, output });
+                    return;
+                }
+                Some((last, _)) if last > id => return,
+                _ => {}
+            }
+            let term = *self.current_term;
+            let max = ctx.config().max_log;
+            let queued = self.log.iter().any(|e| e.0 == term && e.1 == client && e.2 == id);
+            if queued || (max != 0 && self.log.len() as u64 >= max) {
+                return;
+            }
+            self.log.push((term, client, id, input));
+            let peers: Vec<Node> = ctx.peers().collect();
+            for peer in peers {
+                if self.progress.get(&peer).is_some_and(|p| !p.in_flight) {
+                    send_append(ctx, peer, term, self.log, *self.commit, self.progress);
+                }
+            }
+        }
+    }
+
+    /// Sends commands to the servers and waits for each output.
+    role Client(u8) {
+        state {
+            /// The number of its next request; durable, so a reply to a
+            /// request made before a crash is never taken for a newer one.
+            #[durable]
+            next_request: u32 = 0,
+            /// The request it waits for, kept to resend it.
+            pending: Option<(u32, M::Input)> = None,
+            /// How often the pending request was resent.
+            retries: u32 = 0,
+        }
+
+        // A client does not track the leader: it asks every server, and
+        // only the leader acts (so no server is special, and symmetry
+        // reduction applies to servers).
+        on input command: Command writes(next_request, pending, retries) sends(Request) sets(Retry) {
+            let id = *self.next_request;
+            *self.next_request += 1;
+            *self.pending = Some((id, command.clone()));
+            *self.retries = 0;
+            ctx.broadcast(ctx.nodes_of(Role::Server), msg::Request { id, input: command });
+            ctx.set_timer(timer::Retry, RETRY);
+        }
+
+        on message Reply { id, output } from _server writes(pending) emits(Output) sets(Retry) {
+            if self.pending.as_ref().is_some_and(|(p, _)| *p == id) {
+                *self.pending = None;
+                ctx.cancel_timer(timer::Retry);
+                ctx.output(output);
+            }
+        }
+
+        on timer Retry reads(pending) writes(retries) sends(Request) sets(Retry) {
+            let Some((id, input)) = self.pending else { return };
+            if ctx.config().max_retries.is_some_and(|max| *self.retries >= max) {
+                return;
+            }
+            *self.retries += 1;
+            ctx.broadcast(ctx.nodes_of(Role::Server), msg::Request { id: *id, input: input.clone() });
+            ctx.set_timer(timer::Retry, RETRY);
+        }
+    }
+
+    /// Election safety: at most one leader per term.
+    invariant election_safety reads(Server.current_term, Server.standing) {
+        let leaders: Vec<(u32, Node)> = self.server.iter()
+            .filter(|s| *s.standing == Standing::Leader)
+            .map(|s| (*s.current_term, s.node()))
+            .collect();
+        for (i, a) in leaders.iter().enumerate() {
+            for b in &leaders[i + 1..] {
+                if a.0 == b.0 {
+                    return Err(format!("{} and {} both lead term {}", a.1, b.1, a.0));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Leader append-only, as a state property: a leader's log holds every
+    /// entry of its term that any server holds, where that server holds
+    /// it (entries of a term come only from its leader, which never
+    /// removes or moves them).
+    invariant leader_append_only reads(Server.current_term, Server.standing, Server.log) {
+        for l in self.server.iter().filter(|s| *s.standing == Standing::Leader) {
+            let term = *l.current_term;
+            for s in self.server.iter() {
+                for (i, e) in s.log.iter().enumerate() {
+                    if e.0 == term && l.log.get(i) != Some(e) {
+                        return Err(format!(
+                            "{} holds entry {} of term {term}, which its leader {} does not hold there",
+                            s.node(), i + 1, l.node()
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Log matching: two logs with an entry of the same term at the same
+    /// index are equal up to it.
+    invariant log_matching reads(Server.log) {
+        let servers: Vec<_> = self.server.iter().collect();
+        for (i, a) in servers.iter().enumerate() {
+            for b in &servers[i + 1..] {
+                let common = a.log.len().min(b.log.len());
+                if let Some(k) = (0..common).rev().find(|&k| a.log[k].0 == b.log[k].0) {
+                    if a.log[..=k] != b.log[..=k] {
+                        return Err(format!(
+                            "{} and {} agree on the term of entry {} but not on the entries up to it",
+                            a.node(), b.node(), k + 1
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Leader completeness: a leader holds every entry committed at any
+    /// server whose term is not above the leader's (those were committed
+    /// in the leader's term or before).
+    invariant leader_completeness reads(Server.current_term, Server.standing, Server.log, Server.commit) {
+        for l in self.server.iter().filter(|s| *s.standing == Standing::Leader) {
+            for s in self.server.iter() {
+                if *s.current_term > *l.current_term {
+                    continue;
+                }
+                let c = *s.commit as usize;
+                if l.log.len() < c || l.log[..c] != s.log[..c] {
+                    return Err(format!(
+                        "{} leads term {} without the {c} entries {} has committed",
+                        l.node(), l.current_term, s.node()
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// State machine safety: no two servers have applied different entries
+    /// at the same index.
+    invariant state_machine_safety reads(Server.log, Server.commit) {
+        let servers: Vec<_> = self.server.iter().collect();
+        for (i, a) in servers.iter().enumerate() {
+            for b in &servers[i + 1..] {
+                let c = (*a.commit).min(*b.commit) as usize;
+                if let Some(k) = (0..c).find(|&k| a.log[k] != b.log[k]) {
+                    return Err(format!(
+                        "{} and {} applied different entries at index {}: {:?} and {:?}",
+                        a.node(), b.node(), k + 1, a.log[k], b.log[k]
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every history is linearizable with respect to `M`.
+    invariant linearizable reads(history) {
+        check_linearizable::<M, Raft<M>>(self.history)
+    }
+}
+
+/// The settings of [`Raft`] (its `config`), named for use outside this module.
+pub type RaftConfig = Config;
+/// A node of [`Raft`], named for use outside this module.
+pub type RaftNode = Node;
+/// A role of [`Raft`], named for use outside this module.
+pub type RaftRole = Role;
+
+/// How often a leader sends heartbeats in the runtime.
+const HEARTBEAT: std::time::Duration = std::time::Duration::from_millis(50);
+/// How long a client waits before resending in the runtime.
+const RETRY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// A handler's context in [`Raft<M>`], with permissions `H`.
+type RaftCtx<'a, 'b, M, H> = &'a mut Ctx<'b, Raft<M>, H>;
+
+/// The index and term of the log's last entry (0, 0 when empty).
+fn last_of<I>(log: &[LogEntry<I>]) -> (u64, u32) {
+    (log.len() as u64, log.last().map_or(0, |e| e.0))
+}
+
+/// Arms the election timer for a randomised-looking 150-300 ms, spread by
+/// server and term (handlers are deterministic; the spread makes split
+/// votes rare in the runtime, and the checker ignores it anyway).
+fn arm_election<M, H>(ctx: RaftCtx<'_, '_, M, H>, term: u32)
+where
+    M: StateMachine + crate::Relabel<Node>,
+    M::Input: crate::Relabel<Node>,
+    M::Output: crate::Relabel<Node>,
+    H: MaySet<timer::Election>,
+{
+    let me = match ctx.me() {
+        Node::Server(i) | Node::Client(i) => i as u64,
+    };
+    let mix = (me + 1)
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        .wrapping_add((term as u64 + 1).wrapping_mul(0xbf58_476d_1ce4_e5b9));
+    let ms = 150 + (mix >> 33) % 150;
+    ctx.set_timer(timer::Election, std::time::Duration::from_millis(ms));
+}
+
+/// Moves to `term` as a follower: no vote yet, no known leader.
+#[allow(clippy::too_many_arguments)]
+fn step_down<M, H>(
+    ctx: RaftCtx<'_, '_, M, H>,
+    term: u32,
+    current_term: &mut u32,
+    voted_for: &mut Option<Node>,
+    standing: &mut Standing,
+    votes: &mut BTreeSet<Node>,
+    progress: &mut BTreeMap<Node, Progress>,
+) where
+    M: StateMachine + crate::Relabel<Node>,
+    M::Input: crate::Relabel<Node>,
+    M::Output: crate::Relabel<Node>,
+    H: MaySet<timer::Election> + MaySet<timer::Heartbeat>,
+{
+    if term > *current_term {
+        *current_term = term;
+        *voted_for = None;
+    }
+    if *standing == Standing::Leader {
+        ctx.cancel_timer(timer::Heartbeat);
+    }
+    *standing = Standing::Follower;
+    votes.clear();
+    progress.clear();
+    arm_election(ctx, term);
+}
+
+/// Takes the lead of `term`: every follower's next index is after the
+/// leader's log, and each is sent an `AppendEntries` at once.
+fn become_leader<M, H>(
+    ctx: RaftCtx<'_, '_, M, H>,
+    term: u32,
+    log: &[LogEntry<M::Input>],
+    commit: u64,
+    standing: &mut Standing,
+    progress: &mut BTreeMap<Node, Progress>,
+) where
+    M: StateMachine + crate::Relabel<Node>,
+    M::Input: crate::Relabel<Node>,
+    M::Output: crate::Relabel<Node>,
+    H: MaySend<msg::AppendEntries<M>> + MaySet<timer::Election> + MaySet<timer::Heartbeat>,
+{
+    *standing = Standing::Leader;
+    progress.clear();
+    let next = log.len() as u64 + 1;
+    let peers: Vec<Node> = ctx.peers().collect();
+    for &peer in &peers {
+        progress.insert(
+            peer,
+            Progress {
+                next,
+                matched: 0,
+                in_flight: false,
+                commit: 0,
+            },
+        );
+    }
+    for peer in peers {
+        send_append(ctx, peer, term, log, commit, progress);
+    }
+    ctx.cancel_timer(timer::Election);
+    ctx.set_timer(timer::Heartbeat, HEARTBEAT);
+}
+
+/// Whether a follower misses entries or the commit index, as far as the
+/// leader knows.
+fn behind<I>(p: &Progress, log: &[LogEntry<I>], commit: u64) -> bool {
+    p.next <= log.len() as u64 || p.commit < commit
+}
+
+/// Sends `peer` the entries from its next index and marks it in flight.
+fn send_append<M, H>(
+    ctx: RaftCtx<'_, '_, M, H>,
+    peer: Node,
+    term: u32,
+    log: &[LogEntry<M::Input>],
+    commit: u64,
+    progress: &mut BTreeMap<Node, Progress>,
+) where
+    M: StateMachine + crate::Relabel<Node>,
+    M::Input: crate::Relabel<Node>,
+    M::Output: crate::Relabel<Node>,
+    H: MaySend<msg::AppendEntries<M>>,
+{
+    let Some(p) = progress.get_mut(&peer) else {
+        return;
+    };
+    let prev_index = (p.next - 1).min(log.len() as u64);
+    let prev_term = if prev_index == 0 {
+        0
+    } else {
+        log[prev_index as usize - 1].0
+    };
+    p.in_flight = true;
+    ctx.send(
+        peer,
+        msg::AppendEntries {
+            term,
+            prev_index,
+            prev_term,
+            entries: log[prev_index as usize..].to_vec(),
+            commit,
+        },
+    );
+}
+
+/// The highest index the leader may now commit: held by a majority (the
+/// leader included) and — unless the Figure 8 bug is on — of the leader's
+/// own term. At least `commit`.
+fn committable<M, H>(
+    ctx: RaftCtx<'_, '_, M, H>,
+    term: u32,
+    log: &[LogEntry<M::Input>],
+    progress: &BTreeMap<Node, Progress>,
+    commit: u64,
+) -> u64
+where
+    M: StateMachine + crate::Relabel<Node>,
+    M::Input: crate::Relabel<Node>,
+    M::Output: crate::Relabel<Node>,
+{
+    let any_term = ctx.config().bug == Some(RaftBug::CommitByCountingOldTerms);
+    let majority = ctx.majority();
+    let mut best = commit;
+    for n in (commit + 1)..=(log.len() as u64) {
+        let holders = 1 + progress.values().filter(|p| p.matched >= n).count();
+        if holders >= majority && (any_term || log[n as usize - 1].0 == term) {
+            best = n;
+        }
+    }
+    best
+}
+
+/// Applies entries up to `upto` to the machine, each client's request at
+/// most once; a leader answers the client.
+fn apply_upto<M, H>(
+    ctx: RaftCtx<'_, '_, M, H>,
+    upto: u64,
+    log: &[LogEntry<M::Input>],
+    commit: &mut u64,
+    machine: &mut M,
+    sessions: &mut Sessions<M::Output>,
+    reply: bool,
+) where
+    M: StateMachine + crate::Relabel<Node>,
+    M::Input: crate::Relabel<Node>,
+    M::Output: crate::Relabel<Node>,
+    H: MaySend<msg::Reply<M>>,
+{
+    let upto = upto.min(log.len() as u64);
+    while *commit < upto {
+        let (_, client, id, input) = &log[*commit as usize];
+        *commit += 1;
+        let output = match session(sessions, *client) {
+            Some((last, output)) if last == *id => output.clone(),
+            Some((last, _)) if last > *id => continue,
+            _ => {
+                let output = machine.apply(input);
+                record(sessions, *client, *id, output.clone());
+                output
+            }
+        };
+        if reply {
+            ctx.send(*client, msg::Reply { id: *id, output });
+        }
+    }
+}
