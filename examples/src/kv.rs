@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use verdict::prelude::*;
 use verdict::transform::{
     PbBug, PbConfig, PbRole, PrimaryBackup, Raft, RaftConfig, RaftRole, StateMachine,
+    RAFT_BOUNDED_STALLS,
 };
 use verdict::{NodeWorkload, SetupError};
 
@@ -303,5 +304,5 @@ pub fn raft(
         .with(RaftRole::Client, clients);
     let setup = Setup::with_config(&sizes, config)?;
     let workload = workload(&setup, RaftRole::Client, ops);
-    Ok(Model::new(setup, faults, workload))
+    Ok(Model::new(setup, faults, workload).allowing_deadlock(RAFT_BOUNDED_STALLS))
 }

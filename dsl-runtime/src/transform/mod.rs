@@ -165,7 +165,10 @@ pub use crash_recovery::{recovering_model, CrashRecovery, RecoveringState};
 pub use ghost::{check_transparent, Difference, Ghost, GhostState, GhostView, Observed, Observer};
 pub use plan::{plan_retransmitting, Plan, DEFAULT_DEPTH};
 pub use primary_backup::{PbBug, PbConfig, PbNode, PbRole, PrimaryBackup};
-pub use raft::{LogEntry, Progress, Raft, RaftBug, RaftConfig, RaftNode, RaftRole, Standing};
+pub use raft::{
+    LogEntry, Progress, Raft, RaftBug, RaftConfig, RaftNode, RaftRole, Standing,
+    BOUNDED_STALLS as RAFT_BOUNDED_STALLS,
+};
 pub use refinement::{check_refinement, RefinementOptions, RefinementOutcome, RefinementReport};
 pub use reliable::{
     reliable_model, Reliable, ReliableConfig, ReliableMsg, ReliableState, ReliableTimer,

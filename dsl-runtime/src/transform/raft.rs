@@ -140,9 +140,8 @@ pub enum RaftBug {
 crate::system! {
     /// State machine `M` replicated by Raft. See the
     /// [module documentation](self).
-    pub system Raft<M: StateMachine>
+    pub system Raft<M: StateMachine + crate::Relabel<Node>>
     where
-        M: crate::Relabel<Node>,
         M::Input: crate::Relabel<Node>,
         M::Output: crate::Relabel<Node>;
 
@@ -603,6 +602,18 @@ pub type RaftConfig = Config;
 pub type RaftNode = Node;
 /// A role of [`Raft`], named for use outside this module.
 pub type RaftRole = Role;
+
+/// Why a checked run of [`Raft`] may end with a client still waiting, for
+/// [`Model::allowing_deadlock`](crate::Model::allowing_deadlock): the
+/// bounds that make the state space finite stop elections at
+/// [`Config::max_term`], appends at [`Config::max_log`] and resends at
+/// [`Config::max_retries`], so a split vote in the last term, or a request
+/// that reached the servers before a leader was elected and is never
+/// resent, leaves the client waiting. Whether every request is answered
+/// is a liveness question, not one for the safety check.
+pub const BOUNDED_STALLS: &str =
+    "the bounds (--max-term, --max-log, --max-retries) stop elections, \
+appends and resends, so a bounded run can end with a client waiting";
 
 /// How often a leader sends heartbeats in the runtime.
 const HEARTBEAT: std::time::Duration = std::time::Duration::from_millis(50);

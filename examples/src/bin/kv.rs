@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use verdict::cli::{App, Flag, Flags};
 use verdict::transform::{
     PbBug, PbConfig, PbRole, PrimaryBackup, Raft, RaftBug, RaftConfig, RaftRole, Reliable,
-    ReliableConfig,
+    ReliableConfig, RAFT_BOUNDED_STALLS,
 };
 use verdict::System;
 use verdict_examples::kv::{self, Kv, KvInput, Store};
@@ -88,6 +88,7 @@ fn main() -> ExitCode {
                     .config_flag(RETRANSMIT)
                     .config_flag(RAFT_BROKEN)
                     .config(raft_config)
+                    .allowing_deadlock(RAFT_BOUNDED_STALLS)
             },
         )
         .run()
