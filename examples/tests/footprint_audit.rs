@@ -336,8 +336,9 @@ impl Edit for HidesChoice {
 
 #[test]
 fn a_handler_that_chooses_without_saying_so_fails_even_without_the_audit() {
-    // Undeclared, its step would be explored with one answer only; the
-    // model checks every step for it, audit or not.
+    // Undeclared, its step would be explored with one answer only. While
+    // another handler declares `chooses`, the model checks every step for
+    // it, audit or not.
     let base = balancer::model(2, 1, balancer::Config::default()).unwrap();
     let config = base.setup.config().clone();
     let model: Model<Edited<balancer::Balancer, HidesChoice>> =
@@ -351,5 +352,24 @@ fn a_handler_that_chooses_without_saying_so_fails_even_without_the_audit() {
     };
     let text = e.to_string();
     assert!(text.contains("`Dispatcher on input Job`"), "{text}");
+    assert!(text.contains("does not say `chooses`"), "{text}");
+}
+
+/// Every choosing handler of the balancer, said not to choose.
+struct HidesEveryChoice;
+impl Edit for HidesEveryChoice {
+    fn edit(meta: &mut MetaBuilder) {
+        handler(meta, "Dispatcher on input Job").chooses = false;
+        handler(meta, "Dispatcher on message Done").chooses = false;
+    }
+}
+
+#[test]
+fn a_system_that_hides_every_choice_is_caught_by_the_audit() {
+    let base = balancer::model(2, 1, balancer::Config::default()).unwrap();
+    let config = base.setup.config().clone();
+    let model: Model<Edited<balancer::Balancer, HidesEveryChoice>> =
+        verdict::transform::wrap_model(&base, config, Faults::none());
+    let text = audit_failure(model);
     assert!(text.contains("does not say `chooses`"), "{text}");
 }

@@ -688,6 +688,14 @@ impl<S: System> Model<S> {
         action: Action,
         effects: &mut Effects<S>,
     ) -> Result<StepInfo, StepError> {
+        // A system none of whose handlers declares `chooses` cannot choose
+        // through `system!` (the compiler refuses `ctx.choose` there); only
+        // the footprint audit still watches for one, as it watches every
+        // other effect metadata could hide. So the hot path opens no choice
+        // session for it.
+        if !self.chooses && !self.audit_footprints {
+            return self.apply_step(world, action, effects);
+        }
         let declared = self.chooses && self.may_choose(world, action);
         let (result, chosen) = choice::run(Source::Branch(action.branch()), || {
             self.apply_step(world, action, effects)
