@@ -13,7 +13,7 @@ use verdict::runtime::codec;
 use verdict::runtime::disk::OsDisk;
 use verdict::runtime::node::{LoopEvent, LoopParts, LoopSettings, NodeLoop};
 use verdict::runtime::recovery::{self, Owner, Recovered};
-use verdict::runtime::wal::{parse_log, Record};
+use verdict::runtime::wal::{parse_log, Record, SyncMode, Wal};
 use verdict::runtime::{Reply, Request};
 use verdict::{Setup, Sizes};
 use verdict_examples::balancer::{self, Balancer, Node, Output, Role};
@@ -33,8 +33,12 @@ fn setup() -> Setup<Balancer> {
     Setup::with_config(&Sizes::new().with(Role::Worker, WORKERS), config).unwrap()
 }
 
+fn try_recover(dir: &Path) -> Result<Recovered<Balancer>, recovery::Refusal> {
+    recovery::recover::<Balancer>(&OsDisk, dir, OWNER, Node::Dispatcher, &setup())
+}
+
 fn recover(dir: &Path) -> Recovered<Balancer> {
-    recovery::recover::<Balancer>(&OsDisk, dir, OWNER, Node::Dispatcher, &setup()).unwrap()
+    try_recover(dir).unwrap()
 }
 
 /// Runs the dispatcher's loop over `JOBS` jobs (workers are not running,
@@ -123,4 +127,48 @@ fn recovery_rebuilds_the_assignment_the_random_choices_made() {
         .filter(|r| matches!(r.record, Record::Chose { .. }))
         .count();
     assert_eq!(chose, JOBS as usize);
+}
+
+/// A data directory whose log holds the start and one job with these
+/// recorded answers.
+fn log_with_answers(dir: &Path, choices: Vec<u32>) {
+    let r = recover(dir);
+    let mut wal = Wal::open(
+        &OsDisk,
+        dir,
+        r.identity.incarnation(),
+        r.next_seq,
+        SyncMode::Group,
+    )
+    .unwrap();
+    wal.append(&Record::<Balancer>::Start);
+    wal.append(&Record::<Balancer>::Chose {
+        choices,
+        record: Box::new(Record::Input(balancer::input::Job(0).into())),
+    });
+    wal.commit().unwrap();
+}
+
+#[test]
+fn a_log_whose_answers_the_handler_no_longer_asks_for_is_refused() {
+    // Placing one job with room everywhere is one choice among 3 workers.
+    let good = tempfile::tempdir().unwrap();
+    log_with_answers(good.path(), vec![2]);
+    assert!(recovered_load(good.path()).contains("Worker(2): 1"));
+    for (choices, why) in [
+        (
+            vec![2, 0],
+            "the log records 2 choices, but replaying it the handler makes 1",
+        ),
+        (vec![7], "offers 3 alternatives at choice 0"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        log_with_answers(dir.path(), choices);
+        let refusal = try_recover(dir.path()).err().expect("recovery refuses");
+        let text = refusal.to_string();
+        assert!(
+            text.contains("cannot be replayed") && text.contains(why),
+            "{text}"
+        );
+    }
 }
