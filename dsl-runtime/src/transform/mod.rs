@@ -159,6 +159,7 @@ pub mod projection;
 pub mod raft;
 pub mod refinement;
 pub mod reliable;
+pub mod sessions;
 pub mod state_machine;
 
 pub use crash_recovery::{recovering_model, CrashRecovery, RecoveringState};

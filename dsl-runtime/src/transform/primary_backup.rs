@@ -42,6 +42,7 @@
 //! footprints are checked by the compiler and the footprint audit, not
 //! typed by hand.
 
+use crate::transform::sessions::{self, record, session};
 use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
@@ -52,26 +53,9 @@ use crate::transform::state_machine::{check_linearizable, StateMachine};
 /// An entry of the primary's queue: who asked, their request number, what.
 pub type Entry<I> = (Node, u32, I);
 
-/// Per client, the number of its last applied request and that request's
-/// output, sorted by client: the replicated record that makes a resent
-/// request take effect at most once.
-pub type Sessions<O> = Vec<(Node, u32, O)>;
-
-/// The last applied request of `client` in `sessions`, if any.
-fn session<O>(sessions: &Sessions<O>, client: Node) -> Option<(u32, &O)> {
-    sessions
-        .binary_search_by(|(c, _, _)| c.cmp(&client))
-        .ok()
-        .map(|i| (sessions[i].1, &sessions[i].2))
-}
-
-/// Records that `client`'s request `id` was applied with `output`.
-fn record<O>(sessions: &mut Sessions<O>, client: Node, id: u32, output: O) {
-    match sessions.binary_search_by(|(c, _, _)| c.cmp(&client)) {
-        Ok(i) => sessions[i] = (client, id, output),
-        Err(i) => sessions.insert(i, (client, id, output)),
-    }
-}
+/// Per client, its last applied request and that request's output (see
+/// [`crate::transform::sessions`]).
+pub type Sessions<O> = sessions::Sessions<Node, O>;
 
 /// Deliberate bugs, for showing what the checker catches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -63,6 +63,7 @@
 //!
 //! [`RaftBug`] selects a deliberately broken variant.
 
+use crate::transform::sessions::{self, record, session};
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
@@ -74,26 +75,9 @@ use crate::transform::state_machine::{check_linearizable, StateMachine};
 /// their request number, what.
 pub type LogEntry<I> = (u32, Node, u32, I);
 
-/// Per client, the number of its last applied request and that request's
-/// output, sorted by client: replicated by applying the log, it makes a
-/// command that reached the log twice take effect once.
-pub type Sessions<O> = Vec<(Node, u32, O)>;
-
-/// The last applied request of `client` in `sessions`, if any.
-fn session<O>(sessions: &Sessions<O>, client: Node) -> Option<(u32, &O)> {
-    sessions
-        .binary_search_by(|(c, _, _)| c.cmp(&client))
-        .ok()
-        .map(|i| (sessions[i].1, &sessions[i].2))
-}
-
-/// Records that `client`'s request `id` was applied with `output`.
-fn record<O>(sessions: &mut Sessions<O>, client: Node, id: u32, output: O) {
-    match sessions.binary_search_by(|(c, _, _)| c.cmp(&client)) {
-        Ok(i) => sessions[i] = (client, id, output),
-        Err(i) => sessions.insert(i, (client, id, output)),
-    }
-}
+/// Per client, its last applied request and that request's output (see
+/// [`crate::transform::sessions`]).
+pub type Sessions<O> = sessions::Sessions<Node, O>;
 
 /// What a server is in its current term.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
