@@ -80,19 +80,31 @@ fn every_search() -> Vec<(&'static str, CheckOptions)> {
     ]
 }
 
+/// The counterexample `options` finds in `model`, which must violate
+/// `invariant`; `search` names the run in failures.
+fn violation_of<S: System>(
+    model: &Model<S>,
+    options: &CheckOptions,
+    search: &str,
+    invariant: &str,
+) -> Box<verdict::check::Counterexample<S>> {
+    let report = check(model, options);
+    let Outcome::Violation(cx) = report.outcome else {
+        panic!("{search}: no violation ({})", report.stats)
+    };
+    assert!(
+        matches!(&cx.violation, Violation::Invariant { name, .. } if *name == invariant),
+        "{search}: {:?}",
+        cx.violation
+    );
+    cx
+}
+
 #[test]
 fn an_answer_other_than_the_first_is_explored_in_every_search() {
     for (name, options) in every_search() {
         let model = picker_model(picker::input::Pick.into());
-        let report = check(&model, &options);
-        let cx = report
-            .counterexample()
-            .unwrap_or_else(|| panic!("{name}: {:?}", report.outcome));
-        assert!(
-            matches!(&cx.violation, Violation::Invariant { name: inv, .. } if *inv == "no_two"),
-            "{name}: {:?}",
-            cx.violation
-        );
+        let cx = violation_of(&model, &options, name, "no_two");
         assert_eq!(cx.events.len(), 1, "{name}");
         assert_eq!(
             cx.events[0].to_string(),
@@ -112,15 +124,7 @@ fn an_answer_other_than_the_first_is_explored_in_every_search() {
 fn a_choice_that_depends_on_an_earlier_one_is_explored_too() {
     for (name, options) in every_search() {
         let model = picker_model(picker::input::Twice.into());
-        let report = check(&model, &options);
-        let cx = report
-            .counterexample()
-            .unwrap_or_else(|| panic!("{name}: {:?}", report.outcome));
-        assert!(
-            matches!(&cx.violation, Violation::Invariant { name: inv, .. } if *inv == "no_twenty_one"),
-            "{name}: {:?}",
-            cx.violation
-        );
+        let cx = violation_of(&model, &options, name, "no_twenty_one");
         let Event::Chose { choices, .. } = &cx.events[0] else {
             panic!("{name}: {:?}", cx.events)
         };
@@ -165,12 +169,11 @@ fn the_balancer_keeps_to_capacity_and_its_broken_variant_does_not() {
             "{name}: {:?}",
             ok.outcome
         );
-        let bad = check(&balancer_model(3, 3, true), &options);
-        let cx = bad.counterexample().unwrap_or_else(|| panic!("{name}"));
-        assert!(
-            matches!(&cx.violation, Violation::Invariant { name: inv, .. } if *inv == "within_capacity"),
-            "{name}: {:?}",
-            cx.violation
+        violation_of(
+            &balancer_model(3, 3, true),
+            &options,
+            name,
+            "within_capacity",
         );
     }
 }
