@@ -8,6 +8,9 @@ use std::process::Command;
 const LOCKSERV: &str = env!("CARGO_BIN_EXE_lockserv");
 /// A check of a few seconds in a debug build, cut short by its bound.
 const LONG_CHECK: &str = "check --clients 6 --max-states 120000";
+/// Long enough, with a wide margin, for plain lines every two seconds:
+/// about 15 s on a quiet machine (120,000 states took under 2 s there).
+const LONGER_CHECK: &str = "check --clients 6 --max-states 1000000";
 
 /// Whether `text` looks like progress output.
 fn has_progress(text: &str) -> bool {
@@ -45,7 +48,7 @@ fn on_a_terminal_the_bar_goes_to_stderr_and_redirected_stdout_stays_plain() {
 
 #[test]
 fn redirected_stderr_gets_plain_lines_and_stdout_none() {
-    let args: Vec<&str> = LONG_CHECK.split(' ').collect();
+    let args: Vec<&str> = LONGER_CHECK.split(' ').collect();
     let out = Command::new(LOCKSERV)
         .args(&args)
         .arg("--progress")
