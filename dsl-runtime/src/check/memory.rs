@@ -5,7 +5,7 @@
 //! nothing. So every search accounts the bytes it holds — the visited set's
 //! tables, the worlds waiting to be expanded (breadth-first levels,
 //! depth-first stacks and pools), the in-place search's frames, the
-//! dynamic reduction's summaries and path — in a [`Meter`] of a few atomic
+//! dynamic reduction's summaries and path — in a `Meter` of a few atomic
 //! counters, compares them with the budget at every new state (a handful
 //! of relaxed loads), and stops with an honest bounded verdict when they
 //! reach it. The visited set asks the meter before it grows a table, so a
