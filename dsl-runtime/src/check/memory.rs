@@ -272,14 +272,23 @@ pub(crate) struct Meter {
     reached: AtomicU8,
     /// Whether the visited set was refused a growth.
     refused: AtomicBool,
+    /// How many bytes one thread may hold unpublished (see [`Meter::slack`]).
+    slack: u64,
 }
 
 /// Bytes charged per held world besides the world itself: its queue slot
 /// and its link on a depth-first trail.
 const WORLD_OVERHEAD: u64 = 64;
 
+/// Bounds on one thread's unpublished bytes: below the lower, publishing
+/// would cost more than it tells; above the upper, a huge budget would let
+/// a thread's account lag for millions of states.
+const SLACK_BOUNDS: (u64, u64) = (16 << 10, 64 << 20);
+
 impl Meter {
-    pub(crate) fn new(budget: u64) -> Self {
+    /// A meter for a search of `threads` threads under `budget` bytes.
+    pub(crate) fn new(budget: u64, threads: usize) -> Self {
+        let share = budget / (16 * threads.max(1) as u64);
         Meter {
             budget,
             visited: AtomicU64::new(0),
@@ -289,7 +298,21 @@ impl Meter {
             peak: AtomicU64::new(0),
             reached: AtomicU8::new(0),
             refused: AtomicBool::new(false),
+            slack: share.clamp(SLACK_BOUNDS.0, SLACK_BOUNDS.1),
         }
+    }
+
+    /// Whether a thread whose own count changed by `worlds` held worlds
+    /// and `other` bytes since it last published must publish now.
+    ///
+    /// Threads keep their counts to themselves between publishes (a shared
+    /// counter bumped per world would bounce between cores), so the account
+    /// lags by what they hold back. Each holds back at most a sixteenth of
+    /// the budget split among the threads, so the account never runs more
+    /// than a sixteenth past the budget however many threads search.
+    pub(crate) fn must_publish(&self, worlds: i64, other: i64) -> bool {
+        let per = self.world_bytes.load(Ordering::Relaxed) + WORLD_OVERHEAD;
+        worlds.unsigned_abs().saturating_mul(per) + other.unsigned_abs() > self.slack
     }
 
     /// The budget in bytes.
@@ -475,18 +498,33 @@ mod tests {
 
     #[test]
     fn the_meter_stops_at_the_budget_and_refuses_a_growth_past_it() {
-        let m = Meter::new(1000);
+        let m = Meter::new(1000, 1);
         m.visited_changed(600);
         assert!(!m.over());
         assert!(m.may_grow(600, 300));
         assert!(!m.may_grow(600, 500));
         assert!(m.over(), "a refused growth stops the search");
         assert_eq!(m.reached(), Some(Reached::Held));
-        let m = Meter::new(1000);
+        let m = Meter::new(1000, 1);
         m.set_world_bytes(100 - WORLD_OVERHEAD);
         m.worlds_changed(10);
         assert!(m.over());
         assert_eq!(m.peak(), 1000);
+    }
+
+    #[test]
+    fn threads_publish_before_they_hold_back_a_sixteenth_of_their_share() {
+        let m = Meter::new(64 << 20, 2);
+        m.set_world_bytes(1024 - WORLD_OVERHEAD);
+        // Each of two threads may hold back 2 MiB: 2048 worlds of 1 KiB.
+        assert!(!m.must_publish(2048, 0));
+        assert!(m.must_publish(2049, 0));
+        assert!(m.must_publish(-2049, 0), "releases count too");
+        assert!(m.must_publish(0, (2 << 20) + 1));
+        // A tiny budget still lets a thread batch a few worlds.
+        let m = Meter::new(1000, 2);
+        m.set_world_bytes(1024 - WORLD_OVERHEAD);
+        assert!(!m.must_publish(16, 0));
     }
 
     #[cfg(target_os = "linux")]

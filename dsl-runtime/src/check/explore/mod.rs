@@ -348,6 +348,8 @@ impl<S: System> Worker<S> {
             self.generated = 0;
             self.publish_held(eng);
             eng.max_depth.fetch_max(self.max_depth, Ordering::Relaxed);
+        } else if eng.meter.must_publish(self.held_worlds, self.held_other) {
+            self.publish_held(eng);
         }
     }
 
@@ -1104,7 +1106,7 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
     // The static reduction's cycle proviso needs each state's discovery depth.
     let depths = red.por && dynamic.is_none();
     let budget = memory_budget(model, options);
-    let meter = Arc::new(Meter::new(budget.bytes));
+    let meter = Arc::new(Meter::new(budget.bytes, threads));
     let eng = Engine {
         model,
         options,
