@@ -14,7 +14,8 @@ use clap::{Arg, ArgAction, ArgMatches};
 
 /// A flag a system's binary adds, whose value has type `T`: `usize` for
 /// [`Flag::usize`], `bool` for [`Flag::bool`], `Option<String>` for
-/// [`Flag::string`] and [`Flag::choice`].
+/// [`Flag::string`] and [`Flag::choice`], `Option<usize>` for
+/// [`Flag::optional_usize`].
 pub struct Flag<T> {
     pub(crate) spec: FlagSpec,
     _value: PhantomData<fn() -> T>,
@@ -45,6 +46,7 @@ pub struct FlagSpec {
 #[derive(Debug, Clone, Copy)]
 enum FlagKind {
     Usize(usize),
+    OptionalUsize,
     Bool,
     Str(Option<&'static str>),
     Choice(&'static [&'static str]),
@@ -68,6 +70,14 @@ impl Flag<usize> {
     /// `--name N`, a number with a default.
     pub const fn usize(name: &'static str, default: usize, help: &'static str) -> Self {
         Flag::new(name, help, FlagKind::Usize(default))
+    }
+}
+
+impl Flag<Option<usize>> {
+    /// `--name N`, a number that may be left out (then `None`: for a limit
+    /// whose absence means "none"). clap refuses anything but a number.
+    pub const fn optional_usize(name: &'static str, help: &'static str) -> Self {
+        Flag::new(name, help, FlagKind::OptionalUsize)
     }
 }
 
@@ -107,6 +117,7 @@ impl FlagSpec {
                 .value_name("N")
                 .value_parser(clap::value_parser!(usize))
                 .default_value(leak(d.to_string())),
+            FlagKind::OptionalUsize => arg.value_name("N").value_parser(clap::value_parser!(usize)),
             FlagKind::Bool => arg.action(ArgAction::SetTrue),
             FlagKind::Str(Some(d)) => arg.value_name("TEXT").default_value(d),
             FlagKind::Str(None) => arg.value_name("TEXT"),
@@ -122,6 +133,10 @@ impl FlagSpec {
         let long = format!("--{}", self.name);
         match self.kind {
             FlagKind::Usize(_) => vec![long, flags.number(self).to_string()],
+            FlagKind::OptionalUsize => match flags.size(self.name) {
+                Some(n) => vec![long, n.to_string()],
+                None => vec![],
+            },
             FlagKind::Bool if flags.switch(self) => vec![long],
             FlagKind::Bool => vec![],
             FlagKind::Str(_) | FlagKind::Choice(_) => match flags.text(self) {
@@ -146,6 +161,12 @@ pub trait FlagValue: Sized {
 impl FlagValue for usize {
     fn read(flags: &Flags, spec: &FlagSpec) -> Self {
         flags.number(spec)
+    }
+}
+
+impl FlagValue for Option<usize> {
+    fn read(flags: &Flags, spec: &FlagSpec) -> Self {
+        flags.size(spec.name)
     }
 }
 

@@ -303,52 +303,29 @@ fn plan<S: System>(
         let mut expect = start;
         let mut effects = Effects::default();
         for r in log.records.into_iter().take_while(|_| usable) {
-            if r.seq != expect {
-                doubt(format!(
+            let problem = if r.seq != expect {
+                Some(format!(
                     "{} has record {} at byte {} where record {expect} should be: the log \
                      is not one contiguous history",
                     log_path.display(),
                     r.seq,
                     r.offset
-                ))?;
-                usable = false;
-                break;
-            }
-            expect += 1;
-            if r.seq < base {
+                ))
+            } else if r.seq < base {
+                expect += 1;
                 continue; // already in the snapshot
-            }
-            let (record, choices) = r.record.into_parts();
-            if matches!(record, Record::Restart) {
-                S::crash(node, &mut state, setup.config());
-            }
-            effects.clear();
-            let logged = choices.len();
-            let ((), chosen) = choice::run(Source::Replay(choices), || {
-                S::dispatch(
-                    setup.cluster(),
-                    node,
-                    &mut state,
-                    record.into_trigger(),
-                    &mut effects,
-                );
-            });
-            let diverged = chosen.error.map(|e| e.to_string()).or_else(|| {
-                (chosen.answers.len() != logged).then(|| {
+            } else {
+                expect += 1;
+                let (seq, offset) = (r.seq, r.offset);
+                replay::<S>(setup, node, &mut state, &mut effects, r.record).map(|e| {
                     format!(
-                        "the log records {logged} choices, but replaying it the handler makes {}: \
-                         the program is not the one that wrote the log",
-                        chosen.answers.len()
+                        "{} record {seq} (byte {offset}) cannot be replayed: {e}",
+                        log_path.display()
                     )
                 })
-            });
-            if let Some(e) = diverged {
-                doubt(format!(
-                    "{} record {} (byte {}) cannot be replayed: {e}",
-                    log_path.display(),
-                    r.seq,
-                    r.offset
-                ))?;
+            };
+            if let Some(problem) = problem {
+                doubt(problem)?;
                 usable = false;
                 break;
             }
@@ -400,6 +377,36 @@ pub struct RepairReport {
     pub moved_to: Option<std::path::PathBuf>,
     /// The new incarnation, when the directory was repaired.
     pub new_incarnation: Option<String>,
+}
+
+/// Replays one logged record on `state`: its restart if it is one, then
+/// its handler, answering the handler's choices from the log. Says why when
+/// the handler no longer asks what the log answers.
+fn replay<S: System>(
+    setup: &Setup<S>,
+    node: S::Node,
+    state: &mut S::State,
+    effects: &mut Effects<S>,
+    record: Record<S>,
+) -> Option<String> {
+    let (record, choices) = record.into_parts();
+    if matches!(record, Record::Restart) {
+        S::crash(node, state, setup.config());
+    }
+    effects.clear();
+    let logged = choices.len();
+    let ((), chosen) = choice::run(Source::Replay(choices), || {
+        S::dispatch(setup.cluster(), node, state, record.into_trigger(), effects);
+    });
+    chosen.error.map(|e| e.to_string()).or_else(|| {
+        (chosen.answers.len() != logged).then(|| {
+            format!(
+                "the log records {logged} choices, but replaying it the handler makes {}: \
+                 the program is not the one that wrote the log",
+                chosen.answers.len()
+            )
+        })
+    })
 }
 
 /// The operator's "I accept losing data" repair: keeps the longest history

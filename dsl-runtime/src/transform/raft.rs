@@ -55,9 +55,10 @@
 //! [`Config::max_term`], [`Config::max_log`] and [`Config::max_retries`]
 //! bound what the checker explores (a server does not start an election
 //! beyond `max_term`, a leader does not append beyond `max_log` entries, a
-//! client resends at most `max_retries` times); `0` means unbounded, as a
-//! deployment runs. A leader sends a follower new entries only when its
-//! previous `AppendEntries` was answered, unless [`Config::retransmit`]
+//! client resends at most `max_retries` times); a `0` term or log bound,
+//! and no retry bound, mean unbounded, as a deployment runs. A leader
+//! sends a follower new entries only when its previous `AppendEntries` was
+//! answered, unless [`Config::retransmit`]
 //! is on (deployments, where a message to a crashed server is lost): then
 //! every heartbeat resends, which makes the checked state space infinite.
 //!

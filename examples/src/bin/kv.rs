@@ -41,9 +41,8 @@ const MAX_LOG: Flag<usize> = Flag::usize(
     0,
     "Raft: leaders append no entry beyond this many (0: unbounded; bounds a check)",
 );
-const MAX_RETRIES: Flag<Option<String>> = Flag::string(
+const MAX_RETRIES: Flag<Option<usize>> = Flag::optional_usize(
     "max-retries",
-    None,
     "Raft: a client resends a request at most this many times (absent: unbounded)",
 );
 const RETRANSMIT: Flag<bool> = Flag::bool(
@@ -106,13 +105,7 @@ fn raft_config(flags: &Flags) -> RaftConfig {
     RaftConfig {
         max_term: clamp(flags.get(MAX_TERM)),
         max_log: flags.get(MAX_LOG) as u64,
-        max_retries: flags.get(MAX_RETRIES).map(|text| match text.parse() {
-            Ok(n) => n,
-            Err(_) => {
-                eprintln!("error: --max-retries takes a number, not `{text}`");
-                std::process::exit(2);
-            }
-        }),
+        max_retries: flags.get(MAX_RETRIES).map(clamp),
         retransmit: flags.get(RETRANSMIT),
         bug,
     }
