@@ -4,7 +4,9 @@
 
 #![cfg(feature = "runtime")]
 
-use verdict::runtime::{parse_input, parse_node, ClusterFile};
+use verdict::runtime::{input_names, parse_input, parse_node, ClusterFile};
+use verdict::transform::Raft;
+use verdict_examples::kv::{KvInput, Store};
 use verdict_examples::lockserv::{self, LockServ};
 use verdict_examples::pingpong::{self, PingPong};
 
@@ -36,6 +38,21 @@ fn inputs_are_written_as_variant_names_with_json_arguments() {
     assert!(err.contains("inputs are: Lock, Unlock"), "{err}");
     assert!(parse_input::<PingPong>("Remind(\"soon\")").is_err());
     assert!(parse_input::<PingPong>("Remind(1").is_err());
+}
+
+#[test]
+fn a_system_whose_input_is_the_users_own_type_takes_that_types_variants() {
+    // Raft declares `input type Command = M::Input`: its inputs are the
+    // store's, not one called Command.
+    type RaftKv = Raft<Store>;
+    assert_eq!(input_names::<RaftKv>(), ["Get", "Put", "Del", "Cas", "Cad"]);
+    assert_eq!(
+        parse_input::<RaftKv>("Put(1, 7)").unwrap(),
+        KvInput::Put(1, 7)
+    );
+    let err = parse_input::<RaftKv>("Command(1)").unwrap_err();
+    assert!(err.contains("inputs are: Get, Put, Del, Cas, Cad"), "{err}");
+    assert_eq!(input_names::<LockServ>(), ["Lock", "Unlock"]);
 }
 
 #[test]

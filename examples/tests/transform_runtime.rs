@@ -1,7 +1,8 @@
 //! Transformed systems as real processes under the runtime's fault
 //! injection: the reliable lock server on a network that drops, duplicates
 //! and reorders, and the primary-backup store through `kill -9` of a
-//! replica, its history checked for linearizability.
+//! replica and the Raft store through `kill -9` of its leader, their
+//! histories checked for linearizability.
 //!
 //! Waits are for events (with generous patience), never for a duration,
 //! except where a test shows that something does *not* happen.
@@ -17,7 +18,7 @@ use support::{eventually, lock_round, Deployment, PATIENCE};
 use verdict::lin::{self, History};
 use verdict::runtime::Client;
 use verdict::transform::state_machine::Sequential;
-use verdict::transform::{PrimaryBackup, Reliable};
+use verdict::transform::{PrimaryBackup, Raft, Reliable};
 use verdict_examples::kv::{KvInput, KvOutput, Store};
 use verdict_examples::lockserv::{input, Input, LockServ, Output};
 
@@ -251,4 +252,82 @@ fn reliable_primary_backup_survives_a_harsh_network_and_kill_9_of_each_replica()
         })
         .sum();
     assert!(injected > 0, "the network did misbehave");
+}
+
+type RaftKv = Raft<Store>;
+
+/// The server that leads now, by its own account (there may be none
+/// between elections, or a deposed one that has not heard yet: the
+/// highest term wins).
+fn leader(d: &Deployment, servers: &[&str]) -> Option<String> {
+    servers
+        .iter()
+        .filter(|s| field::<RaftKv>(d, s, "standing") == "Leader")
+        .max_by_key(|s| {
+            field::<RaftKv>(d, s, "current_term")
+                .parse::<u32>()
+                .unwrap_or(0)
+        })
+        .map(|s| s.to_string())
+}
+
+#[test]
+fn raft_store_survives_kill_9_of_its_leader_twice_and_stays_linearizable() {
+    let servers = ["Server(0)", "Server(1)", "Server(2)"];
+    let names = [
+        "Server(0)",
+        "Server(1)",
+        "Server(2)",
+        "Client(0)",
+        "Client(1)",
+    ];
+    let mut d = Deployment::new(KV, &names, &["--transform", "raft", "--retransmit"]);
+    d.start_all();
+    let history = Mutex::new(History::new());
+    let mut killed = Vec::new();
+    for round in 0..2 {
+        let clients: Vec<Client<RaftKv>> =
+            names[3..].iter().map(|n| d.client::<RaftKv>(n)).collect();
+        std::thread::scope(|scope| {
+            for (i, client) in clients.into_iter().enumerate() {
+                let history = &history;
+                scope.spawn(move || run_ops(client, i as u64, &ops_of(i), history));
+            }
+            let done_before = 12 * round;
+            eventually("operations to complete before the kill", || {
+                let h = history.lock().unwrap();
+                let done = h
+                    .operations()
+                    .iter()
+                    .filter(|o| o.finished_at.is_some())
+                    .count();
+                (done >= done_before + 3).then_some(())
+            });
+            // The leader dies mid-run; the others elect a new one, the
+            // clients' resent requests reach it, and the dead one comes
+            // back from its log as a follower.
+            let victim = eventually("a leader", || leader(&d, &servers));
+            d.kill9(&victim);
+            d.start(&victim);
+            killed.push(victim);
+        });
+    }
+    let history = history.into_inner().unwrap();
+    assert_eq!(history.len(), 24, "every operation returned");
+    assert_linearizable(&history);
+    // Every server, the restarted ones too, ends with the same committed
+    // store.
+    eventually("the servers to agree", || {
+        let views: Vec<(String, String)> = servers
+            .iter()
+            .map(|s| {
+                (
+                    field::<RaftKv>(&d, s, "commit"),
+                    field::<RaftKv>(&d, s, "machine"),
+                )
+            })
+            .collect();
+        views.windows(2).all(|w| w[0] == w[1]).then_some(())
+    });
+    assert_eq!(killed.len(), 2);
 }

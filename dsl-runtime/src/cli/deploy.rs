@@ -231,6 +231,12 @@ pub struct ClientArgs {
     /// Wait until this many outputs arrived (exit 2 if they do not in --timeout-ms).
     #[arg(long, value_name = "N")]
     pub expect: Option<usize>,
+    /// Submit each input only once the one before it has had an output
+    /// (within --timeout-ms): for clients that take one request at a time,
+    /// as the replicated stores' clients do (a new input replaces the one
+    /// they wait for).
+    #[arg(long)]
+    pub each: bool,
     /// Without --expect: print outputs that arrive this long after the last input.
     #[arg(long, default_value_t = 500, value_name = "MS")]
     pub wait_ms: u64,
@@ -638,14 +644,27 @@ fn talk<S: System>(
         seen.set(seen.get() + 1);
     };
     let quiet = Duration::from_millis(0);
-    for (text, input) in args.inputs.iter().zip(inputs) {
+    let timeout = Duration::from_millis(args.timeout_ms);
+    for (k, (text, input)) in args.inputs.iter().zip(inputs).enumerate() {
         let seq = client.submit(input.clone())?;
         say!("{name}: input {} accepted (log #{seq})", text.trim());
+        if args.each {
+            match client.next_output(timeout)? {
+                Some(o) => print(o),
+                None => {
+                    return Err(runtime::ClientError::Protocol(format!(
+                        "no output for input {} ({}) within {} ms",
+                        k + 1,
+                        text.trim(),
+                        args.timeout_ms
+                    )))
+                }
+            }
+        }
         while let Some(o) = client.next_output(quiet)? {
             print(o);
         }
     }
-    let timeout = Duration::from_millis(args.timeout_ms);
     if args.follow {
         loop {
             match client.next_output(Duration::from_secs(60))? {
@@ -863,12 +882,17 @@ pub(crate) fn run_cluster<S: System>(
 }
 
 /// A node with an input handler, and the name of one input it handles.
-fn example_input<S: System>(setup: &Setup<S>) -> Option<(String, &'static str)> {
+fn example_input<S: System>(setup: &Setup<S>) -> Option<(String, String)> {
     let meta = S::meta();
+    let names = runtime::input_names::<S>();
     setup.nodes().iter().find_map(|&n| {
         meta.handlers_of(S::role_of(n))
             .find_map(|(_, h)| match h.trigger {
-                TriggerMeta::Input(k) => Some((n.to_string(), meta.inputs[k])),
+                // An input of the user's own type is named by its variants.
+                TriggerMeta::Input(k) if names.iter().any(|v| v == meta.inputs[k]) => {
+                    Some((n.to_string(), meta.inputs[k].to_string()))
+                }
+                TriggerMeta::Input(_) => Some((n.to_string(), names.first()?.clone())),
                 _ => None,
             })
     })

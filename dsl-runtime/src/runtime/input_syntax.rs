@@ -18,7 +18,6 @@ use crate::system::System;
 /// Parses one input of system `S`.
 pub fn parse_input<S: System>(text: &str) -> Result<S::Input, String> {
     let text = text.trim();
-    let variants = S::meta().inputs;
     let json = if text.starts_with('{') {
         text.to_string()
     } else {
@@ -26,14 +25,15 @@ pub fn parse_input<S: System>(text: &str) -> Result<S::Input, String> {
             .find(|c: char| !(c.is_alphanumeric() || c == '_'))
             .unwrap_or(text.len());
         let (name, rest) = text.split_at(name_end);
-        if !variants.contains(&name) {
+        let names = input_names::<S>();
+        if !names.iter().any(|n| n == name) {
             return Err(format!(
                 "`{name}` is not an input of {}; inputs are: {}",
                 S::meta().name,
-                if variants.is_empty() {
+                if names.is_empty() {
                     "none".to_string()
                 } else {
-                    variants.join(", ")
+                    names.join(", ")
                 }
             ));
         }
@@ -59,4 +59,37 @@ pub fn parse_input<S: System>(text: &str) -> Result<S::Input, String> {
         format!("{{\"{name}\": {payload}}}")
     };
     serde_json::from_str(&json).map_err(|e| format!("`{text}` is not a valid input: {e}"))
+}
+
+/// The names of `S`'s inputs, as they are written.
+///
+/// A system declared with `input enum` lists its variants in its metadata;
+/// one whose input is the user's own type (`input type Command = M::Input`,
+/// as the transformers are) lists only the alias, and the variants are the
+/// user's type's. Those are read from what the type's deserializer says it
+/// expects when it is handed a variant no enum has; a type that says
+/// nothing (not an enum) keeps the metadata's names.
+pub fn input_names<S: System>() -> Vec<String> {
+    let listed = || S::meta().inputs.iter().map(|s| s.to_string()).collect();
+    let Err(e) = serde_json::from_str::<S::Input>("{\"?\": null}") else {
+        return listed();
+    };
+    let text = e.to_string();
+    let Some(expected) = text
+        .strip_prefix("unknown variant `?`, expected ")
+        .map(|rest| rest.split(" at line ").next().unwrap_or(rest))
+    else {
+        return listed();
+    };
+    let names: Vec<String> = expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect();
+    if names.is_empty() {
+        listed()
+    } else {
+        names
+    }
 }

@@ -43,7 +43,7 @@ use std::sync::Arc;
 pub use client::{Access, Client, ClientError};
 pub use cluster_file::{parse_node, ClusterFile, ConfigError, Deployment, NodeEntry, TlsFiles};
 pub use faults::{Injector, InjectorSettings};
-pub use input_syntax::parse_input;
+pub use input_syntax::{input_names, parse_input};
 pub use metrics::Metrics;
 pub use monitor::MonitorMode;
 pub use node::LoopSettings;
