@@ -11,7 +11,9 @@ pub mod pingpong;
 pub mod ricart_agrawala;
 pub mod twophase;
 
+pub mod allocator;
+
 /// The checker allocates and frees a world for every new state; mimalloc's
 /// thread-local free lists make that markedly cheaper than glibc's malloc.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::Allocator = allocator::Allocator;
