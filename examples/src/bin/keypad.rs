@@ -1,7 +1,7 @@
 //! `keypad`: the door keypad, a deep planted bug for `simulate`.
 //!
 //! ```text
-//! keypad check --broken --presses 20             # exits 1 (4^20 orders; the checker's search finds it)
+//! keypad check --broken --presses 20             # exits 1: few states, the checker finds it at once
 //! keypad simulate --broken --runs 100000         # uniform: exits 0 (misses it)
 //! keypad simulate --broken --runs 100000 --strategy coverage   # exits 1
 //! ```
