@@ -5,7 +5,9 @@
 //! each step (so a node reaching a state it never had counts, whatever the
 //! rest of the world holds) and each pair of consecutive handlers (a
 //! handler sequence not seen before counts). A run that shows features no
-//! earlier run showed joins the corpus, scored by how many. A new run
+//! earlier run showed, or shows one sooner (at an earlier step) than any
+//! run did, joins the corpus, scored by how many. Sooner counts because a
+//! run that reaches a state late has few steps left to go further. A new run
 //! picks a corpus run (the newest of a few drawn at random, so the
 //! frontier is extended most), replays a random prefix of its steps that
 //! reaches at least its last new feature, and continues at random from
@@ -15,7 +17,7 @@
 //! The corpus changes only between batches of runs, in seed order, so the
 //! runs of a seed range are the same on any number of threads.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use super::rng::SplitMix64;
 
@@ -48,7 +50,8 @@ struct Entry {
 #[derive(Debug, Default)]
 pub struct Corpus {
     entries: Vec<Entry>,
-    seen: HashSet<u64>,
+    /// Each feature seen, with the earliest step any run showed it at.
+    seen: HashMap<u64, u32>,
     joined: u64,
 }
 
@@ -95,16 +98,26 @@ impl Corpus {
     }
 
     /// Adds a finished run, given the features it showed with the step
-    /// that showed each: it joins when some were not seen before. Returns
-    /// how many were new.
+    /// that showed each: it joins when some were not seen before, or not
+    /// so soon. Returns how many.
     pub fn offer(&mut self, picks: Vec<u32>, features: &[(u32, u64)]) -> usize {
         let mut new = 0;
         let mut keep = 0;
         for &(step, f) in features {
-            if self.seen.len() >= FEATURES {
-                break;
-            }
-            if self.seen.insert(f) {
+            let full = self.seen.len() >= FEATURES;
+            let better = match self.seen.get_mut(&f) {
+                Some(first) if step < *first => {
+                    *first = step;
+                    true
+                }
+                Some(_) => false,
+                None if !full => {
+                    self.seen.insert(f, step);
+                    true
+                }
+                None => false,
+            };
+            if better {
                 new += 1;
                 keep = step as usize + 1;
             }
@@ -140,8 +153,11 @@ mod tests {
     fn only_runs_with_new_features_join_and_prefixes_come_from_them() {
         let mut c = Corpus::new();
         assert_eq!(c.offer(vec![1, 2, 3], &[(0, 10), (1, 11)]), 2);
-        assert_eq!(c.offer(vec![4], &[(0, 10), (0, 11)]), 0, "nothing new");
+        assert_eq!(c.offer(vec![4], &[(0, 10), (1, 11)]), 0, "nothing new");
         assert_eq!(c.len(), 1);
+        assert_eq!(c.offer(vec![5], &[(0, 11)]), 1, "11 sooner");
+        assert_eq!(c.len(), 2);
+        c.entries.pop();
         let mut rng = SplitMix64::new(3);
         for _ in 0..50 {
             let p = c.prefix(&mut rng);
