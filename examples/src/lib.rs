@@ -2,8 +2,10 @@
 //! in `src/bin/` with `check` (and more) subcommands.
 
 pub mod balancer;
+pub mod batcher;
 pub mod chang_roberts;
 pub mod counter;
+pub mod keypad;
 pub mod kv;
 pub mod lockserv;
 pub mod paxos;

@@ -460,6 +460,15 @@ impl<S: System> App<S> {
                     Err(e) => return usage(e),
                 };
                 args.model_flags = self.model_flags(&flags);
+                if let Some(deepen) = &args.deepen {
+                    let flags = self.model_flag_ids();
+                    return super::run_deepening(deepen, flags, |argv| {
+                        match self.command().try_get_matches_from(argv) {
+                            Ok(all) => self.run_matches(&all),
+                            Err(e) => usage(e.kind()),
+                        }
+                    });
+                }
                 if let Some(hook) = &self.check_hook {
                     if let Some(code) = hook(&flags, &args) {
                         return code;

@@ -106,6 +106,11 @@ pub struct CheckArgs {
     /// invariant when not given. `describe` lists them.
     #[arg(long = "invariant", value_name = "NAME")]
     pub invariants: Vec<String>,
+    /// Iterative deepening: check at each value A, A+1, ..., B of the
+    /// size or config flag NAME (e.g. max-term=1..5) and stop at the first
+    /// that fails, with the time spent per bound.
+    #[arg(long, value_name = "NAME=A..B")]
+    pub deepen: Option<super::Deepen>,
     /// The size, model and config flags of this run as a command line
     /// would give them, recorded in trace files so `replay` needs no flags.
     #[arg(skip)]

@@ -9,6 +9,7 @@
 
 mod app;
 mod check;
+mod deepen;
 #[cfg(feature = "runtime")]
 mod deploy;
 #[cfg(feature = "explorer")]
@@ -21,6 +22,7 @@ pub use check::{
     print_header, print_report, run_check, run_check_retransmitting, run_replay, select_invariants,
     trace_faults, trace_header, CheckArgs, ReplayArgs, TraceFile,
 };
+pub use deepen::{run_deepening, Deepen};
 #[cfg(feature = "runtime")]
 pub use deploy::{ClientArgs, ClusterArgs, NodeArgs, RepairArgs, ServeArgs};
 #[cfg(feature = "explorer")]

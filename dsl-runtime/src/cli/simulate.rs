@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use crate::check::thousands;
 use crate::faults::Faults;
 use crate::semantics::Model;
-use crate::simulate::{simulate, SimulateOptions};
+use crate::simulate::{simulate, SimulateOptions, SimulationStrategy};
 use crate::system::System;
 
 use super::{EXIT_OK, EXIT_VIOLATION};
@@ -54,6 +54,19 @@ pub struct SimulateArgs {
     /// Worker threads (0: one per core).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub threads: usize,
+    /// How each run picks its steps: uniform (among the enabled steps),
+    /// pct (random priorities over event sources, --bug-depth change
+    /// points), swarm (a random subset of event kinds per run, randomly
+    /// weighted), coverage (runs extend earlier runs that reached new
+    /// abstract states).
+    #[arg(long, default_value = "uniform", value_name = "NAME",
+          value_parser = clap::builder::PossibleValuesParser::new(SimulationStrategy::NAMES))]
+    pub strategy: String,
+    /// For --strategy pct: the bug depth d aimed at (d - 1 priority change
+    /// points per run).
+    #[arg(long, default_value_t = 3, value_name = "D",
+          value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub bug_depth: u64,
     /// Report a failing run as it was, without shrinking it.
     #[arg(long)]
     pub no_shrink: bool,
@@ -81,7 +94,13 @@ impl SimulateArgs {
             depth: self.depth,
             threads: self.threads,
             shrink: !self.no_shrink,
+            strategy: self.strategy(),
         }
+    }
+
+    /// The strategy `--strategy` and `--bug-depth` name.
+    pub fn strategy(&self) -> SimulationStrategy {
+        SimulationStrategy::named(&self.strategy, self.bug_depth as usize).unwrap_or_default()
     }
 }
 
@@ -98,8 +117,8 @@ pub fn run_simulate<S: System>(model: &Model<S>, args: &SimulateArgs) -> ExitCod
     );
     let _ = writeln!(
         out,
-        "  seeds {}..{}, at most {} steps a run",
-        options.seeds.start, options.seeds.end, options.depth
+        "  seeds {}..{}, at most {} steps a run, strategy {}",
+        options.seeds.start, options.seeds.end, options.depth, options.strategy
     );
     let report = simulate(model, &options);
     let code = match &report.failure {
@@ -121,11 +140,19 @@ pub fn run_simulate<S: System>(model: &Model<S>, args: &SimulateArgs) -> ExitCod
                 f.steps,
                 cx.len()
             );
+            if let Some(detail) = &f.detail {
+                let _ = writeln!(out, "  found by {detail}");
+            }
             let _ = write!(out, "{}", cx.render(model));
+            let first = match options.strategy {
+                SimulationStrategy::Coverage => options.seeds.start,
+                _ => f.seed,
+            };
             let _ = writeln!(
                 out,
-                "  the run alone: simulate --seeds {}..{} --depth {} --faults {}",
-                f.seed,
+                "  the run again: simulate --strategy {} --seeds {}..{} --depth {} --faults {}",
+                options.strategy,
+                first,
                 f.seed + 1,
                 options.depth,
                 model.faults
@@ -143,13 +170,39 @@ pub fn run_simulate<S: System>(model: &Model<S>, args: &SimulateArgs) -> ExitCod
             EXIT_VIOLATION
         }
     };
+    if let Some(bound) = &report.pct {
+        let _ = writeln!(
+            out,
+            "  pct guarantee, under PCT's assumptions (a bug of depth d is d ordering \
+             constraints between steps of distinct event sources; steps that change nothing \
+             are not counted as progress, a rule PCT's analysis does not cover): with \
+             n = {} event sources and k = {} steps, a bug of depth <= {} is met with \
+             probability >= p = 1/(n*k^(d-1)) = {:.3e} per run; these {} runs all miss it \
+             with probability <= (1-p)^R = {:.4}",
+            bound.sources,
+            bound.steps,
+            bound.depth,
+            bound.per_run(),
+            thousands(report.runs),
+            bound.missed_after(report.runs)
+        );
+    }
+    if let Some((runs, features)) = report.corpus {
+        let _ = writeln!(
+            out,
+            "  coverage: {} runs in the corpus, {} abstract states seen",
+            thousands(runs as u64),
+            thousands(features as u64)
+        );
+    }
     let secs = report.elapsed.as_secs_f64().max(1e-9);
     let _ = writeln!(
         out,
-        "  runs: {}  steps: {}  time: {:.2?}  ({} steps/s)",
+        "  runs: {}  steps: {}  time: {:.2?}  ({} runs/s, {} steps/s)",
         thousands(report.runs),
         thousands(report.steps),
         report.elapsed,
+        thousands((report.runs as f64 / secs) as u64),
         thousands((report.steps as f64 / secs) as u64)
     );
     ExitCode::from(code)

@@ -233,6 +233,7 @@ impl Jobs {
                     depth,
                     threads: 0,
                     shrink: true,
+                    ..SimulateOptions::default()
                 },
             );
             done += report.runs;
