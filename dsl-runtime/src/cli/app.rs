@@ -20,7 +20,7 @@
 //! `App` reads the flag, lists the choices in `--help`, rejects an unknown
 //! name, and passes the choice on to the processes `cluster` starts.
 //!
-//! Subcommands: `check`, `simulate`, `replay`, `describe` always; `serve`, `client`,
+//! Subcommands: `check`, `simulate`, `replay`, `induct`, `describe` always; `serve`, `client`,
 //! `cluster`, `certs` and `repair` with the `runtime` feature; `explore` (a
 //! local web page to walk the checked model) with the `explorer` feature. Three kinds of flags:
 //! - size flags (`--clients`) size a parameterised role for `check`,
@@ -39,6 +39,7 @@ use crate::cli::check::{
     run_check, run_check_retransmitting, run_replay, trace_header, CheckArgs, ReplayArgs,
 };
 use crate::cli::flags::{leak, Flag, FlagSpec, Flags};
+use crate::cli::induct::{run_induct, InductArgs};
 use crate::cli::simulate::{run_simulate, SimulateArgs};
 use crate::cli::{EXIT_OK, EXIT_USAGE};
 use crate::meta::RoleEnum;
@@ -325,6 +326,12 @@ impl<S: System> App<S> {
                 .about("Run seeded random executions and report any violated invariant"),
             true,
         );
+        let induct = self.model_args(
+            InductArgs::augment_args(Command::new("induct")).about(
+                "Check which invariants each step preserves: by footprint, or by a search for counterexamples to induction",
+            ),
+            true,
+        );
         let describe =
             self.config_args(Command::new("describe").about(
                 "Print the system's roles, fields, handlers with footprints, and invariants",
@@ -338,6 +345,7 @@ impl<S: System> App<S> {
             .subcommand(check)
             .subcommand(simulate)
             .subcommand(replay)
+            .subcommand(induct)
             .subcommand(describe);
         #[cfg(feature = "explorer")]
         {
@@ -524,6 +532,13 @@ impl<S: System> App<S> {
                     Err(e) => usage(e),
                 }
             }
+            "induct" => match InductArgs::from_arg_matches(m) {
+                Ok(args) => match self.model(m, args.faults) {
+                    Ok(model) => run_induct(&model, &args),
+                    Err(e) => usage(e),
+                },
+                Err(e) => usage(e),
+            },
             "describe" => {
                 print!("{}", S::meta());
                 for e in S::eventually() {
