@@ -199,3 +199,83 @@ fn lockserv_mutual_exclusion_is_not_inductive_alone() {
     assert!(row("Client on input Unlock ").contains("no CTI"), "{out}");
     assert!(out.contains("discharged by footprint: 5 of 10"), "{out}");
 }
+
+const TWOPHASE: &str = env!("CARGO_BIN_EXE_twophase");
+
+/// The `invariant` items `induct --infer` printed.
+fn inferred_items(out: &str) -> Vec<&str> {
+    out.lines()
+        .filter(|l| l.starts_with("/// Inferred: "))
+        .map(|l| l.trim_start_matches("/// Inferred: "))
+        .collect()
+}
+
+#[test]
+fn lockserv_infer_finds_a_strengthening_that_holds_one_size_up() {
+    let (code, out) = run(LOCKSERV, &["induct", "--clients", "2", "--infer"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("under which no CTI exists in the domain"),
+        "{out}"
+    );
+    let items = inferred_items(&out);
+    // The lock server's textbook strengthening: the holder and the client
+    // a grant goes to are at the head of the queue.
+    assert!(
+        items.contains(&"∀n ∈ Client: held(n) → Server.queue.first = n"),
+        "{out}"
+    );
+    assert!(
+        items.contains(&"∀n ∈ Client: Grant in flight to n → Server.queue.first = n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("re-check one size larger: Server, Client(0..3)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("inductive with the declared invariants on that domain"),
+        "{out}"
+    );
+    assert!(!out.contains("NOT inductive"), "{out}");
+    // Each item says what it reads, so it pastes into the system as is.
+    assert!(out.contains("invariant inferred_1 reads("), "{out}");
+}
+
+#[test]
+fn twophase_infer_finds_a_strengthening_that_holds_one_size_up() {
+    let (code, out) = run(TWOPHASE, &["induct", "--rms", "2", "--infer"]);
+    assert_eq!(code, Some(0), "{out}");
+    let items = inferred_items(&out);
+    assert!(
+        items.contains(&"∀n ∈ Rm: status(n) = Committed → Tm.decision = Committed"),
+        "{out}"
+    );
+    assert!(
+        items.contains(&"∀n ∈ Rm: Abort in flight to n → Tm.decision = Aborted"),
+        "{out}"
+    );
+    assert!(
+        out.contains("re-check one size larger: Tm, Rm(0..3)"),
+        "{out}"
+    );
+    assert!(!out.contains("NOT inductive"), "{out}");
+}
+
+#[test]
+fn inference_makes_the_weak_invariant_inductive() {
+    let model = ring(3, false);
+    let options = InductOptions::default();
+    let domain = verdict::induct::domain::build(&model, &options).unwrap();
+    let found = verdict::induct::infer::infer(&model, &options, &domain);
+    assert!(found.strengthens);
+    assert!(!found.chosen.is_empty() && found.chosen.len() <= found.houdini);
+    assert!(found.houdini <= found.mined && found.mined <= found.templates);
+    // One size larger the set still holds and is still inductive.
+    let larger = ring(4, false);
+    let bigger = verdict::induct::domain::build(&larger, &options).unwrap();
+    let again =
+        verdict::induct::infer::recheck(&larger, &options, &bigger, &found.universe, &found.chosen);
+    assert_eq!(again.false_at_reachable, None);
+    assert!(again.inductive);
+}

@@ -371,17 +371,36 @@ impl<S: System> App<S> {
 
     /// The setup the size and config flags describe.
     fn setup(&self, m: &ArgMatches) -> Result<Setup<S>, SetupError> {
+        self.setup_with(m, 0)
+    }
+
+    fn setup_with(&self, m: &ArgMatches, extra: usize) -> Result<Setup<S>, SetupError> {
         let flags = Flags { matches: m.clone() };
         let mut sizes = Sizes::new();
         for s in &self.sizes {
-            let count = s.flag.and_then(|f| flags.size(f)).unwrap_or(s.default);
+            let count = match s.flag.and_then(|f| flags.size(f)) {
+                Some(n) => n + extra,
+                None if s.flag.is_some() => s.default + extra,
+                None => s.default,
+            };
             sizes = sizes.with_name(s.role, count);
         }
         Setup::with_config(&sizes, (self.config)(&flags))
     }
 
     fn model(&self, m: &ArgMatches, faults: crate::Faults) -> Result<Model<S>, SetupError> {
-        let setup = self.setup(m)?;
+        self.model_with(m, faults, 0)
+    }
+
+    /// The model with every size flag's role `extra` nodes larger (what
+    /// `induct --infer` re-checks its result at).
+    fn model_with(
+        &self,
+        m: &ArgMatches,
+        faults: crate::Faults,
+        extra: usize,
+    ) -> Result<Model<S>, SetupError> {
+        let setup = self.setup_with(m, extra)?;
         let workload = (self.workload)(&setup, &Flags { matches: m.clone() });
         let mut model = Model::new(setup, faults, workload);
         model.ignores = self.ignores;
@@ -534,7 +553,10 @@ impl<S: System> App<S> {
             }
             "induct" => match InductArgs::from_arg_matches(m) {
                 Ok(args) => match self.model(m, args.faults) {
-                    Ok(model) => run_induct(&model, &args),
+                    Ok(model) => {
+                        let larger = args.infer.then(|| self.model_with(m, args.faults, 1).ok());
+                        run_induct(&model, &args, larger.flatten())
+                    }
                     Err(e) => usage(e),
                 },
                 Err(e) => usage(e),

@@ -19,7 +19,8 @@
 pub mod domain;
 pub mod footprint;
 pub mod infer;
-mod report;
+pub mod observe;
+pub mod report;
 
 use std::hash::{Hash, Hasher};
 
@@ -175,7 +176,7 @@ pub fn holds<S: System>(model: &Model<S>, world: &World<S>, id: InvariantId) -> 
 }
 
 /// The kind of step `action` was, given the handler that ran.
-fn kind_of<S: System>(
+pub(crate) fn kind_of<S: System>(
     model: &Model<S>,
     action: Action,
     handler: Option<crate::meta::HandlerId>,
