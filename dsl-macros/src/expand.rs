@@ -251,6 +251,7 @@ pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
     let crash_arms = crash_arms(def);
     let init_arms = init_arms(def);
     let fields_arms = fields_arms(def);
+    let observe_fn = observe_fn(def, &sys);
     let changed_arms = changed_arms(def);
     let input_kind = kind_index_fn(&inputs, quote!(input));
     let output_kind = kind_index_fn(&outputs, quote!(output));
@@ -366,6 +367,8 @@ pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
             fn fields(state: &Self::State) -> ::std::vec::Vec<(&'static str, ::std::string::String)> {
                 match state { #(#fields_arms)* }
             }
+
+            #observe_fn
 
             #[allow(unreachable_patterns, unused_mut)]
             fn changed_fields(
@@ -1508,6 +1511,32 @@ fn fields_arms(def: &SystemDef) -> Vec<TokenStream> {
             quote!(State::#n(__s) => ::std::vec![#(#entries),*],)
         })
         .collect()
+}
+
+/// `observe`, for invariant inference: each field through its
+/// `verdict::induct::observe::Observe` impl, else by its `Debug` text (the
+/// probe picks which at compile time). A generic system keeps the default
+/// (observes nothing): its fields' types are not known here.
+fn observe_fn(def: &SystemDef, sys: &Sys) -> TokenStream {
+    if !sys.params.is_empty() {
+        return TokenStream::new();
+    }
+    let arms = def.roles.iter().map(|role| {
+        let n = &role.name;
+        let probes = role_fields(role).into_iter().enumerate().map(|(i, f)| {
+            let fname = &f.name;
+            quote!((&::verdict::__private::Probe(&__s.#fname)).observe_field(#i, out);)
+        });
+        quote!(State::#n(__s) => { #(#probes)* })
+    });
+    quote! {
+        #[allow(unreachable_patterns, unused_variables)]
+        fn observe(state: &Self::State, out: &mut ::std::vec::Vec<::verdict::__private::Atom>) {
+            #[allow(unused_imports)]
+            use ::verdict::__private::{ByDebug as _, ByParts as _};
+            match state { #(#arms)* _ => {} }
+        }
+    }
 }
 
 /// Arms of `changed_fields`: per role, the fields whose values differ.

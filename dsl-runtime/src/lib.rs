@@ -21,6 +21,7 @@ pub mod cli;
 pub mod ctx;
 pub mod faults;
 pub mod fingerprint;
+pub mod induct;
 pub mod lin;
 pub mod liveness;
 pub mod meta;

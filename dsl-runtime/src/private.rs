@@ -8,3 +8,5 @@ pub use crate::meta::instance_meta;
 /// user's own bounds, that each of its type parameters is (one error at the
 /// parameter instead of many at the impls that need it).
 pub fn param_is_data<T: crate::system::Data>() {}
+
+pub use crate::induct::observe::{Atom, ByDebug, ByParts, Probe};

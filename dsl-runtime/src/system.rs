@@ -177,6 +177,14 @@ pub trait System: Sized + Send + Sync + 'static {
     /// declaration order; counterexamples use it to show what changed.
     fn fields(state: &Self::State) -> Vec<(&'static str, String)>;
 
+    /// Each field of `state` broken into small observable parts (see
+    /// [`crate::induct::observe`]), for invariant inference. `system!`
+    /// generates it for systems without type parameters; the default
+    /// observes nothing, so inference mines only network predicates.
+    fn observe(state: &Self::State, out: &mut Vec<crate::induct::observe::Atom>) {
+        let _ = (state, out);
+    }
+
     /// The fields of `role` (indices in its [`crate::meta::RoleMeta::fields`])
     /// whose values differ between two states of one node, for the
     /// footprint audit ([`crate::Model::auditing_footprints`]); `None` when

@@ -40,6 +40,15 @@ pub fn check_selected<S: System>(
     Ok(())
 }
 
+/// Checks invariant `id` on `world` (a local one on every up node of its role).
+pub fn check_invariant<S: System>(
+    setup: &Setup<S>,
+    world: &World<S>,
+    id: usize,
+) -> Result<(), Violation> {
+    check_one(setup, world, id, None, &mut [])
+}
+
 /// Checks invariant `id`; a local one on `only` when given (if it is of
 /// the invariant's role), else on every up node of its role.
 fn check_one<S: System>(
@@ -52,7 +61,7 @@ fn check_one<S: System>(
     let inv = &S::meta().invariants[id];
     match inv.scope {
         InvariantScope::Global | InvariantScope::Trace => {
-            evals[id] += 1;
+            count(evals, id);
             S::check_global(id, setup, world).map_err(|message| Violation::Invariant {
                 name: inv.name,
                 node: None,
@@ -71,7 +80,7 @@ fn check_one<S: System>(
                 if !slot.up {
                     continue;
                 }
-                evals[id] += 1;
+                count(evals, id);
                 let node = setup.nodes()[i];
                 S::check_local(id, node, &slot.state, setup.config()).map_err(|message| {
                     Violation::Invariant {
@@ -83,5 +92,12 @@ fn check_one<S: System>(
             }
             Ok(())
         }
+    }
+}
+
+/// Counts one evaluation of invariant `id`, when `evals` keeps counts.
+fn count(evals: &mut [u64], id: usize) {
+    if let Some(e) = evals.get_mut(id) {
+        *e += 1;
     }
 }

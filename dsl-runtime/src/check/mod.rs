@@ -20,7 +20,7 @@ pub mod visited;
 use std::fmt;
 
 pub use counterexample::{replay, Counterexample, ReplayError, ReplayStep, Violation};
-pub use invariants::{check_selected, check_world};
+pub use invariants::{check_invariant, check_selected, check_world};
 pub use memory::{MemoryBudget, Reached};
 pub use reduction::{Reductions, Relabel};
 pub use stats::{peak_rss_bytes, thousands, Stats};

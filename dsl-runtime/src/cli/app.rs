@@ -20,7 +20,7 @@
 //! `App` reads the flag, lists the choices in `--help`, rejects an unknown
 //! name, and passes the choice on to the processes `cluster` starts.
 //!
-//! Subcommands: `check`, `simulate`, `replay`, `describe` always; `serve`, `client`,
+//! Subcommands: `check`, `simulate`, `replay`, `induct`, `describe` always; `serve`, `client`,
 //! `cluster`, `certs` and `repair` with the `runtime` feature; `explore` (a
 //! local web page to walk the checked model) with the `explorer` feature. Three kinds of flags:
 //! - size flags (`--clients`) size a parameterised role for `check`,
@@ -39,6 +39,7 @@ use crate::cli::check::{
     run_check, run_check_retransmitting, run_replay, trace_header, CheckArgs, ReplayArgs,
 };
 use crate::cli::flags::{leak, Flag, FlagSpec, Flags};
+use crate::cli::induct::{run_induct, InductArgs};
 use crate::cli::simulate::{run_simulate, SimulateArgs};
 use crate::cli::{EXIT_OK, EXIT_USAGE};
 use crate::meta::RoleEnum;
@@ -325,6 +326,12 @@ impl<S: System> App<S> {
                 .about("Run seeded random executions and report any violated invariant"),
             true,
         );
+        let induct = self.model_args(
+            InductArgs::augment_args(Command::new("induct")).about(
+                "Check which invariants each step preserves: by footprint, or by a search for counterexamples to induction",
+            ),
+            true,
+        );
         let describe =
             self.config_args(Command::new("describe").about(
                 "Print the system's roles, fields, handlers with footprints, and invariants",
@@ -338,6 +345,7 @@ impl<S: System> App<S> {
             .subcommand(check)
             .subcommand(simulate)
             .subcommand(replay)
+            .subcommand(induct)
             .subcommand(describe);
         #[cfg(feature = "explorer")]
         {
@@ -363,17 +371,36 @@ impl<S: System> App<S> {
 
     /// The setup the size and config flags describe.
     fn setup(&self, m: &ArgMatches) -> Result<Setup<S>, SetupError> {
+        self.setup_with(m, 0)
+    }
+
+    fn setup_with(&self, m: &ArgMatches, extra: usize) -> Result<Setup<S>, SetupError> {
         let flags = Flags { matches: m.clone() };
         let mut sizes = Sizes::new();
         for s in &self.sizes {
-            let count = s.flag.and_then(|f| flags.size(f)).unwrap_or(s.default);
+            let count = match s.flag.and_then(|f| flags.size(f)) {
+                Some(n) => n + extra,
+                None if s.flag.is_some() => s.default + extra,
+                None => s.default,
+            };
             sizes = sizes.with_name(s.role, count);
         }
         Setup::with_config(&sizes, (self.config)(&flags))
     }
 
     fn model(&self, m: &ArgMatches, faults: crate::Faults) -> Result<Model<S>, SetupError> {
-        let setup = self.setup(m)?;
+        self.model_with(m, faults, 0)
+    }
+
+    /// The model with every size flag's role `extra` nodes larger (what
+    /// `induct --infer` re-checks its result at).
+    fn model_with(
+        &self,
+        m: &ArgMatches,
+        faults: crate::Faults,
+        extra: usize,
+    ) -> Result<Model<S>, SetupError> {
+        let setup = self.setup_with(m, extra)?;
         let workload = (self.workload)(&setup, &Flags { matches: m.clone() });
         let mut model = Model::new(setup, faults, workload);
         model.ignores = self.ignores;
@@ -533,6 +560,16 @@ impl<S: System> App<S> {
                     Err(e) => usage(e),
                 }
             }
+            "induct" => match InductArgs::from_arg_matches(m) {
+                Ok(args) => match self.model(m, args.faults) {
+                    Ok(model) => {
+                        let larger = args.infer.then(|| self.model_with(m, args.faults, 1).ok());
+                        run_induct(&model, &args, larger.flatten())
+                    }
+                    Err(e) => usage(e),
+                },
+                Err(e) => usage(e),
+            },
             "describe" => {
                 print!("{}", S::meta());
                 for e in S::eventually() {

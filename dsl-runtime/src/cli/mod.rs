@@ -5,7 +5,9 @@
 //! simulation or a fatal runtime monitor), 2 on bad usage, bad
 //! configuration or a failure to start or run (clap's own usage errors
 //! also exit 2), 3 when a check stopped at its memory budget with no
-//! violation found (the state space was not covered).
+//! violation found (the state space was not covered), 4 when `induct`
+//! found a counterexample to induction (the invariants hold in the states
+//! checked but are not inductive).
 
 mod app;
 mod check;
@@ -15,6 +17,7 @@ mod deploy;
 #[cfg(feature = "explorer")]
 mod explore;
 mod flags;
+mod induct;
 mod simulate;
 
 pub use app::App;
@@ -28,6 +31,7 @@ pub use deploy::{ClientArgs, ClusterArgs, NodeArgs, RepairArgs, ServeArgs};
 #[cfg(feature = "explorer")]
 pub use explore::{run_explore, ExploreArgs};
 pub use flags::{Flag, FlagValue, Flags};
+pub use induct::{run_induct, InductArgs};
 pub use simulate::{run_simulate, SeedRange, SimulateArgs};
 
 /// Exit code: no violation found.
@@ -40,3 +44,5 @@ pub const EXIT_USAGE: u8 = 2;
 /// violation found so far: an incomplete verdict, neither a pass nor a
 /// violation.
 pub const EXIT_MEMORY: u8 = 3;
+/// Exit code: `induct` found a counterexample to induction.
+pub const EXIT_NOT_INDUCTIVE: u8 = 4;

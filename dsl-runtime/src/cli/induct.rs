@@ -1,0 +1,227 @@
+//! The `induct` subcommand: which (step, invariant) pairs footprints
+//! discharge, and counterexamples to induction for the others.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use crate::check::{check, CheckOptions, Reductions, Strategy};
+use crate::faults::Faults;
+use crate::induct::report::render_cti;
+use crate::induct::{domain, induct_on, infer, render, InductOptions};
+use crate::semantics::Model;
+use crate::system::System;
+
+use super::{EXIT_NOT_INDUCTIVE, EXIT_OK, EXIT_VIOLATION};
+
+/// Flags of the `induct` subcommand.
+#[derive(clap::Args, Debug, Clone)]
+pub struct InductArgs {
+    /// Fault model, as for `check`: its faults are steps too.
+    #[arg(long, default_value = "none", value_name = "LIST")]
+    pub faults: Faults,
+    /// Reachable worlds the bounded check collects for the domain.
+    #[arg(long, default_value_t = 100_000, value_name = "N")]
+    pub max_reachable: usize,
+    /// Steps from the initial world the bounded check goes.
+    #[arg(long, value_name = "N")]
+    pub depth: Option<usize>,
+    /// Packets in flight in a recombined pre-state.
+    #[arg(long, default_value_t = 2, value_name = "K")]
+    pub max_in_flight: usize,
+    /// Distinct packets recombined pre-states draw from.
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    pub max_packets: usize,
+    /// Pre-states tried; beyond it they are sampled at random.
+    #[arg(long, default_value_t = 200_000, value_name = "N")]
+    pub max_prestates: u64,
+    /// Seed of that sampling.
+    #[arg(long, default_value_t = 0, value_name = "SEED")]
+    pub seed: u64,
+    /// Infer invariants that make the declared ones inductive: mine
+    /// candidates from reachable states, keep an inductive subset
+    /// (Houdini), print a small strengthening as `invariant` items and
+    /// re-check it with every size flag one larger.
+    #[arg(long)]
+    pub infer: bool,
+}
+
+impl InductArgs {
+    /// The search bounds these flags ask for.
+    pub fn options(&self) -> InductOptions {
+        InductOptions {
+            max_reachable: self.max_reachable,
+            max_depth: self.depth,
+            max_in_flight: self.max_in_flight,
+            max_packets: self.max_packets,
+            max_prestates: self.max_prestates,
+            seed: self.seed,
+        }
+    }
+}
+
+/// Runs `induct`: prints the table and the counterexamples to induction,
+/// and with `--infer` a strengthening, re-checked on `larger` (the model
+/// one size up). Exit codes: 0 no CTI within the domain (with `--infer`:
+/// the strengthened set has none, here and one size up), 1 an invariant
+/// fails at a reachable state (shown as `check` shows it), 4 a CTI remains.
+pub fn run_induct<S: System>(
+    model: &Model<S>,
+    args: &InductArgs,
+    larger: Option<Model<S>>,
+) -> ExitCode {
+    let options = args.options();
+    let mut out = std::io::stdout().lock();
+    super::print_header(model, &mut out);
+    let _ = writeln!(
+        out,
+        "induct: at most {} reachable worlds, {} packets in flight per pre-state, {} pre-states",
+        options.max_reachable, options.max_in_flight, options.max_prestates
+    );
+    let started = Instant::now();
+    let domain = match domain::build(model, &options) {
+        Ok(d) => d,
+        Err(failure) => return reachable_failure(model, &options, &failure.what, &mut out),
+    };
+    let report = induct_on(model, &options, &domain);
+    let _ = write!(out, "{}", render(model, &report));
+    let _ = writeln!(out, "(took {:.2?})", started.elapsed());
+    let footprints_ok = report.footprint_errors.is_empty();
+    if !args.infer {
+        return if report.inductive() && footprints_ok {
+            let _ = writeln!(
+                out,
+                "\nno counterexample to induction within the domain (evidence, not a proof: see the book's chapter Induction)"
+            );
+            ExitCode::from(EXIT_OK)
+        } else {
+            let _ = writeln!(
+                out,
+                "\nthe invariants are not inductive: {} counterexample(s) to induction; strengthen them (try `induct --infer`)",
+                report.ctis.len()
+            );
+            ExitCode::from(EXIT_NOT_INDUCTIVE)
+        };
+    }
+    let meta = S::meta();
+    if !(0..meta.invariants.len()).any(crate::induct::is_state_invariant::<S>) {
+        let _ = writeln!(
+            out,
+            "\ninfer: nothing to strengthen: every invariant reads the trace, which induction over recombined states cannot judge"
+        );
+        return ExitCode::from(EXIT_OK);
+    }
+    let started = Instant::now();
+    let found = infer::infer(model, &options, &domain);
+    let _ = writeln!(
+        out,
+        "\ninfer: {} candidates from the templates, {} true in every reachable world, {} kept by Houdini (inductive together on the domain); {} sweeps, {:.2?}",
+        found.templates,
+        found.mined,
+        found.houdini,
+        found.sweeps,
+        started.elapsed()
+    );
+    if !found.strengthens {
+        let _ = writeln!(
+            out,
+            "no strengthening within the templates: the declared invariants still have a CTI with every kept candidate assumed"
+        );
+        if let Some(cti) =
+            infer::remaining_cti(model, &options, &domain, &found.universe, &found.kept)
+        {
+            let _ = write!(out, "\n{}", render_cti(model, &domain.initial, 1, &cti));
+        }
+        return ExitCode::from(EXIT_NOT_INDUCTIVE);
+    }
+    if found.chosen.is_empty() {
+        let _ = writeln!(
+            out,
+            "the declared invariants need no strengthening on this domain"
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "a strengthening of {} invariant(s) under which no CTI exists in the domain; paste into the system:\n",
+            found.chosen.len()
+        );
+        for (i, c) in found.chosen.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "{}",
+                infer::print(model, &found.universe, c, i + 1).item
+            );
+        }
+    }
+    let Some(larger) = larger else {
+        let _ = writeln!(out, "(no size flag to re-check one size larger)");
+        return ExitCode::from(EXIT_OK);
+    };
+    let started = Instant::now();
+    let _ = writeln!(out, "re-check one size larger: {}", larger.setup.describe());
+    let bigger = match domain::build(&larger, &options) {
+        Ok(d) => d,
+        Err(failure) => return reachable_failure(&larger, &options, &failure.what, &mut out),
+    };
+    let again = infer::recheck(&larger, &options, &bigger, &found.universe, &found.chosen);
+    let reachable = if bigger.reachable_exhausted {
+        "every reachable world"
+    } else {
+        "the reachable worlds collected"
+    };
+    match again.false_at_reachable {
+        Some(i) => {
+            let _ = writeln!(
+                out,
+                "  inferred_{} is false in a reachable world there: mined at too small a size",
+                i + 1
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "  all {} hold in {reachable} ({})",
+                found.chosen.len(),
+                bigger.reachable
+            );
+        }
+    }
+    let _ =
+        writeln!(
+        out,
+        "  {} with the declared invariants on that domain ({} pre-states satisfy them all); {:.2?}",
+        if again.inductive { "inductive" } else { "NOT inductive" },
+        again.prestates,
+        started.elapsed()
+    );
+    if again.inductive && again.false_at_reachable.is_none() {
+        ExitCode::from(EXIT_OK)
+    } else {
+        ExitCode::from(EXIT_NOT_INDUCTIVE)
+    }
+}
+
+/// A reachable world breaks an invariant: say so and let the checker show
+/// a shortest path to one.
+fn reachable_failure<S: System>(
+    model: &Model<S>,
+    options: &InductOptions,
+    what: &str,
+    out: &mut impl Write,
+) -> ExitCode {
+    let _ = writeln!(
+        out,
+        "a reachable state breaks an invariant ({what}): it is false, not merely not inductive"
+    );
+    let options = CheckOptions {
+        max_states: Some(options.max_reachable as u64 * 2),
+        max_depth: options.max_depth,
+        threads: 1,
+        strategy: Strategy::Bfs,
+        reductions: Reductions::default(),
+        ..CheckOptions::default()
+    };
+    let report = check(model, &options);
+    super::print_report(model, &report, out);
+    ExitCode::from(EXIT_VIOLATION)
+}

@@ -1,0 +1,281 @@
+//! `induct`: footprints discharge what they can, a counterexample to
+//! induction (CTI) is found for an invariant true in every reachable state
+//! but not inductive, and a false invariant is reported at a reachable state.
+
+use std::process::{Command, Output};
+
+use verdict::induct::{induct, InductOptions, PairVerdict, StepKind};
+use verdict::prelude::*;
+use verdict::System;
+
+const LOCKSERV: &str = env!("CARGO_BIN_EXE_lockserv");
+
+fn run(bin: &str, args: &[&str]) -> (Option<i32>, String) {
+    let Output { status, stdout, .. } = Command::new(bin).args(args).output().unwrap();
+    (status.code(), String::from_utf8_lossy(&stdout).into_owned())
+}
+
+mod ring {
+    use verdict::prelude::*;
+
+    verdict::system! {
+        /// A token passed round a ring of sites, each pass on a timer, at most
+        /// twice per site.
+        pub system Ring;
+
+        config {
+            /// Also claim the false invariant `one_pass_each`.
+            claim_one_pass: bool = false,
+        }
+
+        message enum Msg { Token }
+        timers { Pass }
+
+        role Site(u8) {
+            state {
+                /// Whether this site holds the token.
+                has: bool = false,
+                /// How often this site passed the token on.
+                passes: u8 = 0,
+            }
+
+            on start writes(has) sets(Pass) {
+                if ctx.me() == Node::Site(0) {
+                    *self.has = true;
+                    ctx.set_timer(timer::Pass, Duration::from_secs(1));
+                }
+            }
+
+            on timer Pass writes(has, passes) sends(Token) {
+                if *self.has && *self.passes < 2 {
+                    *self.has = false;
+                    *self.passes += 1;
+                    let next = ctx.peers().find(|n| *n > ctx.me()).unwrap_or(Node::Site(0));
+                    ctx.send(next, msg::Token);
+                }
+            }
+
+            on message Token from _prev writes(has) sets(Pass) {
+                *self.has = true;
+                ctx.set_timer(timer::Pass, Duration::from_secs(1));
+            }
+        }
+
+        /// True in every reachable state (there is one token), but not
+        /// inductive alone: it says nothing about a token in flight.
+        invariant one_holder reads(Site.has) {
+            self.site.iter().filter(|s| *s.has).count() <= 1
+        }
+
+        /// Never read by a handler that writes it: preserved by footprint by
+        /// every step but a pass.
+        invariant passes_bounded reads(Site.passes) {
+            self.site.iter().all(|s| *s.passes <= 2)
+        }
+
+        /// False: with two sites the token comes back to site 0, which passes
+        /// it a second time.
+        invariant one_pass_each reads(Site.passes, config) {
+            !self.config.claim_one_pass || self.site.iter().all(|s| *s.passes <= 1)
+        }
+    }
+}
+
+use ring::{Config, Ring, Role, State};
+
+fn ring(sites: usize, claim_one_pass: bool) -> Model<Ring> {
+    let sizes = Sizes::new().with(Role::Site, sites);
+    let setup = Setup::with_config(&sizes, Config { claim_one_pass }).unwrap();
+    let workload = Workload::none(&setup);
+    Model::new(setup, Faults::none(), workload)
+}
+
+/// The ring's metadata id of an invariant or a handler, by name.
+fn invariant(name: &str) -> usize {
+    Ring::meta()
+        .invariants
+        .iter()
+        .position(|i| i.name == name)
+        .unwrap()
+}
+
+fn handler(name: &str) -> StepKind {
+    StepKind::Handler(
+        Ring::meta()
+            .handlers
+            .iter()
+            .position(|h| h.name == name)
+            .unwrap(),
+    )
+}
+
+#[test]
+fn a_false_invariant_fails_at_a_reachable_state_not_as_a_cti() {
+    let failure = induct(&ring(2, true), &InductOptions::default()).unwrap_err();
+    assert!(failure.what.contains("one_pass_each"), "{}", failure.what);
+    // The subcommand says so and exits 1, as `check` does on a violation.
+    let app = verdict::cli::App::<Ring>::new("ring")
+        .size_flag(Role::Site, "sites", 2, "Sites on the ring")
+        .config(|_| Config {
+            claim_one_pass: true,
+        });
+    let matches = app
+        .command()
+        .try_get_matches_from(["ring", "induct"])
+        .unwrap();
+    assert_eq!(app.run_matches(&matches), std::process::ExitCode::from(1));
+}
+
+#[test]
+fn a_weak_invariant_gets_a_minimal_cti() {
+    let report = induct(&ring(3, false), &InductOptions::default()).unwrap();
+    let one = invariant("one_holder");
+    let cti = report
+        .ctis
+        .iter()
+        .find(|c| c.invariant == one)
+        .expect("one_holder is not inductive");
+    assert_eq!(cti.kind, handler("Site on message Token"));
+    // Minimal: one holder, one token in flight to another site, the third
+    // site in its initial state.
+    assert_eq!(cti.pre.network.len(), 1, "{:?}", cti.pre.network);
+    let holders = |w: &verdict::World<Ring>| {
+        w.nodes
+            .iter()
+            .filter(|n| matches!(&n.state, State::Site(s) if s.has))
+            .count()
+    };
+    assert_eq!(holders(&cti.pre), 1);
+    assert_eq!(holders(&cti.post), 2);
+    let initial = &report.initial;
+    let changed = (0..3)
+        .filter(|&i| format!("{:?}", cti.pre.nodes[i]) != format!("{:?}", initial.nodes[i]))
+        .count();
+    assert!(changed <= 2, "{:?}", cti.pre);
+    // The other invariants: a token delivery writes no `passes`.
+    assert_eq!(
+        report.verdict(
+            handler("Site on message Token"),
+            invariant("passes_bounded")
+        ),
+        Some(PairVerdict::ByFootprint)
+    );
+    assert_eq!(
+        report.verdict(handler("Site on timer Pass"), invariant("passes_bounded")),
+        Some(PairVerdict::NoCti)
+    );
+    assert!(report.footprint_errors.is_empty());
+}
+
+#[test]
+fn lockserv_mutual_exclusion_is_not_inductive_alone() {
+    let (code, out) = run(LOCKSERV, &["induct", "--clients", "2"]);
+    assert_eq!(code, Some(4), "{out}");
+    assert!(
+        out.contains("CTI 1: `Client on message Grant` breaks `mutual_exclusion`"),
+        "{out}"
+    );
+    // The CTI Ivy would show: one client holds the lock while a grant is
+    // in flight to the other; the server is not shown (initial state).
+    let cti = out.split("CTI 1:").nth(1).unwrap();
+    let pre = cti.split("step:").next().unwrap();
+    assert!(
+        pre.contains("in flight: Grant from Server to Client(1)"),
+        "{out}"
+    );
+    assert!(pre.contains("Client(0): held = true"), "{out}");
+    assert!(!pre.contains("Server:"), "{out}");
+    // Handlers of the server write no client field and receive no grant.
+    let row = |name: &str| {
+        out.lines()
+            .find(|l| l.starts_with(name))
+            .unwrap()
+            .to_string()
+    };
+    assert!(
+        row("Server on message Lock ").contains("footprint"),
+        "{out}"
+    );
+    assert!(row("Client on input Unlock ").contains("no CTI"), "{out}");
+    assert!(out.contains("discharged by footprint: 5 of 10"), "{out}");
+}
+
+const TWOPHASE: &str = env!("CARGO_BIN_EXE_twophase");
+
+/// The `invariant` items `induct --infer` printed.
+fn inferred_items(out: &str) -> Vec<&str> {
+    out.lines()
+        .filter(|l| l.starts_with("/// Inferred: "))
+        .map(|l| l.trim_start_matches("/// Inferred: "))
+        .collect()
+}
+
+#[test]
+fn lockserv_infer_finds_a_strengthening_that_holds_one_size_up() {
+    let (code, out) = run(LOCKSERV, &["induct", "--clients", "2", "--infer"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("under which no CTI exists in the domain"),
+        "{out}"
+    );
+    let items = inferred_items(&out);
+    // The lock server's textbook strengthening: the holder and the client
+    // a grant goes to are at the head of the queue.
+    assert!(
+        items.contains(&"∀n ∈ Client: held(n) → Server.queue.first = n"),
+        "{out}"
+    );
+    assert!(
+        items.contains(&"∀n ∈ Client: Grant in flight to n → Server.queue.first = n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("re-check one size larger: Server, Client(0..3)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("inductive with the declared invariants on that domain"),
+        "{out}"
+    );
+    assert!(!out.contains("NOT inductive"), "{out}");
+    // Each item says what it reads, so it pastes into the system as is.
+    assert!(out.contains("invariant inferred_1 reads("), "{out}");
+}
+
+#[test]
+fn twophase_infer_finds_a_strengthening_that_holds_one_size_up() {
+    let (code, out) = run(TWOPHASE, &["induct", "--rms", "2", "--infer"]);
+    assert_eq!(code, Some(0), "{out}");
+    let items = inferred_items(&out);
+    assert!(
+        items.contains(&"∀n ∈ Rm: status(n) = Committed → Tm.decision = Committed"),
+        "{out}"
+    );
+    assert!(
+        items.contains(&"∀n ∈ Rm: Abort in flight to n → Tm.decision = Aborted"),
+        "{out}"
+    );
+    assert!(
+        out.contains("re-check one size larger: Tm, Rm(0..3)"),
+        "{out}"
+    );
+    assert!(!out.contains("NOT inductive"), "{out}");
+}
+
+#[test]
+fn inference_makes_the_weak_invariant_inductive() {
+    let model = ring(3, false);
+    let options = InductOptions::default();
+    let domain = verdict::induct::domain::build(&model, &options).unwrap();
+    let found = verdict::induct::infer::infer(&model, &options, &domain);
+    assert!(found.strengthens);
+    assert!(!found.chosen.is_empty() && found.chosen.len() <= found.houdini);
+    assert!(found.houdini <= found.mined && found.mined <= found.templates);
+    // One size larger the set still holds and is still inductive.
+    let larger = ring(4, false);
+    let bigger = verdict::induct::domain::build(&larger, &options).unwrap();
+    let again =
+        verdict::induct::infer::recheck(&larger, &options, &bigger, &found.universe, &found.chosen);
+    assert_eq!(again.false_at_reachable, None);
+    assert!(again.inductive);
+}
