@@ -71,6 +71,8 @@ fn redirected_stderr_gets_plain_lines_and_stdout_none() {
     assert!(!lines.is_empty(), "no progress line in {stderr:?}");
     for l in &lines {
         assert!(l.contains("depth ") && l.contains("peak memory "), "{l}");
+        // The default budget is a share of the machine: the account shows.
+        assert!(l.contains(" holds ") && l.contains(" of "), "{l}");
     }
     // Without --progress and without a terminal, nothing at all.
     let quiet = Command::new(LOCKSERV).args(&args).output().unwrap();

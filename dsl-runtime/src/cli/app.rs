@@ -369,7 +369,8 @@ impl<S: System> App<S> {
         cmd
     }
 
-    /// The setup the size and config flags describe.
+    /// The setup the size and config flags describe (`cluster` builds one).
+    #[cfg(feature = "runtime")]
     fn setup(&self, m: &ArgMatches) -> Result<Setup<S>, SetupError> {
         self.setup_with(m, 0)
     }

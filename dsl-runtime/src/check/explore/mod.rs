@@ -1204,7 +1204,12 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
     std::thread::scope(|scope| {
         if options.progress {
             let (eng, done) = (&eng, &done);
-            let sample = move || (eng.visited.len(), eng.max_depth.load(Ordering::Relaxed));
+            let sample = move || super::progress::Sample {
+                unique: eng.visited.len(),
+                depth: eng.max_depth.load(Ordering::Relaxed),
+                held: eng.meter.held(),
+                budget: eng.meter.budget(),
+            };
             scope.spawn(move || super::progress::show(sample, options.max_states, done, started));
         }
         let watcher = (!budget.is_unlimited()).then(|| scope.spawn(|| watch_resident(&eng, &done)));
