@@ -279,3 +279,13 @@ fn inference_makes_the_weak_invariant_inductive() {
     assert_eq!(again.false_at_reachable, None);
     assert!(again.inductive);
 }
+
+#[test]
+fn bounds_that_would_fill_memory_are_refused() {
+    let (code, _) = run(LOCKSERV, &["induct", "--max-in-flight", "9"]);
+    assert_eq!(code, Some(2));
+    let (code, _) = run(LOCKSERV, &["induct", "--max-prestates", "0"]);
+    assert_eq!(code, Some(2));
+    let (code, _) = run(LOCKSERV, &["induct", "--max-in-flight", "lots"]);
+    assert_eq!(code, Some(2));
+}
