@@ -279,3 +279,39 @@ fn inference_makes_the_weak_invariant_inductive() {
     assert_eq!(again.false_at_reachable, None);
     assert!(again.inductive);
 }
+
+#[test]
+fn bounds_that_would_fill_memory_are_refused() {
+    let (code, _) = run(LOCKSERV, &["induct", "--max-in-flight", "9"]);
+    assert_eq!(code, Some(2));
+    let (code, _) = run(LOCKSERV, &["induct", "--max-prestates", "0"]);
+    assert_eq!(code, Some(2));
+    let (code, _) = run(LOCKSERV, &["induct", "--max-in-flight", "lots"]);
+    assert_eq!(code, Some(2));
+}
+
+#[test]
+fn faults_are_steps_too() {
+    use verdict_examples::twophase::{self, TwoPhase};
+    let consistent = TwoPhase::meta()
+        .invariants
+        .iter()
+        .position(|i| i.name == "consistent")
+        .unwrap();
+    let rm = TwoPhase::meta().role_named("Rm").unwrap();
+    // A lost message changes no field: `consistent` reads none of the network.
+    let model = twophase::model(2, Faults::none().drop(), false).unwrap();
+    let report = induct(&model, &InductOptions::default()).unwrap();
+    assert_eq!(
+        report.verdict(StepKind::Drop, consistent),
+        Some(PairVerdict::ByFootprint)
+    );
+    assert_eq!(report.verdict(StepKind::Crash(rm), consistent), None);
+    // A crash resets a resource manager's status, which `consistent` reads:
+    // searched, not discharged.
+    let model = twophase::model(2, Faults::none().crash(1), false).unwrap();
+    let report = induct(&model, &InductOptions::default()).unwrap();
+    let crash = report.verdict(StepKind::Crash(rm), consistent).unwrap();
+    assert_ne!(crash, PairVerdict::ByFootprint);
+    assert!(report.footprint_errors.is_empty());
+}

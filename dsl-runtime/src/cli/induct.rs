@@ -71,6 +71,17 @@ pub fn run_induct<S: System>(
     larger: Option<Model<S>>,
 ) -> ExitCode {
     let options = args.options();
+    if domain::multiset_count(options.max_packets, options.max_in_flight) > domain::MAX_NETWORKS {
+        return super::app::usage(format!(
+            "--max-in-flight {} with --max-packets {} gives more than {} networks per pre-state; lower one of them",
+            options.max_in_flight,
+            options.max_packets,
+            domain::MAX_NETWORKS
+        ));
+    }
+    if options.max_reachable == 0 || options.max_prestates == 0 {
+        return super::app::usage("--max-reachable and --max-prestates must be at least 1");
+    }
     let mut out = std::io::stdout().lock();
     super::print_header(model, &mut out);
     let _ = writeln!(

@@ -30,6 +30,24 @@ pub struct ReachableFailure {
     pub what: String,
 }
 
+/// The most networks a domain enumerates: `--max-in-flight` and
+/// `--max-packets` beyond it are refused rather than filling memory.
+pub const MAX_NETWORKS: u128 = 1_000_000;
+
+/// How many multisets of at most `k` packets `n` distinct packets give.
+pub fn multiset_count(n: usize, k: usize) -> u128 {
+    // Sum over j <= k of C(n + j - 1, j) = C(n + k, k).
+    let (n, k) = (n as u128, k as u128);
+    let mut c: u128 = 1;
+    for i in 1..=k {
+        c = c.saturating_mul(n + i) / i;
+        if c > MAX_NETWORKS * 1000 {
+            return u128::MAX;
+        }
+    }
+    c
+}
+
 /// The recombination domain of one model.
 pub struct Domain<S: System> {
     /// Per node index, the distinct slots (state, up, timers, workload
@@ -64,30 +82,32 @@ impl<S: System> Domain<S> {
             .fold(self.networks.len() as u128, |a, b| a.saturating_mul(b))
     }
 
-    /// The pre-states to try: all of them when there are at most
-    /// `max_prestates`, else that many drawn at random (seeded).
-    pub fn prestates(&self, options: &InductOptions) -> Vec<World<S>> {
+    /// The pre-states to try, one at a time: all of them when there are
+    /// at most `max_prestates`, else that many distinct ones drawn at
+    /// random (seeded).
+    pub fn prestates<'a>(
+        &'a self,
+        options: &InductOptions,
+    ) -> Box<dyn Iterator<Item = World<S>> + 'a> {
         let total = self.size();
         let cap = options.max_prestates as u128;
-        let mut out = Vec::new();
         if total <= cap {
-            for k in 0..total {
-                out.push(self.decode(k));
-            }
-        } else {
-            let mut rng = SplitMix64::new(options.seed);
-            let mut seen = HashSet::new();
-            let mut tries = 0u64;
-            while (out.len() as u128) < cap && tries < options.max_prestates.saturating_mul(4) {
+            return Box::new((0..total).map(|k| self.decode(k)));
+        }
+        let mut rng = SplitMix64::new(options.seed);
+        let mut seen = HashSet::new();
+        let mut tries = 0u64;
+        let limit = options.max_prestates.saturating_mul(4);
+        Box::new(std::iter::from_fn(move || {
+            while (seen.len() as u128) < cap && tries < limit {
                 tries += 1;
-                let k = rng.next_u64() as u128 | ((rng.next_u64() as u128) << 64);
-                let k = k % total;
+                let k = (rng.next_u64() as u128 | ((rng.next_u64() as u128) << 64)) % total;
                 if seen.insert(k) {
-                    out.push(self.decode(k));
+                    return Some(self.decode(k));
                 }
             }
-        }
-        out
+            None
+        }))
     }
 
     /// The `k`-th pre-state in mixed-radix order (network fastest).
@@ -271,5 +291,8 @@ mod tests {
         // 1 empty + 3 singletons + 6 pairs with repetition.
         assert_eq!(all.len(), 10);
         assert!(all.contains(&vec![1, 1]) && all.contains(&vec![0, 2]));
+        assert_eq!(super::multiset_count(3, 2), 10);
+        assert_eq!(super::multiset_count(64, 2), 2145);
+        assert!(super::multiset_count(64, 9) > super::MAX_NETWORKS);
     }
 }

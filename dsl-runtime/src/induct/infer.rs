@@ -522,7 +522,7 @@ struct Transition {
 fn transitions<S: System>(
     model: &Model<S>,
     universe: &Universe<S::Node>,
-    prestates: &[World<S>],
+    prestates: impl Iterator<Item = World<S>>,
     admit: impl Fn(&Truth) -> bool,
 ) -> Vec<Transition> {
     let user = user_invariants::<S>();
@@ -530,6 +530,7 @@ fn transitions<S: System>(
     let mut effects = Effects::default();
     let mut out = Vec::new();
     for pre in prestates {
+        let pre = &pre;
         if !user.iter().all(|&i| holds(model, pre, i).is_ok()) {
             continue;
         }
@@ -588,7 +589,7 @@ pub fn infer<S: System>(
     let mined = kept.len();
     // Only pre-states satisfying the user's invariants matter; keep their
     // transitions, so each sweep below is table lookups.
-    let ts = transitions(model, &universe, &domain.prestates(options), |_| true);
+    let ts = transitions(model, &universe, domain.prestates(options), |_| true);
     let mut sweeps = 0;
     // Houdini: drop every candidate some step breaks from a pre-state
     // satisfying all of them (and the user's invariants), until none is.
@@ -784,7 +785,7 @@ pub fn recheck<S: System>(
         let t = universe.truth(model, w);
         chosen.iter().position(|c| !t.holds(c))
     });
-    let ts = transitions(model, universe, &domain.prestates(options), |t| {
+    let ts = transitions(model, universe, domain.prestates(options), |t| {
         chosen.iter().all(|c| t.holds(c))
     });
     Recheck {
