@@ -179,6 +179,9 @@ fn the_cli_strategies_write_traces_that_replay() {
     assert_eq!(code, Some(2), "{out}");
     let (code, out) = run(&["simulate", "--strategy", "pct", "--bug-depth", "0"]);
     assert_eq!(code, Some(2), "{out}");
+    let (code, out) = run(&["simulate", "--strategy", "swarm", "--bug-depth", "2"]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("--bug-depth is for --strategy pct"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
