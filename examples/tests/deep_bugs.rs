@@ -51,20 +51,26 @@ fn found<S: System>(model: &Model<S>, report: &SimulationReport<S>) -> String {
 #[test]
 fn batcher_overflow_is_missed_by_uniform_and_found_by_pct_swarm_and_coverage() {
     let model = batcher::model(Faults::none(), true).unwrap();
-    let runs = 10_000;
+    // Coverage needs ~30,000 of them; pct and swarm find it at once.
+    let runs = 40_000;
     let uniform = run(&model, SimulationStrategy::Uniform, runs, 60, 0);
     assert!(uniform.failure.is_none(), "{:?}", uniform.failure);
     assert_eq!(uniform.runs, runs);
     for strategy in [PCT, SimulationStrategy::Swarm, SimulationStrategy::Coverage] {
         let report = run(&model, strategy, runs, 60, 0);
         assert_eq!(found(&model, &report), "no_item_lost", "{strategy}");
-        let cx = &report.failure.as_ref().unwrap().counterexample;
-        assert_eq!(cx.len(), batcher::CAPACITY + 1, "21 deliveries, shrunk");
+        let failure = report.failure.as_ref().unwrap();
+        assert_eq!(
+            failure.counterexample.len(),
+            batcher::CAPACITY + 1,
+            "21 deliveries, shrunk"
+        );
+        if strategy == SimulationStrategy::Swarm {
+            // Swarm names the configuration that found it.
+            let detail = failure.detail.as_deref().unwrap_or_default();
+            assert!(detail.contains("kept message Item"), "{detail}");
+        }
     }
-    // Swarm names the configuration that found it.
-    let swarm = run(&model, SimulationStrategy::Swarm, runs, 60, 0);
-    let detail = swarm.failure.unwrap().detail.unwrap();
-    assert!(detail.contains("kept message Item"), "{detail}");
     // The correct collector passes the same runs.
     let fixed = batcher::model(Faults::none(), false).unwrap();
     for strategy in [PCT, SimulationStrategy::Swarm, SimulationStrategy::Coverage] {
@@ -173,5 +179,35 @@ fn the_cli_strategies_write_traces_that_replay() {
     assert_eq!(code, Some(2), "{out}");
     let (code, out) = run(&["simulate", "--strategy", "pct", "--bug-depth", "0"]);
     assert_eq!(code, Some(2), "{out}");
+    let (code, out) = run(&["simulate", "--strategy", "swarm", "--bug-depth", "2"]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("--bug-depth is for --strategy pct"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `check --deepen`: the bounds below the bug pass, the first that shows
+/// it is reported, and the bounds above it are not checked.
+#[test]
+fn deepening_stops_at_the_smallest_bound_that_fails() {
+    let bin = env!("CARGO_BIN_EXE_keypad");
+    let out = std::process::Command::new(bin)
+        .args(["check", "--broken", "--deepen", "presses=18..25"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("--presses 19: no violation"), "{text}");
+    assert!(text.contains("--presses 20: VIOLATION"), "{text}");
+    assert!(text.contains("First failing bound: --presses 20"), "{text}");
+    assert!(!text.contains("--presses 21"), "{text}");
+    let out = std::process::Command::new(bin)
+        .args(["check", "--deepen", "presses=1..3"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let out = std::process::Command::new(bin)
+        .args(["check", "--deepen", "rounds=1..3"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
 }

@@ -63,10 +63,9 @@ pub struct SimulateArgs {
           value_parser = clap::builder::PossibleValuesParser::new(SimulationStrategy::NAMES))]
     pub strategy: String,
     /// For --strategy pct: the bug depth d aimed at (d - 1 priority change
-    /// points per run).
-    #[arg(long, default_value_t = 3, value_name = "D",
-          value_parser = clap::value_parser!(u64).range(1..=64))]
-    pub bug_depth: u64,
+    /// points per run); 3 when not given.
+    #[arg(long, value_name = "D", value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub bug_depth: Option<u64>,
     /// Report a failing run as it was, without shrinking it.
     #[arg(long)]
     pub no_shrink: bool,
@@ -100,12 +99,19 @@ impl SimulateArgs {
 
     /// The strategy `--strategy` and `--bug-depth` name.
     pub fn strategy(&self) -> SimulationStrategy {
-        SimulationStrategy::named(&self.strategy, self.bug_depth as usize).unwrap_or_default()
+        let depth = self.bug_depth.unwrap_or(3) as usize;
+        SimulationStrategy::named(&self.strategy, depth).unwrap_or_default()
     }
 }
 
 /// Runs `simulate` and prints its report. Exit 1 on a violation.
 pub fn run_simulate<S: System>(model: &Model<S>, args: &SimulateArgs) -> ExitCode {
+    if args.bug_depth.is_some() && args.strategy != "pct" {
+        return super::app::usage(format!(
+            "--bug-depth is for --strategy pct; this run's strategy is {}",
+            args.strategy
+        ));
+    }
     let mut out = std::io::stdout().lock();
     let options = args.options();
     let _ = writeln!(
