@@ -149,6 +149,19 @@ fn run_ops<S>(
     }
 }
 
+/// Waits until `n` operations of `history` have returned.
+fn wait_for_returns(history: &Mutex<History<KvInput, KvOutput>>, n: usize) {
+    eventually("operations to complete before the kill", || {
+        let h = history.lock().unwrap();
+        let done = h
+            .operations()
+            .iter()
+            .filter(|o| o.finished_at.is_some())
+            .count();
+        (done >= n).then_some(())
+    });
+}
+
 fn ops_of(client: usize) -> Vec<KvInput> {
     let script = &verdict_examples::kv::SCRIPTS[client % 3];
     script.iter().cycle().take(6).cloned().collect()
@@ -221,16 +234,7 @@ fn reliable_primary_backup_survives_a_harsh_network_and_kill_9_of_each_replica()
             }
             // Once some operations of this round have returned, the replica
             // dies mid-run and comes back with an empty memory.
-            let done_before = 12 * round;
-            eventually("operations to complete before the kill", || {
-                let h = history.lock().unwrap();
-                let done = h
-                    .operations()
-                    .iter()
-                    .filter(|o| o.finished_at.is_some())
-                    .count();
-                (done >= done_before + 3).then_some(())
-            });
+            wait_for_returns(&history, 12 * round + 3);
             d.kill9(replica);
             d.start(replica);
         });
@@ -293,16 +297,7 @@ fn raft_store_survives_kill_9_of_its_leader_twice_and_stays_linearizable() {
                 let history = &history;
                 scope.spawn(move || run_ops(client, i as u64, &ops_of(i), history));
             }
-            let done_before = 12 * round;
-            eventually("operations to complete before the kill", || {
-                let h = history.lock().unwrap();
-                let done = h
-                    .operations()
-                    .iter()
-                    .filter(|o| o.finished_at.is_some())
-                    .count();
-                (done >= done_before + 3).then_some(())
-            });
+            wait_for_returns(&history, 12 * round + 3);
             // The leader dies mid-run; the others elect a new one, the
             // clients' resent requests reach it, and the dead one comes
             // back from its log as a follower.

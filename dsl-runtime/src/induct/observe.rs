@@ -124,70 +124,45 @@ impl<T: Debug> Observe for Option<T> {
     }
 }
 
-impl<T: Debug> Observe for VecDeque<T> {
-    fn observe(&self, field: usize, out: &mut Vec<Atom>) {
-        out.push(atom(field, "len", "{}.len()", Shape::Len, len(self.len())));
+/// A collection's atoms: its length, its ends when it is a sequence (with
+/// the expressions that read them: `front`/`back` or `first`/`last`), and
+/// its members.
+fn collection<'a, T: Debug + 'a>(
+    field: usize,
+    out: &mut Vec<Atom>,
+    items: impl ExactSizeIterator<Item = &'a T> + DoubleEndedIterator + Clone,
+    ends: Option<(&'static str, &'static str)>,
+) {
+    out.push(atom(field, "len", "{}.len()", Shape::Len, len(items.len())));
+    if let Some((first, last)) = ends {
+        let (front, back) = (items.clone().next(), items.clone().next_back());
         out.push(atom(
             field,
             "first",
-            "{}.front()",
+            first,
             Shape::Opt,
-            text_or_absent(self.front()),
+            text_or_absent(front),
         ));
-        out.push(atom(
-            field,
-            "last",
-            "{}.back()",
-            Shape::Opt,
-            text_or_absent(self.back()),
-        ));
-        out.push(atom(
-            field,
-            "members",
-            "{}",
-            Shape::Members,
-            members(self.iter()),
-        ));
+        out.push(atom(field, "last", last, Shape::Opt, text_or_absent(back)));
+    }
+    out.push(atom(field, "members", "{}", Shape::Members, members(items)));
+}
+
+impl<T: Debug> Observe for VecDeque<T> {
+    fn observe(&self, field: usize, out: &mut Vec<Atom>) {
+        collection(field, out, self.iter(), Some(("{}.front()", "{}.back()")));
     }
 }
 
 impl<T: Debug> Observe for Vec<T> {
     fn observe(&self, field: usize, out: &mut Vec<Atom>) {
-        out.push(atom(field, "len", "{}.len()", Shape::Len, len(self.len())));
-        out.push(atom(
-            field,
-            "first",
-            "{}.first()",
-            Shape::Opt,
-            text_or_absent(self.first()),
-        ));
-        out.push(atom(
-            field,
-            "last",
-            "{}.last()",
-            Shape::Opt,
-            text_or_absent(self.last()),
-        ));
-        out.push(atom(
-            field,
-            "members",
-            "{}",
-            Shape::Members,
-            members(self.iter()),
-        ));
+        collection(field, out, self.iter(), Some(("{}.first()", "{}.last()")));
     }
 }
 
 impl<T: Debug> Observe for BTreeSet<T> {
     fn observe(&self, field: usize, out: &mut Vec<Atom>) {
-        out.push(atom(field, "len", "{}.len()", Shape::Len, len(self.len())));
-        out.push(atom(
-            field,
-            "members",
-            "{}",
-            Shape::Members,
-            members(self.iter()),
-        ));
+        collection(field, out, self.iter(), None);
     }
 }
 
