@@ -325,4 +325,23 @@ fn raft_store_survives_kill_9_of_its_leader_twice_and_stays_linearizable() {
         views.windows(2).all(|w| w[0] == w[1]).then_some(())
     });
     assert_eq!(killed.len(), 2);
+    // The command-line client speaks the store's own inputs, and with
+    // --each waits for each output before the next input, so none of the
+    // replies is lost to the client's one-request-at-a-time rule.
+    let out = std::process::Command::new(KV)
+        .args(["client", "--cluster"])
+        .arg(&d.cluster_file)
+        .args(["--transform", "raft", "--retransmit", "--node", "Client(0)"])
+        .args(["Put(3, 9)", "Get(3)", "Del(3)", "Get(3)", "--each"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let outputs: Vec<&str> = text.lines().filter(|l| l.contains(": output ")).collect();
+    assert_eq!(outputs.len(), 4, "{text}");
+    assert!(outputs[1].ends_with("output Value(9)"), "{text}");
 }
