@@ -4,6 +4,7 @@
 
 use verdict::lin::specs::{KvStore, KvStoreOp, KvStoreRet};
 use verdict::lin::Spec;
+use verdict::liveness::{check_liveness, LivenessOutcome};
 use verdict::prelude::*;
 use verdict::transform::state_machine::history_of;
 use verdict::transform::{
@@ -116,6 +117,29 @@ fn primary_backup_is_linearizable_through_a_crash_of_either_replica() {
         report.outcome
     );
     assert!(report.stats.unique > 10_000, "{}", report.stats);
+}
+
+#[test]
+fn every_request_is_answered_through_crashes_of_both_replicas() {
+    // Two crashes may take both replicas down at once; each restarts from
+    // its durable state, and they settle on the newer one.
+    let model = kv::primary_backup(2, 1, Faults::none().crash(2), None).unwrap();
+    let report = check(&model, &CheckOptions::default());
+    assert!(
+        matches!(report.outcome, Outcome::Exhausted),
+        "{:?}",
+        report.outcome
+    );
+    // And nobody waits forever: the replicas never both wait for the
+    // other's snapshot, and no forward is lost for good with a crash.
+    let model = kv::primary_backup(1, 2, Faults::none().crash(3), None).unwrap();
+    let report = check_liveness(&model, 1_000_000);
+    assert!(
+        matches!(report.outcome, LivenessOutcome::Holds),
+        "{:?}",
+        report.outcome
+    );
+    assert!(report.states > 10_000, "{}", report.states);
 }
 
 #[test]

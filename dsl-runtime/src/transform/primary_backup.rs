@@ -9,31 +9,39 @@
 //! never change the machine ([`StateMachine::is_read_only`]) are, by
 //! default, answered by the backup, which is never behind any reply.
 //!
-//! Replicas keep their state in memory only. A replica that restarts after
-//! a crash asks the other for a snapshot (the machine, how many commands it
-//! has applied, the command in progress, and each client's last request
-//! with its output) and serves nothing until it has one; then it asks every
-//! client to resend the request it is still waiting for, which the crash
-//! may have lost. The per-client table makes that safe: a resent request
-//! that already took effect is answered from the table, never applied
-//! twice. A client numbers its requests durably, so a reply to a request
-//! made before a crash is never taken for a newer one.
+//! Each replica keeps its machine, its count of commands and its per-client
+//! table durable (the runtime writes them before a reply or an
+//! acknowledgement leaves; the queue of waiting commands is volatile). A
+//! replica that restarts after a crash asks the other for a snapshot (the
+//! machine, how many commands it has applied, the command in progress,
+//! and each client's last request with its output) and serves nothing
+//! until it has one. It keeps whichever of its own state and the snapshot
+//! has applied more: the two follow one log, and the backup may be one
+//! command ahead of the primary. A replica answers a snapshot request even
+//! while it recovers itself, and asks again, so two replicas restarting
+//! together (a full restart) settle on the newer state instead of waiting
+//! for each other. Then it asks every client to resend the request it is
+//! still waiting for, which the crash may have lost. The per-client table
+//! makes that safe: a resent request that already took effect is answered
+//! from the table, never applied twice. A client numbers its requests
+//! durably, so a reply to a request made before a crash is never taken for
+//! a newer one.
 //!
 //! # Assumes and guarantees
 //!
 //! - Assumes: a reliable FIFO network (wrap it in
-//!   [`crate::transform::Reliable`] for a lossy one); at any time at least
-//!   one replica holds the replicated state, i.e. the two replicas are not
-//!   both down or recovering at once (true when at most one crash happens,
-//!   `--faults crash=1`). No failover: a primary that never comes back
-//!   stops the service, safely.
+//!   [`crate::transform::Reliable`] for a lossy one); crash-restart
+//!   replicas whose durable fields survive (the runtime's storage), any
+//!   number of crashes, of one replica or both at once. No failover: a
+//!   primary that never comes back stops the service, safely.
 //! - Guarantees: linearizability with respect to `M` — the system's
 //!   `linearizable` history invariant checks every history the checker
 //!   reaches — and each command takes effect at most once. After a replica
 //!   restarts, every client's pending request is resent, so a crash loses
 //!   no request of a client that stays up (a client that crashes moves on;
 //!   its pending operation may or may not have taken effect, which
-//!   linearizability allows).
+//!   linearizability allows). The `every_request_answered` property says
+//!   so, and `check --liveness` checks it.
 //!
 //! [`PbBug`] selects a deliberately broken variant, for showing what the
 //! check catches.
@@ -64,8 +72,9 @@ pub enum PbBug {
     /// the backup has it: a read at the backup can miss a write that has
     /// already returned.
     ReplyBeforeAck,
-    /// A restarted replica serves from its empty initial state instead of
-    /// fetching a snapshot.
+    /// A restarted replica serves from its own durable state without asking
+    /// the other for a snapshot: a restarted primary misses the command the
+    /// backup applied last, and the replicas diverge.
     NoStateTransfer,
 }
 
@@ -115,15 +124,18 @@ crate::system! {
     role Primary {
         state {
             /// The machine after every acknowledged command.
+            #[durable]
             machine: M = M::default(),
             /// How many commands have been acknowledged (the log position
             /// of the queue's head).
+            #[durable]
             committed: u64 = 0,
             /// Commands waiting, oldest first; the head has been forwarded.
             queue: VecDeque<Entry<M::Input>> = VecDeque::new(),
             /// Restarted and waiting for the backup's snapshot.
             recovering: bool = false,
             /// Each client's last acknowledged request and its output.
+            #[durable]
             sessions: Sessions<M::Output> = Vec::new(),
         }
 
@@ -170,16 +182,18 @@ crate::system! {
         }
 
         on message Sync from replica
-            reads(machine, committed, queue, recovering, sessions) sends(Snapshot)
+            reads(machine, committed, queue, recovering, sessions) sends(Snapshot, Sync)
         {
-            if !*self.recovering {
-                ctx.send(replica, msg::Snapshot {
-                    machine: self.machine.clone(),
-                    applied: *self.committed,
-                    pending: self.queue.front().cloned(),
-                    sessions: self.sessions.clone(),
-                });
-            }
+            // A recovering primary has not ordered its queue against the
+            // backup's log yet, so it offers no command in progress.
+            let pending = if *self.recovering { None } else { self.queue.front().cloned() };
+            ctx.send(replica, msg::Snapshot {
+                machine: self.machine.clone(),
+                applied: *self.committed,
+                pending,
+                sessions: self.sessions.clone(),
+            });
+            ask_again_if_recovering(ctx, *self.recovering, replica);
         }
 
         on message Snapshot { machine, applied, sessions, .. } from _backup
@@ -188,9 +202,13 @@ crate::system! {
             if !*self.recovering {
                 return;
             }
-            *self.machine = machine;
-            *self.committed = applied;
-            *self.sessions = sessions;
+            // The backup is never behind an acknowledged command, but its
+            // snapshot may predate it only if nothing was acknowledged since.
+            if applied >= *self.committed {
+                *self.machine = machine;
+                *self.committed = applied;
+                *self.sessions = sessions;
+            }
             *self.recovering = false;
             // Requests that arrived while recovering may be resends of
             // ones the backup has applied: answer those from the sessions
@@ -218,14 +236,17 @@ crate::system! {
     role Backup {
         state {
             /// The machine after every command applied.
+            #[durable]
             machine: M = M::default(),
             /// How many commands it has applied.
+            #[durable]
             applied: u64 = 0,
             /// Restarted and waiting for the primary's snapshot.
             recovering: bool = false,
             /// Reads that arrived while recovering, answered after.
             waiting_reads: Vec<Entry<M::Input>> = Vec::new(),
             /// Each client's last applied request and its output.
+            #[durable]
             sessions: Sessions<M::Output> = Vec::new(),
         }
 
@@ -248,35 +269,47 @@ crate::system! {
             }
         }
 
-        on message Sync from replica reads(machine, applied, recovering, sessions) sends(Snapshot) {
-            if !*self.recovering {
-                ctx.send(replica, msg::Snapshot {
-                    machine: self.machine.clone(),
-                    applied: *self.applied,
-                    pending: None,
-                    sessions: self.sessions.clone(),
-                });
-            }
+        on message Sync from replica
+            reads(machine, applied, recovering, sessions) sends(Snapshot, Sync)
+        {
+            ctx.send(replica, msg::Snapshot {
+                machine: self.machine.clone(),
+                applied: *self.applied,
+                pending: None,
+                sessions: self.sessions.clone(),
+            });
+            ask_again_if_recovering(ctx, *self.recovering, replica);
         }
 
         on message Snapshot { machine, applied, pending, sessions } from _primary
             writes(machine, applied, recovering, waiting_reads, sessions) sends(Ack, Reply, Resend)
         {
-            if !*self.recovering {
-                return;
+            let recovered = *self.recovering;
+            if recovered {
+                // Keep whichever state has applied more: both follow the
+                // same log, and the backup's own durable state may be the
+                // newer one.
+                if applied > *self.applied {
+                    *self.machine = machine;
+                    *self.applied = applied;
+                    *self.sessions = sessions;
+                }
+                *self.recovering = false;
             }
-            *self.machine = machine;
-            *self.applied = applied;
-            *self.sessions = sessions;
-            *self.recovering = false;
+            // The command in progress is a forward like any other, taken
+            // even after recovery: the primary's own `Forward` of it may
+            // have been lost with a crash of this backup, and the snapshot
+            // that ended recovery may have been an older one without it.
             if let Some(command) = pending {
                 apply(ctx, self.machine, self.applied, self.sessions, applied, command);
             }
-            for (client, id, input) in std::mem::take(self.waiting_reads) {
-                let output = self.machine.clone().apply(&input);
-                ctx.send(client, msg::Reply { id, output });
+            if recovered {
+                for (client, id, input) in std::mem::take(self.waiting_reads) {
+                    let output = self.machine.clone().apply(&input);
+                    ctx.send(client, msg::Reply { id, output });
+                }
+                resend_to_clients(ctx);
             }
-            resend_to_clients(ctx);
         }
 
         on restart writes(recovering) sends(Sync, Resend) {
@@ -330,6 +363,14 @@ crate::system! {
     invariant linearizable reads(history) {
         check_linearizable::<M, PrimaryBackup<M>>(self.history)
     }
+
+    /// Liveness: every request of a client that stays up is answered, after
+    /// any crashes and restarts of the replicas (checked by `check
+    /// --liveness`). A crashed client forgets its request, which counts as
+    /// answered: nobody waits for it.
+    eventually every_request_answered reads(Client.pending) {
+        self.client.iter().all(|c| c.pending.is_none())
+    }
 }
 
 /// The settings of [`PrimaryBackup`] (its `config`), named for use outside
@@ -381,6 +422,18 @@ where
         }
         Some((last, _)) => last > id,
         None => false,
+    }
+}
+
+/// A replica that hears `Sync` while it still waits for a snapshot asks
+/// again: its own `Sync` went out while the other was down and was lost.
+fn ask_again_if_recovering<M, H>(ctx: PbCtx<'_, '_, M, H>, recovering: bool, other: Node)
+where
+    M: StateMachine,
+    H: MaySend<msg::Sync>,
+{
+    if recovering {
+        ctx.send(other, msg::Sync);
     }
 }
 
