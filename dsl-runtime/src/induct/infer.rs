@@ -277,7 +277,86 @@ impl<N> Universe<N> {
     }
 }
 
+/// A literal resolved against a [`Layout`]: its bit for instance `n` is
+/// `at + step * n` (`step` is 0 for a closed predicate); absent when the
+/// role has no bits, where it reads as false.
+#[derive(Debug, Clone, Copy, Default)]
+struct Bit {
+    at: usize,
+    step: usize,
+    present: bool,
+    positive: bool,
+}
+
+/// A candidate resolved against a [`Layout`], so judging it on a truth
+/// table is bit reads with no lookup: what Houdini's inner loop runs.
+#[derive(Debug, Clone, Copy)]
+struct Compiled {
+    candidate: Candidate,
+    lits: [Bit; 3],
+    instances: usize,
+}
+
+impl Layout {
+    fn bit(&self, lit: Lit, role: Option<RoleId>) -> Bit {
+        let (at, step, present) = if lit.closed {
+            (self.closed + lit.pred, 0, true)
+        } else {
+            match role.and_then(|r| self.roles.get(&r)) {
+                Some(&(start, _, instances)) => (start + lit.pred * instances, 1, true),
+                None => (0, 0, false),
+            }
+        };
+        Bit {
+            at,
+            step,
+            present,
+            positive: lit.positive,
+        }
+    }
+
+    fn compile(&self, candidate: Candidate) -> Compiled {
+        let (role, lits) = match candidate {
+            Candidate::Always(r, a) => (r, vec![a]),
+            Candidate::Implies(r, a, b) => (r, vec![a, b]),
+            Candidate::Implies2(r, a, b, c) => (Some(r), vec![a, b, c]),
+            Candidate::Apart(r, a, b) => (Some(r), vec![a, b]),
+            Candidate::AtMostOne(_) => (None, vec![]),
+        };
+        let mut bits = [Bit::default(); 3];
+        for (bit, lit) in bits.iter_mut().zip(lits) {
+            *bit = self.bit(lit, role);
+        }
+        Compiled {
+            candidate,
+            lits: bits,
+            instances: role.and_then(|r| self.roles.get(&r)).map_or(0, |r| r.2),
+        }
+    }
+}
+
 impl Truth {
+    /// `c` on this table; the same answer as [`Truth::holds`] for the
+    /// candidate it was compiled from, against this table's layout.
+    fn satisfies(&self, c: &Compiled) -> bool {
+        let lit = |i: usize, n: usize| {
+            let b = &c.lits[i];
+            (b.present && self.bit(b.at + b.step * n)) == b.positive
+        };
+        let k = c.instances;
+        match c.candidate {
+            Candidate::Always(None, _) => lit(0, 0),
+            Candidate::Implies(None, ..) => !lit(0, 0) || lit(1, 0),
+            Candidate::Always(Some(_), _) => (0..k).all(|n| lit(0, n)),
+            Candidate::Implies(Some(_), ..) => (0..k).all(|n| !lit(0, n) || lit(1, n)),
+            Candidate::Implies2(..) => (0..k).all(|n| !lit(0, n) || !lit(1, n) || lit(2, n)),
+            Candidate::Apart(..) => {
+                (0..k).all(|n| !lit(0, n) || (0..k).all(|m| m == n || lit(1, m)))
+            }
+            Candidate::AtMostOne(kind) => self.per_kind.get(kind).copied().unwrap_or(0) <= 1,
+        }
+    }
+
     fn instances(&self, role: RoleId) -> usize {
         self.layout.roles.get(&role).map_or(0, |r| r.2)
     }
@@ -591,29 +670,7 @@ pub fn infer<S: System>(
     // transitions, so each sweep below is table lookups.
     let ts = transitions(model, &universe, domain.prestates(options), |_| true);
     let mut sweeps = 0;
-    // Houdini: drop every candidate some step breaks from a pre-state
-    // satisfying all of them (and the user's invariants), until none is.
-    let strengthens = loop {
-        sweeps += 1;
-        let mut broken = vec![false; kept.len()];
-        let mut user_broken = false;
-        for t in ts.iter().filter(|t| kept.iter().all(|c| t.pre.holds(c))) {
-            for (post, user_ok) in &t.posts {
-                user_broken |= !user_ok;
-                for (i, c) in kept.iter().enumerate() {
-                    broken[i] |= !post.holds(c);
-                }
-            }
-        }
-        if !broken.iter().any(|b| *b) {
-            break !user_broken;
-        }
-        let mut i = 0;
-        kept.retain(|_| {
-            i += 1;
-            !broken[i - 1]
-        });
-    };
+    let strengthens = houdini(&ts, &mut kept, &mut sweeps);
     let houdini = kept.len();
     let mut chosen: Vec<Candidate> = Vec::new();
     if strengthens {
@@ -650,6 +707,135 @@ pub fn infer<S: System>(
         kept,
         chosen,
         sweeps,
+    }
+}
+
+/// Houdini: drops from `kept` every candidate some step breaks from a
+/// pre-state satisfying all of them (and the user's invariants), until
+/// none is; returns whether the user's invariants then hold after every
+/// such step.
+///
+/// The kept set only shrinks, so the pre-states it admits only grow: each
+/// transition's post-states are judged once, when it is admitted, and a
+/// transition not admitted remembers a kept candidate its pre-state
+/// breaks, judged again only once that one is dropped. A candidate is
+/// dropped as soon as an admitted step breaks it, which is sound because
+/// the kept set always contains the largest inductive subset: a pre-state
+/// that satisfies the kept set satisfies that subset too.
+fn houdini(ts: &[Transition], kept: &mut Vec<Candidate>, sweeps: &mut usize) -> bool {
+    let Some(first) = ts.first() else {
+        return true;
+    };
+    let compiled: Vec<Compiled> = kept.iter().map(|c| first.pre.layout.compile(*c)).collect();
+    let readers = Readers::of(&compiled, first.pre.bits.len(), first.pre.per_kind.len());
+    let mut alive = vec![true; kept.len()];
+    let mut admitted = vec![false; ts.len()];
+    let mut blocker: Vec<Option<usize>> = vec![None; ts.len()];
+    let mut user_broken = false;
+    // Which post-state last judged each candidate, so a candidate reading
+    // several changed bits is judged once per post-state.
+    let mut judged_at = vec![usize::MAX; kept.len()];
+    let mut post_id = 0;
+    loop {
+        *sweeps += 1;
+        let mut dropped = false;
+        for (t, trans) in ts.iter().enumerate() {
+            if admitted[t] || blocker[t].is_some_and(|c| alive[c]) {
+                continue;
+            }
+            blocker[t] = (0..kept.len()).find(|&c| alive[c] && !trans.pre.satisfies(&compiled[c]));
+            if blocker[t].is_some() {
+                continue;
+            }
+            admitted[t] = true;
+            // Every kept candidate holds in the pre-state, so a step can
+            // break only those that read a bit (or a count) it changed.
+            for (post, user_ok) in &trans.posts {
+                user_broken |= !user_ok;
+                post_id += 1;
+                for c in readers.of_changes(&trans.pre, post) {
+                    if alive[c] && judged_at[c] != post_id {
+                        judged_at[c] = post_id;
+                        if !post.satisfies(&compiled[c]) {
+                            alive[c] = false;
+                            dropped = true;
+                        }
+                    }
+                }
+            }
+        }
+        if !dropped {
+            break;
+        }
+    }
+    let mut c = 0;
+    kept.retain(|_| {
+        c += 1;
+        alive[c - 1]
+    });
+    !user_broken
+}
+
+/// For each bit of a truth table and each message kind's count, the
+/// candidates that read it.
+struct Readers {
+    bits: Vec<Vec<usize>>,
+    kinds: Vec<Vec<usize>>,
+}
+
+impl Readers {
+    fn of(compiled: &[Compiled], words: usize, kinds: usize) -> Readers {
+        let mut r = Readers {
+            bits: vec![Vec::new(); words * 64],
+            kinds: vec![Vec::new(); kinds],
+        };
+        for (i, c) in compiled.iter().enumerate() {
+            if let Candidate::AtMostOne(kind) = c.candidate {
+                if let Some(list) = r.kinds.get_mut(kind) {
+                    list.push(i);
+                }
+                continue;
+            }
+            // A closed literal reads one bit whatever the instance.
+            let instances = c.instances.max(1);
+            for b in c.lits.iter().filter(|b| b.present) {
+                for n in 0..instances {
+                    let list = &mut r.bits[b.at + b.step * n];
+                    if list.last() != Some(&i) {
+                        list.push(i);
+                    }
+                }
+            }
+        }
+        r
+    }
+
+    /// The candidates reading something that differs between `pre` and
+    /// `post` (with repeats).
+    fn of_changes<'a>(
+        &'a self,
+        pre: &'a Truth,
+        post: &'a Truth,
+    ) -> impl Iterator<Item = usize> + 'a {
+        let bits = pre
+            .bits
+            .iter()
+            .zip(&post.bits)
+            .enumerate()
+            .flat_map(move |(w, (a, b))| {
+                let mut diff = a ^ b;
+                std::iter::from_fn(move || {
+                    (diff != 0).then(|| {
+                        let bit = diff.trailing_zeros() as usize;
+                        diff &= diff - 1;
+                        w * 64 + bit
+                    })
+                })
+            });
+        let kinds =
+            (0..self.kinds.len()).filter(move |&k| pre.per_kind.get(k) != post.per_kind.get(k));
+        bits.flat_map(move |b| self.bits[b].iter().copied())
+            .chain(kinds.flat_map(move |k| self.kinds[k].iter().copied()))
     }
 }
 
