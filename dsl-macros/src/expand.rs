@@ -1373,6 +1373,7 @@ fn meta(
     let name = def.name.as_ref().map(|n| n.to_string()).unwrap_or_default();
     let roles = def.roles.iter().map(|r| {
         let rn = r.name.to_string();
+        let view = snake(&rn);
         let param = match &r.param {
             Some(p) => {
                 let s = text(p);
@@ -1387,7 +1388,7 @@ fn meta(
             let durable = f.durable.is_some();
             quote!(::verdict::meta::FieldMeta { name: #n, ty: #ty, init: #init, durable: #durable })
         });
-        quote!(::verdict::meta::RoleMeta { name: #rn, param: #param, fields: &[#(#fields),*] })
+        quote!(::verdict::meta::RoleMeta { name: #rn, view: #view, param: #param, fields: &[#(#fields),*] })
     });
     let names =
         |g: &KindGen| -> Vec<String> { g.variants.iter().map(|(v, _, _)| v.to_string()).collect() };

@@ -189,6 +189,9 @@ pub struct SystemMeta {
 pub struct RoleMeta {
     /// The role's name.
     pub name: &'static str,
+    /// The name invariants see its nodes by (`self.client` for `Client`),
+    /// which printed invariants must use.
+    pub view: &'static str,
     /// The parameter type of a parameterised role (`Some("u8")` for `Client(u8)`).
     pub param: Option<&'static str>,
     /// State fields in declaration order; a field's index is its number in

@@ -186,7 +186,7 @@ fn handler<'a>(meta: &'a mut MetaBuilder, name: &str) -> &'a mut verdict::meta::
 
 /// The field `name` of role `role`.
 fn field(meta: &MetaBuilder, role: &str, name: &str) -> usize {
-    let (_, _, fields) = meta.roles.iter().find(|(r, _, _)| *r == role).unwrap();
+    let (_, _, _, fields) = meta.roles.iter().find(|(r, _, _, _)| *r == role).unwrap();
     fields.iter().position(|f| f.name == name).unwrap()
 }
 

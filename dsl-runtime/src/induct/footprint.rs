@@ -170,6 +170,7 @@ mod tests {
     ];
     const ROLES: &[RoleMeta] = &[RoleMeta {
         name: "R",
+        view: "r",
         param: Some("u8"),
         fields: FIELDS,
     }];

@@ -981,22 +981,6 @@ pub fn recheck<S: System>(
     }
 }
 
-/// `Server` → `server`, `KvStore` → `kv_store`: a role's name in a view.
-fn snake(name: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in name.chars().enumerate() {
-        if c.is_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.extend(c.to_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// A candidate as mathematics and as a ready-to-paste `invariant` item.
 pub struct Printed {
     /// `∀n ∈ Client: Client.held(n) → Server.queue.first = n`.
@@ -1024,7 +1008,7 @@ impl<S: System> Printer<'_, S> {
 
     /// The view of singleton `node`: `self.server`.
     fn single(&self, node: S::Node) -> String {
-        format!("self.{}", snake(S::meta().roles[S::role_of(node)].name))
+        format!("self.{}", S::meta().roles[S::role_of(node)].view)
     }
 
     /// Rust for `lit`, with `var` the view bound to `n` (of role `role`).
@@ -1214,7 +1198,7 @@ pub fn print<S: System>(
         reads: BTreeSet::new(),
         network: false,
     };
-    let role_view = |r: RoleId| format!("self.{}", snake(meta.roles[r].name));
+    let role_view = |r: RoleId| format!("self.{}", meta.roles[r].view);
     let (body, formula) = match c {
         Candidate::Always(role, a) => {
             let (code, text) = p.lit(*a, *role, "n");

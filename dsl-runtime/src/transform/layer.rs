@@ -106,8 +106,13 @@ pub fn all_fields(meta: &SystemMeta, role: RoleId) -> FieldSet {
 pub struct MetaBuilder {
     /// The wrapper's name, such as `Reliable<LockServ>`.
     pub name: &'static str,
-    /// Per role: its name, parameter and fields.
-    pub roles: Vec<(&'static str, Option<&'static str>, Vec<FieldMeta>)>,
+    /// Per role: its name, view name, parameter and fields.
+    pub roles: Vec<(
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+        Vec<FieldMeta>,
+    )>,
     /// Input variant names.
     pub inputs: &'static [&'static str],
     /// Output variant names.
@@ -133,7 +138,7 @@ impl MetaBuilder {
                 .iter()
                 .map(|r| {
                     let fields = r.fields.iter().map(|f| copy_field(f, durable)).collect();
-                    (r.name, r.param, fields)
+                    (r.name, r.view, r.param, fields)
                 })
                 .collect(),
             inputs: base.inputs,
@@ -155,7 +160,7 @@ impl MetaBuilder {
     ) -> Vec<FieldSet> {
         self.roles
             .iter_mut()
-            .map(|(_, _, fields)| {
+            .map(|(_, _, _, fields)| {
                 fields.push(FieldMeta {
                     name,
                     ty,
@@ -198,8 +203,9 @@ impl MetaBuilder {
         let roles = self
             .roles
             .into_iter()
-            .map(|(name, param, fields)| RoleMeta {
+            .map(|(name, view, param, fields)| RoleMeta {
                 name,
+                view,
                 param,
                 fields: leak_slice(fields),
             })
