@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::check::thousands;
-use crate::faults::Faults;
 use crate::semantics::Model;
-use crate::simulate::{simulate, SimulateOptions, SimulationStrategy};
+use crate::simulate::{
+    estimate, simulate, RatedFaults, RunProperty, SimulateOptions, SimulationStrategy,
+};
 use crate::system::System;
 
 use super::{EXIT_OK, EXIT_VIOLATION};
@@ -35,9 +36,28 @@ impl std::str::FromStr for SeedRange {
 /// Flags of the `simulate` subcommand.
 #[derive(clap::Args, Debug, Clone)]
 pub struct SimulateArgs {
-    /// Fault model, as for `check`.
+    /// Fault model, as for `check`, and rates: `drop=pX` loses each
+    /// delivery's message with probability X, `dup=pX` duplicates it,
+    /// `crash=pX` (`crash-stop=pX`) crashes a node before each step with
+    /// probability X.
     #[arg(long, default_value = "none", value_name = "LIST")]
-    pub faults: Faults,
+    pub faults: RatedFaults,
+    /// Estimate the probability that a run fails PROPERTY, with an exact
+    /// (Clopper-Pearson) confidence interval, instead of stopping at the
+    /// first failing run: invariants (a run violates one), answered (also:
+    /// a call still unanswered after --depth steps), converged (also: some
+    /// step still enabled after --depth steps).
+    #[arg(long, value_name = "PROPERTY", num_args = 0..=1,
+          default_missing_value = "invariants",
+          value_parser = clap::builder::PossibleValuesParser::new(RunProperty::NAMES))]
+    pub estimate: Option<String>,
+    /// With --estimate: the confidence of the interval, between 0 and 1.
+    #[arg(long, value_name = "C")]
+    pub confidence: Option<f64>,
+    /// With --estimate: exit 1 unless the one-sided upper bound on the
+    /// probability of a failing run is below P.
+    #[arg(long, value_name = "P")]
+    pub require_below: Option<f64>,
     /// First seed; runs use seeds SEED, SEED+1, ... (one run per seed).
     #[arg(long, default_value_t = 0, value_name = "SEED")]
     pub seed: u64,
@@ -94,6 +114,7 @@ impl SimulateArgs {
             threads: self.threads,
             shrink: !self.no_shrink,
             strategy: self.strategy(),
+            rates: self.faults.rates,
         }
     }
 
@@ -104,13 +125,54 @@ impl SimulateArgs {
     }
 }
 
-/// Runs `simulate` and prints its report. Exit 1 on a violation.
-pub fn run_simulate<S: System>(model: &Model<S>, args: &SimulateArgs) -> ExitCode {
+/// Why these flags do not go together, if they do not.
+fn refusal(args: &SimulateArgs) -> Option<String> {
     if args.bug_depth.is_some() && args.strategy != "pct" {
-        return super::app::usage(format!(
+        return Some(format!(
             "--bug-depth is for --strategy pct; this run's strategy is {}",
             args.strategy
         ));
+    }
+    if args.strategy == "coverage" && !args.faults.rates.is_none() {
+        return Some(
+            "fault rates (=pX) do not go with --strategy coverage: its runs replay earlier              runs' steps, which would not replay their random faults"
+                .to_string(),
+        );
+    }
+    if args.estimate.is_some() && args.strategy == "coverage" {
+        return Some(
+            "--estimate needs independent runs; --strategy coverage builds each run on              earlier ones"
+                .to_string(),
+        );
+    }
+    if args.estimate.is_none() && (args.confidence.is_some() || args.require_below.is_some()) {
+        return Some("--confidence and --require-below are for --estimate".to_string());
+    }
+    if let Some(c) = args.confidence {
+        if !(c > 0.0 && c < 1.0) {
+            return Some(format!(
+                "--confidence {c}: give a number between 0 and 1, e.g. 0.95"
+            ));
+        }
+    }
+    if let Some(p) = args.require_below {
+        if !(p > 0.0 && p <= 1.0) {
+            return Some(format!(
+                "--require-below {p}: give a probability above 0 and at most 1, e.g. 0.01"
+            ));
+        }
+    }
+    None
+}
+
+/// Runs `simulate` and prints its report. Exit 1 on a violation (with
+/// `--estimate`: when the bound asked for by `--require-below` is not met).
+pub fn run_simulate<S: System>(model: &Model<S>, args: &SimulateArgs) -> ExitCode {
+    if let Some(why) = refusal(args) {
+        return super::app::usage(why);
+    }
+    if let Some(property) = args.estimate.as_deref().and_then(RunProperty::named) {
+        return run_estimate(model, args, property);
     }
     let mut out = std::io::stdout().lock();
     let options = args.options();
@@ -119,7 +181,7 @@ pub fn run_simulate<S: System>(model: &Model<S>, args: &SimulateArgs) -> ExitCod
         "Simulating {} with nodes {} under faults: {}",
         S::meta().name,
         model.setup.describe(),
-        model.faults
+        args.faults
     );
     let _ = writeln!(
         out,
@@ -161,7 +223,7 @@ pub fn run_simulate<S: System>(model: &Model<S>, args: &SimulateArgs) -> ExitCod
                 first,
                 f.seed + 1,
                 options.depth,
-                model.faults
+                args.faults
             );
             let files = (args.trace_json.as_deref(), args.trace_out.as_deref());
             if let Err(code) = super::check::write_counterexample_files(
@@ -212,4 +274,106 @@ pub fn run_simulate<S: System>(model: &Model<S>, args: &SimulateArgs) -> ExitCod
         thousands((report.steps as f64 / secs) as u64)
     );
     ExitCode::from(code)
+}
+
+/// `simulate --estimate`: every run of the seed range, the share that fail
+/// `property`, and its Clopper–Pearson interval.
+fn run_estimate<S: System>(
+    model: &Model<S>,
+    args: &SimulateArgs,
+    property: RunProperty,
+) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    let options = args.options();
+    let confidence = args.confidence.unwrap_or(0.95);
+    let _ = writeln!(
+        out,
+        "Estimating P({}) for {} with nodes {} under faults: {}",
+        property.describe(options.depth),
+        S::meta().name,
+        model.setup.describe(),
+        args.faults
+    );
+    let _ = writeln!(
+        out,
+        "  seeds {}..{}, at most {} steps a run, strategy {}",
+        options.seeds.start, options.seeds.end, options.depth, options.strategy
+    );
+    let report = estimate(model, &options, property, confidence);
+    let i = &report.interval;
+    let pct = confidence * 100.0;
+    let _ = writeln!(
+        out,
+        "  failing runs: {} of {} (estimate {:.6}); {} violated an invariant",
+        thousands(i.failures),
+        thousands(i.runs),
+        i.estimate(),
+        thousands(report.violations)
+    );
+    let _ = writeln!(
+        out,
+        "  {pct}% Clopper-Pearson interval (exact binomial, two-sided): [{:.6}, {:.6}]",
+        i.low, i.high
+    );
+    if i.failures == 0 && i.runs > 0 {
+        let _ = writeln!(
+            out,
+            "  no run failed: P < {:.3e} at {pct}% confidence (one-sided exact bound; the rule \
+             of three gives 3/{} = {:.3e} at 95%)",
+            i.upper_bound,
+            i.runs,
+            3.0 / i.runs as f64
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "  one-sided: P < {:.6} at {pct}% confidence",
+            i.upper_bound
+        );
+    }
+    if let Some((seed, events, violation)) = &report.first_failure {
+        let what = match violation {
+            Some(v) => v.to_string(),
+            None => format!("fails `{}`", property.name()),
+        };
+        let _ = writeln!(
+            out,
+            "  first failing run: seed {seed}, {} steps: {what}",
+            events.len()
+        );
+        let _ = writeln!(
+            out,
+            "  the run again: simulate --estimate {} --seeds {seed}..{} --depth {} --faults {} \
+             --strategy {}",
+            property.name(),
+            seed + 1,
+            options.depth,
+            args.faults,
+            options.strategy
+        );
+    }
+    let secs = report.elapsed.as_secs_f64().max(1e-9);
+    let _ = writeln!(
+        out,
+        "  runs: {}  steps: {}  time: {:.2?}  ({} runs/s)",
+        thousands(i.runs),
+        thousands(report.steps),
+        report.elapsed,
+        thousands((i.runs as f64 / secs) as u64)
+    );
+    match args.require_below {
+        Some(p) if i.upper_bound >= p => {
+            let _ = writeln!(
+                out,
+                "NOT SHOWN: P < {p} at {pct}% confidence (the bound these runs give is {:.6})",
+                i.upper_bound
+            );
+            ExitCode::from(EXIT_VIOLATION)
+        }
+        Some(p) => {
+            let _ = writeln!(out, "SHOWN: P < {p} at {pct}% confidence");
+            ExitCode::from(EXIT_OK)
+        }
+        None => ExitCode::from(EXIT_OK),
+    }
 }
