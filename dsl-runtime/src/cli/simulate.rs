@@ -341,10 +341,14 @@ fn run_estimate<S: System>(
             "  first failing run: seed {seed}, {} steps: {what}",
             events.len()
         );
+        let mut flags = args.model_flags.join(" ");
+        if !flags.is_empty() {
+            flags.insert(0, ' ');
+        }
         let _ = writeln!(
             out,
             "  the run again: simulate --estimate {} --seeds {seed}..{} --depth {} --faults {} \
-             --strategy {}",
+             --strategy {}{flags}",
             property.name(),
             seed + 1,
             options.depth,
