@@ -202,7 +202,11 @@ fn the_binary_reports_the_oscillation_and_draws_it() {
     );
     assert!(out.contains("repeat forever"), "{out}");
     let svg = std::fs::read_to_string(&chart).unwrap();
-    assert!(svg.contains("<svg"), "{svg}");
+    assert!(svg.contains("class=\"cycle\""), "the chart marks the cycle");
+    assert!(
+        svg.contains("repeat forever"),
+        "the chart says which steps repeat"
+    );
     // The violator: the binary names the broken rule before checking.
     let (code, out, _) = run(&["check", "--instance", "gao-rexford-violator"]);
     assert_eq!(code, Some(0), "safety holds: {out}");
