@@ -7,7 +7,7 @@
 //! it: every delivery the run picks loses its message instead with
 //! probability 0.1, independently. That makes "how likely is a violation
 //! when 10% of messages are lost" a question with an answer
-//! ([`super::estimate`]).
+//! ([`mod@super::estimate`]).
 //!
 //! - `drop=pX`: each delivery picked loses its message instead, with
 //!   probability X;
