@@ -228,3 +228,18 @@ fn the_binary_reports_the_oscillation_and_draws_it() {
     assert_eq!(code, Some(2));
     assert!(err.contains("not an instance name"), "{err}");
 }
+
+#[test]
+fn an_update_lost_across_a_partition_leaves_a_settled_forwarding_loop() {
+    // The example has no keepalives or session resets: an update the
+    // network loses at a partition is never repaired, and the invariant
+    // catches the loop that leaves once nothing is in flight.
+    let m = bgp::model(policy("disagree"), "partition=1".parse().unwrap(), false).unwrap();
+    let report = verdict::check::check(&m, &verdict::check::CheckOptions::default());
+    let cx = report
+        .counterexample()
+        .expect("a lost update breaks routing");
+    let text = cx.violation.to_string();
+    assert!(text.contains("no_forwarding_loop_when_settled"), "{text}");
+    assert!(text.contains("forwards along"), "{text}");
+}
