@@ -15,6 +15,7 @@ pub mod rates;
 pub mod rng;
 pub mod shrink;
 pub mod swarm;
+pub mod time;
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,6 +30,9 @@ pub use rates::{FaultRates, RatedFaults};
 pub use rng::SplitMix64;
 pub use shrink::shrink;
 pub use swarm::SwarmConfig;
+pub use time::{
+    run_timed, simulate_timed, Latencies, Latency, LatencyReport, Sla, TimedOptions, TimedRun,
+};
 
 use crate::check::reduction::incremental::{Affected, ALL};
 use crate::check::{check_selected, check_world, Counterexample, Violation};
