@@ -131,6 +131,28 @@ fn an_unanswered_call_needs_its_request_or_its_reply_lost() {
 }
 
 #[test]
+fn a_crash_loses_the_call_unless_it_hits_the_server_after_it_replied() {
+    // Three steps: ask, deliver the request, deliver the reply. Before
+    // each, a crash comes with probability c and hits a node picked among
+    // those up, for good. Any crash before the first two loses the call.
+    // Before the third, the client's does (probability c/2); the server's
+    // does not (its reply is on its way), but the reply is then still due
+    // and a second draw may crash the client, the only node up (c/2 * c).
+    // So P = 1 - (1 - c)^2 (1 - c/2 (1 + c)).
+    for c in [0.05f64, 0.2] {
+        let (m, rated) = model(0, true, &format!("crash-stop=p{c}")).unwrap();
+        let report = estimate(&m, &options(&rated, 20_000), RunProperty::Answered, 0.99);
+        let truth = 1.0 - (1.0 - c).powi(2) * (1.0 - c / 2.0 * (1.0 + c));
+        let i = report.interval;
+        assert!(i.contains(truth), "c {c}: {truth} not in {i:?}");
+        assert!(
+            !i.contains(truth * 0.8) && !i.contains(truth * 1.2),
+            "{i:?}"
+        );
+    }
+}
+
+#[test]
 fn estimates_do_not_depend_on_threads_and_no_failure_gives_the_rule_of_three() {
     let (m, rated) = model(3, true, "drop=p0.1").unwrap();
     let mut one = options(&rated, 3_000);

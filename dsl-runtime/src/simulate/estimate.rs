@@ -35,7 +35,8 @@ pub enum RunProperty {
     Invariants,
     /// The run violates an invariant, or ends (at its depth, or with no
     /// step enabled) with a node still waiting for the output its workload
-    /// awaits, or with scripted inputs not yet given.
+    /// awaits, with scripted inputs not yet given, or with a node that has
+    /// a workload down.
     Answered,
     /// The run violates an invariant, or takes all its `depth` steps
     /// without reaching a world where no step is enabled.
@@ -332,15 +333,21 @@ pub fn estimate<S: System>(
     }
 }
 
-/// Whether some node of `world` still waits for an awaited output, or
-/// still has scripted or chained inputs to take.
+/// Whether some node of `world` still waits for an awaited output, still
+/// has scripted or chained inputs to take, or has a workload and is down
+/// (a crash forgets that the node was waiting, not that its call is lost).
 fn unanswered<S: System>(model: &Model<S>, world: &World<S>) -> bool {
     world.nodes.iter().enumerate().any(|(i, slot)| {
         slot.awaiting
             || match model.workload.of(i) {
-                Some(NodeWorkload::Script(steps)) => (slot.inputs_taken as usize) < steps.len(),
-                Some(NodeWorkload::Chain(chain)) => (slot.inputs_taken as usize) < chain.len(),
-                _ => false,
+                Some(NodeWorkload::Script(steps)) => {
+                    !slot.up || (slot.inputs_taken as usize) < steps.len()
+                }
+                Some(NodeWorkload::Chain(chain)) => {
+                    !slot.up || (slot.inputs_taken as usize) < chain.len()
+                }
+                Some(NodeWorkload::Any { .. }) => !slot.up,
+                None => false,
             }
     })
 }
