@@ -243,3 +243,32 @@ fn an_update_lost_across_a_partition_leaves_a_settled_forwarding_loop() {
     assert!(text.contains("no_forwarding_loop_when_settled"), "{text}");
     assert!(text.contains("forwards along"), "{text}");
 }
+
+#[test]
+fn withdrawing_and_announcing_again_settles_on_full_routes() {
+    let m = bgp::model(policy("gao-rexford-2"), Faults::none(), true)
+        .unwrap()
+        .auditing_footprints(false);
+    assert!(matches!(
+        check_liveness(&m, 100_000).outcome,
+        LivenessOutcome::Holds
+    ));
+    let mut withdrawals = 0;
+    for seed in 0..100 {
+        let (events, violation) = verdict::simulate::run_one(&m, seed, 500);
+        assert!(violation.is_none(), "{violation:?}");
+        withdrawals += events
+            .iter()
+            .filter(|e| {
+                matches!(e, verdict::Event::Deliver(p)
+                    if p.msg == bgp::Msg::Update(bgp::msg::Update(None)))
+            })
+            .count();
+        let (init, steps) = verdict::check::replay(&m, &events).unwrap();
+        let end = steps.last().map_or(&init, |s| &s.world);
+        assert!(end.network.is_empty(), "seed {seed} did not settle");
+        // After the announcement every router has a route again.
+        assert!(selections(end).iter().all(Option::is_some), "seed {seed}");
+    }
+    assert!(withdrawals > 0, "the withdrawal reached some router");
+}
