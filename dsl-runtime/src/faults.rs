@@ -207,6 +207,15 @@ impl FromStr for Faults {
             let part = part.trim();
             let (name, count) = match part.split_once('=') {
                 Some((name, n)) => {
+                    if n.trim_start().starts_with('p') {
+                        return Err(FaultsParseError(format!(
+                            "`{part}`: a rate (=pX) is for `simulate`, which draws faults at \
+                             random; here every fault is explored, so give a count (`{}=N`) \
+                             or none (`{}`, unlimited)",
+                            name.trim(),
+                            name.trim()
+                        )));
+                    }
                     let n: u8 = n.trim().parse().map_err(|_| {
                         FaultsParseError(format!(
                             "`{part}`: the count after `=` must be a number from 0 to 255"
@@ -265,6 +274,8 @@ mod tests {
         let err = "drop=many".parse::<Faults>().unwrap_err().to_string();
         assert!(err.contains("must be a number"), "{err}");
         assert!("drop=300".parse::<Faults>().is_err());
+        let err = "drop=p0.1".parse::<Faults>().unwrap_err().to_string();
+        assert!(err.contains("is for `simulate`"), "{err}");
     }
 
     #[test]

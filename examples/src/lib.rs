@@ -3,6 +3,7 @@
 
 pub mod balancer;
 pub mod batcher;
+pub mod bgp;
 pub mod chang_roberts;
 pub mod counter;
 pub mod keypad;

@@ -26,6 +26,7 @@ fn run<S: System>(
             threads,
             shrink: true,
             strategy,
+            ..SimulateOptions::default()
         },
     )
 }

@@ -345,6 +345,27 @@ fn draw<S: System>(model: &Model<S>, events: &[Event<S>], footer: Option<&Violat
             });
         }
     }
+    // A liveness lasso: a bracket down the left edge over the steps that
+    // repeat for ever.
+    if let Some(Violation::Liveness {
+        cycle_start: Some(c),
+        ..
+    }) = footer
+    {
+        let (top, rows) = (y_of(*c) - ROW / 2.0, steps.len().saturating_sub(*c));
+        canvas.mark(
+            format!(
+                "<rect x=\"1\" y=\"{top:.1}\" width=\"5\" height=\"{:.1}\" class=\"cycle\"/>",
+                ROW * rows as f64
+            ),
+            Rect::around(0.0, 0.0, 0.0),
+            label(
+                format!("cycle: steps {}..{} repeat forever", c + 1, steps.len()),
+                "cycle-label",
+                band_spots(y_of(*c)),
+            ),
+        );
+    }
     // Messages still in flight at the end.
     for (p, a) in &pending {
         arrows[*a].end = Some(End::InFlight {
@@ -620,6 +641,8 @@ const STYLE: &str = "<style>
 .restart-label{fill:#185}
 .partition{fill:#b38fd6;opacity:.5}
 .part-label{fill:#6a3d9a}
+.cycle{fill:#e08a1e}
+.cycle-label{fill:#b35f00}
 .violation{fill:#fde8e8;stroke:#c00}
 .violation-text{fill:#c00;font-weight:bold}
 .state-title{font-weight:bold}

@@ -34,6 +34,9 @@ pub enum Violation {
         property: &'static str,
         /// How the run avoids it.
         message: String,
+        /// The index of the first event of the cycle the run repeats for
+        /// ever; `None` when the run stops instead.
+        cycle_start: Option<usize>,
     },
 }
 
@@ -61,7 +64,9 @@ impl fmt::Display for Violation {
                 waiting.join(", "),
                 if waiting.len() == 1 { "waits" } else { "wait" }
             ),
-            Violation::Liveness { property, message } => {
+            Violation::Liveness {
+                property, message, ..
+            } => {
                 write!(f, "eventually `{property}` fails: {message}")
             }
         }

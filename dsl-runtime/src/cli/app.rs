@@ -514,7 +514,7 @@ impl<S: System> App<S> {
                     Err(e) => return usage(e),
                 };
                 args.model_flags = self.model_flags(&flags);
-                match self.model(m, args.faults) {
+                match self.model(m, args.faults.faults) {
                     Ok(model) => run_simulate(&model, &args),
                     Err(e) => usage(e),
                 }

@@ -393,7 +393,14 @@ fn build_lasso<S: System>(
     };
     Lasso {
         property,
-        counterexample: Counterexample::new(Violation::Liveness { property, message }, events),
+        counterexample: Counterexample::new(
+            Violation::Liveness {
+                property,
+                message,
+                cycle_start: (cycle_start < events.len()).then_some(cycle_start),
+            },
+            events,
+        ),
         cycle_start,
     }
 }

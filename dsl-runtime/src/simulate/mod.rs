@@ -8,11 +8,14 @@
 //! reported like a checker counterexample.
 
 pub mod coverage;
+pub mod estimate;
 pub mod kinds;
 pub mod pct;
+pub mod rates;
 pub mod rng;
 pub mod shrink;
 pub mod swarm;
+pub mod time;
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,11 +23,16 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 pub use coverage::Corpus;
+pub use estimate::{estimate, BinomialInterval, EstimateReport, RunProperty};
 pub use kinds::EventKinds;
 pub use pct::{Pct, PctBound};
+pub use rates::{FaultRates, RatedFaults};
 pub use rng::SplitMix64;
 pub use shrink::shrink;
 pub use swarm::SwarmConfig;
+pub use time::{
+    run_timed, simulate_timed, Latencies, Latency, LatencyReport, Sla, TimedOptions, TimedRun,
+};
 
 use crate::check::reduction::incremental::{Affected, ALL};
 use crate::check::{check_selected, check_world, Counterexample, Violation};
@@ -103,6 +111,9 @@ pub struct SimulateOptions {
     pub shrink: bool,
     /// How each run picks its steps.
     pub strategy: SimulationStrategy,
+    /// Faults drawn at a rate instead of chosen like other steps (see
+    /// [`rates`]); `coverage` takes none.
+    pub rates: FaultRates,
 }
 
 impl Default for SimulateOptions {
@@ -113,6 +124,7 @@ impl Default for SimulateOptions {
             threads: 0,
             shrink: true,
             strategy: SimulationStrategy::Uniform,
+            rates: FaultRates::default(),
         }
     }
 }
@@ -160,6 +172,10 @@ struct Run<S: System> {
     features: Vec<(u32, u64)>,
     /// Event sources it met (for `pct`).
     sources: usize,
+    /// Whether it ended because no step was enabled (not at its depth).
+    quiescent: bool,
+    /// The world it ended in (`None` if it could not start).
+    end: Option<crate::semantics::World<S>>,
 }
 
 /// How one run picks its steps.
@@ -186,20 +202,32 @@ pub fn run_with<S: System>(
     depth: usize,
     strategy: SimulationStrategy,
 ) -> (Vec<Event<S>>, Option<Violation>) {
-    let run = run_picked(model, seed, depth, strategy, SplitMix64::new(seed), &[]);
+    let rates = FaultRates::default();
+    let run = run_picked(
+        model,
+        seed,
+        depth,
+        strategy,
+        &rates,
+        SplitMix64::new(seed),
+        &[],
+    );
     (run.events, run.violation)
 }
 
 /// The run of `seed`: replays `prefix` (indices of enabled steps), then
-/// picks by `strategy`, drawing on `rng`.
+/// picks by `strategy`, drawing on `rng`; faults with a rate are drawn on
+/// a stream of their own, so they do not shift the strategy's draws.
 fn run_picked<S: System>(
     model: &Model<S>,
     seed: u64,
     depth: usize,
     strategy: SimulationStrategy,
+    rates: &FaultRates,
     mut rng: SplitMix64,
     prefix: &[u32],
 ) -> Run<S> {
+    let mut fault_rng = SplitMix64::new(seed ^ 0x0fa1_7ba5_ed00_d5e7);
     let collect = strategy == SimulationStrategy::Coverage;
     let mut picker = match strategy {
         SimulationStrategy::Uniform | SimulationStrategy::Coverage => Picker::Uniform,
@@ -212,6 +240,8 @@ fn run_picked<S: System>(
         picks: Vec::new(),
         features: Vec::new(),
         sources: 0,
+        quiescent: false,
+        end: None,
     };
     let mut evals = vec![0; S::meta().invariants.len()];
     let mut world = match model.init() {
@@ -223,6 +253,7 @@ fn run_picked<S: System>(
     };
     if let Err(v) = check_world(&model.setup, &world, &mut evals) {
         run.violation = Some(v);
+        run.end = Some(world);
         return run;
     }
     let affected = Affected::new::<S>();
@@ -233,8 +264,15 @@ fn run_picked<S: System>(
     for step in 0..depth {
         actions.clear();
         model.actions(&world, &mut actions);
+        rates.filter(model, &world, &mut actions);
         if actions.is_empty() {
+            run.quiescent = true;
             break;
+        }
+        let crash = rates.crash_before(model, &world, &mut fault_rng);
+        if let Some(crash) = crash {
+            actions.clear();
+            actions.push(crash);
         }
         let replayed = prefix
             .get(step)
@@ -242,6 +280,7 @@ fn run_picked<S: System>(
             .filter(|&p| p < actions.len());
         let i = match (replayed, &mut picker) {
             (Some(p), _) => p,
+            (None, _) if crash.is_some() => 0,
             (None, Picker::Uniform) => rng.below(actions.len() as u64) as usize,
             (None, Picker::Pct(pct)) => pct.pick(model, &world, &actions, step, &mut rng),
             (None, Picker::Swarm(config)) => {
@@ -251,7 +290,7 @@ fn run_picked<S: System>(
                 }
             }
         };
-        let action = actions[i];
+        let action = rates.instead_of(actions[i], &mut fault_rng);
         if collect {
             run.picks.push(i as u32);
         }
@@ -300,6 +339,7 @@ fn run_picked<S: System>(
     if let Picker::Pct(pct) = &picker {
         run.sources = pct.sources();
     }
+    run.end = Some(world);
     run
 }
 
@@ -448,7 +488,8 @@ fn independent<S: System>(
             break;
         }
         let rng = SplitMix64::new(seed);
-        let run = run_picked(model, seed, options.depth, options.strategy, rng, &[]);
+        let (depth, strategy, rates) = (options.depth, options.strategy, &options.rates);
+        let run = run_picked(model, seed, depth, strategy, rates, rng, &[]);
         tally.count(&run);
         if let Some(v) = run.violation {
             let mut f = failure.lock().unwrap_or_else(|e| e.into_inner());
@@ -490,7 +531,16 @@ fn with_coverage<S: System>(
                 break;
             };
             let strategy = SimulationStrategy::Coverage;
-            let run = run_picked(model, *seed, options.depth, strategy, rng.clone(), prefix);
+            let rates = FaultRates::default();
+            let run = run_picked(
+                model,
+                *seed,
+                options.depth,
+                strategy,
+                &rates,
+                rng.clone(),
+                prefix,
+            );
             tally.count(&run);
             done.lock()
                 .unwrap_or_else(|e| e.into_inner())
