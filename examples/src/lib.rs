@@ -10,6 +10,7 @@ pub mod kv;
 pub mod lockserv;
 pub mod paxos;
 pub mod pingpong;
+pub mod redis_store;
 pub mod ricart_agrawala;
 pub mod twophase;
 
