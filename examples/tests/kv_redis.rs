@@ -50,8 +50,7 @@ fn a_server_that_crashes_does_not_answer_commands_from_before_the_crash() {
     // After a restart the server re-applies its log; the outputs of its
     // commands from before the crash must not be emitted again (nobody
     // waits for them), or the history would hold an answer to nothing.
-    let model =
-        redis_store::gateway_model(2, 1, Faults::none().crash(1), bounded(1, 2)).unwrap();
+    let model = redis_store::gateway_model(2, 1, Faults::none().crash(1), bounded(1, 2)).unwrap();
     let report = check(&model, &CheckOptions::default());
     assert!(
         matches!(report.outcome, Outcome::Exhausted),
@@ -96,11 +95,7 @@ fn leader(d: &Deployment, servers: &[&str]) -> Option<String> {
 /// A cluster of three servers, each with a RESP port; returns the ports.
 fn redis_cluster() -> (Deployment, Vec<u16>) {
     let servers = ["Server(0)", "Server(1)", "Server(2)"];
-    let mut d = Deployment::new(
-        KV,
-        &servers,
-        &["--transform", "raft-redis", "--retransmit"],
-    );
+    let mut d = Deployment::new(KV, &servers, &["--transform", "raft-redis", "--retransmit"]);
     let ports: Vec<u16> = (0..3)
         .map(|_| {
             std::net::TcpListener::bind("127.0.0.1:0")
@@ -169,7 +164,10 @@ fn redis_cli_writes_acknowledged_on_any_server_survive_kill_9_of_the_leader() {
         }
     }
     let mget = cli(ports[index], &["MGET", "key:0", "nokey", "key:17"]);
-    assert_eq!(mget.lines().collect::<Vec<_>>(), ["value-0", "", "value-17"]);
+    assert_eq!(
+        mget.lines().collect::<Vec<_>>(),
+        ["value-0", "", "value-17"]
+    );
 
     // Malformed input closes that connection with an error; others go on.
     let mut bad = TcpStream::connect(("127.0.0.1", ports[0])).unwrap();
