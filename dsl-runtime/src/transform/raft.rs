@@ -456,7 +456,11 @@ crate::system! {
             }
             let term = *self.current_term;
             let max = ctx.config().max_log;
-            let queued = self.log.iter().any(|e| e.0 == term && e.1 == client && e.2 == id);
+            // Only uncommitted entries need a look: a committed request of
+            // this client is in the session table, handled above.
+            let queued = self.log[(*self.commit as usize).min(self.log.len())..]
+                .iter()
+                .any(|e| e.0 == term && e.1 == client && e.2 == id);
             if queued || (max != 0 && self.log.len() as u64 >= max) {
                 return;
             }
