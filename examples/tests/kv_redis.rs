@@ -224,7 +224,7 @@ impl RespConn {
             let mut line = String::new();
             s.read_line(&mut line).ok().filter(|n| *n > 0)?;
             match line.as_bytes().first() {
-                Some(b'+') | Some(b':') => Some(Ok(Some(line.trim_end()[1..].as_bytes().to_vec()))),
+                Some(b'+') | Some(b':') => Some(Ok(Some(line.trim_end().as_bytes()[1..].to_vec()))),
                 Some(b'$') => {
                     let n: i64 = line[1..].trim().parse().ok()?;
                     if n < 0 {
@@ -372,10 +372,10 @@ fn a_short_fault_campaign_stays_linearizable() {
         while std::time::Instant::now() < end {
             std::thread::sleep(Duration::from_millis(1500));
             let victim = match leader(&d, &servers) {
-                Some(l) if round % 2 == 0 => l,
+                Some(l) if round.is_multiple_of(2) => l,
                 _ => servers[round % 3].to_string(),
             };
-            if round % 2 == 0 {
+            if round.is_multiple_of(2) {
                 d.kill9(&victim);
                 std::thread::sleep(Duration::from_millis(700));
                 d.start(&victim);
