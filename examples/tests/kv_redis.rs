@@ -390,6 +390,33 @@ fn a_short_fault_campaign_stays_linearizable() {
         }
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
     });
+    // Every acknowledged write must still be there: with all servers up,
+    // each reads every key (recorded, so the check covers these reads).
+    eventually("a leader after the campaign", || leader(&d, &servers));
+    for (i, port) in ports.iter().enumerate() {
+        let mut conn = RespConn {
+            port: *port,
+            stream: None,
+        };
+        for k in 0..3 {
+            let key = format!("k{k}");
+            let get = RedisCommand::Get(Bytes::from(key.as_str()));
+            let mut attempt = 0;
+            let value = eventually("a final read", || {
+                // A failed attempt stays open, so each is its own process.
+                attempt += 1;
+                let process = 100_000 + attempt * 100 + i as u64 * 10 + k;
+                let at = history.lock().unwrap().invoke(process, get.clone());
+                match conn.call(&[b"GET", key.as_bytes()]) {
+                    Some(Ok(v)) => Some((at, v)),
+                    _ => None,
+                }
+            });
+            let mut h = history.lock().unwrap();
+            h.complete(value.0, RedisReply::Value(value.1.map(Bytes)))
+                .unwrap();
+        }
+    }
     let history = history.into_inner().unwrap();
     let ops = history.len();
     let unknown = history
