@@ -110,6 +110,13 @@ struct Transform {
     make: Box<dyn FnOnce() -> Box<dyn Program>>,
 }
 
+/// A Redis-protocol front end on the nodes of one role.
+#[cfg(feature = "runtime")]
+struct RespFront<S: System> {
+    role: usize,
+    service: std::sync::Arc<dyn crate::runtime::RespService<S>>,
+}
+
 /// The command-line program of one system. See the module docs.
 pub struct App<S: System> {
     name: &'static str,
@@ -124,6 +131,8 @@ pub struct App<S: System> {
     deadlock_allowed: Option<&'static str>,
     memory_budget: Option<u64>,
     retransmitting: bool,
+    #[cfg(feature = "runtime")]
+    resp: Option<RespFront<S>>,
     transforms: Vec<Transform>,
     transform: Option<TransformArg>,
 }
@@ -145,6 +154,8 @@ impl<S: System> App<S> {
             deadlock_allowed: None,
             memory_budget: None,
             retransmitting: false,
+            #[cfg(feature = "runtime")]
+            resp: None,
             transforms: Vec::new(),
             transform: None,
         }
@@ -223,6 +234,19 @@ impl<S: System> App<S> {
     /// [`crate::transform::Reliable`]): `check` takes the bounds, or the
     /// exact set-of-packets network, [`crate::transform::plan_retransmitting`]
     /// chooses for it.
+    /// Gives the nodes of `role` a Redis-protocol front end speaking
+    /// through `service`: `cluster` assigns each a RESP port (the cluster
+    /// file's `resp`), and `serve` opens it. See
+    /// [`crate::runtime::resp_gateway`].
+    #[cfg(feature = "runtime")]
+    pub fn resp(mut self, role: S::Role, service: impl crate::runtime::RespService<S>) -> Self {
+        self.resp = Some(RespFront {
+            role: role.id(),
+            service: std::sync::Arc::new(service),
+        });
+        self
+    }
+
     pub fn retransmitting(mut self) -> Self {
         self.retransmitting = true;
         self
@@ -607,7 +631,11 @@ impl<S: System> App<S> {
                 }
             }
             #[cfg(feature = "runtime")]
-            "serve" => super::deploy::run_serve::<S>(m, (self.config)(&flags)),
+            "serve" => super::deploy::run_serve::<S>(
+                m,
+                (self.config)(&flags),
+                self.resp.as_ref().map(|r| r.service.clone()),
+            ),
             #[cfg(feature = "runtime")]
             "client" => super::deploy::run_client::<S>(m),
             #[cfg(feature = "runtime")]
@@ -628,7 +656,8 @@ impl<S: System> App<S> {
                 if let Some(t) = self.transform.as_ref().filter(|t| t.chosen != "none") {
                     config_args.extend(["--transform".to_string(), t.chosen.to_string()]);
                 }
-                super::deploy::run_cluster::<S>(self.name, m, &setup, &config_args)
+                let resp_role = self.resp.as_ref().map(|r| r.role);
+                super::deploy::run_cluster::<S>(self.name, m, &setup, &config_args, resp_role)
             }
             other => usage(format!("unknown subcommand `{other}`")),
         }

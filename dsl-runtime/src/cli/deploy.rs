@@ -418,7 +418,11 @@ fn load<S: System>(path: &Path, config: S::Config) -> Result<Deployment<S>, Stri
         .map_err(|e| e.0)
 }
 
-pub(crate) fn run_serve<S: System>(m: &ArgMatches, config: S::Config) -> ExitCode {
+pub(crate) fn run_serve<S: System>(
+    m: &ArgMatches,
+    config: S::Config,
+    resp: Option<std::sync::Arc<dyn runtime::RespService<S>>>,
+) -> ExitCode {
     let args = match ServeArgs::from_arg_matches(m) {
         Ok(a) => a,
         Err(e) => return usage(e),
@@ -435,7 +439,7 @@ pub(crate) fn run_serve<S: System>(m: &ArgMatches, config: S::Config) -> ExitCod
         Ok(i) => i,
         Err(e) => return usage(e),
     };
-    match runtime::serve(deployment, args.node_args.options(&args.node, index)) {
+    match runtime::serve_with(deployment, args.node_args.options(&args.node, index), resp) {
         Ok(()) => ExitCode::from(EXIT_OK),
         Err(e) => {
             tracing::error!("{e}");
@@ -703,6 +707,7 @@ pub(crate) fn run_cluster<S: System>(
     m: &ArgMatches,
     setup: &Setup<S>,
     config_args: &[String],
+    resp_role: Option<usize>,
 ) -> ExitCode {
     let args = match ClusterArgs::from_arg_matches(m) {
         Ok(a) => a,
@@ -741,10 +746,18 @@ pub(crate) fn run_cluster<S: System>(
             Err(e) => return usage(e),
         }
     } else {
-        let ports = match ports(names.len(), args.base_port) {
+        let fronted: Vec<bool> = setup
+            .nodes()
+            .iter()
+            .map(|n| resp_role == Some(S::role_of(*n)))
+            .collect();
+        let resp_count = fronted.iter().filter(|f| **f).count();
+        let ports = match ports(names.len() + resp_count, args.base_port) {
             Ok(p) => p,
             Err(e) => return usage(e),
         };
+        let (ports, resp_ports) = ports.split_at(names.len());
+        let mut resp_ports = resp_ports.iter();
         let mut file = ClusterFile {
             cluster_id: format!("{program}-local"),
             insecure: args.insecure,
@@ -752,12 +765,16 @@ pub(crate) fn run_cluster<S: System>(
             nodes: names
                 .iter()
                 .zip(ports)
-                .map(|(name, port)| NodeEntry {
+                .zip(&fronted)
+                .map(|((name, port), fronted)| NodeEntry {
                     name: name.clone(),
                     addr: format!("127.0.0.1:{port}"),
                     data_dir: PathBuf::from("data").join(slug(name)),
                     cert: None,
                     key: None,
+                    resp: fronted
+                        .then(|| resp_ports.next().map(|p| format!("127.0.0.1:{p}")))
+                        .flatten(),
                 })
                 .collect(),
         };
@@ -843,6 +860,15 @@ pub(crate) fn run_cluster<S: System>(
             deployment.addrs[i].to_string(),
             deployment.data_dirs[i].display()
         );
+    }
+    for (i, node) in deployment.setup.nodes().iter().enumerate() {
+        if let Some(at) = deployment.resp_addrs[i] {
+            say!(
+                "  {:<12} Redis protocol: redis-cli -p {}",
+                node.to_string(),
+                at.port()
+            );
+        }
     }
     say!("  logs in {}", dir.join("logs").display());
     say!("cluster file: {}", path.display());

@@ -15,6 +15,7 @@
 //! data_dir = "data/server"         # its log and snapshot; relative to this file
 //! cert = "tls/server.pem"          # its certificate and key
 //! key = "tls/server-key.pem"
+//! resp = "127.0.0.1:6379"          # optional: its Redis-protocol front end
 //!
 //! [[node]]
 //! name = "Client(0)"
@@ -79,6 +80,11 @@ pub struct NodeEntry {
     /// The certificate's private key (PEM).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<PathBuf>,
+    /// `host:port` of its Redis-protocol front end, for a program that has
+    /// one (plaintext and unauthenticated: see
+    /// [`crate::runtime::resp_gateway`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resp: Option<String>,
 }
 
 /// The `[tls]` section of a cluster file.
@@ -121,6 +127,8 @@ pub struct Deployment<S: System> {
     pub data_dirs: Vec<PathBuf>,
     /// The certificates; `None` when the file says `insecure = true`.
     pub tls: Option<TlsPaths>,
+    /// Redis-protocol address of each node that has one, by index.
+    pub resp_addrs: Vec<Option<SocketAddr>>,
 }
 
 impl<S: System> fmt::Debug for Deployment<S> {
@@ -276,6 +284,7 @@ impl ClusterFile {
             .map_err(|e| ConfigError(format!("cluster file: {e}")))?;
         let mut addrs = Vec::new();
         let mut data_dirs = Vec::new();
+        let mut resp_addrs = Vec::new();
         for node in setup.nodes() {
             let entry = by_node[node];
             let addr = entry
@@ -320,8 +329,25 @@ impl ClusterFile {
                     entry.data_dir.display()
                 )));
             }
+            let resp = match &entry.resp {
+                None => None,
+                Some(text) => Some(
+                    text.to_socket_addrs()
+                        .ok()
+                        .and_then(|mut a| a.next())
+                        .filter(|a| *a != addr)
+                        .ok_or_else(|| {
+                            ConfigError(format!(
+                                "node `{}`: resp = `{text}` is not a host:port address \
+                                 other than the node's own",
+                                entry.name
+                            ))
+                        })?,
+                ),
+            };
             addrs.push(addr);
             data_dirs.push(entry.data_dir.clone());
+            resp_addrs.push(resp);
         }
         let tls = if self.insecure {
             None
@@ -354,6 +380,7 @@ impl ClusterFile {
             addrs,
             data_dirs,
             tls,
+            resp_addrs,
         })
     }
 }

@@ -15,6 +15,8 @@
 //! - [`metrics`] — counters;
 //! - [`cluster_file`] — the TOML deployment description;
 //! - [`client`] — the client library;
+//! - [`resp`], [`resp_gateway`] — the Redis protocol, and a front end
+//!   speaking it in a node's process;
 //! - [`input_syntax`] — inputs written on a command line.
 //!
 //! Compiled only with the `runtime` cargo feature.
@@ -32,6 +34,8 @@ pub mod monitor;
 pub mod node;
 pub mod protocol;
 pub mod recovery;
+pub mod resp;
+pub mod resp_gateway;
 pub mod snapshot;
 pub mod timers;
 pub mod tls;
@@ -48,6 +52,8 @@ pub use metrics::Metrics;
 pub use monitor::MonitorMode;
 pub use node::LoopSettings;
 pub use protocol::{Reply, Request};
+pub use resp::{RespLimits, RespValue};
+pub use resp_gateway::{GatewayLimits, RespService};
 pub use transport::Limits;
 pub use wal::SyncMode;
 
@@ -95,6 +101,17 @@ impl From<String> for ServeError {
 /// SIGTERM) or fails. Locks the node's data directory and recovers its
 /// state from it first.
 pub fn serve<S: System>(deployment: Deployment<S>, opts: ServeOptions) -> Result<(), ServeError> {
+    serve_with(deployment, opts, None)
+}
+
+/// [`serve`], with a Redis-protocol front end on the node's `resp`
+/// address (from the cluster file) when `resp` is given and the node has
+/// one.
+pub fn serve_with<S: System>(
+    deployment: Deployment<S>,
+    opts: ServeOptions,
+    resp: Option<Arc<dyn RespService<S>>>,
+) -> Result<(), ServeError> {
     let me = deployment.index_named(&opts.node).map_err(|e| e.0)?;
     let node = deployment.setup.nodes()[me];
     let addr = deployment.addrs[me];
@@ -111,6 +128,20 @@ pub fn serve<S: System>(deployment: Deployment<S>, opts: ServeOptions) -> Result
     let _lock = datadir::lock(&dir)?;
     let listener = std::net::TcpListener::bind(addr)
         .map_err(|e| format!("{node} cannot listen on {addr}: {e}"))?;
+    let resp_listener = match (deployment.resp_addrs.get(me).copied().flatten(), resp) {
+        (Some(at), Some(service)) => {
+            let l = std::net::TcpListener::bind(at)
+                .map_err(|e| format!("{node} cannot listen for RESP on {at}: {e}"))?;
+            l.set_nonblocking(true)
+                .map_err(|e| format!("cannot configure the RESP listener: {e}"))?;
+            Some((at, l, service))
+        }
+        (Some(at), None) => {
+            tracing::warn!(%node, "the cluster file gives resp = {at}, but this program has no RESP front end");
+            None
+        }
+        _ => None,
+    };
     listener
         .set_nonblocking(true)
         .map_err(|e| format!("cannot configure the listener: {e}"))?;
@@ -196,6 +227,18 @@ pub fn serve<S: System>(deployment: Deployment<S>, opts: ServeOptions) -> Result
             .spawn(move || node_loop.run(fresh))
             .map_err(|e| format!("cannot start the event loop: {e}"))?;
         tokio::spawn(transport::accept_loop(listener, transport.clone()));
+        if let Some((at, l, service)) = resp_listener {
+            let listener = tokio::net::TcpListener::from_std(l)
+                .map_err(|e| ServeError::Failed(format!("cannot use the RESP listener: {e}")))?;
+            tokio::spawn(resp_gateway::run(resp_gateway::Gateway {
+                listener,
+                service,
+                events: events_tx.clone(),
+                node: node.to_string(),
+                limits: GatewayLimits::default(),
+            }));
+            println!("{node} serves the Redis protocol on {at} (INSECURE plaintext)");
+        }
         println!(
             "{node} listening on {addr} ({security}, cluster {}, data {})",
             deployment.cluster_id,

@@ -153,6 +153,7 @@ pub(crate) use forward_to_base;
 pub mod crash_recovery;
 pub mod ghost;
 pub mod layer;
+pub mod origin;
 pub mod plan;
 pub mod primary_backup;
 pub mod projection;
@@ -164,6 +165,7 @@ pub mod state_machine;
 
 pub use crash_recovery::{recovering_model, CrashRecovery, RecoveringState};
 pub use ghost::{check_transparent, Difference, Ghost, GhostState, GhostView, Observed, Observer};
+pub use origin::{Answered, Asked, Origin, Tagged};
 pub use plan::{plan_retransmitting, Plan, DEFAULT_DEPTH};
 pub use primary_backup::{PbBug, PbConfig, PbNode, PbRole, PrimaryBackup};
 pub use raft::{

@@ -38,6 +38,15 @@
 //!   once, and lets a leader answer a resent request that already took
 //!   effect.
 //!
+//! - **Commands given to a server.** A server also takes inputs itself,
+//!   for a gateway in its process (the runtime's RESP front end): it
+//!   numbers them (durably), appends them if it leads, else forwards them
+//!   to the leader it last heard from as its own `Request`s, and emits the
+//!   output when it applies the entry. Not resent: a command lost with a
+//!   leader change has an unknown outcome, which the gateway reports. The
+//!   session table keys them by the server, so a forwarded command that
+//!   reaches the log twice also takes effect once.
+//!
 //! Reads go through the log like writes: simple, and linearizable without
 //! leases or clocks, at the cost of a log entry per read.
 //!
@@ -208,6 +217,19 @@ crate::system! {
             machine: M = M::default(),
             /// Each client's last applied request and its output.
             sessions: Sessions<M::Output> = Vec::new(),
+            /// The number of the next command this server takes from
+            /// outside (its own input); durable, so a number is never
+            /// reused and the session table never mistakes a new command
+            /// for an applied one.
+            #[durable]
+            next_local: u32 = 0,
+            /// Numbers of this server's own commands taken since it
+            /// (re)started and not yet applied: their outputs are emitted
+            /// here when applied. Volatile: after a crash nobody waits.
+            awaiting: BTreeSet<u32> = BTreeSet::new(),
+            /// The leader of the latest term it heard from, where it
+            /// forwards its own commands.
+            leader: Option<Node> = None,
         }
 
         on start reads(current_term) sets(Election) {
@@ -291,8 +313,9 @@ crate::system! {
         }
 
         on message AppendEntries { term, prev_index, prev_term, entries, commit: leader_commit } from from_leader
-            writes(current_term, voted_for, standing, votes, progress, log, commit, machine, sessions)
+            writes(current_term, voted_for, standing, votes, progress, log, commit, machine, sessions, awaiting, leader)
             sends(AppendReply, Reply)
+            emits(Output)
             sets(Election, Heartbeat)
         {
             if term < *self.current_term {
@@ -304,6 +327,7 @@ crate::system! {
                 step_down(ctx, term, self.current_term, self.voted_for, self.standing, self.votes, self.progress);
             }
             arm_election(ctx, term);
+            *self.leader = Some(from_leader);
             let len = self.log.len() as u64;
             let matches = prev_index == 0
                 || (prev_index <= len && self.log[prev_index as usize - 1].0 == prev_term);
@@ -335,15 +359,19 @@ crate::system! {
             let index = prev_index + count;
             let upto = leader_commit.min(index);
             if upto > *self.commit {
-                apply_upto(ctx, upto, self.log, self.commit, self.machine, self.sessions, false);
+                let mine = apply_upto(ctx, upto, self.log, self.commit, self.machine, self.sessions, self.awaiting, false);
+                for output in mine {
+                    ctx.output(output);
+                }
             }
             let commit = *self.commit;
             ctx.send(from_leader, msg::AppendReply { term, success: true, index, commit });
         }
 
         on message AppendReply { term, success, index, commit: follower_commit } from follower
-            writes(current_term, voted_for, standing, votes, progress, log, commit, machine, sessions)
+            writes(current_term, voted_for, standing, votes, progress, log, commit, machine, sessions, awaiting)
             sends(AppendEntries, Reply)
+            emits(Output)
             sets(Election, Heartbeat)
         {
             if term > *self.current_term {
@@ -366,7 +394,10 @@ crate::system! {
             let before = *self.commit;
             let committable = committable(ctx, term, self.log, self.progress, before);
             if committable > before {
-                apply_upto(ctx, committable, self.log, self.commit, self.machine, self.sessions, true);
+                let mine = apply_upto(ctx, committable, self.log, self.commit, self.machine, self.sessions, self.awaiting, true);
+                for output in mine {
+                    ctx.output(output);
+                }
             }
             let commit = *self.commit;
             let peers: Vec<Node> = ctx.peers().collect();
@@ -412,8 +443,12 @@ crate::system! {
             }
             match session(self.sessions, client) {
                 Some((last, output)) if last == id => {
-                    let output = output.clone();
-                    ctx.send(client, msg::Reply { id, output });
+                    // A server's forwarded command is answered where it
+                    // is applied, not by a reply.
+                    if matches!(client, Node::Client(_)) {
+                        let output = output.clone();
+                        ctx.send(client, msg::Reply { id, output });
+                    }
                     return;
                 }
                 Some((last, _)) if last > id => return,
@@ -421,7 +456,11 @@ crate::system! {
             }
             let term = *self.current_term;
             let max = ctx.config().max_log;
-            let queued = self.log.iter().any(|e| e.0 == term && e.1 == client && e.2 == id);
+            // Only uncommitted entries need a look: a committed request of
+            // this client is in the session table, handled above.
+            let queued = self.log[(*self.commit as usize).min(self.log.len())..]
+                .iter()
+                .any(|e| e.0 == term && e.1 == client && e.2 == id);
             if queued || (max != 0 && self.log.len() as u64 >= max) {
                 return;
             }
@@ -431,6 +470,40 @@ crate::system! {
                 if self.progress.get(&peer).is_some_and(|p| !p.in_flight) {
                     send_append(ctx, peer, term, self.log, *self.commit, self.progress);
                 }
+            }
+        }
+
+        // A command given to a server itself (a gateway in the server's
+        // process, such as the RESP front end): the leader appends it; a
+        // follower forwards it to the leader it last heard from, as a
+        // `Request` under its own name; with no leader known it is
+        // dropped, and whoever waits for it times out (outcome unknown).
+        // The output is emitted by this server when it applies the entry.
+        on input command: Command
+            reads(current_term, standing, commit, leader)
+            writes(log, progress, next_local, awaiting)
+            sends(Request, AppendEntries)
+        {
+            let me = ctx.me();
+            let id = *self.next_local;
+            *self.next_local += 1;
+            if *self.standing == Standing::Leader {
+                let max = ctx.config().max_log;
+                if max != 0 && self.log.len() as u64 >= max {
+                    return;
+                }
+                self.awaiting.insert(id);
+                let term = *self.current_term;
+                self.log.push((term, me, id, command));
+                let peers: Vec<Node> = ctx.peers().collect();
+                for peer in peers {
+                    if self.progress.get(&peer).is_some_and(|p| !p.in_flight) {
+                        send_append(ctx, peer, term, self.log, *self.commit, self.progress);
+                    }
+                }
+            } else if let Some(leader) = *self.leader {
+                self.awaiting.insert(id);
+                ctx.send(leader, msg::Request { id, input: command });
             }
         }
     }
@@ -769,7 +842,9 @@ where
 }
 
 /// Applies entries up to `upto` to the machine, each client's request at
-/// most once; a leader answers the client.
+/// most once; a leader answers the client. Returns the outputs of this
+/// server's own awaited commands, for the caller to emit.
+#[allow(clippy::too_many_arguments)]
 fn apply_upto<M, H>(
     ctx: RaftCtx<'_, '_, M, H>,
     upto: u64,
@@ -777,13 +852,17 @@ fn apply_upto<M, H>(
     commit: &mut u64,
     machine: &mut M,
     sessions: &mut Sessions<M::Output>,
+    awaiting: &mut BTreeSet<u32>,
     reply: bool,
-) where
+) -> Vec<M::Output>
+where
     M: StateMachine + crate::Relabel<Node>,
     M::Input: crate::Relabel<Node>,
     M::Output: crate::Relabel<Node>,
     H: MaySend<msg::Reply<M>>,
 {
+    let me = ctx.me();
+    let mut mine = Vec::new();
     let upto = upto.min(log.len() as u64);
     while *commit < upto {
         let (_, client, id, input) = &log[*commit as usize];
@@ -797,8 +876,19 @@ fn apply_upto<M, H>(
                 output
             }
         };
-        if reply {
+        if *client == me {
+            // Own commands apply in number order (a lower number after a
+            // higher one is skipped by the session table), so every lower
+            // awaited number is settled too.
+            if awaiting.remove(id) {
+                mine.push(output);
+            }
+            while awaiting.first().is_some_and(|first| first < id) {
+                awaiting.pop_first();
+            }
+        } else if reply && matches!(client, Node::Client(_)) {
             ctx.send(*client, msg::Reply { id: *id, output });
         }
     }
+    mine
 }

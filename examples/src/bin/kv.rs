@@ -10,6 +10,8 @@
 //! kv check --faults drop,dup,reorder,crash=1 --transform reliable-primary-backup --clients 1 --ops 1
 //! kv check --transform raft --servers 3 --clients 1 --ops 1 --max-term 2 --max-log 2   # exits 0
 //! kv check --transform raft --broken vote-without-log-check --clients 1 --ops 1 --max-term 2 --max-log 2  # exits 1
+//! kv check --transform raft-redis --servers 3 --ops 1 --max-term 1 --max-log 3    # exits 0
+//! kv cluster --transform raft-redis --retransmit    # then: redis-cli -p PORT SET k v
 //! kv cluster --clients 2 --transform primary-backup
 //! kv client --cluster FILE --node 'Client(0)' '{"Put": [0, 1]}'
 //! ```
@@ -23,6 +25,7 @@ use verdict::transform::{
 };
 use verdict::System;
 use verdict_examples::kv::{self, Kv, KvInput, Store};
+use verdict_examples::redis_store::{self, RaftRedis};
 
 const OPS: Flag<usize> = Flag::usize("ops", 3, "Commands each client runs from its script");
 const BROKEN: Flag<Option<String>> = Flag::choice(
@@ -88,6 +91,29 @@ fn main() -> ExitCode {
                     .config_flag(RAFT_BROKEN)
                     .config(raft_config)
                     .allowing_deadlock(RAFT_BOUNDED_STALLS)
+            },
+        )
+        .transform(
+            "raft-redis",
+            "a byte-string store replicated by Raft, with a Redis-protocol (RESP2) front end on \
+             every server; checks give the servers themselves the commands",
+            || {
+                App::<RaftRedis>::new("kv")
+                    .about(
+                        "A byte-string store replicated by Raft, spoken to with the Redis protocol",
+                    )
+                    .size_flag(RaftRole::Server, "servers", 3, "Number of Raft servers")
+                    .size_flag(RaftRole::Client, "clients", 0, "Number of native clients")
+                    .flag(OPS)
+                    .workload(|setup, flags| redis_store::gateway_workload(setup, flags.get(OPS)))
+                    .config_flag(MAX_TERM)
+                    .config_flag(MAX_LOG)
+                    .config_flag(MAX_RETRIES)
+                    .config_flag(RETRANSMIT)
+                    .config_flag(RAFT_BROKEN)
+                    .config(raft_config)
+                    .allowing_deadlock(RAFT_BOUNDED_STALLS)
+                    .resp(RaftRole::Server, redis_store::RedisService)
             },
         )
         .run()

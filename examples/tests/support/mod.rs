@@ -68,6 +68,7 @@ impl Deployment {
                     data_dir: PathBuf::from(slug(n)),
                     cert: None,
                     key: None,
+                    resp: None,
                 })
                 .collect(),
         };
