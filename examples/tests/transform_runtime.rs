@@ -2,7 +2,8 @@
 //! injection: the reliable lock server on a network that drops, duplicates
 //! and reorders, and the primary-backup store through `kill -9` of a
 //! replica and the Raft store through `kill -9` of its leader, their
-//! histories checked for linearizability.
+//! histories checked for linearizability; and each store through a full
+//! restart, every server killed at once.
 //!
 //! Waits are for events (with generous patience), never for a duration,
 //! except where a test shows that something does *not* happen.
@@ -388,4 +389,52 @@ fn raft_store_survives_kill_9_of_its_leader_twice_and_stays_linearizable() {
     let outputs: Vec<&str> = text.lines().filter(|l| l.contains(": output ")).collect();
     assert_eq!(outputs.len(), 4, "{text}");
     assert!(outputs[1].ends_with("output Value(9)"), "{text}");
+}
+
+/// Runs two rounds of the clients' scripts on a deployment of `S`, and in
+/// the middle of the first kills every server at once with `kill -9` and
+/// starts them again from their data directories: no acknowledged
+/// operation is lost, every one returns, and the history is linearizable.
+fn survives_a_full_restart<S>(args: &[&str], servers: &[&str])
+where
+    S: verdict::System<Input = KvInput, Output = KvOutput>,
+{
+    let clients = ["Client(0)", "Client(1)"];
+    let names: Vec<&str> = servers.iter().chain(&clients).copied().collect();
+    let mut d = Deployment::new(KV, &names, args);
+    d.start_all();
+    let history = Mutex::new(History::new());
+    for round in 0..2 {
+        let connected: Vec<Client<S>> = clients.iter().map(|n| d.client::<S>(n)).collect();
+        std::thread::scope(|scope| {
+            for (i, client) in connected.into_iter().enumerate() {
+                let history = &history;
+                scope.spawn(move || run_ops(client, i as u64, &ops_of(i), history));
+            }
+            if round == 0 {
+                wait_for_returns(&history, 3);
+                for s in servers {
+                    d.kill9(s);
+                }
+                for s in servers {
+                    d.start(s);
+                }
+            }
+        });
+    }
+    let history = history.into_inner().unwrap();
+    assert_eq!(history.len(), 24, "every operation returned");
+    assert_linearizable(&history);
+}
+
+#[test]
+fn raft_store_survives_a_full_restart() {
+    let servers = ["Server(0)", "Server(1)", "Server(2)"];
+    survives_a_full_restart::<RaftKv>(&["--transform", "raft", "--retransmit"], &servers);
+}
+
+#[test]
+fn reliable_primary_backup_survives_a_full_restart() {
+    let args = ["--transform", "reliable-primary-backup"];
+    survives_a_full_restart::<ReliablePb>(&args, &["Primary", "Backup"]);
 }
