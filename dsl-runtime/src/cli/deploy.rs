@@ -872,26 +872,42 @@ pub(crate) fn run_cluster<S: System>(
     }
     say!("  logs in {}", dir.join("logs").display());
     say!("cluster file: {}", path.display());
-    if let Some((node, input)) = example_input::<S>(setup) {
+    let config = config_args.join(" ");
+    let config = if config.is_empty() {
+        String::new()
+    } else {
+        format!(" {config}")
+    };
+    // Where nodes speak the Redis protocol, that is what a user drives them
+    // with; their own inputs are the gateway's, not a person's.
+    if let Some(at) = deployment.resp_addrs.iter().flatten().next() {
         say!("try, in another terminal:");
-        let config = config_args.join(" ");
-        let config = if config.is_empty() {
-            String::new()
-        } else {
-            format!(" {config}")
-        };
+        say!("  redis-cli -p {} SET greeting hello", at.port());
+        say!("  redis-cli -p {} GET greeting", at.port());
+    } else if let Some((node, input)) = example_input::<S>(setup) {
+        say!("try, in another terminal:");
         say!(
             "  {program} client --cluster {}{config} --node '{node}' {input}",
             path.display()
         );
-        say!(
-            "  {program} client --cluster {}{config} --stats",
-            path.display()
-        );
+    } else {
+        return run_until_stopped(children, args.duration, &dir);
     }
-    let until = args
-        .duration
-        .map(|s| Instant::now() + Duration::from_secs(s));
+    say!(
+        "  {program} client --cluster {}{config} --stats",
+        path.display()
+    );
+    run_until_stopped(children, args.duration, &dir)
+}
+
+/// Waits until Ctrl-C, SIGTERM or the `--duration`, reporting nodes that
+/// exit on their own, then stops the rest.
+fn run_until_stopped(
+    mut children: Vec<(String, Child, PathBuf)>,
+    duration: Option<u64>,
+    dir: &Path,
+) -> ExitCode {
+    let until = duration.map(|s| Instant::now() + Duration::from_secs(s));
     let stopping = signal_flag();
     loop {
         if let Some((name, status)) = exited(&mut children) {
