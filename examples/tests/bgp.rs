@@ -2,7 +2,7 @@
 //! settle in every fair run, which oscillate, and that what they settle on
 //! is loop-free and permitted.
 
-use std::process::{Command, Output};
+mod command;
 
 use verdict::liveness::{check_liveness, LivenessOutcome};
 use verdict::prelude::*;
@@ -166,19 +166,7 @@ fn instance_files_are_checked_when_read() {
 }
 
 fn run(args: &[&str]) -> (Option<i32>, String, String) {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = Command::new(env!("CARGO_BIN_EXE_bgp"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        status.code(),
-        String::from_utf8_lossy(&stdout).into_owned(),
-        String::from_utf8_lossy(&stderr).into_owned(),
-    )
+    command::run(env!("CARGO_BIN_EXE_bgp"), args)
 }
 
 #[test]

@@ -2,20 +2,9 @@
 //! search say so, deadlocks are reported, traces replay from their file
 //! alone, and `replay` exits 1 on a violation.
 
-use std::process::{Command, Output};
+mod command;
 
-fn run(bin: &str, args: &[&str]) -> (Option<i32>, String, String) {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = Command::new(bin).args(args).output().unwrap();
-    (
-        status.code(),
-        String::from_utf8_lossy(&stdout).into_owned(),
-        String::from_utf8_lossy(&stderr).into_owned(),
-    )
-}
+use command::run;
 
 const RING: &str = env!("CARGO_BIN_EXE_chang_roberts");
 const RA: &str = env!("CARGO_BIN_EXE_ricart_agrawala");

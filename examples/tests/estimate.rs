@@ -6,7 +6,9 @@
 //! interval, and the intervals must be narrow enough to exclude a value a
 //! quarter off (so the test cannot pass with a vacuous `[0, 1]`).
 
-use std::process::{Command, Output};
+mod command;
+
+use command::run;
 
 use verdict::prelude::*;
 use verdict::simulate::{estimate, RatedFaults, RunProperty, SimulateOptions};
@@ -188,19 +190,6 @@ fn a_run_that_cannot_settle_in_its_depth_has_not_converged() {
     assert_eq!(r.violations, 0);
     let r = estimate(&m, &options(&rated, 200), RunProperty::Converged, 0.95);
     assert_eq!(r.interval.failures, 0);
-}
-
-fn run(bin: &str, args: &[&str]) -> (Option<i32>, String, String) {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = Command::new(bin).args(args).output().unwrap();
-    (
-        status.code(),
-        String::from_utf8_lossy(&stdout).into_owned(),
-        String::from_utf8_lossy(&stderr).into_owned(),
-    )
 }
 
 const LOCKSERV: &str = env!("CARGO_BIN_EXE_lockserv");

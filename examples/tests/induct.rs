@@ -2,7 +2,7 @@
 //! induction (CTI) is found for an invariant true in every reachable state
 //! but not inductive, and a false invariant is reported at a reachable state.
 
-use std::process::{Command, Output};
+mod command;
 
 use verdict::induct::{induct, InductOptions, PairVerdict, StepKind};
 use verdict::prelude::*;
@@ -10,9 +10,10 @@ use verdict::System;
 
 const LOCKSERV: &str = env!("CARGO_BIN_EXE_lockserv");
 
+/// The exit code and standard output of `bin args`.
 fn run(bin: &str, args: &[&str]) -> (Option<i32>, String) {
-    let Output { status, stdout, .. } = Command::new(bin).args(args).output().unwrap();
-    (status.code(), String::from_utf8_lossy(&stdout).into_owned())
+    let (code, stdout, _) = command::run(bin, args);
+    (code, stdout)
 }
 
 mod ring {
