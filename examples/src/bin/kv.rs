@@ -81,42 +81,37 @@ fn main() -> ExitCode {
         .transform(
             "raft",
             "the store replicated by Raft on --servers servers (survives crashes of a minority)",
-            || {
-                app::<Raft<Store>>(RaftRole::Client)
-                    .size_flag(RaftRole::Server, "servers", 3, "Number of Raft servers")
-                    .config_flag(MAX_TERM)
-                    .config_flag(MAX_LOG)
-                    .config_flag(MAX_RETRIES)
-                    .config_flag(RETRANSMIT)
-                    .config_flag(RAFT_BROKEN)
-                    .config(raft_config)
-                    .allowing_deadlock(RAFT_BOUNDED_STALLS)
-            },
+            || raft_flags(app::<Raft<Store>>(RaftRole::Client)),
         )
         .transform(
             "raft-redis",
             "a byte-string store replicated by Raft, with a Redis-protocol (RESP2) front end on \
              every server; checks give the servers themselves the commands",
             || {
-                App::<RaftRedis>::new("kv")
+                let app = App::<RaftRedis>::new("kv")
                     .about(
                         "A byte-string store replicated by Raft, spoken to with the Redis protocol",
                     )
-                    .size_flag(RaftRole::Server, "servers", 3, "Number of Raft servers")
                     .size_flag(RaftRole::Client, "clients", 0, "Number of native clients")
                     .flag(OPS)
-                    .workload(|setup, flags| redis_store::gateway_workload(setup, flags.get(OPS)))
-                    .config_flag(MAX_TERM)
-                    .config_flag(MAX_LOG)
-                    .config_flag(MAX_RETRIES)
-                    .config_flag(RETRANSMIT)
-                    .config_flag(RAFT_BROKEN)
-                    .config(raft_config)
-                    .allowing_deadlock(RAFT_BOUNDED_STALLS)
-                    .resp(RaftRole::Server, redis_store::RedisService)
+                    .workload(|setup, flags| redis_store::gateway_workload(setup, flags.get(OPS)));
+                raft_flags(app).resp(RaftRole::Server, redis_store::RedisService)
             },
         )
         .run()
+}
+
+/// The flags every Raft program of `kv` takes: the servers, the bounds of
+/// a check, retransmission and the deliberate bugs.
+fn raft_flags<S: System<Config = RaftConfig, Role = RaftRole>>(app: App<S>) -> App<S> {
+    app.size_flag(RaftRole::Server, "servers", 3, "Number of Raft servers")
+        .config_flag(MAX_TERM)
+        .config_flag(MAX_LOG)
+        .config_flag(MAX_RETRIES)
+        .config_flag(RETRANSMIT)
+        .config_flag(RAFT_BROKEN)
+        .config(raft_config)
+        .allowing_deadlock(RAFT_BOUNDED_STALLS)
 }
 
 /// The Raft settings the flags ask for.
