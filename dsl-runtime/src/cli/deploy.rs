@@ -880,23 +880,29 @@ pub(crate) fn run_cluster<S: System>(
     };
     // Where nodes speak the Redis protocol, that is what a user drives them
     // with; their own inputs are the gateway's, not a person's.
-    if let Some(at) = deployment.resp_addrs.iter().flatten().next() {
-        say!("try, in another terminal:");
-        say!("  redis-cli -p {} SET greeting hello", at.port());
-        say!("  redis-cli -p {} GET greeting", at.port());
+    let tries: Vec<String> = if let Some(at) = deployment.resp_addrs.iter().flatten().next() {
+        vec![
+            format!("redis-cli -p {} SET greeting hello", at.port()),
+            format!("redis-cli -p {} GET greeting", at.port()),
+        ]
     } else if let Some((node, input)) = example_input::<S>(setup) {
+        vec![format!(
+            "{program} client --cluster {}{config} --node '{node}' {input}",
+            path.display()
+        )]
+    } else {
+        Vec::new()
+    };
+    if !tries.is_empty() {
         say!("try, in another terminal:");
+        for line in tries {
+            say!("  {line}");
+        }
         say!(
-            "  {program} client --cluster {}{config} --node '{node}' {input}",
+            "  {program} client --cluster {}{config} --stats",
             path.display()
         );
-    } else {
-        return run_until_stopped(children, args.duration, &dir);
     }
-    say!(
-        "  {program} client --cluster {}{config} --stats",
-        path.display()
-    );
     run_until_stopped(children, args.duration, &dir)
 }
 
