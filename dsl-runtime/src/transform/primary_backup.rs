@@ -202,8 +202,8 @@ crate::system! {
             if !*self.recovering {
                 return;
             }
-            // The backup is never behind an acknowledged command, but its
-            // snapshot may predate it only if nothing was acknowledged since.
+            // Keep whichever state has applied more: the backup has every
+            // command this primary acknowledged, and may have one more.
             if applied >= *self.committed {
                 *self.machine = machine;
                 *self.committed = applied;
