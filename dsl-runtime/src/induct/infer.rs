@@ -317,16 +317,13 @@ impl Layout {
 
     fn compile(&self, candidate: Candidate) -> Compiled {
         let (role, lits) = match candidate {
-            Candidate::Always(r, a) => (r, vec![a]),
-            Candidate::Implies(r, a, b) => (r, vec![a, b]),
-            Candidate::Implies2(r, a, b, c) => (Some(r), vec![a, b, c]),
-            Candidate::Apart(r, a, b) => (Some(r), vec![a, b]),
-            Candidate::AtMostOne(_) => (None, vec![]),
+            Candidate::Always(r, a) => (r, [Some(a), None, None]),
+            Candidate::Implies(r, a, b) => (r, [Some(a), Some(b), None]),
+            Candidate::Implies2(r, a, b, c) => (Some(r), [Some(a), Some(b), Some(c)]),
+            Candidate::Apart(r, a, b) => (Some(r), [Some(a), Some(b), None]),
+            Candidate::AtMostOne(_) => (None, [None; 3]),
         };
-        let mut bits = [Bit::default(); 3];
-        for (bit, lit) in bits.iter_mut().zip(lits) {
-            *bit = self.bit(lit, role);
-        }
+        let bits = lits.map(|lit| lit.map_or(Bit::default(), |lit| self.bit(lit, role)));
         Compiled {
             candidate,
             lits: bits,
@@ -336,8 +333,8 @@ impl Layout {
 }
 
 impl Truth {
-    /// `c` on this table; the same answer as [`Truth::holds`] for the
-    /// candidate it was compiled from, against this table's layout.
+    /// Whether the candidate `c` was compiled from holds, `c` compiled
+    /// against this table's layout.
     fn satisfies(&self, c: &Compiled) -> bool {
         let lit = |i: usize, n: usize| {
             let b = &c.lits[i];
@@ -357,48 +354,13 @@ impl Truth {
         }
     }
 
-    fn instances(&self, role: RoleId) -> usize {
-        self.layout.roles.get(&role).map_or(0, |r| r.2)
-    }
-
     fn bit(&self, i: usize) -> bool {
         self.bits[i / 64] >> (i % 64) & 1 == 1
     }
 
-    fn lit(&self, lit: Lit, role: Option<RoleId>, n: usize) -> bool {
-        let v = if lit.closed {
-            self.bit(self.layout.closed + lit.pred)
-        } else {
-            match role.and_then(|r| self.layout.roles.get(&r)) {
-                Some(&(start, _, instances)) => self.bit(start + lit.pred * instances + n),
-                None => false,
-            }
-        };
-        v == lit.positive
-    }
-
     /// Whether candidate `c` holds.
     pub fn holds(&self, c: &Candidate) -> bool {
-        match *c {
-            Candidate::Always(None, a) => self.lit(a, None, 0),
-            Candidate::Implies(None, a, b) => !self.lit(a, None, 0) || self.lit(b, None, 0),
-            Candidate::Always(Some(r), a) => {
-                (0..self.instances(r)).all(|n| self.lit(a, Some(r), n))
-            }
-            Candidate::Implies(Some(r), a, b) => {
-                (0..self.instances(r)).all(|n| !self.lit(a, Some(r), n) || self.lit(b, Some(r), n))
-            }
-            Candidate::Implies2(r, a, b, c) => (0..self.instances(r)).all(|n| {
-                !self.lit(a, Some(r), n) || !self.lit(b, Some(r), n) || self.lit(c, Some(r), n)
-            }),
-            Candidate::Apart(r, a, b) => {
-                let k = self.instances(r);
-                (0..k).all(|n| {
-                    !self.lit(a, Some(r), n) || (0..k).all(|m| m == n || self.lit(b, Some(r), m))
-                })
-            }
-            Candidate::AtMostOne(kind) => self.per_kind.get(kind).copied().unwrap_or(0) <= 1,
-        }
+        self.satisfies(&self.layout.compile(*c))
     }
 }
 
