@@ -33,7 +33,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
-use crate::runtime::bounded::Credit;
+use crate::runtime::bounded::{warn_limited, Credit, RateLimited};
 use crate::runtime::codec;
 use crate::runtime::node::LoopEvent;
 use crate::runtime::protocol::{Reply, Request};
@@ -128,13 +128,19 @@ pub async fn run<S: System>(gateway: Gateway<S>) {
     });
     tokio::spawn(route_outputs(shared.clone()));
     let slots = Arc::new(Semaphore::new(shared.limits.max_connections));
+    // A flood of connections past the limit costs the log a few lines.
+    let refused = RateLimited::default();
     loop {
         let Ok((stream, _)) = gateway.listener.accept().await else {
             tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
         let Ok(slot) = slots.clone().try_acquire_owned() else {
-            tracing::warn!("RESP: too many connections; one refused");
+            warn_limited!(
+                refused,
+                "RESP: {} connections open (the limit); one refused",
+                shared.limits.max_connections
+            );
             drop(stream);
             continue;
         };
