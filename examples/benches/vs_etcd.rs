@@ -37,6 +37,17 @@ trait Conn: Send {
     fn get(&mut self, key: &str) -> Result<Option<Vec<u8>>, String>;
 }
 
+/// A loopback connection to `port`, split into a buffered reader and a
+/// writer, with Nagle off and a read timeout so a stuck server fails the
+/// round instead of hanging it.
+fn dial(port: u16) -> Result<(BufReader<TcpStream>, TcpStream), String> {
+    let s = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+    s.set_nodelay(true).ok();
+    s.set_read_timeout(Some(Duration::from_secs(30))).ok();
+    let wr = s.try_clone().map_err(|e| e.to_string())?;
+    Ok((BufReader::new(s), wr))
+}
+
 // ---- RESP ----
 
 struct Resp {
@@ -46,13 +57,8 @@ struct Resp {
 
 impl Resp {
     fn connect(port: u16) -> Result<Self, String> {
-        let s = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
-        s.set_nodelay(true).ok();
-        s.set_read_timeout(Some(Duration::from_secs(30))).ok();
-        Ok(Resp {
-            wr: s.try_clone().map_err(|e| e.to_string())?,
-            rd: BufReader::new(s),
-        })
+        let (rd, wr) = dial(port)?;
+        Ok(Resp { rd, wr })
     }
 
     fn call(&mut self, args: &[&[u8]]) -> Result<Option<Vec<u8>>, String> {
@@ -101,14 +107,8 @@ struct Etcd {
 
 impl Etcd {
     fn connect(port: u16) -> Result<Self, String> {
-        let s = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
-        s.set_nodelay(true).ok();
-        s.set_read_timeout(Some(Duration::from_secs(30))).ok();
-        Ok(Etcd {
-            wr: s.try_clone().map_err(|e| e.to_string())?,
-            rd: BufReader::new(s),
-            port,
-        })
+        let (rd, wr) = dial(port)?;
+        Ok(Etcd { rd, wr, port })
     }
 
     fn post(&mut self, path: &str, body: &str) -> Result<String, String> {
