@@ -11,6 +11,7 @@ use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::{Fields, Ident, Pat};
 
 use crate::ast::*;
+use crate::by_value;
 use crate::generics::{Params, Used};
 use crate::names::{ident, ident_at, snake};
 use crate::scan::handler_name;
@@ -865,25 +866,34 @@ fn handler(
         }
     }
 
-    // The view: declared fields only, `&` to read and `&mut` to write.
+    // The view: declared fields only, `&mut` to write, and to read a copy
+    // or a `&` (see `by_value`).
     let mut view_fields = Vec::new();
     let mut view_inits = Vec::new();
     let (mut reads, mut writes) = (Vec::new(), Vec::new());
+    let mut borrows = false;
     for (i, f) in fields.iter().enumerate() {
         let (n, t) = (&f.name, &f.ty);
         if fp.writes.iter().any(|w| w == n) {
             writes.push(i);
+            borrows = true;
             view_fields.push(quote!(pub #n: &'a mut #t));
             view_inits.push(quote!(#n: &mut __s.#n));
         } else if fp.reads.iter().any(|w| w == n) {
             reads.push(i);
-            view_fields.push(quote!(pub #n: &'a #t));
-            view_inits.push(quote!(#n: &__s.#n));
+            if by_value::copied(t) {
+                view_fields.push(quote!(pub #n: #t));
+                view_inits.push(quote!(#n: __s.#n));
+            } else {
+                borrows = true;
+                view_fields.push(quote!(pub #n: &'a #t));
+                view_inits.push(quote!(#n: &__s.#n));
+            }
         }
     }
     // A generic view also takes every parameter, which its body may name
     // even where its fields do not.
-    let view_decl = if view_fields.is_empty() {
+    let view_decl = if !borrows {
         sys.params.decl(&all)
     } else {
         sys.params.decl_with_lifetime(&all)
@@ -1071,10 +1081,26 @@ fn node_view(
 ) -> TokenStream {
     let mut fnames: Vec<Ident> = fields.iter().map(|f| f.name.clone()).collect();
     let mut ftys: Vec<TokenStream> = fields.iter().map(|f| f.ty.to_token_stream()).collect();
+    // How each field is held (a copy or a `&'a`, see `by_value`) and taken
+    // from the reference `__new` is given.
+    let mut held: Vec<TokenStream> = Vec::new();
+    let mut take: Vec<TokenStream> = Vec::new();
+    for f in fields {
+        let (n, t) = (&f.name, &f.ty);
+        if by_value::copied(t) {
+            held.push(quote!(#t));
+            take.push(quote!(#n: *#n));
+        } else {
+            held.push(quote!(&'a #t));
+            take.push(quote!(#n));
+        }
+    }
     if config {
         let sys_ty = &sys.ty;
         fnames.push(ident("config"));
         ftys.push(quote!(<#sys_ty as ::verdict::System>::Config));
+        held.push(quote!(&'a <#sys_ty as ::verdict::System>::Config));
+        take.push(quote!(config));
     }
     let all = sys.params.all();
     let decl = sys.params.decl_with_lifetime(&all);
@@ -1084,10 +1110,10 @@ fn node_view(
     quote! {
         #[doc = #doc]
         pub struct #name #params #where_g {
-            #(pub #fnames: &'a #ftys,)*
+            #(pub #fnames: #held,)*
             node: Node,
             up: bool,
-            __parameters: #phantom,
+            __parameters: (#phantom, ::core::marker::PhantomData<&'a ()>),
         }
         impl #impl_g ::core::clone::Clone for #name #ty_g #where_g {
             fn clone(&self) -> Self { *self }
@@ -1096,7 +1122,7 @@ fn node_view(
         impl #impl_g #name #ty_g #where_g {
             #[doc(hidden)]
             pub fn __new(#(#fnames: &'a #ftys,)* node: Node, up: bool) -> Self {
-                #name { #(#fnames,)* node, up, __parameters: ::core::marker::PhantomData }
+                #name { #(#take,)* node, up, __parameters: (::core::marker::PhantomData, ::core::marker::PhantomData) }
             }
             /// The node this view shows.
             pub fn node(&self) -> Node { self.node }

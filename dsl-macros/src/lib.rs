@@ -9,6 +9,7 @@
 //! `verdict::System` implementation.
 
 mod ast;
+mod by_value;
 mod derive_relabel;
 mod expand;
 mod expand_symmetry;

@@ -13,6 +13,7 @@ use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
 use quote::ToTokens;
 
 use crate::ast::*;
+use crate::by_value;
 use crate::names::snake;
 use crate::valid::{Errors, KindNames};
 
@@ -48,6 +49,34 @@ fn self_field(tokens: &[TokenTree], i: usize) -> Option<&proc_macro2::Ident> {
         }
         _ => None,
     }
+}
+
+/// Whether `self.<field>` at `i` is dereferenced as a whole (`*self.held`,
+/// not `*self.held.get(..)`).
+fn is_dereferenced(tokens: &[TokenTree], i: usize) -> bool {
+    i >= 1
+        && is_punct(tokens.get(i - 1), '*')
+        && !is_punct(tokens.get(i + 3), '.')
+        && !matches!(tokens.get(i + 3), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Bracket)
+}
+
+/// The error for `*self.<field>` where a view holds the field as a copy.
+fn copied_field_deref(field: &proc_macro2::Ident, user: &str, errors: &mut Errors) {
+    errors.at(
+        field.span(),
+        format!(
+            "{user} only reads `{field}`, so its view holds a copy of it, not a reference: \
+             write `self.{field}` without the `*`"
+        ),
+    );
+}
+
+/// Whether a read-only view holds `field` of `role` as a copy (a type
+/// `by_value` copies, other than a reference, which `*` may mean to follow).
+fn held_as_copy(role: &RoleDef, field: &str) -> bool {
+    role.fields()
+        .find(|f| f.name == field)
+        .is_some_and(|f| by_value::copied(&f.ty) && !matches!(f.ty, syn::Type::Reference(_)))
 }
 
 /// Whether `self.<field>` at `i` is the target of an assignment or of `&mut`.
@@ -175,6 +204,12 @@ pub fn handler_body(
                              move `{f}` from `reads(..)` to `writes(..)`"
                         ),
                     );
+                } else if !writes.contains(&f)
+                    && is_dereferenced(tokens, i)
+                    && held_as_copy(role, &f)
+                    && reported.insert(format!("copy {f}"))
+                {
+                    copied_field_deref(field, &format!("handler `{name}`"), errors);
                 }
             }
             // ctx.<method>( .. module::Variant .. )
@@ -264,6 +299,12 @@ pub fn local_invariant_body(role: &RoleDef, inv: &InvariantDef, errors: &mut Err
                         field.span(),
                         format!("invariant `{}` uses `{f}`, which is not in its `reads(..)`: add `{f}` to it", inv.name),
                     );
+                } else if reads.contains(&f)
+                    && is_dereferenced(tokens, i)
+                    && held_as_copy(role, &f)
+                    && reported.insert(format!("copy {f}"))
+                {
+                    copied_field_deref(field, &format!("invariant `{}`", inv.name), errors);
                 }
             }
         }

@@ -38,7 +38,7 @@ mod wide {
             on message Bumped from _me reads(f0, f64) {}
 
             invariant last_field_small reads(f69) {
-                *self.f69 < 3
+                self.f69 < 3
             }
         }
     }
@@ -107,7 +107,7 @@ mod tally {
         /// Every ping sent is either received or in flight, exactly once.
         invariant conserved reads(Sender.sent, Receiver.received, network) {
             let in_flight = self.network.len() as u32;
-            let (sent, received) = (*self.sender.sent, *self.receiver.received);
+            let (sent, received) = (self.sender.sent, self.receiver.received);
             if sent == received + in_flight {
                 Ok(())
             } else {

@@ -87,8 +87,8 @@ verdict::system! {
     /// Every item received is shipped or still buffered: none is lost.
     invariant no_item_lost reads(Collector.buffer, Collector.received, Collector.shipped) {
         let c = &self.collector;
-        let held = *c.shipped + c.buffer.len() as u32;
-        if held == *c.received {
+        let held = c.shipped + c.buffer.len() as u32;
+        if held == c.received {
             Ok(())
         } else {
             Err(format!("{} items received but {held} shipped or buffered", c.received))

@@ -70,7 +70,7 @@ verdict::system! {
     invariant only_the_largest_leads reads(Ring.leader) {
         let n = self.ring.len();
         for (i, r) in self.ring.iter().enumerate() {
-            if *r.leader && i + 1 != n {
+            if r.leader && i + 1 != n {
                 return Err(format!("Ring({i}) is leader, but Ring({}) has the largest id", n - 1));
             }
         }
@@ -79,7 +79,7 @@ verdict::system! {
 
     /// At most one node believes it leads.
     invariant one_leader reads(Ring.leader) {
-        self.ring.iter().filter(|r| *r.leader).count() <= 1
+        self.ring.iter().filter(|r| r.leader).count() <= 1
     }
 }
 

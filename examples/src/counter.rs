@@ -69,14 +69,14 @@ verdict::system! {
 
     /// The backup only ever holds values the primary produced.
     invariant backup_not_ahead reads(Primary.value, Backup.value) {
-        *self.backup.value <= *self.primary.value
+        self.backup.value <= self.primary.value
     }
 
     /// A value announced to the outside world is held by the backup.
     invariant replies_are_replicated reads(Backup.value, trace) {
         for event in self.trace {
             if let TraceEvent::Output { output: Output::Value(output::Value(v)), .. } = event {
-                if *v > *self.backup.value {
+                if *v > self.backup.value {
                     return Err(format!("replied {v} but the backup holds {}", self.backup.value));
                 }
             }

@@ -70,7 +70,7 @@ verdict::system! {
     /// The keypad never opens the door: only a badge does, and there is
     /// none in this model.
     invariant keypad_never_opens reads(Door.open) {
-        !*self.door.open
+        !self.door.open
     }
 }
 

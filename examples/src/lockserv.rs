@@ -77,7 +77,7 @@ verdict::system! {
     // ANCHOR: invariants
     /// At most one client holds the lock.
     invariant mutual_exclusion reads(Client.held) {
-        self.client.iter().filter(|c| *c.held).count() <= 1
+        self.client.iter().filter(|c| c.held).count() <= 1
     }
 
     /// Seen from outside: after a client is told `Locked`, no other client

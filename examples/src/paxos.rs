@@ -76,7 +76,7 @@ verdict::system! {
         }
 
         on message Put(value) from client reads(decided) writes(ballot, proposal, prepares, accepts, accepted) sends(Prepare) {
-            if *self.decided || self.proposal.is_some() {
+            if self.decided || self.proposal.is_some() {
                 return;
             }
             let me = ctx.me();
@@ -90,14 +90,14 @@ verdict::system! {
         }
 
         on message Prepare { ballot } from src reads(decided, accepted) writes(ballot) sends(Prepared) {
-            if !*self.decided && *self.ballot < ballot {
+            if !self.decided && *self.ballot < ballot {
                 *self.ballot = ballot;
                 ctx.send(src, msg::Prepared { ballot, last: *self.accepted });
             }
         }
 
         on message Prepared { ballot, last } from src reads(decided) writes(ballot, proposal, prepares, accepts, accepted) sends(Accept) {
-            if *self.decided || ballot != *self.ballot {
+            if self.decided || ballot != *self.ballot {
                 return;
             }
             self.prepares.insert(src, last);
@@ -113,7 +113,7 @@ verdict::system! {
         }
 
         on message Accept { ballot, proposal } from src reads(decided) writes(ballot, accepted) sends(Accepted) {
-            if *self.decided {
+            if self.decided {
                 return;
             }
             if *self.ballot <= ballot || ctx.config().accept_lower_ballots {
@@ -143,7 +143,7 @@ verdict::system! {
         }
 
         on message Get from client reads(decided, accepted) sends(GetOk) {
-            if let (true, Some((_, (_, value)))) = (*self.decided, *self.accepted) {
+            if let (true, Some((_, (_, value)))) = (self.decided, *self.accepted) {
                 ctx.send(client, msg::GetOk(value));
             }
         }

@@ -69,7 +69,7 @@ verdict::system! {
 
         /// Reports are never asked for every 0th pong (a runtime monitor).
         invariant reports_every_pong_or_fewer reads(report_every) {
-            *self.report_every >= 1
+            self.report_every >= 1
         }
 
         on input Bump writes(bumps) emits(Bumped) {
@@ -87,7 +87,7 @@ verdict::system! {
 
         on message Pong(_k) from ponger writes(to_send, received) reads(report_every) sends(Ping) emits(Pong) {
             *self.received += 1;
-            if *self.report_every != 0 && *self.received % *self.report_every == 0 {
+            if self.report_every != 0 && *self.received % self.report_every == 0 {
                 ctx.output(output::Pong(*self.received));
             }
             if *self.to_send > 0 {

@@ -70,12 +70,12 @@ verdict::system! {
 
         on message Request { ts } from site reads(asked, inside) writes(clock, deferred) sends(Reply) {
             *self.clock = (*self.clock).max(ts) + 1;
-            let mine_first = match *self.asked {
+            let mine_first = match self.asked {
                 Some(own) if ctx.config().defer_ties => own <= ts,
                 Some(own) => (own, ctx.me()) < (ts, site),
                 None => false,
             };
-            if *self.inside || mine_first {
+            if self.inside || mine_first {
                 self.deferred.insert(site);
             } else {
                 ctx.send(site, msg::Reply);
@@ -96,7 +96,7 @@ verdict::system! {
 
     /// At most one site is in the critical section.
     invariant mutual_exclusion reads(Site.inside) {
-        self.site.iter().filter(|s| *s.inside).count() <= 1
+        self.site.iter().filter(|s| s.inside).count() <= 1
     }
 }
 

@@ -28,13 +28,13 @@ verdict::system! {
 
         /// No worker takes more than its share.
         invariant within_share reads(taken, config) {
-            *self.taken <= self.config.per_worker
+            self.taken <= self.config.per_worker
         }
     }
 
     /// All workers together stay within the total.
     invariant within_total reads(Worker.taken, config) {
-        self.worker.iter().map(|w| *w.taken).sum::<u32>() <= self.config.total
+        self.worker.iter().map(|w| w.taken).sum::<u32>() <= self.config.total
     }
 }
 

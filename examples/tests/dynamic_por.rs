@@ -73,7 +73,7 @@ mod passing {
         }
 
         invariant few_passes reads(Left.passes) {
-            if *self.left.passes > 2 {
+            if self.left.passes > 2 {
                 return Err("too many passes".to_string());
             }
             Ok(())

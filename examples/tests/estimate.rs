@@ -70,7 +70,7 @@ mod relay {
         /// breaks it.
         invariant no_note_lost reads(Client.sent, Server.got, network) {
             let flying = self.network.iter().filter(|p| matches!(p.msg, Msg::Note(_))).count() as u64;
-            *self.client.sent == *self.server.got + flying
+            self.client.sent == self.server.got + flying
         }
     }
 }

@@ -65,19 +65,19 @@ mod ring {
         /// True in every reachable state (there is one token), but not
         /// inductive alone: it says nothing about a token in flight.
         invariant one_holder reads(Site.has) {
-            self.site.iter().filter(|s| *s.has).count() <= 1
+            self.site.iter().filter(|s| s.has).count() <= 1
         }
 
         /// Never read by a handler that writes it: preserved by footprint by
         /// every step but a pass.
         invariant passes_bounded reads(Site.passes) {
-            self.site.iter().all(|s| *s.passes <= 2)
+            self.site.iter().all(|s| s.passes <= 2)
         }
 
         /// False: with two sites the token comes back to site 0, which passes
         /// it a second time.
         invariant one_pass_each reads(Site.passes, config) {
-            !self.config.claim_one_pass || self.site.iter().all(|s| *s.passes <= 1)
+            !self.config.claim_one_pass || self.site.iter().all(|s| s.passes <= 1)
         }
     }
 }

@@ -144,11 +144,11 @@ crate::system! {
         {
             let config = ctx.config();
             let queued = self.queue.iter().any(|(c, i, _)| *c == client && *i == id);
-            if !config.reads_at_backup && M::is_read_only(&input) && !*self.recovering {
+            if !config.reads_at_backup && M::is_read_only(&input) && !self.recovering {
                 // Reads at the primary see every acknowledged command.
                 let output = self.machine.clone().apply(&input);
                 ctx.send(client, msg::Reply { id, output });
-            } else if queued || (!*self.recovering && answered(ctx, self.sessions, client, id)) {
+            } else if queued || (!self.recovering && answered(ctx, self.sessions, client, id)) {
                 // A resent request already queued or already applied.
             } else {
                 // Anything else goes through the log, in arrival order.
@@ -158,8 +158,8 @@ crate::system! {
                     ctx.send(client, msg::Reply { id, output });
                 }
                 self.queue.push_back((client, id, input));
-                if self.queue.len() == 1 && !*self.recovering {
-                    forward_head(ctx, self.queue, *self.committed);
+                if self.queue.len() == 1 && !self.recovering {
+                    forward_head(ctx, self.queue, self.committed);
                 }
             }
         }
@@ -167,7 +167,7 @@ crate::system! {
         on message Ack { index } from _backup
             reads(recovering) writes(machine, committed, queue, sessions) sends(Forward, Reply)
         {
-            if index != *self.committed || *self.recovering {
+            if index != *self.committed || self.recovering {
                 return;
             }
             if let Some((client, id, input)) = self.queue.pop_front() {
@@ -186,14 +186,14 @@ crate::system! {
         {
             // A recovering primary has not ordered its queue against the
             // backup's log yet, so it offers no command in progress.
-            let pending = if *self.recovering { None } else { self.queue.front().cloned() };
+            let pending = if self.recovering { None } else { self.queue.front().cloned() };
             ctx.send(replica, msg::Snapshot {
                 machine: self.machine.clone(),
-                applied: *self.committed,
+                applied: self.committed,
                 pending,
                 sessions: self.sessions.clone(),
             });
-            ask_again_if_recovering(ctx, *self.recovering, replica);
+            ask_again_if_recovering(ctx, self.recovering, replica);
         }
 
         on message Snapshot { machine, applied, sessions, .. } from _backup
@@ -253,7 +253,7 @@ crate::system! {
         on message Forward { index, command } from _primary
             reads(recovering) writes(machine, applied, sessions) sends(Ack)
         {
-            if !*self.recovering {
+            if !self.recovering {
                 apply(ctx, self.machine, self.applied, self.sessions, index, command);
             }
         }
@@ -261,7 +261,7 @@ crate::system! {
         on message Request { id, input } from client
             reads(machine, recovering) writes(waiting_reads) sends(Reply)
         {
-            if *self.recovering {
+            if self.recovering {
                 self.waiting_reads.push((client, id, input));
             } else {
                 let output = self.machine.clone().apply(&input);
@@ -274,11 +274,11 @@ crate::system! {
         {
             ctx.send(replica, msg::Snapshot {
                 machine: self.machine.clone(),
-                applied: *self.applied,
+                applied: self.applied,
                 pending: None,
                 sessions: self.sessions.clone(),
             });
-            ask_again_if_recovering(ctx, *self.recovering, replica);
+            ask_again_if_recovering(ctx, self.recovering, replica);
         }
 
         on message Snapshot { machine, applied, pending, sessions } from _primary

@@ -233,7 +233,7 @@ crate::system! {
         }
 
         on start reads(current_term) sets(Election) {
-            arm_election(ctx, *self.current_term);
+            arm_election(ctx, self.current_term);
         }
 
         on restart
@@ -242,7 +242,7 @@ crate::system! {
             if ctx.config().bug == Some(RaftBug::VotedForNotDurable) {
                 *self.voted_for = None;
             }
-            arm_election(ctx, *self.current_term);
+            arm_election(ctx, self.current_term);
         }
 
         on timer Election
@@ -266,7 +266,7 @@ crate::system! {
             ctx.broadcast(ctx.peers(), msg::RequestVote { term, last_index, last_term });
             arm_election(ctx, term);
             if self.votes.len() >= ctx.majority() {
-                become_leader(ctx, term, self.log, *self.commit, self.standing, self.progress);
+                become_leader(ctx, term, self.log, self.commit, self.standing, self.progress);
             }
         }
 
@@ -308,7 +308,7 @@ crate::system! {
             }
             self.votes.insert(voter);
             if self.votes.len() >= ctx.majority() {
-                become_leader(ctx, term, self.log, *self.commit, self.standing, self.progress);
+                become_leader(ctx, term, self.log, self.commit, self.standing, self.progress);
             }
         }
 
@@ -425,8 +425,8 @@ crate::system! {
             let peers: Vec<Node> = ctx.peers().collect();
             for peer in peers {
                 let Some(p) = self.progress.get(&peer) else { continue };
-                if resend || (!p.in_flight && behind(p, self.log, *self.commit)) {
-                    send_append(ctx, peer, *self.current_term, self.log, *self.commit, self.progress);
+                if resend || (!p.in_flight && behind(p, self.log, self.commit)) {
+                    send_append(ctx, peer, self.current_term, self.log, self.commit, self.progress);
                 }
             }
             ctx.set_timer(timer::Heartbeat, HEARTBEAT);
@@ -454,11 +454,11 @@ crate::system! {
                 Some((last, _)) if last > id => return,
                 _ => {}
             }
-            let term = *self.current_term;
+            let term = self.current_term;
             let max = ctx.config().max_log;
             // Only uncommitted entries need a look: a committed request of
             // this client is in the session table, handled above.
-            let queued = self.log[(*self.commit as usize).min(self.log.len())..]
+            let queued = self.log[(self.commit as usize).min(self.log.len())..]
                 .iter()
                 .any(|e| e.0 == term && e.1 == client && e.2 == id);
             if queued || (max != 0 && self.log.len() as u64 >= max) {
@@ -468,7 +468,7 @@ crate::system! {
             let peers: Vec<Node> = ctx.peers().collect();
             for peer in peers {
                 if self.progress.get(&peer).is_some_and(|p| !p.in_flight) {
-                    send_append(ctx, peer, term, self.log, *self.commit, self.progress);
+                    send_append(ctx, peer, term, self.log, self.commit, self.progress);
                 }
             }
         }
@@ -493,15 +493,15 @@ crate::system! {
                     return;
                 }
                 self.awaiting.insert(id);
-                let term = *self.current_term;
+                let term = self.current_term;
                 self.log.push((term, me, id, command));
                 let peers: Vec<Node> = ctx.peers().collect();
                 for peer in peers {
                     if self.progress.get(&peer).is_some_and(|p| !p.in_flight) {
-                        send_append(ctx, peer, term, self.log, *self.commit, self.progress);
+                        send_append(ctx, peer, term, self.log, self.commit, self.progress);
                     }
                 }
-            } else if let Some(leader) = *self.leader {
+            } else if let Some(leader) = self.leader {
                 self.awaiting.insert(id);
                 ctx.send(leader, msg::Request { id, input: command });
             }
@@ -556,7 +556,7 @@ crate::system! {
     invariant election_safety reads(Server.current_term, Server.standing) {
         let leaders: Vec<(u32, Node)> = self.server.iter()
             .filter(|s| *s.standing == Standing::Leader)
-            .map(|s| (*s.current_term, s.node()))
+            .map(|s| (s.current_term, s.node()))
             .collect();
         for (i, a) in leaders.iter().enumerate() {
             for b in &leaders[i + 1..] {
@@ -574,7 +574,7 @@ crate::system! {
     /// removes or moves them).
     invariant leader_append_only reads(Server.current_term, Server.standing, Server.log) {
         for l in self.server.iter().filter(|s| *s.standing == Standing::Leader) {
-            let term = *l.current_term;
+            let term = l.current_term;
             for s in self.server.iter() {
                 for (i, e) in s.log.iter().enumerate() {
                     if e.0 == term && l.log.get(i) != Some(e) {
@@ -615,10 +615,10 @@ crate::system! {
     invariant leader_completeness reads(Server.current_term, Server.standing, Server.log, Server.commit) {
         for l in self.server.iter().filter(|s| *s.standing == Standing::Leader) {
             for s in self.server.iter() {
-                if *s.current_term > *l.current_term {
+                if s.current_term > l.current_term {
                     continue;
                 }
-                let c = *s.commit as usize;
+                let c = s.commit as usize;
                 if l.log.len() < c || l.log[..c] != s.log[..c] {
                     return Err(format!(
                         "{} leads term {} without the {c} entries {} has committed",
@@ -636,7 +636,7 @@ crate::system! {
         let servers: Vec<_> = self.server.iter().collect();
         for (i, a) in servers.iter().enumerate() {
             for b in &servers[i + 1..] {
-                let c = (*a.commit).min(*b.commit) as usize;
+                let c = a.commit.min(b.commit) as usize;
                 if let Some(k) = (0..c).find(|&k| a.log[k] != b.log[k]) {
                     return Err(format!(
                         "{} and {} applied different entries at index {}: {:?} and {:?}",

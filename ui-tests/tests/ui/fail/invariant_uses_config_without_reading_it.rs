@@ -6,11 +6,11 @@ verdict::system! {
         state { taken: u32 = 0 }
         on input Take writes(taken) { *self.taken += 1; }
         invariant within_limit reads(taken) {
-            *self.taken <= self.config.limit
+            self.taken <= self.config.limit
         }
     }
     invariant within_total reads(Worker.taken) {
-        self.worker.iter().map(|w| *w.taken).sum::<u32>() <= 2 * self.config.limit
+        self.worker.iter().map(|w| w.taken).sum::<u32>() <= 2 * self.config.limit
     }
 }
 fn main() {}

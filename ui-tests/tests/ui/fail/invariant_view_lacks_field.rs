@@ -4,7 +4,7 @@ verdict::system! {
         state { held: bool = false, waiting: bool = false }
     }
     invariant not_both reads(Client.held) {
-        self.client.iter().all(|c| !(*c.held && *c.waiting))
+        self.client.iter().all(|c| !(c.held && c.waiting))
     }
 }
 fn main() {}

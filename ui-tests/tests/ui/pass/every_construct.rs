@@ -91,7 +91,7 @@ verdict::system! {
 
         /// The leader never counts more acks than there are followers.
         invariant acks_bounded reads(acks) {
-            *self.acks <= 2
+            self.acks <= 2
         }
     }
 
@@ -112,7 +112,7 @@ verdict::system! {
         }
 
         invariant follower_beats_bounded reads(beats) {
-            if *self.beats <= 2 { Ok(()) } else { Err(format!("{} beats at {}", self.beats, self.node())) }
+            if self.beats <= 2 { Ok(()) } else { Err(format!("{} beats at {}", self.beats, self.node())) }
         }
     }
 
@@ -133,7 +133,7 @@ verdict::system! {
 
     /// The leader keeps beating until it has beaten twice.
     eventually beats_twice reads(Leader.beats) {
-        *self.leader.beats >= 2
+        self.leader.beats >= 2
     }
 
     /// Every `Stored(k)` follows a `Put` of `k`.

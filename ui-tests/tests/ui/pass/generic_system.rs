@@ -81,7 +81,7 @@ verdict::system! {
         on message Hello from _peer {}
 
         invariant pushes_bounded reads(pushes) {
-            *self.pushes as usize <= FANOUT
+            self.pushes as usize <= FANOUT
         }
     }
 

@@ -47,7 +47,7 @@ verdict::system! {
     }
 
     invariant mirror_trails reads(Front.total, Mirror.last) {
-        *self.mirror.last <= *self.front.total as i64
+        self.mirror.last <= self.front.total as i64
     }
 }
 

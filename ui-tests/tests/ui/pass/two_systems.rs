@@ -21,7 +21,7 @@ mod pong {
         pub system Pong;
         role Solo {
             state { n: u8 = 0 }
-            invariant small reads(n) { *self.n < 10 }
+            invariant small reads(n) { self.n < 10 }
         }
     }
 }
