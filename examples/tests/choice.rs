@@ -215,3 +215,29 @@ fn simulation_takes_every_answer_sometimes() {
     }
     assert_eq!(seen.into_iter().collect::<Vec<_>>(), vec![0, 1, 2]);
 }
+
+/// The chart of a counterexample says what each choosing handler chose,
+/// beside its event: the dependent pick 2 then 1 shows both answers.
+#[test]
+fn the_chart_labels_what_was_chosen() {
+    let model = picker_model(picker::input::Twice.into());
+    let cx = violation_of(&model, &CheckOptions::default(), "default", "no_twenty_one");
+    let svg = verdict::chart::to_svg(&model, &cx);
+    assert!(svg.contains("class=\"label choice-label\""), "{svg}");
+    assert!(svg.contains(">chose [2, 1]</text>"), "{svg}");
+    let plain = check(&balancer_model(3, 3, true), &CheckOptions::default());
+    let Outcome::Violation(cx) = plain.outcome else {
+        panic!("{}", plain.stats)
+    };
+    let svg = verdict::chart::to_svg(&balancer_model(3, 3, true), &cx);
+    let chose = svg.matches(">chose ").count();
+    let choosing = cx
+        .events
+        .iter()
+        .filter(|e| matches!(e, Event::Chose { .. }))
+        .count();
+    assert!(
+        choosing > 0 && chose == choosing,
+        "{chose} labels, {choosing} choices: {svg}"
+    );
+}

@@ -330,6 +330,18 @@ fn draw<S: System>(model: &Model<S>, events: &[Event<S>], footer: Option<&Violat
             // `unchosen` unwraps every choice.
             Event::Chose { .. } => {}
         }
+        // What the handler chose, beside its event's mark.
+        if let (Event::Chose { choices, .. }, Some(i)) = (&step.event, step.info.node) {
+            let text = match choices.as_slice() {
+                [one] => format!("chose {one}"),
+                many => format!("chose {many:?}"),
+            };
+            canvas.labels.push(Label {
+                text: short(&text, 24),
+                class: "choice-label",
+                spots: around_mark(x_of(nodes[i]), y, 7.0, true),
+            });
+        }
         if let (Some(i), false) = (step.info.node, step.effects.outputs.is_empty()) {
             let x = x_of(nodes[i]);
             let outs: Vec<String> = step
@@ -631,6 +643,7 @@ const STYLE: &str = "<style>
 .input{fill:#2a7}
 .input-label{fill:#185}
 .output-label{fill:#185;font-style:italic}
+.choice-label{fill:#6a3d9a;font-style:italic}
 .recv{fill:#1f4e79}
 .timer{fill:#888}
 .cross{stroke:#c00;stroke-width:2.5;fill:none}
