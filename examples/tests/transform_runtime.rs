@@ -433,6 +433,61 @@ fn raft_store_survives_a_full_restart() {
     survives_a_full_restart::<RaftKv>(&["--transform", "raft", "--retransmit"], &servers);
 }
 
+/// With a snapshot every two applied entries, the servers come back from
+/// their snapshots after a full restart.
+#[test]
+fn raft_store_with_log_compaction_survives_a_full_restart() {
+    let servers = ["Server(0)", "Server(1)", "Server(2)"];
+    let args = [
+        "--transform",
+        "raft",
+        "--retransmit",
+        "--compact-after",
+        "2",
+    ];
+    survives_a_full_restart::<RaftKv>(&args, &servers);
+}
+
+/// A follower that was down while the leader compacted past everything it
+/// holds catches up by `InstallSnapshot`: it ends with the others' store,
+/// and its own log starts from a snapshot.
+#[test]
+fn a_restarted_follower_catches_up_by_snapshot() {
+    let servers = ["Server(0)", "Server(1)", "Server(2)"];
+    let names = ["Server(0)", "Server(1)", "Server(2)", "Client(0)"];
+    let args = [
+        "--transform",
+        "raft",
+        "--retransmit",
+        "--compact-after",
+        "2",
+    ];
+    let mut d = Deployment::new(KV, &names, &args);
+    d.start_all();
+    let history = Mutex::new(History::new());
+    let leader_now = eventually("a leader", || leader(&d, &servers));
+    let follower = servers
+        .iter()
+        .find(|s| **s != leader_now)
+        .unwrap()
+        .to_string();
+    d.kill9(&follower);
+    let client = d.client::<RaftKv>("Client(0)");
+    run_ops(client, 0, &ops_of(0), &history);
+    d.start(&follower);
+    let others: Vec<&str> = servers.iter().copied().filter(|s| *s != follower).collect();
+    eventually("the follower to catch up", || {
+        let store = field::<RaftKv>(&d, others[0], "machine");
+        let commit = field::<RaftKv>(&d, others[0], "commit");
+        (field::<RaftKv>(&d, &follower, "machine") == store
+            && field::<RaftKv>(&d, &follower, "commit") == commit)
+            .then_some(())
+    });
+    let log = field::<RaftKv>(&d, &follower, "log");
+    assert!(!log.contains("base_index: 0,"), "{log}");
+    assert_linearizable(&history.into_inner().unwrap());
+}
+
 #[test]
 fn reliable_primary_backup_survives_a_full_restart() {
     let args = ["--transform", "reliable-primary-backup"];

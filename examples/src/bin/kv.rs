@@ -52,12 +52,19 @@ const RETRANSMIT: Flag<bool> = Flag::bool(
     "retransmit",
     "Raft: resend AppendEntries on every heartbeat (deployments; infinite for a check)",
 );
+const COMPACT_AFTER: Flag<usize> = Flag::usize(
+    "compact-after",
+    1000,
+    "Raft: snapshot the log once this many entries are applied since the last snapshot \
+     (0: never; 1 or 2 makes a check cover snapshots)",
+);
 const RAFT_BROKEN: Flag<Option<String>> = Flag::choice(
     "broken",
     &[
         "commit-old-term",
         "voted-for-not-durable",
         "vote-without-log-check",
+        "snapshot-over-matching-log",
     ],
     "A deliberate Raft bug",
 );
@@ -109,6 +116,7 @@ fn raft_flags<S: System<Config = RaftConfig, Role = RaftRole>>(app: App<S>) -> A
         .config_flag(MAX_LOG)
         .config_flag(MAX_RETRIES)
         .config_flag(RETRANSMIT)
+        .config_flag(COMPACT_AFTER)
         .config_flag(RAFT_BROKEN)
         .config(raft_config)
         .allowing_deadlock(RAFT_BOUNDED_STALLS)
@@ -120,6 +128,7 @@ fn raft_config(flags: &Flags) -> RaftConfig {
         Some("commit-old-term") => Some(RaftBug::CommitByCountingOldTerms),
         Some("voted-for-not-durable") => Some(RaftBug::VotedForNotDurable),
         Some("vote-without-log-check") => Some(RaftBug::VoteWithoutLogCheck),
+        Some("snapshot-over-matching-log") => Some(RaftBug::SnapshotOverMatchingLog),
         _ => None,
     };
     let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
@@ -128,6 +137,7 @@ fn raft_config(flags: &Flags) -> RaftConfig {
         max_log: flags.get(MAX_LOG) as u64,
         max_retries: flags.get(MAX_RETRIES).map(clamp),
         retransmit: flags.get(RETRANSMIT),
+        compact_after: flags.get(COMPACT_AFTER) as u64,
         bug,
     }
 }
