@@ -529,12 +529,8 @@ crate::system! {
             }
             match session(self.sessions, client) {
                 Some((last, output)) if last == id => {
-                    // A server's forwarded command is answered where it
-                    // is applied, not by a reply.
-                    if matches!(client, Node::Client(_)) {
-                        let output = output.clone();
-                        ctx.send(client, msg::Reply { id, output });
-                    }
+                    let output = output.clone();
+                    ctx.send(client, msg::Reply { id, output });
                     return;
                 }
                 Some((last, _)) if last > id => return,
@@ -564,7 +560,8 @@ crate::system! {
         // follower forwards it to the leader it last heard from, as a
         // `Request` under its own name; with no leader known it is
         // dropped, and whoever waits for it times out (outcome unknown).
-        // The output is emitted by this server when it applies the entry.
+        // The output is emitted by this server when it applies the entry,
+        // or when the leader's `Reply` comes first.
         on input command: Command
             reads(current_term, standing, commit, leader)
             writes(log, progress, next_local, awaiting)
@@ -590,6 +587,17 @@ crate::system! {
             } else if let Some(leader) = self.leader {
                 self.awaiting.insert(id);
                 ctx.send(leader, msg::Request { id, input: command });
+            }
+        }
+
+        // The leader's answer to a forwarded command. It matters when a
+        // snapshot covers the entry: a snapshot carries only the last
+        // output per sender, so applying it settles earlier commands
+        // without theirs. Only this number is settled here, since answers
+        // may arrive out of order.
+        on message Reply { id, output } from _leader writes(awaiting) emits(Output) {
+            if self.awaiting.remove(&id) {
+                ctx.output(output);
             }
         }
     }
@@ -1047,7 +1055,7 @@ where
             while awaiting.first().is_some_and(|first| first < id) {
                 awaiting.pop_first();
             }
-        } else if reply && matches!(client, Node::Client(_)) {
+        } else if reply {
             ctx.send(*client, msg::Reply { id: *id, output });
         }
     }
