@@ -12,7 +12,7 @@ mod counterexample;
 pub mod explore;
 mod invariants;
 pub mod memory;
-mod progress;
+pub mod progress;
 pub mod reduction;
 pub mod stats;
 pub mod visited;

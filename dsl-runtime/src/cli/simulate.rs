@@ -7,10 +7,12 @@ use std::process::ExitCode;
 
 use crate::check::thousands;
 use crate::semantics::Model;
+use crate::simulate::estimate::estimate_counted;
+use crate::simulate::time::simulate_timed_counted;
 use crate::simulate::time::{parse_micros, show_micros};
 use crate::simulate::{
-    estimate, simulate, simulate_timed, Latencies, Latency, RatedFaults, RunProperty,
-    SimulateOptions, SimulationStrategy, Sla, TimedOptions,
+    simulate_counted, Latencies, Latency, RatedFaults, RunProperty, SimulateOptions,
+    SimulationStrategy, Sla, Tally, TimedOptions, Watched,
 };
 use crate::system::System;
 
@@ -115,6 +117,11 @@ pub struct SimulateArgs {
     /// Report a failing run as it was, without shrinking it.
     #[arg(long)]
     pub no_shrink: bool,
+    /// Report progress on stderr: a bar on a terminal (the default there),
+    /// else one plain line every two seconds (runs done of all, steps a
+    /// second, violations so far).
+    #[arg(long)]
+    pub progress: bool,
     /// Write a counterexample, if one is found, as JSON for `replay`.
     #[arg(long, value_name = "FILE")]
     pub trace_json: Option<PathBuf>,
@@ -249,7 +256,13 @@ pub fn run_simulate<S: System>(model: &Model<S>, args: &SimulateArgs) -> ExitCod
         "  seeds {}..{}, at most {} steps a run, strategy {}",
         options.seeds.start, options.seeds.end, options.depth, options.strategy
     );
-    let report = simulate(model, &options);
+    let tally = Tally::default();
+    let total = Some(options.seeds.end - options.seeds.start);
+    let report = crate::progress::watch(
+        crate::progress::wanted(args.progress),
+        || tally.sample(total, Watched::Runs),
+        || simulate_counted(model, &options, &tally),
+    );
     let code = match &report.failure {
         None => {
             let _ = writeln!(
@@ -360,7 +373,17 @@ fn run_estimate<S: System>(
         "  seeds {}..{}, at most {} steps a run, strategy {}",
         options.seeds.start, options.seeds.end, options.depth, options.strategy
     );
-    let report = estimate(model, &options, property, confidence);
+    let tally = Tally::default();
+    let total = Some(options.seeds.end - options.seeds.start);
+    let watched = Watched::Estimate {
+        property,
+        confidence,
+    };
+    let report = crate::progress::watch(
+        crate::progress::wanted(args.progress),
+        || tally.sample(total, watched),
+        || estimate_counted(model, &options, property, confidence, &tally),
+    );
     let i = &report.interval;
     let pct = confidence * 100.0;
     let _ = writeln!(
@@ -544,7 +567,13 @@ fn run_timed_cli<S: System>(model: &Model<S>, args: &SimulateArgs) -> ExitCode {
         show_micros(options.horizon),
         options.max_steps
     );
-    let report = simulate_timed(model, &options);
+    let tally = Tally::default();
+    let total = Some(options.seeds.end - options.seeds.start);
+    let report = crate::progress::watch(
+        crate::progress::wanted(args.progress),
+        || tally.sample(total, Watched::Timed),
+        || simulate_timed_counted(model, &options, &tally),
+    );
     let q = |p: f64| {
         report
             .quantile(p)
