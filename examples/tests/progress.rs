@@ -42,7 +42,10 @@ fn on_a_terminal_the_bar_goes_to_stderr_and_redirected_stdout_stays_plain() {
     );
     assert!(!has_progress(&stdout), "progress on stdout: {stdout:?}");
     // The bar: drawn and redrawn in place, against the states bound.
-    assert!(terminal.contains("/120,000 unique states, ETA"), "{terminal:?}");
+    assert!(
+        terminal.contains("/120,000 unique states, ETA"),
+        "{terminal:?}"
+    );
     assert!(terminal.contains("\x1b["), "{terminal:?}");
 }
 
