@@ -103,7 +103,7 @@ pub enum Shape {
 
 /// The forecast for whole breadth-first `levels` (new states at depth 1,
 /// 2, ...), at `per_state` bytes a state against `budget` (`u64::MAX`:
-/// none); `None` before [`FORECAST_LEVELS`] levels or when a level is
+/// none); `None` before three whole levels or when a level is
 /// empty.
 ///
 /// The growth a level is taken over the last four levels, two against
