@@ -256,13 +256,9 @@ pub fn run_simulate<S: System>(model: &Model<S>, args: &SimulateArgs) -> ExitCod
         "  seeds {}..{}, at most {} steps a run, strategy {}",
         options.seeds.start, options.seeds.end, options.depth, options.strategy
     );
-    let tally = Tally::default();
-    let total = Some(options.seeds.end - options.seeds.start);
-    let report = crate::progress::watch(
-        crate::progress::wanted(args.progress),
-        || tally.sample(total, Watched::Runs),
-        || simulate_counted(model, &options, &tally),
-    );
+    let report = watched(args, &options.seeds, Watched::Runs, |tally| {
+        simulate_counted(model, &options, tally)
+    });
     let code = match &report.failure {
         None => {
             let _ = writeln!(
@@ -350,6 +346,23 @@ pub fn run_simulate<S: System>(model: &Model<S>, args: &SimulateArgs) -> ExitCod
     ExitCode::from(code)
 }
 
+/// Runs `work` with a fresh tally, showing its progress over `seeds` when
+/// `--progress` or a terminal asks for it.
+fn watched<R>(
+    args: &SimulateArgs,
+    seeds: &Range<u64>,
+    shown: Watched,
+    work: impl FnOnce(&Tally) -> R,
+) -> R {
+    let tally = Tally::default();
+    let total = Some(seeds.end - seeds.start);
+    crate::progress::watch(
+        crate::progress::wanted(args.progress),
+        || tally.sample(total, shown),
+        || work(&tally),
+    )
+}
+
 /// `simulate --estimate`: every run of the seed range, the share that fail
 /// `property`, and its Clopper–Pearson interval.
 fn run_estimate<S: System>(
@@ -373,17 +386,13 @@ fn run_estimate<S: System>(
         "  seeds {}..{}, at most {} steps a run, strategy {}",
         options.seeds.start, options.seeds.end, options.depth, options.strategy
     );
-    let tally = Tally::default();
-    let total = Some(options.seeds.end - options.seeds.start);
-    let watched = Watched::Estimate {
+    let shown = Watched::Estimate {
         property,
         confidence,
     };
-    let report = crate::progress::watch(
-        crate::progress::wanted(args.progress),
-        || tally.sample(total, watched),
-        || estimate_counted(model, &options, property, confidence, &tally),
-    );
+    let report = watched(args, &options.seeds, shown, |tally| {
+        estimate_counted(model, &options, property, confidence, tally)
+    });
     let i = &report.interval;
     let pct = confidence * 100.0;
     let _ = writeln!(
@@ -567,13 +576,9 @@ fn run_timed_cli<S: System>(model: &Model<S>, args: &SimulateArgs) -> ExitCode {
         show_micros(options.horizon),
         options.max_steps
     );
-    let tally = Tally::default();
-    let total = Some(options.seeds.end - options.seeds.start);
-    let report = crate::progress::watch(
-        crate::progress::wanted(args.progress),
-        || tally.sample(total, Watched::Timed),
-        || simulate_timed_counted(model, &options, &tally),
-    );
+    let report = watched(args, &options.seeds, Watched::Timed, |tally| {
+        simulate_timed_counted(model, &options, tally)
+    });
     let q = |p: f64| {
         report
             .quantile(p)
