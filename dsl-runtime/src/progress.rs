@@ -8,6 +8,11 @@
 //! [`watch`] (or [`show`], inside a thread scope the job already has)
 //! samples it from one more.
 //!
+//! Off a terminal a run prints lines from the start when asked
+//! (`--progress`, [`Shown::Asked`]), and otherwise only once it has run
+//! for three periods ([`Shown::Long`]): a short run stays quiet, a long
+//! one says it is alive.
+//!
 //! `VERDICT_PROGRESS_MS` sets the plain-line period in milliseconds
 //! (default 2000); tests set it low so a short run prints lines.
 
@@ -63,36 +68,58 @@ impl Sample {
     }
 }
 
-/// Whether a run shows progress: always on a terminal, elsewhere only when
-/// asked (`--progress`).
-pub fn wanted(asked: bool) -> bool {
-    asked || std::io::stderr().is_terminal()
+/// When a run shows its progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Shown {
+    /// Never (a library call, a job of the explorer).
+    #[default]
+    Off,
+    /// From the start: a bar on a terminal, else plain lines
+    /// (`--progress`).
+    Asked,
+    /// A bar on a terminal; elsewhere plain lines once the run has lasted
+    /// three line periods (six seconds by default).
+    Long,
 }
 
-/// Runs `work` while showing progress from `sample` when `on`, and returns
-/// what `work` returns.
-pub fn watch<R>(on: bool, sample: impl Fn() -> Sample + Sync, work: impl FnOnce() -> R) -> R {
-    if !on {
+impl Shown {
+    /// What a command line asks for: [`Shown::Asked`] with `--progress`,
+    /// else [`Shown::Long`].
+    pub fn asked(progress_flag: bool) -> Shown {
+        if progress_flag {
+            Shown::Asked
+        } else {
+            Shown::Long
+        }
+    }
+}
+
+/// Runs `work` while showing progress from `sample` as `shown` says, and
+/// returns what `work` returns.
+pub fn watch<R>(shown: Shown, sample: impl Fn() -> Sample + Sync, work: impl FnOnce() -> R) -> R {
+    if shown == Shown::Off {
         return work();
     }
     let done = AtomicBool::new(false);
     let started = Instant::now();
     std::thread::scope(|scope| {
-        let shown = scope.spawn(|| show(&sample, &done, started));
+        let display = scope.spawn(|| show(&sample, &done, started, shown));
         let result = work();
         done.store(true, Ordering::Relaxed);
-        let _ = shown.join();
+        let _ = display.join();
         result
     })
 }
 
-/// Shows progress from `sample` until `done`: a bar when stderr is a
-/// terminal, else plain lines.
-pub fn show(sample: impl Fn() -> Sample, done: &AtomicBool, started: Instant) {
-    if std::io::stderr().is_terminal() {
-        bar(&sample, done)
-    } else {
-        lines(&sample, done, started, line_period())
+/// Shows progress from `sample` until `done`, as `shown` says: a bar when
+/// stderr is a terminal, else plain lines.
+pub fn show(sample: impl Fn() -> Sample, done: &AtomicBool, started: Instant, shown: Shown) {
+    let every = line_period();
+    match shown {
+        Shown::Off => {}
+        _ if std::io::stderr().is_terminal() => bar(&sample, done),
+        Shown::Asked => lines(&sample, done, started, every, every),
+        Shown::Long => lines(&sample, done, started, every, every * 3),
     }
 }
 
@@ -166,9 +193,16 @@ fn bar(sample: &impl Fn() -> Sample, done: &AtomicBool) {
     pb.finish_and_clear();
 }
 
-fn lines(sample: &impl Fn() -> Sample, done: &AtomicBool, started: Instant, every: Duration) {
+/// A line every `every`, the first after `first`.
+fn lines(
+    sample: &impl Fn() -> Sample,
+    done: &AtomicBool,
+    started: Instant,
+    every: Duration,
+    first: Duration,
+) {
     let mut last = (Instant::now(), sample().counted);
-    let mut next_print = Instant::now() + every;
+    let mut next_print = Instant::now() + first;
     let nap = (every / 4).clamp(Duration::from_millis(1), Duration::from_millis(50));
     while !done.load(Ordering::Relaxed) {
         std::thread::sleep(nap);
@@ -246,7 +280,7 @@ mod tests {
     fn watch_returns_what_the_work_returns_and_stops_the_display() {
         let seen = std::sync::atomic::AtomicU64::new(0);
         let got = watch(
-            true,
+            Shown::Asked,
             || {
                 seen.fetch_add(1, Ordering::Relaxed);
                 Sample::default()
@@ -254,6 +288,8 @@ mod tests {
             || 42,
         );
         assert_eq!(got, 42);
-        assert_eq!(watch(false, Sample::default, || "off"), "off");
+        assert_eq!(watch(Shown::Off, Sample::default, || "off"), "off");
+        assert_eq!(Shown::asked(true), Shown::Asked);
+        assert_eq!(Shown::asked(false), Shown::Long);
     }
 }

@@ -2,7 +2,8 @@
 //! bar when stderr is a terminal (a real pseudo-terminal, made by
 //! util-linux `script`), plain lines with `--progress` when it is not, and
 //! never anything on stdout, so a redirected verdict stays plain and
-//! parseable. `VERDICT_PROGRESS_MS` shortens the plain-line period so the
+//! parseable; without `--progress`, plain lines only once a run has lasted
+//! three periods. `VERDICT_PROGRESS_MS` shortens the plain-line period so the
 //! runs here take a second, not the many a two-second line would need.
 //! And the size forecast on check's progress, against a space whose size
 //! is known.
@@ -138,14 +139,37 @@ fn redirected_stderr_gets_plain_lines_and_stdout_none() {
             .any(|l| l.contains("; forecast (extrapolated from x")),
         "{lines:?}"
     );
-    // Without --progress and without a terminal, nothing at all.
+    // Without --progress and without a terminal, a run shorter than three
+    // periods (six seconds at the default two) prints nothing...
     let quiet = Command::new(LOCKSERV)
         .args(&args)
-        .env(PERIOD.0, PERIOD.1)
+        .env_remove(PERIOD.0)
         .output()
         .unwrap();
     let stderr = String::from_utf8(quiet.stderr).unwrap();
     assert!(!stderr.contains("unique states ("), "{stderr:?}");
+    // ...and a longer one prints lines, starting after three periods.
+    let long = Command::new(LOCKSERV)
+        .args(&args)
+        .env(PERIOD.0, PERIOD.1)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(long.stderr).unwrap();
+    let first = stderr
+        .lines()
+        .find(|l| l.contains("unique states ("))
+        .unwrap_or_else(|| panic!("no line from a run past three periods: {stderr:?}"));
+    let at: f64 = first[3..]
+        .split('s')
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(
+        at >= 0.1,
+        "the first line came at {at} s, before three periods: {first}"
+    );
 }
 
 /// `lockserv ARGS --progress` with stderr redirected: `(exit code, stdout,

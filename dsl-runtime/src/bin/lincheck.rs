@@ -17,7 +17,7 @@ use verdict::check::thousands;
 use verdict::lin::formats::{self, Model, ParsedHistory};
 use verdict::lin::specs::{KvMap, KvStore, Register};
 use verdict::lin::{timeline, CheckOptions, CheckProgress, Checker, History, Spec, Verdict};
-use verdict::progress::Sample;
+use verdict::progress::{Sample, Shown};
 
 /// The specification to check against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -73,9 +73,10 @@ struct Args {
     /// Print search counters and times to stderr.
     #[arg(long)]
     stats: bool,
-    /// Report progress on stderr: a bar on a terminal (the default there),
-    /// else one plain line every two seconds (histories or sub-histories
-    /// done of all, configurations explored and their rate).
+    /// Report progress on stderr from the start (histories or
+    /// sub-histories done of all, configurations explored and their rate).
+    /// A terminal gets a bar anyway; elsewhere, without this flag, plain
+    /// lines every two seconds begin only once the run has lasted six.
     #[arg(long)]
     progress: bool,
     /// History files.
@@ -136,7 +137,7 @@ fn main() -> ExitCode {
         checked.fetch_add(1, Ordering::Relaxed);
     };
     let sample = || progress_sample(&progress, checked.load(Ordering::Relaxed), files.len());
-    verdict::progress::watch(verdict::progress::wanted(args.progress), sample, || {
+    verdict::progress::watch(Shown::asked(args.progress), sample, || {
         std::thread::scope(|scope| {
             for _ in 1..jobs {
                 scope.spawn(worker);

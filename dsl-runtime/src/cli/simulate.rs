@@ -117,9 +117,10 @@ pub struct SimulateArgs {
     /// Report a failing run as it was, without shrinking it.
     #[arg(long)]
     pub no_shrink: bool,
-    /// Report progress on stderr: a bar on a terminal (the default there),
-    /// else one plain line every two seconds (runs done of all, steps a
-    /// second, violations so far).
+    /// Report progress on stderr from the start (runs done of all, steps a
+    /// second, violations so far). A terminal gets a bar anyway; elsewhere,
+    /// without this flag, plain lines every two seconds begin only once the
+    /// run has lasted six.
     #[arg(long)]
     pub progress: bool,
     /// Write a counterexample, if one is found, as JSON for `replay`.
@@ -357,7 +358,7 @@ fn watched<R>(
     let tally = Tally::default();
     let total = Some(seeds.end - seeds.start);
     crate::progress::watch(
-        crate::progress::wanted(args.progress),
+        crate::progress::Shown::asked(args.progress),
         || tally.sample(total, shown),
         || work(&tally),
     )

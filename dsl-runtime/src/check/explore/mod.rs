@@ -1202,7 +1202,7 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
     let done = AtomicBool::new(false);
     let mut unsupported = None;
     std::thread::scope(|scope| {
-        if options.progress {
+        if options.progress != crate::progress::Shown::Off {
             let (eng, done) = (&eng, &done);
             let sample = move || {
                 super::progress::CheckSample {
@@ -1215,7 +1215,7 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
                 }
                 .sample()
             };
-            scope.spawn(move || crate::progress::show(sample, done, started));
+            scope.spawn(move || crate::progress::show(sample, done, started, options.progress));
         }
         let watcher = (!budget.is_unlimited()).then(|| scope.spawn(|| watch_resident(&eng, &done)));
         match (&dynamic, strategy) {
