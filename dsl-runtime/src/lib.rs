@@ -25,6 +25,7 @@ pub mod induct;
 pub mod lin;
 pub mod liveness;
 pub mod meta;
+pub mod progress;
 #[cfg(feature = "runtime")]
 pub mod runtime;
 pub mod semantics;

@@ -180,3 +180,90 @@ fn a_time_limit_gives_unknown_and_status_3() {
     assert_eq!(stdout(&out), format!("{hard}: unknown\n"));
     assert_eq!(out.status.code(), Some(3));
 }
+
+/// A register history whose refutation takes far longer than a second:
+/// many concurrent writes, then compare-and-sets, then a read of a value
+/// never written.
+fn hard_history(writers: usize) -> String {
+    let mut text = String::from("model register\n");
+    for c in 0..writers {
+        text.push_str(&format!("{c} invoke write {c}\n"));
+    }
+    for c in 0..writers {
+        text.push_str(&format!("{c} ok\n"));
+    }
+    for c in 0..writers {
+        text.push_str(&format!("{} invoke cas {c} {}\n", 100 + c, c + 1));
+    }
+    for c in 0..writers {
+        text.push_str(&format!("{} ok\n", 100 + c));
+    }
+    text.push_str("200 invoke read\n200 ok 99\n");
+    text
+}
+
+#[test]
+fn progress_goes_to_stderr_as_plain_lines_and_on_a_terminal_as_a_bar() {
+    let dir = scratch("progress");
+    let hard = write(&dir, "hard.txt", &hard_history(20));
+    let good = write(&dir, "good.txt", GOOD);
+    let out = Command::new(env!("CARGO_BIN_EXE_lincheck"))
+        .args(["--progress", "--timeout", "1", &hard])
+        .env("VERDICT_PROGRESS_MS", "50")
+        .output()
+        .expect("lincheck runs");
+    assert_eq!(stdout(&out), format!("{hard}: unknown\n"));
+    assert_eq!(out.status.code(), Some(3));
+    let err = stderr(&out);
+    assert!(!err.contains('\x1b') && !err.contains('\r'), "{err:?}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("  [")).collect();
+    assert!(!lines.is_empty(), "{err:?}");
+    for l in &lines {
+        assert!(
+            l.contains("/1 sub-histories (")
+                && l.contains(" configurations/s), ")
+                && l.contains(" configurations explored"),
+            "{l}"
+        );
+    }
+    // Several files: counted by file, the sub-histories in the detail.
+    let out = Command::new(env!("CARGO_BIN_EXE_lincheck"))
+        .args(["--progress", "--timeout", "1", "-j", "1", &hard, &good])
+        .env("VERDICT_PROGRESS_MS", "50")
+        .output()
+        .expect("lincheck runs");
+    assert_eq!(
+        stdout(&out),
+        format!("{hard}: unknown\n{good}: linearizable\n")
+    );
+    let err = stderr(&out);
+    assert!(
+        err.lines()
+            .any(|l| l.contains("/2 histories (") && l.contains(" sub-histories decided")),
+        "{err:?}"
+    );
+    // On a terminal (util-linux `script` makes one), a bar; stdout stays
+    // the verdicts.
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped the terminal half: util-linux `script` is not installed");
+        return;
+    }
+    let verdicts = dir.join("verdicts.txt");
+    let tty = dir.join("tty.log");
+    let inner = format!(
+        "{} --timeout 1 {hard} > {}",
+        env!("CARGO_BIN_EXE_lincheck"),
+        verdicts.display()
+    );
+    let status = Command::new("script")
+        .args(["-q", "-e", "-c", &inner])
+        .arg(&tty)
+        .output()
+        .expect("script runs");
+    assert_eq!(status.status.code(), Some(3), "{status:?}");
+    let verdicts = std::fs::read_to_string(verdicts).unwrap();
+    assert_eq!(verdicts, format!("{hard}: unknown\n"));
+    let terminal = std::fs::read_to_string(tty).unwrap();
+    assert!(terminal.contains("\x1b["), "{terminal:?}");
+    assert!(terminal.contains("/1 sub-histories, ETA"), "{terminal:?}");
+}

@@ -11,11 +11,13 @@ use std::fmt::Debug;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use verdict::check::thousands;
 use verdict::lin::formats::{self, Model, ParsedHistory};
 use verdict::lin::specs::{KvMap, KvStore, Register};
-use verdict::lin::{timeline, CheckOptions, Checker, History, Spec, Verdict};
+use verdict::lin::{timeline, CheckOptions, CheckProgress, Checker, History, Spec, Verdict};
+use verdict::progress::{Sample, Shown};
 
 /// The specification to check against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -71,6 +73,12 @@ struct Args {
     /// Print search counters and times to stderr.
     #[arg(long)]
     stats: bool,
+    /// Report progress on stderr from the start (histories or
+    /// sub-histories done of all, configurations explored and their rate).
+    /// A terminal gets a bar anyway; elsewhere, without this flag, plain
+    /// lines every two seconds begin only once the run has lasted six.
+    #[arg(long)]
+    progress: bool,
     /// History files.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
@@ -117,19 +125,25 @@ fn main() -> ExitCode {
         // Several files in flight already use the cores.
         threads: if jobs > 1 { 1 } else { 0 },
     };
+    let progress = Arc::new(CheckProgress::default());
+    let checked = AtomicUsize::new(0);
     let worker = || loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
         let Some(path) = files.get(i) else { break };
-        let result = check_file(path, &args, &options);
+        let result = check_file(path, &args, &options, &progress);
         if let Ok(mut slot) = results[i].lock() {
             *slot = Some(result);
         }
+        checked.fetch_add(1, Ordering::Relaxed);
     };
-    std::thread::scope(|scope| {
-        for _ in 1..jobs {
-            scope.spawn(worker);
-        }
-        worker();
+    let sample = || progress_sample(&progress, checked.load(Ordering::Relaxed), files.len());
+    verdict::progress::watch(Shown::asked(args.progress), sample, || {
+        std::thread::scope(|scope| {
+            for _ in 1..jobs {
+                scope.spawn(worker);
+            }
+            worker();
+        })
     });
 
     let (mut unreadable, mut refuted, mut unknown) = (false, false, false);
@@ -165,7 +179,43 @@ fn main() -> ExitCode {
     })
 }
 
-fn check_file(path: &Path, args: &Args, options: &CheckOptions) -> FileResult {
+/// How far along the check of `total` files is: by files when there are
+/// several, else by the sub-histories of the one.
+fn progress_sample(progress: &CheckProgress, checked: usize, total: usize) -> Sample {
+    let configurations = progress.configurations();
+    let parts = format!(
+        "{} of {} sub-histories decided",
+        thousands(progress.decided()),
+        thousands(progress.partitions())
+    );
+    let (done, total, unit, detail) = if total > 1 {
+        (checked as u64, Some(total as u64), "histories", parts)
+    } else {
+        let partitions = progress.partitions();
+        let total = (partitions > 0).then_some(partitions);
+        (progress.decided(), total, "sub-histories", String::new())
+    };
+    let explored = format!("{} configurations explored", thousands(configurations));
+    Sample {
+        done,
+        total,
+        unit,
+        counted: configurations,
+        rate_unit: "configurations",
+        detail: if detail.is_empty() {
+            explored
+        } else {
+            format!("{detail}, {explored}")
+        },
+    }
+}
+
+fn check_file(
+    path: &Path,
+    args: &Args,
+    options: &CheckOptions,
+    progress: &Arc<CheckProgress>,
+) -> FileResult {
     let started = Instant::now();
     let text = match std::fs::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
@@ -184,26 +234,22 @@ fn check_file(path: &Path, args: &Args, options: &CheckOptions) -> FileResult {
         Err(e) => return FileResult::Unreadable(e.to_string()),
     };
     let read = started.elapsed();
+    let how = (path, args, options, progress);
     match parsed {
-        ParsedHistory::Register(h) => run(Register, &h, path, args, options, read),
-        ParsedHistory::Kv(h) => run(KvMap, &h, path, args, options, read),
-        ParsedHistory::KvStore(h) => run(
-            KvStore::<String, String>::new(),
-            &h,
-            path,
-            args,
-            options,
-            read,
-        ),
+        ParsedHistory::Register(h) => run(Register, &h, how, read),
+        ParsedHistory::Kv(h) => run(KvMap, &h, how, read),
+        ParsedHistory::KvStore(h) => run(KvStore::<String, String>::new(), &h, how, read),
     }
 }
+
+/// The file, the flags, the checker's options and where it counts its
+/// progress.
+type How<'a> = (&'a Path, &'a Args, &'a CheckOptions, &'a Arc<CheckProgress>);
 
 fn run<S: Spec>(
     spec: S,
     history: &History<S::Op, S::Ret>,
-    path: &Path,
-    args: &Args,
-    options: &CheckOptions,
+    (path, args, options, progress): How<'_>,
     read: Duration,
 ) -> FileResult
 where
@@ -212,6 +258,7 @@ where
 {
     let started = Instant::now();
     let mut checker = Checker::with_options(spec, options.clone());
+    checker.report_progress(progress.clone());
     let verdict = checker.check(history);
     let mut extra = String::new();
     if args.stats {

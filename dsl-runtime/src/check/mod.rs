@@ -12,7 +12,7 @@ mod counterexample;
 pub mod explore;
 mod invariants;
 pub mod memory;
-mod progress;
+pub mod progress;
 pub mod reduction;
 pub mod stats;
 pub mod visited;
@@ -61,9 +61,9 @@ pub struct CheckOptions {
     pub strategy: Strategy,
     /// Which reductions to use.
     pub reductions: Reductions,
-    /// Show progress on stderr: a bar on a terminal, else a line every
-    /// two seconds.
-    pub progress: bool,
+    /// When to show progress on stderr (a bar on a terminal, else a line
+    /// every two seconds); off by default.
+    pub progress: crate::progress::Shown,
     /// Check only these invariants (bit `i` = invariant `i`); all when
     /// `None`. Systems with more than 64 invariants always check all.
     pub only_invariants: Option<u64>,

@@ -90,8 +90,9 @@ pub struct CheckArgs {
     /// check with a counterexample (always on in debug builds).
     #[arg(long)]
     pub audit_footprints: bool,
-    /// Report progress on stderr: a bar on a terminal (the default there),
-    /// else a plain line every two seconds.
+    /// Report progress on stderr from the start. A terminal gets a bar
+    /// anyway; elsewhere, without this flag, plain lines every two seconds
+    /// begin only once the run has lasted six.
     #[arg(long)]
     pub progress: bool,
     /// Also check the `eventually` properties under weak fairness (builds the
@@ -120,7 +121,6 @@ pub struct CheckArgs {
 impl CheckArgs {
     /// The checker options these flags ask for.
     pub fn options(&self) -> CheckOptions {
-        use std::io::IsTerminal;
         let on = !self.no_reduction;
         // Either partial-order reduction may lengthen the shortest path to
         // a violation, so --bfs searches without them; the dynamic one runs
@@ -143,7 +143,7 @@ impl CheckArgs {
                 incremental: on && !self.no_incremental,
                 ignore_rule: on && !self.no_ignore_rule,
             },
-            progress: self.progress || std::io::stderr().is_terminal(),
+            progress: crate::progress::Shown::asked(self.progress),
             only_invariants: None,
             memory: self.memory.clone(),
         }

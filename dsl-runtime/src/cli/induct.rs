@@ -44,6 +44,12 @@ pub struct InductArgs {
     /// re-check it with every size flag one larger.
     #[arg(long)]
     pub infer: bool,
+    /// Report progress on stderr from the start (the phase, how far along
+    /// it is, states examined, candidates kept and dropped). A terminal
+    /// gets a bar anyway; elsewhere, without this flag, plain lines every
+    /// two seconds begin only once a phase has lasted six.
+    #[arg(long)]
+    pub progress: bool,
 }
 
 impl InductArgs {
@@ -56,6 +62,7 @@ impl InductArgs {
             max_packets: self.max_packets,
             max_prestates: self.max_prestates,
             seed: self.seed,
+            progress: Some(Default::default()),
         }
     }
 }
@@ -90,11 +97,13 @@ pub fn run_induct<S: System>(
         options.max_reachable, options.max_in_flight, options.max_prestates
     );
     let started = Instant::now();
-    let domain = match domain::build(model, &options) {
+    let domain = match watched(args.progress, &options, || domain::build(model, &options)) {
         Ok(d) => d,
         Err(failure) => return reachable_failure(model, &options, &failure.what, &mut out),
     };
-    let report = induct_on(model, &options, &domain);
+    let report = watched(args.progress, &options, || {
+        induct_on(model, &options, &domain)
+    });
     let _ = write!(out, "{}", render(model, &report));
     let _ = writeln!(out, "(took {:.2?})", started.elapsed());
     let footprints_ok = report.footprint_errors.is_empty();
@@ -123,7 +132,9 @@ pub fn run_induct<S: System>(
         return ExitCode::from(EXIT_OK);
     }
     let started = Instant::now();
-    let found = infer::infer(model, &options, &domain);
+    let found = watched(args.progress, &options, || {
+        infer::infer(model, &options, &domain)
+    });
     let _ = writeln!(
         out,
         "\ninfer: {} candidates from the templates, {} true in every reachable world, {} kept by Houdini (inductive together on the domain); {} sweeps, {:.2?}",
@@ -170,11 +181,15 @@ pub fn run_induct<S: System>(
     };
     let started = Instant::now();
     let _ = writeln!(out, "re-check one size larger: {}", larger.setup.describe());
-    let bigger = match domain::build(&larger, &options) {
+    // The candidates are counted again only by another inference.
+    options.watch().candidates(0, 0);
+    let bigger = match watched(args.progress, &options, || domain::build(&larger, &options)) {
         Ok(d) => d,
         Err(failure) => return reachable_failure(&larger, &options, &failure.what, &mut out),
     };
-    let again = infer::recheck(&larger, &options, &bigger, &found.universe, &found.chosen);
+    let again = watched(args.progress, &options, || {
+        infer::recheck(&larger, &options, &bigger, &found.universe, &found.chosen)
+    });
     let reachable = if bigger.reachable_exhausted {
         "every reachable world"
     } else {
@@ -209,6 +224,18 @@ pub fn run_induct<S: System>(
         ExitCode::from(EXIT_OK)
     } else {
         ExitCode::from(EXIT_NOT_INDUCTIVE)
+    }
+}
+
+/// `work` with the progress display on, when these options count for one
+/// (one display per part of the run, cleared before its results print;
+/// `asked` is `--progress`).
+fn watched<R>(asked: bool, options: &InductOptions, work: impl FnOnce() -> R) -> R {
+    match &options.progress {
+        Some(w) => {
+            crate::progress::watch(crate::progress::Shown::asked(asked), || w.sample(), work)
+        }
+        None => work(),
     }
 }
 

@@ -7,10 +7,12 @@ use std::process::ExitCode;
 
 use crate::check::thousands;
 use crate::semantics::Model;
+use crate::simulate::estimate::estimate_counted;
+use crate::simulate::time::simulate_timed_counted;
 use crate::simulate::time::{parse_micros, show_micros};
 use crate::simulate::{
-    estimate, simulate, simulate_timed, Latencies, Latency, RatedFaults, RunProperty,
-    SimulateOptions, SimulationStrategy, Sla, TimedOptions,
+    simulate_counted, Latencies, Latency, RatedFaults, RunProperty, SimulateOptions,
+    SimulationStrategy, Sla, Tally, TimedOptions, Watched,
 };
 use crate::system::System;
 
@@ -115,6 +117,12 @@ pub struct SimulateArgs {
     /// Report a failing run as it was, without shrinking it.
     #[arg(long)]
     pub no_shrink: bool,
+    /// Report progress on stderr from the start (runs done of all, steps a
+    /// second, violations so far). A terminal gets a bar anyway; elsewhere,
+    /// without this flag, plain lines every two seconds begin only once the
+    /// run has lasted six.
+    #[arg(long)]
+    pub progress: bool,
     /// Write a counterexample, if one is found, as JSON for `replay`.
     #[arg(long, value_name = "FILE")]
     pub trace_json: Option<PathBuf>,
@@ -249,7 +257,9 @@ pub fn run_simulate<S: System>(model: &Model<S>, args: &SimulateArgs) -> ExitCod
         "  seeds {}..{}, at most {} steps a run, strategy {}",
         options.seeds.start, options.seeds.end, options.depth, options.strategy
     );
-    let report = simulate(model, &options);
+    let report = watched(args, &options.seeds, Watched::Runs, |tally| {
+        simulate_counted(model, &options, tally)
+    });
     let code = match &report.failure {
         None => {
             let _ = writeln!(
@@ -337,6 +347,23 @@ pub fn run_simulate<S: System>(model: &Model<S>, args: &SimulateArgs) -> ExitCod
     ExitCode::from(code)
 }
 
+/// Runs `work` with a fresh tally, showing its progress over `seeds` when
+/// `--progress` or a terminal asks for it.
+fn watched<R>(
+    args: &SimulateArgs,
+    seeds: &Range<u64>,
+    shown: Watched,
+    work: impl FnOnce(&Tally) -> R,
+) -> R {
+    let tally = Tally::default();
+    let total = Some(seeds.end - seeds.start);
+    crate::progress::watch(
+        crate::progress::Shown::asked(args.progress),
+        || tally.sample(total, shown),
+        || work(&tally),
+    )
+}
+
 /// `simulate --estimate`: every run of the seed range, the share that fail
 /// `property`, and its Clopper–Pearson interval.
 fn run_estimate<S: System>(
@@ -360,7 +387,13 @@ fn run_estimate<S: System>(
         "  seeds {}..{}, at most {} steps a run, strategy {}",
         options.seeds.start, options.seeds.end, options.depth, options.strategy
     );
-    let report = estimate(model, &options, property, confidence);
+    let shown = Watched::Estimate {
+        property,
+        confidence,
+    };
+    let report = watched(args, &options.seeds, shown, |tally| {
+        estimate_counted(model, &options, property, confidence, tally)
+    });
     let i = &report.interval;
     let pct = confidence * 100.0;
     let _ = writeln!(
@@ -544,7 +577,9 @@ fn run_timed_cli<S: System>(model: &Model<S>, args: &SimulateArgs) -> ExitCode {
         show_micros(options.horizon),
         options.max_steps
     );
-    let report = simulate_timed(model, &options);
+    let report = watched(args, &options.seeds, Watched::Timed, |tally| {
+        simulate_timed_counted(model, &options, tally)
+    });
     let q = |p: f64| {
         report
             .quantile(p)

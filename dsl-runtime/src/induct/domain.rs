@@ -163,7 +163,16 @@ pub fn build<S: System>(
     let mut evals = vec![0u64; S::meta().invariants.len()];
     let mut actions = Vec::new();
     let mut depths: Vec<usize> = vec![0];
+    let watch = options.watch();
+    watch.phase(
+        "collecting reachable worlds",
+        "reachable worlds",
+        Some(options.max_reachable as u64),
+        String::new(),
+    );
     while let Some(i) = queue.pop_front() {
+        watch.set_done(worlds.len() as u64);
+        watch.examined(1);
         crate::check::check_world(&model.setup, &worlds[i], &mut evals).map_err(|v| {
             ReachableFailure {
                 what: v.to_string(),
@@ -209,7 +218,15 @@ fn recombine<S: System>(
     let mut packets_capped = false;
     let mut whole: Vec<Network<S>> = Vec::new();
     let mut whole_seen: HashSet<u64> = HashSet::new();
+    let watch = options.watch();
+    watch.phase(
+        "recombining the reachable worlds' nodes and packets",
+        "reachable worlds",
+        Some(worlds.len() as u64),
+        String::new(),
+    );
     for w in &worlds {
+        watch.step();
         for (i, slot) in w.nodes.iter().enumerate() {
             if slot_seen[i].insert(slot_key(slot)) {
                 slots[i].push(slot.clone());

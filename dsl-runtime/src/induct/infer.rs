@@ -23,7 +23,7 @@ use std::sync::Arc;
 use crate::ctx::Effects;
 use crate::induct::domain::Domain;
 use crate::induct::observe::{Atom, Shape, Value};
-use crate::induct::{holds, is_state_invariant, InductOptions};
+use crate::induct::{holds, is_state_invariant, InductOptions, Watch};
 use crate::meta::{KindId, RoleId};
 use crate::semantics::{Model, World};
 use crate::system::System;
@@ -564,6 +564,7 @@ fn transitions<S: System>(
     model: &Model<S>,
     universe: &Universe<S::Node>,
     prestates: impl Iterator<Item = World<S>>,
+    watch: &Watch,
     admit: impl Fn(&Truth) -> bool,
 ) -> Vec<Transition> {
     let user = user_invariants::<S>();
@@ -571,6 +572,8 @@ fn transitions<S: System>(
     let mut effects = Effects::default();
     let mut out = Vec::new();
     for pre in prestates {
+        watch.step();
+        watch.examined(1);
         let pre = &pre;
         if !user.iter().all(|&i| holds(model, pre, i).is_ok()) {
             continue;
@@ -585,6 +588,7 @@ fn transitions<S: System>(
             if model.apply(&mut post, action, &mut effects).is_err() {
                 continue;
             }
+            watch.examined(1);
             let user_ok = user.iter().all(|&i| holds(model, &post, i).is_ok());
             posts.push((universe.truth_in(model, &post, layout.clone()), user_ok));
         }
@@ -615,6 +619,7 @@ pub fn infer<S: System>(
     options: &InductOptions,
     domain: &Domain<S>,
 ) -> Inferred<S::Node> {
+    let watch = options.watch();
     let universe = predicates(model, &domain.worlds);
     let all = candidates(&universe);
     let templates = all.len();
@@ -623,16 +628,39 @@ pub fn infer<S: System>(
         .iter()
         .map(|w| universe.truth(model, w))
         .collect();
+    watch.examined(reachable.len() as u64);
+    watch.phase(
+        "infer: mining candidates true in every reachable world",
+        "candidates",
+        Some(templates as u64),
+        String::new(),
+    );
     let mut kept: Vec<Candidate> = all
         .into_iter()
-        .filter(|c| reachable.iter().all(|t| t.holds(c)))
+        .filter(|c| {
+            watch.step();
+            reachable.iter().all(|t| t.holds(c))
+        })
         .collect();
     let mined = kept.len();
+    watch.candidates(mined as u64, (templates - mined) as u64);
     // Only pre-states satisfying the user's invariants matter; keep their
     // transitions, so each sweep below is table lookups.
-    let ts = transitions(model, &universe, domain.prestates(options), |_| true);
+    watch.phase(
+        "infer: stepping the pre-states",
+        "pre-states",
+        Some(options.prestates_of(domain)),
+        String::new(),
+    );
+    let ts = transitions(model, &universe, domain.prestates(options), watch, |_| true);
     let mut sweeps = 0;
-    let strengthens = houdini(&ts, &mut kept, &mut sweeps);
+    let strengthens = houdini(&ts, &mut kept, &mut sweeps, watch);
+    watch.phase(
+        "infer: choosing a small strengthening",
+        "sweeps",
+        None,
+        String::new(),
+    );
     let houdini = kept.len();
     let mut chosen: Vec<Candidate> = Vec::new();
     if strengthens {
@@ -644,9 +672,9 @@ pub fn infer<S: System>(
             .filter(|c| is_generic(&universe, c))
             .copied()
             .collect();
-        chosen = match cover(&ts, &generic, &mut sweeps) {
+        chosen = match cover(&ts, &generic, &mut sweeps, watch) {
             Some(c) => c,
-            None => cover(&ts, &kept, &mut sweeps).unwrap_or_default(),
+            None => cover(&ts, &kept, &mut sweeps, watch).unwrap_or_default(),
         };
         // Leave out any chosen candidate the others make redundant.
         let mut i = chosen.len();
@@ -655,6 +683,7 @@ pub fn infer<S: System>(
             let mut fewer = chosen.clone();
             fewer.remove(i);
             sweeps += 1;
+            watch.step();
             if inductive_over(&ts, &fewer) {
                 chosen = fewer;
             }
@@ -684,7 +713,12 @@ pub fn infer<S: System>(
 /// dropped as soon as an admitted step breaks it, which is sound because
 /// the kept set always contains the largest inductive subset: a pre-state
 /// that satisfies the kept set satisfies that subset too.
-fn houdini(ts: &[Transition], kept: &mut Vec<Candidate>, sweeps: &mut usize) -> bool {
+fn houdini(
+    ts: &[Transition],
+    kept: &mut Vec<Candidate>,
+    sweeps: &mut usize,
+    watch: &Watch,
+) -> bool {
     let Some(first) = ts.first() else {
         return true;
     };
@@ -700,8 +734,15 @@ fn houdini(ts: &[Transition], kept: &mut Vec<Candidate>, sweeps: &mut usize) -> 
     let mut post_id = 0;
     loop {
         *sweeps += 1;
+        watch.phase(
+            "infer: Houdini",
+            "transitions",
+            Some(ts.len() as u64),
+            format!("sweep {sweeps}"),
+        );
         let mut dropped = false;
         for (t, trans) in ts.iter().enumerate() {
+            watch.step();
             if admitted[t] || blocker[t].is_some_and(|c| alive[c]) {
                 continue;
             }
@@ -721,6 +762,7 @@ fn houdini(ts: &[Transition], kept: &mut Vec<Candidate>, sweeps: &mut usize) -> 
                         if !post.satisfies(&compiled[c]) {
                             alive[c] = false;
                             dropped = true;
+                            watch.dropped_one();
                         }
                     }
                 }
@@ -847,10 +889,16 @@ pub fn remaining_cti<S: System>(
 /// and the chosen candidates has a step breaking one of them, add the
 /// candidate of `pool` false on most such pre-states. `None` when `pool`
 /// cannot rule one out.
-fn cover(ts: &[Transition], pool: &[Candidate], sweeps: &mut usize) -> Option<Vec<Candidate>> {
+fn cover(
+    ts: &[Transition],
+    pool: &[Candidate],
+    sweeps: &mut usize,
+    watch: &Watch,
+) -> Option<Vec<Candidate>> {
     let mut chosen: Vec<Candidate> = Vec::new();
     loop {
         *sweeps += 1;
+        watch.step();
         let mut excluded = vec![0usize; pool.len()];
         let mut any = false;
         for t in ts.iter().filter(|t| chosen.iter().all(|c| t.pre.holds(c))) {
@@ -933,7 +981,14 @@ pub fn recheck<S: System>(
         let t = universe.truth(model, w);
         chosen.iter().position(|c| !t.holds(c))
     });
-    let ts = transitions(model, universe, domain.prestates(options), |t| {
+    let watch = options.watch();
+    watch.phase(
+        "re-check: stepping the pre-states",
+        "pre-states",
+        Some(options.prestates_of(domain)),
+        String::new(),
+    );
+    let ts = transitions(model, universe, domain.prestates(options), watch, |t| {
         chosen.iter().all(|c| t.holds(c))
     });
     Recheck {

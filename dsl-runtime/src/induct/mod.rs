@@ -20,9 +20,11 @@ pub mod domain;
 pub mod footprint;
 pub mod infer;
 pub mod observe;
+mod progress;
 pub mod report;
 
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use crate::ctx::Effects;
 use crate::fingerprint::Fingerprinter;
@@ -34,6 +36,8 @@ use crate::system::System;
 pub use domain::{Domain, ReachableFailure};
 pub use footprint::{step_kinds, step_name, StepKind};
 pub use report::render;
+
+pub(crate) use progress::Watch;
 
 /// Bounds of the induction search. The defaults suit the examples at their
 /// default sizes.
@@ -51,6 +55,8 @@ pub struct InductOptions {
     pub max_prestates: u64,
     /// Seed of that sampling.
     pub seed: u64,
+    /// Where the search counts what it does, for a progress display.
+    pub(crate) progress: Option<Arc<Watch>>,
 }
 
 impl Default for InductOptions {
@@ -62,7 +68,20 @@ impl Default for InductOptions {
             max_packets: 64,
             max_prestates: 200_000,
             seed: 0,
+            progress: None,
         }
+    }
+}
+
+impl InductOptions {
+    /// The counts to bump (nobody's when no progress is shown).
+    pub(crate) fn watch(&self) -> &Watch {
+        self.progress.as_deref().unwrap_or(&progress::UNWATCHED)
+    }
+
+    /// The pre-states [`Domain::prestates`] yields at most.
+    pub(crate) fn prestates_of<S: System>(&self, domain: &Domain<S>) -> u64 {
+        domain.size().min(self.max_prestates as u128) as u64
     }
 }
 
@@ -235,7 +254,16 @@ pub fn induct_on<S: System>(
     let mut stats = SearchStats::default();
     let mut effects = Effects::default();
     let mut actions = Vec::new();
+    let watch = options.watch();
+    watch.phase(
+        "searching for counterexamples to induction",
+        "pre-states",
+        Some(options.prestates_of(domain)),
+        String::new(),
+    );
     for pre in domain.prestates(options) {
+        watch.step();
+        watch.examined(1);
         stats.prestates += 1;
         if !searched.iter().all(|&i| holds(model, &pre, i).is_ok()) {
             continue;
@@ -253,6 +281,7 @@ pub fn induct_on<S: System>(
                 }
             };
             stats.steps += 1;
+            watch.examined(1);
             let kind = kind_of(model, action, info.handler);
             let row = match kinds.iter().position(|k| *k == kind) {
                 Some(r) => r,
@@ -294,6 +323,7 @@ pub fn induct_on<S: System>(
                 );
                 table[row][id] = PairVerdict::Cti(ctis.len());
                 ctis.push(cti);
+                watch.cti();
             }
         }
     }

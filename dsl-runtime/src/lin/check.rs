@@ -6,8 +6,8 @@ use super::partition::Partitions;
 use super::search::{Found, Limits, Search};
 use super::spec::Spec;
 use serde::{Deserialize, Serialize};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Below this many operations a check never starts threads: spawning costs
@@ -80,6 +80,34 @@ pub struct CheckStats {
     pub max_states: usize,
 }
 
+/// What running checks have done so far, for a progress display: given to
+/// [`Checker::report_progress`] (one value may serve several checkers) and
+/// read from another thread while they run.
+#[derive(Debug, Default)]
+pub struct CheckProgress {
+    partitions: AtomicU64,
+    decided: AtomicU64,
+    configurations: AtomicU64,
+}
+
+impl CheckProgress {
+    /// Sub-histories of the histories begun so far.
+    pub fn partitions(&self) -> u64 {
+        self.partitions.load(Ordering::Relaxed)
+    }
+
+    /// Sub-histories whose search has ended (decided, cut short by a
+    /// violation elsewhere, or out of time).
+    pub fn decided(&self) -> u64 {
+        self.decided.load(Ordering::Relaxed)
+    }
+
+    /// Configurations explored so far, in all sub-histories.
+    pub fn configurations(&self) -> u64 {
+        self.configurations.load(Ordering::Relaxed)
+    }
+}
+
 /// Checks histories against one specification, keeping its buffers from one
 /// history to the next: the cheap way to check many small histories (a model
 /// checker calling it at every state).
@@ -101,6 +129,7 @@ pub struct Checker<S: Spec> {
     partitions: Partitions,
     stats: CheckStats,
     cores: Option<usize>,
+    progress: Option<Arc<CheckProgress>>,
 }
 
 impl<S: Spec> Checker<S> {
@@ -118,7 +147,13 @@ impl<S: Spec> Checker<S> {
             partitions: Partitions::default(),
             stats: CheckStats::default(),
             cores: None,
+            progress: None,
         }
+    }
+
+    /// Counts what later checks do into `progress` as they run.
+    pub fn report_progress(&mut self, progress: Arc<CheckProgress>) {
+        self.progress = Some(progress);
     }
 
     /// The specification checked against.
@@ -146,6 +181,11 @@ impl<S: Spec> Checker<S> {
             partitions: groups,
             ..CheckStats::default()
         };
+        let progress = self.progress.clone();
+        let progress = progress.as_deref();
+        if let Some(p) = progress {
+            p.partitions.fetch_add(groups as u64, Ordering::Relaxed);
+        }
         if groups >= 2 && history.len() >= PARALLEL_MIN_OPS {
             // Asking the system for the core count reads files (tens of
             // microseconds): only here, and once per checker.
@@ -156,17 +196,22 @@ impl<S: Spec> Checker<S> {
                 t => t,
             }
             .min(groups);
-            return self.check_in_rounds(history, threads, deadline);
+            return self.check_in_rounds(history, threads, deadline, progress);
         }
         // Small or single-part histories: one reused search, part after part.
         let limits = Limits {
             deadline,
             cancel: None,
+            live: progress.map(|p| &p.configurations),
         };
         for g in 0..groups {
             let members = self.partitions.group(g).iter().copied();
             self.search.sub.build(&self.spec, history, members);
             let found = self.search.run(&self.spec, history, &limits);
+            self.search.publish(&limits);
+            if let Some(p) = progress {
+                p.decided.fetch_add(1, Ordering::Relaxed);
+            }
             self.stats.searched += 1;
             self.stats.configurations += self.search.explored();
             self.stats.max_states = self.stats.max_states.max(self.search.states_seen());
@@ -196,6 +241,7 @@ impl<S: Spec> Checker<S> {
         history: &History<S::Op, S::Ret>,
         threads: usize,
         deadline: Option<Instant>,
+        progress: Option<&CheckProgress>,
     ) -> Verdict {
         struct Slot<S: Spec> {
             group: usize,
@@ -246,8 +292,15 @@ impl<S: Spec> Checker<S> {
                 let limits = Limits {
                     deadline,
                     cancel: Some((&first_violation, i)),
+                    live: progress.map(|p| &p.configurations),
                 };
                 let found = search.resume(spec, history, &limits, slice);
+                search.publish(&limits);
+                if found != Found::Paused {
+                    if let Some(p) = progress {
+                        p.decided.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
                 if found == Found::NotLinearizable {
                     first_violation.fetch_min(i, Ordering::Relaxed);
                     slot.explanation = Some(search.explain(spec, history));

@@ -105,7 +105,9 @@ pub mod timeline;
 mod transitions;
 mod visited;
 
-pub use check::{check, check_with, CheckOptions, CheckStats, Checker, Verdict, PARALLEL_MIN_OPS};
+pub use check::{
+    check, check_with, CheckOptions, CheckProgress, CheckStats, Checker, Verdict, PARALLEL_MIN_OPS,
+};
 pub use explain::{describe, Explanation, Reason, Unplaceable};
 pub use history::{ClientId, History, HistoryError, OpId, Operation, Outcome};
 pub use spec::Spec;

@@ -20,7 +20,7 @@ use super::spec::Spec;
 use super::subhistory::{SubHistory, NONE, READ_ONLY, REQUIRED};
 use super::transitions::Transitions;
 use super::visited::Visited;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 /// How often (in placements) the search looks at the clock and for a
@@ -38,6 +38,9 @@ pub(crate) struct Limits<'a> {
     /// Stop when the counter drops below the given index (another worker
     /// found a violation in a sub-history that comes first).
     pub(crate) cancel: Option<(&'a AtomicUsize, usize)>,
+    /// Where the configurations explored are added as the search goes,
+    /// for a progress display.
+    pub(crate) live: Option<&'a AtomicU64>,
 }
 
 impl Limits<'_> {
@@ -108,6 +111,8 @@ pub(crate) struct Search<S: Spec> {
     fresh: bool,
     cursor: u32,
     cursor_k: u32,
+    /// Configurations of this search already added to [`Limits::live`].
+    published: usize,
 }
 
 impl<S: Spec> Search<S> {
@@ -134,6 +139,17 @@ impl<S: Spec> Search<S> {
             fresh: true,
             cursor: 0,
             cursor_k: 0,
+            published: 0,
+        }
+    }
+
+    /// Adds the configurations explored since the last call to the
+    /// progress counter of `limits`, if it has one.
+    pub(crate) fn publish(&mut self, limits: &Limits<'_>) {
+        if let Some(live) = limits.live {
+            let now = self.explored();
+            live.fetch_add(now.saturating_sub(self.published) as u64, Ordering::Relaxed);
+            self.published = now;
         }
     }
 
@@ -313,6 +329,7 @@ impl<S: Spec> Search<S> {
         let n = self.sub.len();
         self.reset_lists();
         self.visited.reset();
+        self.published = 0;
         zobrist_table(&mut self.zobrist, n);
         let init = self.trans.reset(
             self.sub.class_rep.len() as u32,
@@ -413,6 +430,7 @@ impl<S: Spec> Search<S> {
                 until_check -= 1;
                 if until_check == 0 {
                     until_check = CHECK_EVERY;
+                    self.publish(limits);
                     if limits.hit() {
                         self.fresh = true;
                         return Found::Stopped;

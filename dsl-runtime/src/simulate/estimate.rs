@@ -25,7 +25,7 @@ use crate::semantics::{Model, World};
 use crate::system::System;
 use crate::workload::NodeWorkload;
 
-use super::{on_threads, run_picked, SimulateOptions, SimulationStrategy, SplitMix64};
+use super::{on_threads, run_picked, SimulateOptions, SimulationStrategy, SplitMix64, Tally};
 
 /// What counts as a failing run when estimating.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -269,6 +269,17 @@ pub fn estimate<S: System>(
     property: RunProperty,
     confidence: f64,
 ) -> EstimateReport<S> {
+    estimate_counted(model, options, property, confidence, &Tally::default())
+}
+
+/// [`estimate`], counting into `tally` as it goes (for progress).
+pub(crate) fn estimate_counted<S: System>(
+    model: &Model<S>,
+    options: &SimulateOptions,
+    property: RunProperty,
+    confidence: f64,
+    tally: &Tally,
+) -> EstimateReport<S> {
     let started = Instant::now();
     let threads = match options.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -279,12 +290,6 @@ pub fn estimate<S: System>(
         s => s,
     };
     let next = AtomicU64::new(options.seeds.start);
-    let (runs, failures, violations, steps) = (
-        AtomicU64::new(0),
-        AtomicU64::new(0),
-        AtomicU64::new(0),
-        AtomicU64::new(0),
-    );
     type First<S> = Option<(u64, Vec<crate::semantics::Event<S>>, Option<Violation>)>;
     let first: Mutex<First<S>> = Mutex::new(None);
     on_threads(threads, || loop {
@@ -302,32 +307,33 @@ pub fn estimate<S: System>(
             rng,
             &[],
         );
-        runs.fetch_add(1, Ordering::Relaxed);
-        steps.fetch_add(run.events.len() as u64, Ordering::Relaxed);
         let failed = run.violation.is_some()
             || match property {
                 RunProperty::Invariants => false,
                 RunProperty::Answered => run.end.as_ref().is_some_and(|w| unanswered(model, w)),
                 RunProperty::Converged => !run.quiescent,
             };
+        if failed {
+            // Before the run counts, so a sample never sees a run without
+            // its failure.
+            tally.failures.fetch_add(1, Ordering::Relaxed);
+        }
+        tally.run(run.events.len(), run.violation.is_some());
         if !failed {
             continue;
-        }
-        failures.fetch_add(1, Ordering::Relaxed);
-        if run.violation.is_some() {
-            violations.fetch_add(1, Ordering::Relaxed);
         }
         let mut f = first.lock().unwrap_or_else(|e| e.into_inner());
         if f.as_ref().is_none_or(|(s, ..)| seed < *s) {
             *f = Some((seed, run.events, run.violation));
         }
     });
-    let (runs, failures) = (runs.into_inner(), failures.into_inner());
+    let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+    let (runs, failures) = (load(&tally.runs), load(&tally.failures));
     EstimateReport {
         property,
         interval: BinomialInterval::clopper_pearson(failures, runs, confidence),
-        violations: violations.into_inner(),
-        steps: steps.into_inner(),
+        violations: load(&tally.violations),
+        steps: load(&tally.steps),
         elapsed: started.elapsed(),
         first_failure: first.into_inner().unwrap_or_else(|e| e.into_inner()),
     }

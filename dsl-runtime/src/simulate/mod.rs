@@ -15,12 +15,15 @@ pub mod rates;
 pub mod rng;
 pub mod shrink;
 pub mod swarm;
+mod tally;
 pub mod time;
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+pub(crate) use tally::{Tally, Watched};
 
 pub use coverage::Corpus;
 pub use estimate::{estimate, BinomialInterval, EstimateReport, RunProperty};
@@ -402,18 +405,26 @@ type Failure<S> = (u64, Vec<Event<S>>, Violation, Option<String>);
 /// Runs one execution per seed, on all threads, and shrinks the failing run
 /// with the smallest seed.
 pub fn simulate<S: System>(model: &Model<S>, options: &SimulateOptions) -> SimulationReport<S> {
+    simulate_counted(model, options, &Tally::default())
+}
+
+/// [`simulate`], counting into `tally` as it goes (for progress).
+pub(crate) fn simulate_counted<S: System>(
+    model: &Model<S>,
+    options: &SimulateOptions,
+    tally: &Tally,
+) -> SimulationReport<S> {
     let started = Instant::now();
     let threads = match options.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     };
-    let tally = Tally::default();
     let (failure, corpus) = match options.strategy {
         SimulationStrategy::Coverage => {
-            let (failure, corpus) = with_coverage(model, options, threads, &tally);
+            let (failure, corpus) = with_coverage(model, options, threads, tally);
             (failure, Some((corpus.len(), corpus.features())))
         }
-        _ => (independent(model, options, threads, &tally), None),
+        _ => (independent(model, options, threads, tally), None),
     };
     let failure = failure.map(|(seed, events, violation, detail)| {
         let steps = events.len();
@@ -451,20 +462,9 @@ pub fn simulate<S: System>(model: &Model<S>, options: &SimulateOptions) -> Simul
     }
 }
 
-/// Counts shared by the worker threads.
-#[derive(Default)]
-struct Tally {
-    runs: AtomicU64,
-    steps: AtomicU64,
-    /// The most event sources one run met.
-    sources: AtomicU64,
-}
-
 impl Tally {
     fn count<S: System>(&self, run: &Run<S>) {
-        self.runs.fetch_add(1, Ordering::Relaxed);
-        self.steps
-            .fetch_add(run.events.len() as u64, Ordering::Relaxed);
+        self.run(run.events.len(), run.violation.is_some());
         self.sources
             .fetch_max(run.sources as u64, Ordering::Relaxed);
     }

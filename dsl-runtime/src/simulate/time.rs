@@ -27,7 +27,7 @@ use crate::ctx::{Effects, TimerOp};
 use crate::semantics::{Action, Model, Packet};
 use crate::system::System;
 
-use super::{on_threads, FaultRates, SplitMix64};
+use super::{on_threads, FaultRates, SplitMix64, Tally};
 
 /// Microseconds of simulated time.
 pub type Micros = u64;
@@ -105,6 +105,8 @@ pub struct TimedRun {
     /// Whether it stopped at its step limit rather than at the horizon or
     /// with nothing left to happen.
     pub capped: bool,
+    /// Steps it took.
+    pub steps: usize,
 }
 
 /// A packet in flight with the time it is due.
@@ -238,6 +240,7 @@ pub fn run_timed<S: System>(model: &Model<S>, seed: u64, options: &TimedOptions)
                 break;
             }
         };
+        run.steps += 1;
         match (action, packet) {
             (Action::Duplicate(_), Some(p)) => {
                 let at = now + link_delay(model, options, &p, &mut rng);
@@ -392,6 +395,15 @@ impl LatencyReport {
 /// Runs every seed in simulated time on all threads and pools the calls'
 /// latencies. The result does not depend on the number of threads.
 pub fn simulate_timed<S: System>(model: &Model<S>, options: &TimedOptions) -> LatencyReport {
+    simulate_timed_counted(model, options, &Tally::default())
+}
+
+/// [`simulate_timed`], counting into `tally` as it goes (for progress).
+pub(crate) fn simulate_timed_counted<S: System>(
+    model: &Model<S>,
+    options: &TimedOptions,
+    tally: &Tally,
+) -> LatencyReport {
     let threads = match options.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
@@ -404,6 +416,8 @@ pub fn simulate_timed<S: System>(model: &Model<S>, options: &TimedOptions) -> La
             break;
         }
         let run = run_timed(model, seed, options);
+        tally.calls(&run.latencies, run.unanswered);
+        tally.run(run.steps, run.violation.is_some());
         runs.lock()
             .unwrap_or_else(|e| e.into_inner())
             .push((seed, run));

@@ -323,6 +323,56 @@ fn bad_requests_get_clear_errors_and_the_server_keeps_serving() {
     assert_eq!(v["enabled"].as_array().unwrap().len(), 2);
 }
 
+/// Sends `head` (no end of head unless it has one) and then, unless the
+/// server has closed, up to `more` bytes of filler; the answer's first line.
+fn answer_to_head(addr: &str, head: &[u8], more: usize) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(head).unwrap();
+    let filler = vec![b'a'; 64 << 10];
+    let mut sent = 0;
+    // The server stops reading at its bound: writes then fail, or block
+    // once the socket buffers are full (the timeout ends them).
+    s.set_write_timeout(Some(Duration::from_secs(2))).unwrap();
+    while sent < more && s.write_all(&filler).is_ok() {
+        sent += filler.len();
+    }
+    let mut answer = Vec::new();
+    let _ = s.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    text.lines().next().unwrap_or("").to_string()
+}
+
+#[test]
+fn oversized_request_heads_are_refused_before_tiny_http_reads_them() {
+    let explorer = Explorer::start(&["--clients", "2"]);
+    let addr = explorer.addr().to_string();
+    // One header line that never ends: 64 MiB offered, refused at 8 KiB
+    // (tiny_http itself would buffer the whole line).
+    let first = answer_to_head(&addr, b"GET / HTTP/1.1\r\nX-Huge: ", 64 << 20);
+    assert_eq!(first, "HTTP/1.1 431 Request Header Fields Too Large");
+    // Too many header lines.
+    let mut many = b"GET / HTTP/1.1\r\n".to_vec();
+    for i in 0..100 {
+        many.extend(format!("X-{i}: 1\r\n").bytes());
+    }
+    many.extend(b"\r\n");
+    let first = answer_to_head(&addr, &many, 0);
+    assert_eq!(first, "HTTP/1.1 431 Request Header Fields Too Large");
+    // A request line that never ends.
+    let first = answer_to_head(&addr, b"GET /", 1 << 20);
+    assert_eq!(first, "HTTP/1.1 431 Request Header Fields Too Large");
+    // Still serving, a keep-alive request as well as a closing one.
+    let (status, body) = request(&addr, "GET", "/api/state?path=", "");
+    assert_eq!(status, 200, "{body}");
+    let first = answer_to_head(
+        &addr,
+        b"GET /api/state?path= HTTP/1.1\r\nConnection: keep-alive\r\n\r\n",
+        0,
+    );
+    assert_eq!(first, "HTTP/1.1 200 OK");
+}
+
 #[test]
 fn check_from_here_jumps_to_the_counterexample_and_a_saved_trace_opens_at_its_end() {
     let Some(mut b) = Browser::launch() else {

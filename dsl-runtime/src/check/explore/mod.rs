@@ -1202,15 +1202,20 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
     let done = AtomicBool::new(false);
     let mut unsupported = None;
     std::thread::scope(|scope| {
-        if options.progress {
+        if options.progress != crate::progress::Shown::Off {
             let (eng, done) = (&eng, &done);
-            let sample = move || super::progress::Sample {
-                unique: eng.visited.len(),
-                depth: eng.max_depth.load(Ordering::Relaxed),
-                held: eng.meter.held(),
-                budget: eng.meter.budget(),
+            let sample = move || {
+                super::progress::CheckSample {
+                    unique: eng.visited.len(),
+                    bound: options.max_states,
+                    depth: eng.max_depth.load(Ordering::Relaxed),
+                    held: eng.meter.held(),
+                    budget: eng.meter.budget(),
+                    levels: eng.levels.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+                }
+                .sample()
             };
-            scope.spawn(move || super::progress::show(sample, options.max_states, done, started));
+            scope.spawn(move || crate::progress::show(sample, done, started, options.progress));
         }
         let watcher = (!budget.is_unlimited()).then(|| scope.spawn(|| watch_resident(&eng, &done)));
         match (&dynamic, strategy) {

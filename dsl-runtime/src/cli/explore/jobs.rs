@@ -169,7 +169,7 @@ impl Jobs {
                 dynamic_por: false,
                 ..Reductions::all()
             },
-            progress: false,
+            progress: crate::progress::Shown::Off,
             only_invariants: None,
             memory: None,
         };

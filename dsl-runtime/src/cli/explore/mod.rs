@@ -14,10 +14,12 @@
 //!
 //! The server listens on 127.0.0.1 only. Its assets are compiled into the
 //! binary (no network access needed). It answers requests one at a time;
-//! a path is at most [`walk::MAX_PATH`] steps, a request body at most
+//! a request head is bounded by the [`guard`] in front of `tiny_http`, a
+//! path is at most [`walk::MAX_PATH`] steps, a request body at most
 //! [`MAX_BODY`] bytes, and one check or simulation runs at a time, within
 //! bounds.
 
+mod guard;
 mod jobs;
 mod walk;
 
@@ -79,8 +81,8 @@ pub fn run_explore<S: System>(program: &str, model: &Model<S>, args: &ExploreArg
             Err(e) => return super::app::usage(format!("{}: {e}", path.display())),
         },
     };
-    let server = match Server::http(("127.0.0.1", args.port)) {
-        Ok(s) => s,
+    let public = match std::net::TcpListener::bind(("127.0.0.1", args.port)) {
+        Ok(l) => l,
         Err(e) => {
             return super::app::usage(format!(
                 "cannot listen on 127.0.0.1:{}: {e} (choose another --port, or 0 for any free one)",
@@ -88,9 +90,21 @@ pub fn run_explore<S: System>(program: &str, model: &Model<S>, args: &ExploreArg
             ))
         }
     };
-    let Some(addr) = server.server_addr().to_ip() else {
+    // tiny_http listens on a private port behind the guard, which bounds
+    // request heads before tiny_http reads them.
+    let server = match Server::http(("127.0.0.1", 0)) {
+        Ok(s) => s,
+        Err(e) => return super::app::usage(format!("cannot listen on 127.0.0.1: {e}")),
+    };
+    let (Ok(addr), Some(inner)) = (public.local_addr(), server.server_addr().to_ip()) else {
         return super::app::usage("the server has no IP address");
     };
+    if let Err(e) = std::thread::Builder::new()
+        .name("explore-guard".into())
+        .spawn(move || guard::serve(public, inner))
+    {
+        return super::app::usage(format!("cannot start the server: {e}"));
+    }
     let mut url = format!("http://{addr}/");
     if !start_path.is_empty() {
         url.push_str(&format!("#path={}", join_path(&start_path)));
