@@ -357,16 +357,9 @@ crate::system! {
             emits(Output)
             sets(Election, Heartbeat)
         {
-            if term < *self.current_term {
-                let (term, commit) = (*self.current_term, *self.commit);
-                ctx.send(from_leader, msg::AppendReply { term, success: false, index: 0, commit });
+            if !heed_leader(ctx, term, from_leader, self.current_term, self.voted_for, self.standing, self.votes, self.progress, *self.commit, self.leader) {
                 return;
             }
-            if term > *self.current_term || *self.standing != Standing::Follower {
-                step_down(ctx, term, self.current_term, self.voted_for, self.standing, self.votes, self.progress);
-            }
-            arm_election(ctx, term);
-            *self.leader = Some(from_leader);
             let index = prev_index + entries.len() as u64;
             // Entries up to this server's snapshot are committed, so they
             // match: only the ones after it are looked at.
@@ -418,16 +411,9 @@ crate::system! {
             emits(Output)
             sets(Election, Heartbeat)
         {
-            if term < *self.current_term {
-                let (term, commit) = (*self.current_term, *self.commit);
-                ctx.send(from_leader, msg::AppendReply { term, success: false, index: 0, commit });
+            if !heed_leader(ctx, term, from_leader, self.current_term, self.voted_for, self.standing, self.votes, self.progress, *self.commit, self.leader) {
                 return;
             }
-            if term > *self.current_term || *self.standing != Standing::Follower {
-                step_down(ctx, term, self.current_term, self.voted_for, self.standing, self.votes, self.progress);
-            }
-            arm_election(ctx, term);
-            *self.leader = Some(from_leader);
             // A snapshot of entries this server has applied already tells
             // it nothing new.
             if index > *self.commit {
@@ -843,6 +829,58 @@ fn step_down<M, H>(
     votes.clear();
     progress.clear();
     arm_election(ctx, term);
+}
+
+/// What a server does first with a message from the leader of `term`:
+/// refuses one from an older term (answering with its own), and otherwise
+/// follows that leader, stepping down if it was not a follower of `term`
+/// and re-arming its election timer. Returns whether to go on.
+#[allow(clippy::too_many_arguments)]
+fn heed_leader<M, H>(
+    ctx: RaftCtx<'_, '_, M, H>,
+    term: u32,
+    from_leader: Node,
+    current_term: &mut u32,
+    voted_for: &mut Option<Node>,
+    standing: &mut Standing,
+    votes: &mut BTreeSet<Node>,
+    progress: &mut BTreeMap<Node, Progress>,
+    commit: u64,
+    leader: &mut Option<Node>,
+) -> bool
+where
+    M: StateMachine + crate::Relabel<Node>,
+    M::Input: crate::Relabel<Node>,
+    M::Output: crate::Relabel<Node>,
+    H: MaySend<msg::AppendReply> + MaySet<timer::Election> + MaySet<timer::Heartbeat>,
+{
+    if term < *current_term {
+        let term = *current_term;
+        ctx.send(
+            from_leader,
+            msg::AppendReply {
+                term,
+                success: false,
+                index: 0,
+                commit,
+            },
+        );
+        return false;
+    }
+    if term > *current_term || *standing != Standing::Follower {
+        step_down(
+            ctx,
+            term,
+            current_term,
+            voted_for,
+            standing,
+            votes,
+            progress,
+        );
+    }
+    arm_election(ctx, term);
+    *leader = Some(from_leader);
+    true
 }
 
 /// Takes the lead of `term`: every follower's next index is after the
