@@ -41,8 +41,12 @@ fn raft_is_safe_and_linearizable_through_one_term() {
 
 #[test]
 fn raft_survives_a_crash_and_restart() {
-    let model = kv::raft(3, 1, 1, Faults::none().crash(1), bounded(1, 1, None)).unwrap();
-    let report = check(&model, &CheckOptions::default());
+    exhausted(&kv::raft(3, 1, 1, Faults::none().crash(1), bounded(1, 1, None)).unwrap());
+}
+
+/// Checks `model` and asserts that every reachable state passed.
+fn exhausted(model: &Model<verdict::transform::Raft<kv::Store>>) {
+    let report = check(model, &CheckOptions::default());
     assert!(
         matches!(report.outcome, Outcome::Exhausted),
         "{:?}",
@@ -134,13 +138,7 @@ fn compacting(max_term: u32, max_log: u64) -> RaftConfig {
 /// a crash too (a restarted server starts from its snapshot).
 #[test]
 fn raft_with_log_compaction_is_safe_and_linearizable() {
-    let model = kv::raft(3, 1, 1, Faults::none().crash(1), compacting(1, 1)).unwrap();
-    let report = check(&model, &CheckOptions::default());
-    assert!(
-        matches!(report.outcome, Outcome::Exhausted),
-        "{:?}",
-        report.outcome
-    );
+    exhausted(&kv::raft(3, 1, 1, Faults::none().crash(1), compacting(1, 1)).unwrap());
 }
 
 /// The snapshot path is taken, not just allowed: some seeded run delivers
