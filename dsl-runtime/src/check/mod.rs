@@ -12,6 +12,7 @@ mod counterexample;
 pub mod explore;
 mod invariants;
 pub mod memory;
+pub mod payoff;
 mod progress;
 pub mod reduction;
 pub mod stats;
