@@ -37,8 +37,11 @@ fn partial_order_reduction_that_prunes_little_is_switched_off_and_said_so() {
     // keeps most states, and its summaries and one thread cost more.
     let m = ricart_agrawala::model(3, 1, false).unwrap();
     let report = check(&m, &judged(500));
-    let off = note(&report, "dynamic partial-order reduction: off: it does not pay")
-        .unwrap_or_else(|| panic!("{:?}", report.stats.notes));
+    let off = note(
+        &report,
+        "dynamic partial-order reduction: off: it does not pay",
+    )
+    .unwrap_or_else(|| panic!("{:?}", report.stats.notes));
     assert!(off.contains("to depth"), "{off}");
     assert!(note(&report, "payoff: judged on samples of 500 states").is_some());
     assert!(!report.stats.reductions.dynamic_por && !report.stats.reductions.por);
@@ -55,7 +58,10 @@ fn symmetry_that_merges_is_kept_and_what_it_kept_is_reported() {
     let report = check(&m, &judged(200));
     let pays = note(&report, "symmetry: pays on a sample")
         .unwrap_or_else(|| panic!("{:?}", report.stats.notes));
-    assert!(pays.contains("it kept") && pays.contains("states ("), "{pays}");
+    assert!(
+        pays.contains("it kept") && pays.contains("states ("),
+        "{pays}"
+    );
     assert!(report.stats.reductions.symmetry);
     let full = check(&m, &plain());
     assert!(report.exhausted() && full.exhausted());
@@ -86,7 +92,11 @@ fn verdicts_and_counterexamples_do_not_change_when_a_reduction_is_switched_off()
     let Outcome::Violation(cx) = &report.outcome else {
         panic!("no deadlock: {:?}", report.stats.notes);
     };
-    assert!(matches!(cx.violation, Violation::Deadlock { .. }), "{}", cx.violation);
+    assert!(
+        matches!(cx.violation, Violation::Deadlock { .. }),
+        "{}",
+        cx.violation
+    );
     let again = cx.reproduce(&ra).expect("replays").expect("violates");
     assert!(matches!(again, Violation::Deadlock { .. }));
 
