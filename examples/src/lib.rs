@@ -11,6 +11,7 @@ pub mod kv;
 pub mod lockserv;
 pub mod paxos;
 pub mod pingpong;
+pub mod raft_election;
 pub mod redis_store;
 pub mod ricart_agrawala;
 pub mod twophase;

@@ -12,6 +12,7 @@ mod counterexample;
 pub mod explore;
 mod invariants;
 pub mod memory;
+mod payoff;
 pub mod progress;
 pub mod reduction;
 pub mod stats;

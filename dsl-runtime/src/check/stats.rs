@@ -43,8 +43,12 @@ pub struct Stats {
     /// Whether a counterexample found is a shortest one: breadth first
     /// with no partial-order reduction (which can lengthen paths).
     pub shortest: bool,
-    /// What each reduction did (on, off and why).
+    /// What each reduction did (on, off and why, and what it saved).
     pub notes: Vec<String>,
+    /// The reductions the search ran with, after each decided whether it
+    /// applies (a role that is not symmetric, faults that rule out
+    /// partial-order reduction, a sample that says one does not pay).
+    pub reductions: crate::check::Reductions,
 }
 
 impl fmt::Display for Stats {

@@ -76,6 +76,11 @@ pub struct CheckArgs {
     /// Evaluate every invariant after every step.
     #[arg(long)]
     pub no_incremental: bool,
+    /// Keep symmetry and partial-order reduction on even where a sample of
+    /// the search says they do not pay (by default one that keeps more
+    /// than half the states of a search without it is switched off).
+    #[arg(long)]
+    pub keep_reductions: bool,
     /// Keep messages in flight even when the model's ignore rule says
     /// their receivers ignore them for good.
     #[arg(long)]
@@ -142,6 +147,11 @@ impl CheckArgs {
                 dynamic_por,
                 incremental: on && !self.no_incremental,
                 ignore_rule: on && !self.no_ignore_rule,
+                payoff_sample: if self.keep_reductions {
+                    0
+                } else {
+                    crate::check::reduction::PAYOFF_SAMPLE
+                },
             },
             progress: crate::progress::Shown::asked(self.progress),
             only_invariants: None,

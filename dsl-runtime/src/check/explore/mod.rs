@@ -1037,8 +1037,18 @@ impl RecentlySeen {
     }
 }
 
-/// Runs a whole check.
+/// Runs a whole check: with the reductions that pay, when asked to judge
+/// them ([`crate::check::Reductions::payoff_sample`]), else with every
+/// reduction asked for.
 pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report<S> {
+    if crate::check::payoff::applies(options) {
+        return crate::check::payoff::run(model, options);
+    }
+    search(model, options)
+}
+
+/// Runs one search with the reductions `options` ask for.
+pub(crate) fn search<S: System>(model: &Model<S>, options: &CheckOptions) -> Report<S> {
     let started = Instant::now();
     let threads = match options.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -1134,6 +1144,14 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
         strategy,
         shortest: strategy == Strategy::Bfs && eng.por.is_none(),
         notes,
+        reductions: crate::check::Reductions {
+            symmetry: eng.sym.is_some(),
+            por: eng.por.is_some(),
+            dynamic_por: dynamic.is_some(),
+            incremental: eng.affected.is_some(),
+            ignore_rule: red.ignore_rule && model.ignores.is_some(),
+            payoff_sample: 0,
+        },
         memory_budget: budget.bytes,
         memory_source: budget.source.clone(),
         ..Stats::default()
@@ -1233,7 +1251,7 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
         let mut again = options.clone();
         again.reductions.dynamic_por = false;
         again.memory = Some(budget);
-        let mut report = run(model, &again);
+        let mut report = search(model, &again);
         report.stats.notes.insert(
             0,
             format!("dynamic partial-order reduction: given up ({why}); searched again without it"),

@@ -27,10 +27,22 @@ pub struct Reductions {
     /// for good (see [`crate::semantics::Model::ignoring`]); no effect on
     /// a model without one.
     pub ignore_rule: bool,
+    /// Keep symmetry and partial-order reduction only where they pay: when
+    /// the search outgrows this many states, samples of it with and
+    /// without each decide, and one that keeps more than half the states
+    /// is switched off (see [`crate::check::payoff`]). 0: use every
+    /// reduction asked for, paying or not.
+    pub payoff_sample: u64,
 }
 
+/// The sample [`Reductions::all`] judges the reductions on, in states: big
+/// enough to reach a depth where they show, small enough to cost well under
+/// a second in a release build.
+pub const PAYOFF_SAMPLE: u64 = 100_000;
+
 impl Reductions {
-    /// Every reduction on.
+    /// Every reduction on, each kept only where it pays
+    /// ([`Reductions::payoff_sample`]).
     pub fn all() -> Self {
         Reductions {
             symmetry: true,
@@ -38,6 +50,7 @@ impl Reductions {
             dynamic_por: true,
             incremental: true,
             ignore_rule: true,
+            payoff_sample: PAYOFF_SAMPLE,
         }
     }
 
