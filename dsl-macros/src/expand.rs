@@ -841,7 +841,7 @@ fn handler(
         for n in [0u8, 1] {
             perms.extend(quote! {
                 #[diagnostic::do_not_recommend]
-                impl #impl_g ::verdict::#may<::verdict::ctx::Forbidden<#n>> for #marker_ty #where_g {}
+                impl #impl_g ::verdict::#may<::verdict::__private::Forbidden<#n>> for #marker_ty #where_g {}
             });
         }
     }
@@ -999,7 +999,7 @@ fn handler(
     let arm = quote! {
         (State::#state_variant(__s), #trigger_pat) => {
             let __view = #view #view_fish { #(#view_inits,)* };
-            let mut __ctx = ::verdict::Ctx::__new(node, cluster, effects);
+            let mut __ctx = ::verdict::__private::ctx(node, cluster, effects);
             __view.__run(&mut __ctx #args);
             ::core::option::Option::Some(#id)
         }
@@ -1212,11 +1212,13 @@ fn invariant_set(
             };
             if role.param.is_some() {
                 fields.push(quote!(pub #field_name: ::verdict::view::NodesOf<'a, #sys_ty, #node_view_name #view_ty_g>));
-                inits.push(quote!(#field_name: ::verdict::view::NodesOf::__new(setup, world, #r, #project)));
+                inits.push(
+                    quote!(#field_name: ::verdict::__private::nodes_of(setup, world, #r, #project)),
+                );
             } else {
                 fields.push(quote!(pub #field_name: #node_view_name #view_ty_g));
                 inits.push(quote! {
-                    #field_name: match ::verdict::view::NodesOf::<'_, #sys_ty, _>::__new(setup, world, #r, #project).get(0) {
+                    #field_name: match ::verdict::__private::nodes_of::<#sys_ty, _>(setup, world, #r, #project).get(0) {
                         ::core::option::Option::Some(v) => v,
                         ::core::option::Option::None => return ::core::result::Result::Err(
                             ::std::string::String::from("the world does not match the setup")),

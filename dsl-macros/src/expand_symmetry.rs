@@ -17,7 +17,7 @@ use crate::names::ident;
 /// type cannot be relabelled.
 fn probe(place: TokenStream, what: &str) -> TokenStream {
     quote! {
-        if !(&::verdict::check::reduction::relabel::__probe::Probe::<_, Node>::new(&mut #place)).__relabel(map) {
+        if !(&::verdict::__private::relabel::Probe::<_, Node>::new(&mut #place)).__relabel(map) {
             return ::core::result::Result::Err(#what);
         }
     }
@@ -98,7 +98,7 @@ pub fn system_fns(def: &SystemDef) -> TokenStream {
             state: &mut <Self as ::verdict::System>::State,
             map: &dyn Fn(Node) -> Node,
         ) -> ::core::result::Result<(), &'static str> {
-            use ::verdict::check::reduction::relabel::__probe::{__ViaFallback as _, __ViaRelabel as _};
+            use ::verdict::__private::relabel::{__ViaFallback as _, __ViaRelabel as _};
             match state { #(#state_arms)* }
             ::core::result::Result::Ok(())
         }
@@ -108,7 +108,7 @@ pub fn system_fns(def: &SystemDef) -> TokenStream {
             value: &mut <Self as ::verdict::System>::Msg,
             map: &dyn Fn(Node) -> Node,
         ) -> ::core::result::Result<(), &'static str> {
-            use ::verdict::check::reduction::relabel::__probe::{__ViaFallback as _, __ViaRelabel as _};
+            use ::verdict::__private::relabel::{__ViaFallback as _, __ViaRelabel as _};
             #msg
         }
 
@@ -117,7 +117,7 @@ pub fn system_fns(def: &SystemDef) -> TokenStream {
             value: &mut <Self as ::verdict::System>::Input,
             map: &dyn Fn(Node) -> Node,
         ) -> ::core::result::Result<(), &'static str> {
-            use ::verdict::check::reduction::relabel::__probe::{__ViaFallback as _, __ViaRelabel as _};
+            use ::verdict::__private::relabel::{__ViaFallback as _, __ViaRelabel as _};
             #input
         }
 
@@ -126,7 +126,7 @@ pub fn system_fns(def: &SystemDef) -> TokenStream {
             value: &mut <Self as ::verdict::System>::Output,
             map: &dyn Fn(Node) -> Node,
         ) -> ::core::result::Result<(), &'static str> {
-            use ::verdict::check::reduction::relabel::__probe::{__ViaFallback as _, __ViaRelabel as _};
+            use ::verdict::__private::relabel::{__ViaFallback as _, __ViaRelabel as _};
             #output
         }
     }

@@ -23,9 +23,9 @@ pub fn system_fns(def: &SystemDef, sys: &TokenStream, arms: &[TokenStream]) -> T
     }
     let names = def.eventually.iter().map(|e| e.name.to_string());
     quote! {
-        fn eventually() -> &'static [::verdict::liveness::EventuallyMeta] {
-            static EVENTUALLY: &[::verdict::liveness::EventuallyMeta] = &[
-                #(::verdict::liveness::EventuallyMeta { name: #names },)*
+        fn eventually() -> &'static [::verdict::meta::EventuallyMeta] {
+            static EVENTUALLY: &[::verdict::meta::EventuallyMeta] = &[
+                #(::verdict::meta::EventuallyMeta { name: #names },)*
             ];
             EVENTUALLY
         }

@@ -137,9 +137,8 @@ pub struct Ctx<'a, S: System, H> {
 }
 
 impl<'a, S: System, H> Ctx<'a, S, H> {
-    /// Used by generated code only.
-    #[doc(hidden)]
-    pub fn __new(
+    /// Built by generated code only, through `__private::ctx`.
+    pub(crate) fn new(
         me: S::Node,
         cluster: Cluster<'a, S::Node, S::Config>,
         effects: &'a mut Effects<S>,

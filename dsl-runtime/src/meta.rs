@@ -539,3 +539,11 @@ mod tests {
         assert_eq!(instance_meta::<(A, B)>(meta).name, "(A, B)");
     }
 }
+
+/// One `eventually` property as declared in `system!`: metadata of the
+/// system, so it lives with the rest of it rather than in the liveness engine.
+#[derive(Debug)]
+pub struct EventuallyMeta {
+    /// Its name.
+    pub name: &'static str,
+}

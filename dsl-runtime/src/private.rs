@@ -10,3 +10,30 @@ pub use crate::meta::instance_meta;
 pub fn param_is_data<T: crate::system::Data>() {}
 
 pub use crate::induct::observe::{Atom, ByDebug, ByParts, Probe};
+
+pub use crate::ctx::Forbidden;
+
+/// Relabelling of fields for symmetry, resolved by method probing so a
+/// field type need not implement `Relabel`.
+pub mod relabel {
+    pub use crate::check::reduction::relabel::__probe::{__ViaFallback, __ViaRelabel, Probe};
+}
+
+/// A handler's context: `me`, the cluster, and the effects it records.
+pub fn ctx<'a, S: crate::System, H>(
+    me: S::Node,
+    cluster: crate::Cluster<'a, S::Node, S::Config>,
+    effects: &'a mut crate::Effects<S>,
+) -> crate::Ctx<'a, S, H> {
+    crate::Ctx::new(me, cluster, effects)
+}
+
+/// An invariant's view of every node of one role.
+pub fn nodes_of<'a, S: crate::System, V: 'a>(
+    setup: &crate::Setup<S>,
+    world: &'a crate::World<S>,
+    role: crate::meta::RoleId,
+    project: fn(S::Node, bool, &'a S::State) -> Option<V>,
+) -> crate::view::NodesOf<'a, S, V> {
+    crate::view::NodesOf::new(setup, world, role, project)
+}

@@ -252,7 +252,7 @@ pub trait System: Sized + Send + Sync + 'static {
 
     /// The `eventually` properties (liveness), by index; see
     /// [`System::check_eventually`]. None by default.
-    fn eventually() -> &'static [crate::liveness::EventuallyMeta] {
+    fn eventually() -> &'static [crate::meta::EventuallyMeta] {
         &[]
     }
 

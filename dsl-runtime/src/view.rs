@@ -26,9 +26,8 @@ impl<'a, S: System, V> Clone for NodesOf<'a, S, V> {
 impl<'a, S: System, V> Copy for NodesOf<'a, S, V> {}
 
 impl<'a, S: System, V: 'a> NodesOf<'a, S, V> {
-    /// Used by generated code only.
-    #[doc(hidden)]
-    pub fn __new(
+    /// Built by generated code only, through `__private::nodes_of`.
+    pub(crate) fn new(
         setup: &Setup<S>,
         world: &'a World<S>,
         role: RoleId,

@@ -30,12 +30,7 @@ use crate::fingerprint::Fingerprinter;
 use crate::semantics::{Action, Event, Model, World};
 use crate::system::System;
 
-/// One `eventually` property as declared in `system!`.
-#[derive(Debug)]
-pub struct EventuallyMeta {
-    /// Its name.
-    pub name: &'static str,
-}
+pub use crate::meta::EventuallyMeta;
 
 /// A liveness counterexample: a prefix, then a cycle repeated forever.
 #[derive(Debug)]

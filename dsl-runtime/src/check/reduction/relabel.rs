@@ -8,7 +8,7 @@
 //! every field. Standard containers, tuples, options and primitives are
 //! covered here. A field type without an implementation does not stop the
 //! system from compiling: symmetry is then switched off for it with a note
-//! naming the field (see [`__probe`]).
+//! naming the field (see `__probe`).
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -155,8 +155,7 @@ relabel_tuple!(A 0, B 1, C 2, D 3, E 4, F 5);
 /// implements it and reports `false` otherwise, without a trait bound the
 /// user would have to satisfy (method resolution prefers the by-reference
 /// impl of `__ViaRelabel` and falls back to `__ViaFallback`).
-#[doc(hidden)]
-pub mod __probe {
+pub(crate) mod __probe {
     use super::*;
 
     /// A field being relabelled.
