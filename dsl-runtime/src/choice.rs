@@ -19,7 +19,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::simulate::SplitMix64;
+use crate::rng::SplitMix64;
 
 /// The most choices one step of the checker can make.
 pub const MAX_CHOICES: usize = 8;

@@ -25,7 +25,10 @@ pub mod induct;
 pub mod lin;
 pub mod liveness;
 pub mod meta;
+pub mod numbers;
+pub mod observe;
 pub mod progress;
+pub mod rng;
 #[cfg(feature = "runtime")]
 pub mod runtime;
 pub mod semantics;
@@ -34,6 +37,7 @@ pub mod simulate;
 pub mod system;
 pub mod transform;
 pub mod view;
+pub mod violation;
 pub mod workload;
 
 pub use check::{

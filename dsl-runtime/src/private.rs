@@ -9,7 +9,7 @@ pub use crate::meta::instance_meta;
 /// parameter instead of many at the impls that need it).
 pub fn param_is_data<T: crate::system::Data>() {}
 
-pub use crate::induct::observe::{Atom, ByDebug, ByParts, Probe};
+pub use crate::observe::{Atom, ByDebug, ByParts, Probe};
 
 pub use crate::ctx::Forbidden;
 

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::check::thousands;
+use crate::numbers::thousands;
 
 /// The environment variable that sets the plain-line period (ms).
 pub const PERIOD_VAR: &str = "VERDICT_PROGRESS_MS";

@@ -178,10 +178,10 @@ pub trait System: Sized + Send + Sync + 'static {
     fn fields(state: &Self::State) -> Vec<(&'static str, String)>;
 
     /// Each field of `state` broken into small observable parts (see
-    /// [`crate::induct::observe`]), for invariant inference. `system!`
+    /// [`crate::observe`]), for invariant inference. `system!`
     /// generates it for systems without type parameters; the default
     /// observes nothing, so inference mines only network predicates.
-    fn observe(state: &Self::State, out: &mut Vec<crate::induct::observe::Atom>) {
+    fn observe(state: &Self::State, out: &mut Vec<crate::observe::Atom>) {
         let _ = (state, out);
     }
 

@@ -21,9 +21,9 @@ use std::path::Path;
 
 use labels::{along, around_mark, Anchor, Placer, Rect, Spot};
 
-use crate::check::{replay, Counterexample, ReplayStep, Violation};
 use crate::semantics::{Event, Model, Packet, World};
 use crate::system::System;
+use crate::violation::{replay, Counterexample, ReplayStep, Violation};
 
 const COL: f64 = 170.0;
 const ROW: f64 = 38.0;

@@ -8,9 +8,7 @@
 //! the fingerprint path. Reductions ([`Reductions`]) shrink the search
 //! without changing any verdict.
 
-mod counterexample;
 pub mod explore;
-mod invariants;
 pub mod memory;
 mod payoff;
 pub mod progress;
@@ -20,11 +18,14 @@ pub mod visited;
 
 use std::fmt;
 
-pub use counterexample::{replay, Counterexample, ReplayError, ReplayStep, Violation};
-pub use invariants::{check_invariant, check_selected, check_world};
+pub use crate::numbers::thousands;
+pub use crate::violation::{
+    check_invariant, check_selected, check_world, replay, Counterexample, ReplayError, ReplayStep,
+    Violation,
+};
 pub use memory::{MemoryBudget, Reached};
 pub use reduction::{Reductions, Relabel};
-pub use stats::{peak_rss_bytes, thousands, Stats};
+pub use stats::{peak_rss_bytes, Stats};
 
 use crate::semantics::Model;
 use crate::system::System;

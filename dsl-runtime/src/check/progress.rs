@@ -7,7 +7,7 @@ use std::fmt;
 
 use crate::check::memory::format_bytes;
 use crate::check::stats::peak_rss_bytes;
-use crate::check::thousands;
+use crate::numbers::thousands;
 use crate::progress::Sample;
 
 /// Whole levels a forecast needs: two ratios of growth.

@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::check::Strategy;
+use crate::numbers::thousands;
 
 /// Counters of one check.
 #[derive(Debug, Clone, Default)]
@@ -100,19 +101,6 @@ impl fmt::Display for Stats {
 
 fn mib(bytes: u64) -> String {
     format!("{:.1}", bytes as f64 / (1024.0 * 1024.0))
-}
-
-/// `1234567` as `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The process's peak resident set size (`VmHWM`), on Linux.

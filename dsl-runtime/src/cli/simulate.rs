@@ -5,7 +5,7 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::check::thousands;
+use crate::numbers::thousands;
 use crate::semantics::Model;
 use crate::simulate::estimate::estimate_counted;
 use crate::simulate::time::simulate_timed_counted;

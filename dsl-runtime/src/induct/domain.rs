@@ -15,10 +15,10 @@ use std::hash::{Hash, Hasher};
 use crate::ctx::Effects;
 use crate::fingerprint::Fingerprinter;
 use crate::induct::InductOptions;
+use crate::rng::SplitMix64;
 use crate::semantics::network::{Network, Packet};
 use crate::semantics::world::{FaultsUsed, NodeSlot};
 use crate::semantics::{Model, StepError, World};
-use crate::simulate::SplitMix64;
 use crate::system::System;
 
 /// Why the bounded check that feeds the domain stopped early: a reachable
@@ -173,7 +173,7 @@ pub fn build<S: System>(
     while let Some(i) = queue.pop_front() {
         watch.set_done(worlds.len() as u64);
         watch.examined(1);
-        crate::check::check_world(&model.setup, &worlds[i], &mut evals).map_err(|v| {
+        crate::violation::check_world(&model.setup, &worlds[i], &mut evals).map_err(|v| {
             ReachableFailure {
                 what: v.to_string(),
             }

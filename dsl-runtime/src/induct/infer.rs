@@ -4,7 +4,7 @@
 //! that still makes the user's invariants inductive there.
 //!
 //! Templates (DistAI's forms, over the observations of
-//! [`crate::induct::observe`]), with `n`, `m` nodes of one parameterised
+//! [`crate::observe`]), with `n`, `m` nodes of one parameterised
 //! role and literals `a`, `b` (a predicate or its negation):
 //! - `∀n: a(n)` and `∀n: a(n) → b(n)`, where a literal may also be closed
 //!   (a field of a singleton node, "a message of kind K in flight");
@@ -22,9 +22,9 @@ use std::sync::Arc;
 
 use crate::ctx::Effects;
 use crate::induct::domain::Domain;
-use crate::induct::observe::{Atom, Shape, Value};
 use crate::induct::{holds, is_state_invariant, InductOptions, Watch};
 use crate::meta::{KindId, RoleId};
+use crate::observe::{Atom, Shape, Value};
 use crate::semantics::{Model, World};
 use crate::system::System;
 

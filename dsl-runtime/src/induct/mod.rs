@@ -19,7 +19,6 @@
 pub mod domain;
 pub mod footprint;
 pub mod infer;
-pub mod observe;
 mod progress;
 pub mod report;
 
@@ -33,6 +32,7 @@ use crate::semantics::network::Network;
 use crate::semantics::{Action, Event, Model, World};
 use crate::system::System;
 
+pub use crate::observe;
 pub use domain::{Domain, ReachableFailure};
 pub use footprint::{step_kinds, step_name, StepKind};
 pub use report::render;
@@ -191,7 +191,7 @@ pub fn is_state_invariant<S: System>(id: InvariantId) -> bool {
 
 /// Evaluates invariant `id` on `world`: `Err` says why it fails.
 pub fn holds<S: System>(model: &Model<S>, world: &World<S>, id: InvariantId) -> Result<(), String> {
-    crate::check::check_invariant(&model.setup, world, id).map_err(|v| v.to_string())
+    crate::violation::check_invariant(&model.setup, world, id).map_err(|v| v.to_string())
 }
 
 /// The kind of step `action` was, given the handler that ran.

@@ -7,7 +7,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use crate::check::thousands;
+use crate::numbers::thousands;
 use crate::progress::Sample;
 
 /// Counts of one induction run, bumped by the search as it goes.

@@ -4,8 +4,8 @@
 
 use std::fmt::Write;
 
-use crate::check::thousands;
 use crate::induct::{nodes_that_matter, step_name, Cti, InductReport, PairVerdict};
+use crate::numbers::thousands;
 use crate::semantics::world::NodeSlot;
 use crate::semantics::{Model, World};
 use crate::system::System;

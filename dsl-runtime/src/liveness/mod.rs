@@ -24,11 +24,11 @@
 use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 
-use crate::check::{Counterexample, Violation};
 use crate::ctx::Effects;
 use crate::fingerprint::Fingerprinter;
 use crate::semantics::{Action, Event, Model, World};
 use crate::system::System;
+use crate::violation::{Counterexample, Violation};
 
 pub use crate::meta::EventuallyMeta;
 

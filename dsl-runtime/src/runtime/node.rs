@@ -23,6 +23,7 @@ use crate::runtime::bounded::{warn_limited, ByteQueue, Credit, RateLimited, Send
 
 use crate::choice::{self, Source};
 use crate::ctx::{Effects, TimerOp};
+use crate::rng::SplitMix64;
 use crate::runtime::codec::{self, FrameKind};
 use crate::runtime::disk::Disk;
 use crate::runtime::faults::{Injector, InjectorSettings, Route};
@@ -34,7 +35,6 @@ use crate::runtime::snapshot;
 use crate::runtime::timers::TimerTable;
 use crate::runtime::wal::{Record, SyncMode, Wal};
 use crate::setup::Setup;
-use crate::simulate::SplitMix64;
 use crate::system::{System, Trigger};
 
 /// How many recent outputs a node keeps for clients that connect later.

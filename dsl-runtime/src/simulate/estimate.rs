@@ -20,9 +20,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::check::Violation;
 use crate::semantics::{Model, World};
 use crate::system::System;
+use crate::violation::Violation;
 use crate::workload::NodeWorkload;
 
 use super::{on_threads, run_picked, SimulateOptions, SimulationStrategy, SplitMix64, Tally};

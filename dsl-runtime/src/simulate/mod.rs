@@ -12,7 +12,6 @@ pub mod estimate;
 pub mod kinds;
 pub mod pct;
 pub mod rates;
-pub mod rng;
 pub mod shrink;
 pub mod swarm;
 mod tally;
@@ -25,12 +24,12 @@ use std::time::{Duration, Instant};
 
 pub(crate) use tally::{Tally, Watched};
 
+pub use crate::rng::{self, SplitMix64};
 pub use coverage::Corpus;
 pub use estimate::{estimate, BinomialInterval, EstimateReport, RunProperty};
 pub use kinds::EventKinds;
 pub use pct::{Pct, PctBound};
 pub use rates::{FaultRates, RatedFaults};
-pub use rng::SplitMix64;
 pub use shrink::shrink;
 pub use swarm::SwarmConfig;
 pub use time::{
@@ -38,11 +37,11 @@ pub use time::{
 };
 
 use crate::check::reduction::incremental::{Affected, ALL};
-use crate::check::{check_selected, check_world, Counterexample, Violation};
 use crate::ctx::Effects;
 use crate::fingerprint::Fingerprinter;
 use crate::semantics::{Action, Event, Model};
 use crate::system::System;
+use crate::violation::{check_selected, check_world, Counterexample, Violation};
 
 /// How a simulation picks each step of a run. Every strategy is decided by
 /// the seeds alone, and records the steps it took, so what it finds

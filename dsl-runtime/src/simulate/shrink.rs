@@ -8,10 +8,10 @@
 //! happens). Chunks of half, a quarter, ... of the trace are tried until no
 //! single event can be left out. The result replays exactly.
 
-use crate::check::{check_world, Violation};
 use crate::ctx::Effects;
 use crate::semantics::{Event, Model};
 use crate::system::System;
+use crate::violation::{check_world, Violation};
 
 /// Whether `v` is the same failure as `target` (same invariant, or same
 /// kind of step error).

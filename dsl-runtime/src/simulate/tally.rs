@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::estimate::{BinomialInterval, RunProperty};
 use super::time::{show_micros, Micros};
-use crate::check::thousands;
+use crate::numbers::thousands;
 use crate::progress::Sample;
 
 /// Counts shared by the worker threads of one simulation.

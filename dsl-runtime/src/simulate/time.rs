@@ -22,10 +22,10 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use crate::check::{check_world, Violation};
 use crate::ctx::{Effects, TimerOp};
 use crate::semantics::{Action, Model, Packet};
 use crate::system::System;
+use crate::violation::{check_world, Violation};
 
 use super::{on_threads, FaultRates, SplitMix64, Tally};
 

@@ -48,12 +48,12 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::{Engine, Found, Item, Trail};
-use crate::check::invariants::check_selected;
 use crate::check::reduction::incremental::ALL;
 use crate::check::reduction::por::Por;
 use crate::ctx::Effects;
 use crate::semantics::{Action, World};
 use crate::system::System;
+use crate::violation::check_selected;
 
 /// A set of steps of the current path, bit `i` for the step from depth `i`.
 type Clock = u128;

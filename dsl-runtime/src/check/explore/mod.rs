@@ -11,8 +11,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use crate::check::counterexample::{Counterexample, Violation};
-use crate::check::invariants::check_selected;
 use crate::check::memory::{resident_bytes, world_bytes, MemoryBudget, Meter, Reached};
 use crate::check::reduction::incremental::{Affected, ALL};
 use crate::check::reduction::por::Por;
@@ -25,6 +23,7 @@ use crate::semantics::{
     Action, Event, FaultsUsed, Model, NodeSlot, StepError, StepInfo, TraceEvent, World,
 };
 use crate::system::System;
+use crate::violation::{check_selected, Counterexample, Violation};
 
 /// Where [`Worker::expand`] puts the new successors it finds.
 pub(crate) enum Sink<'a, S: System> {

@@ -30,7 +30,7 @@ pub struct Reductions {
     /// Keep symmetry and partial-order reduction only where they pay: when
     /// the search outgrows this many states, samples of it with and
     /// without each decide, and one that keeps more than half the states
-    /// is switched off (see [`crate::check::payoff`]). 0: use every
+    /// is switched off (see the book's "Reductions that pay"). 0: use every
     /// reduction asked for, paying or not.
     pub payoff_sample: u64,
 }

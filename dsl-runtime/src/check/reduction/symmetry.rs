@@ -121,7 +121,7 @@ impl<S: System> Symmetry<S> {
     /// nodes of each range and checks that the invariants judge the swapped
     /// world alike and that its successors are the swapped successors.
     fn behaves_symmetrically(&self, model: &Model<S>, init: &World<S>) -> bool {
-        let mut rng = crate::simulate::SplitMix64::new(0x5eed);
+        let mut rng = crate::rng::SplitMix64::new(0x5eed);
         let mut fx = crate::ctx::Effects::default();
         // Successors of `w`, each renamed by `rename` when given, as raw fingerprints.
         let successors = |w: &World<S>,

@@ -3,7 +3,7 @@
 
 use std::fmt::{self, Write as _};
 
-use crate::check::invariants::check_world;
+use super::invariants::check_world;
 use crate::ctx::{Effects, TimerOp};
 use crate::semantics::{Event, Model, StepError, StepInfo, World};
 use crate::system::System;

@@ -1,6 +1,6 @@
 //! Evaluating a system's invariants on a world.
 
-use crate::check::counterexample::Violation;
+use super::counterexample::Violation;
 use crate::meta::InvariantScope;
 use crate::semantics::World;
 use crate::setup::Setup;

@@ -1,5 +1,6 @@
-//! The simulator's random numbers: SplitMix64, small, fast and the same on
-//! every platform, so a seed names the same run everywhere.
+//! Random numbers for every engine (the simulator, symmetry's self-check,
+//! choices, domains, the runtime's jitter): SplitMix64, small, fast and the
+//! same on every platform, so a seed names the same run everywhere.
 
 /// A SplitMix64 generator.
 #[derive(Debug, Clone)]
