@@ -86,9 +86,9 @@ fn cache_flags(args: &CheckArgs) -> Vec<String> {
     flags
 }
 
-/// Stdout and a copy of everything written.
+/// A writer and a copy of everything written to it.
 struct Tee<'a> {
-    out: std::io::StdoutLock<'a>,
+    out: &'a mut dyn Write,
     copy: Vec<u8>,
 }
 
@@ -113,6 +113,20 @@ pub fn run_cached_check<S: System>(
     retransmitting: bool,
     dir: &Path,
 ) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    let mut err = std::io::stderr().lock();
+    run_cached_check_to(model, args, retransmitting, dir, &mut out, &mut err)
+}
+
+/// [`run_cached_check`], printing the report on `out` and warnings on `err`.
+pub fn run_cached_check_to<S: System>(
+    model: Model<S>,
+    args: &CheckArgs,
+    retransmitting: bool,
+    dir: &Path,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> ExitCode {
     let cache = match CheckCache::open(dir) {
         Ok(c) => c,
         Err(e) => return super::app::usage(e),
@@ -125,7 +139,6 @@ pub fn run_cached_check<S: System>(
     let files_asked = args.trace_json.is_some() || args.trace_out.is_some();
     match cache.lookup(key) {
         Lookup::Hit(entry) if !(files_asked && entry.exit_code == EXIT_VIOLATION) => {
-            let mut out = std::io::stdout().lock();
             let _ = out.write_all(entry.output.as_bytes());
             let bounded = if entry.bounded {
                 " (a bounded verdict, cached under its bounds)"
@@ -139,28 +152,42 @@ pub fn run_cached_check<S: System>(
             );
             return ExitCode::from(entry.exit_code);
         }
-        Lookup::Hit(_) => println!(
-            "cache: the cached verdict is a violation and counterexample files were asked for: re-checking"
-        ),
-        Lookup::Damaged(why) => eprintln!(
-            "warning: cache entry {} is damaged ({why}); re-checking",
-            path.display()
-        ),
+        Lookup::Hit(_) => {
+            let _ = writeln!(
+                out,
+                "cache: the cached verdict is a violation and counterexample files were asked for: re-checking"
+            );
+        }
+        Lookup::Damaged(why) => {
+            let _ = writeln!(
+                err,
+                "warning: cache entry {} is damaged ({why}); re-checking",
+                path.display()
+            );
+        }
         Lookup::Miss => {}
     }
     match cache.last(flags_key) {
-        None => println!(
-            "cache miss: no earlier check of {} with these flags in {}",
-            description.system,
-            dir.display()
-        ),
-        Some(Err(why)) => eprintln!(
-            "warning: the last description cached for these flags is damaged ({why}); re-checking without an impact summary"
-        ),
-        Some(Ok(old)) => print!("{}", miss_summary(&compare(&old, &description))),
+        None => {
+            let _ = writeln!(
+                out,
+                "cache miss: no earlier check of {} with these flags in {}",
+                description.system,
+                dir.display()
+            );
+        }
+        Some(Err(why)) => {
+            let _ = writeln!(
+                err,
+                "warning: the last description cached for these flags is damaged ({why}); re-checking without an impact summary"
+            );
+        }
+        Some(Ok(old)) => {
+            let _ = write!(out, "{}", miss_summary(&compare(&old, &description)));
+        }
     }
     let mut tee = Tee {
-        out: std::io::stdout().lock(),
+        out,
         copy: Vec::new(),
     };
     let code = if retransmitting {
@@ -168,7 +195,7 @@ pub fn run_cached_check<S: System>(
     } else {
         run_check_to(&model, args, &mut tee)
     };
-    let Tee { mut out, copy } = tee;
+    let Tee { out, copy } = tee;
     // The exit code the check returned, which `ExitCode` does not show.
     let exit_code = [EXIT_OK, EXIT_VIOLATION]
         .into_iter()
@@ -198,7 +225,13 @@ pub fn run_cached_check<S: System>(
             Ok(()) => {
                 let _ = writeln!(out, "  cached: {}", path.display());
             }
-            Err(e) => eprintln!("warning: cannot write to the cache {}: {e}", dir.display()),
+            Err(e) => {
+                let _ = writeln!(
+                    err,
+                    "warning: cannot write to the cache {}: {e}",
+                    dir.display()
+                );
+            }
         }
     } else if let Some(why) = why_not {
         let _ = writeln!(out, "  not cached: {why}");

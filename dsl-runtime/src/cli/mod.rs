@@ -24,8 +24,8 @@ mod simulate;
 
 pub use app::App;
 pub use change::{
-    impact_code, print_description, run_cached_check, run_impact, ImpactArgs, IMPACT_NONE,
-    IMPACT_RECHECK,
+    impact_code, print_description, run_cached_check, run_cached_check_to, run_impact, ImpactArgs,
+    IMPACT_NONE, IMPACT_RECHECK,
 };
 pub use check::{
     print_header, print_report, run_check, run_check_retransmitting, run_replay, select_invariants,
