@@ -317,3 +317,71 @@ fn a_damaged_entry_is_a_warning_and_a_recheck() {
     assert!(hit.contains("from cache"), "{hit}");
     assert!(err.is_empty(), "{err}");
 }
+
+const DESK: &str = env!("CARGO_BIN_EXE_desk");
+
+fn desk(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = std::process::Command::new(DESK)
+        .args(args)
+        .output()
+        .unwrap();
+    let text = |v: Vec<u8>| String::from_utf8(v).unwrap();
+    (out.status.code(), text(out.stdout), text(out.stderr))
+}
+
+#[test]
+fn the_cli_describes_compares_and_caches_with_documented_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("v4.json");
+    let (code, json, _) = desk(&["describe", "--json", "--transform", "v4"]);
+    assert_eq!(code, Some(0));
+    std::fs::write(&old, &json).unwrap();
+    let old = old.to_str().unwrap();
+    // Nothing changed: exit 0.
+    let (code, out, _) = desk(&["impact", "--transform", "v4", "--against", old]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("No change"), "{out}");
+    // Edit 5: exit 1, with the reasons; as JSON too.
+    let (code, out, _) = desk(&["impact", "--transform", "v5", "--against", old]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("ticks_bounded: reads Clock.ticks, written by Clock on timer Tick"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Invariants the change cannot affect: 4"),
+        "{out}"
+    );
+    let (code, out, _) = desk(&["impact", "--transform", "v5", "--against", old, "--json"]);
+    assert_eq!(code, Some(1));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let affected: Vec<&str> = v["invariants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["affected"] == Value::Bool(true))
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        affected,
+        ["ticks_bounded", "rings_follow_ticks", "one_grant_in_flight"]
+    );
+    // Not a description: exit 2 with a reason.
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"states\": 3}").unwrap();
+    let (code, _, err) = desk(&["impact", "--against", bad.to_str().unwrap()]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("no `format`"), "{err}");
+    // The cache through the binary: the second run answers, exit code kept.
+    let cache = dir.path().join("cache");
+    let cache = cache.to_str().unwrap();
+    let args = ["check", "--transform", "v5", "--cache", cache];
+    let (first, out, _) = desk(&args);
+    assert_eq!(first, Some(1), "{out}");
+    let (second, out, _) = desk(&args);
+    assert_eq!(second, Some(1), "{out}");
+    assert!(out.contains("from cache"), "{out}");
+    // Other flags are another key.
+    let (_, out, _) = desk(&["check", "--transform", "v5", "--cache", cache, "--bfs"]);
+    assert!(!out.contains("from cache"), "{out}");
+}
