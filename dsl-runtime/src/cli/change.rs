@@ -132,7 +132,14 @@ pub fn run_cached_check_to<S: System>(
         Err(e) => return super::app::usage(e),
     };
     let description = Description::of::<S>(Some(&model));
-    let flags = cache_flags(args);
+    let mut flags = cache_flags(args);
+    // What the program sets on the model besides the workload.
+    flags.push(format!(
+        "ignore rule: {}, deadlocks allowed: {:?}, memory budget: {:?}",
+        model.ignores.is_some(),
+        model.deadlock_allowed,
+        model.memory_budget
+    ));
     let key = cache::key(&description, &flags);
     let flags_key = cache::flags_key(&description.system, &flags);
     let path = cache.entry_path(key);
