@@ -154,7 +154,8 @@ fn decl_parts(g: &syn::Generics) -> (TokenStream, TokenStream) {
 /// Generates everything; with `bodies` false, only the types and a System
 /// impl without handlers or invariants (used when validation failed, so the
 /// user sees the real errors rather than follow-on ones).
-pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
+/// `source_hash` is the hash of the whole invocation, for the metadata.
+pub fn expand(def: &SystemDef, bodies: bool, source_hash: u64) -> TokenStream {
     let Some(name) = &def.name else {
         return TokenStream::new();
     };
@@ -234,6 +235,7 @@ pub fn expand(def: &SystemDef, bodies: bool) -> TokenStream {
 
     let meta = meta(
         def,
+        source_hash,
         &inputs,
         &outputs,
         &messages,
@@ -1014,6 +1016,7 @@ fn handler(
         .collect();
     let (reads, writes) = (field_set(reads), field_set(writes));
     let chooses = fp.chooses.is_some();
+    let hash = crate::hash::handler(h);
     let meta = quote! {
         ::verdict::meta::HandlerMeta {
             role: #r,
@@ -1025,6 +1028,7 @@ fn handler(
             emits: &[#(#emits),*],
             sets: &[#(#sets),*],
             chooses: #chooses,
+            hash: #hash,
         }
     };
     HandlerGen {
@@ -1270,6 +1274,7 @@ fn invariant_set(
             }
         });
         let name = d.name.to_string();
+        let hash = crate::hash::invariant(d);
         let only_trace = (trace || history) && !network && reads_fields.is_empty();
         let scope = if only_trace {
             quote!(Trace)
@@ -1288,6 +1293,7 @@ fn invariant_set(
                 reads_network: #network,
                 reads_trace: #trace,
                 reads_history: #history,
+                hash: #hash,
             }
         });
     }
@@ -1342,6 +1348,7 @@ fn invariant_set(
                 }
             });
             let name = d.name.to_string();
+            let hash = crate::hash::invariant(d);
             inv.metas.push(quote! {
                 ::verdict::meta::InvariantMeta {
                     name: #name,
@@ -1350,6 +1357,7 @@ fn invariant_set(
                     reads_network: false,
                     reads_trace: false,
                     reads_history: false,
+                    hash: #hash,
                 }
             });
         }
@@ -1389,8 +1397,10 @@ fn text(t: &impl ToTokens) -> String {
     out
 }
 
+#[allow(clippy::too_many_arguments)]
 fn meta(
     def: &SystemDef,
+    source_hash: u64,
     inputs: &KindGen,
     outputs: &KindGen,
     messages: &KindGen,
@@ -1422,6 +1432,12 @@ fn meta(
         |g: &KindGen| -> Vec<String> { g.variants.iter().map(|(v, _, _)| v.to_string()).collect() };
     let (i, o, m) = (names(inputs), names(outputs), names(messages));
     let t: Vec<String> = timers.iter().map(|t| t.name.to_string()).collect();
+    let (hi, ho, hm) = (
+        kind_hashes(def.inputs.first()),
+        kind_hashes(def.outputs.first()),
+        kind_hashes(def.messages.first()),
+    );
+    let config_hash = config_hash(def);
     quote! {
         ::verdict::SystemMeta {
             name: #name,
@@ -1432,8 +1448,45 @@ fn meta(
             timers: &[#(#t),*],
             handlers: &[#(#handlers),*],
             invariants: &[#(#invariants),*],
+            hashes: ::verdict::meta::SystemHashes {
+                source: #source_hash,
+                config: #config_hash,
+                inputs: &[#(#hi),*],
+                outputs: &[#(#ho),*],
+                messages: &[#(#hm),*],
+            },
         }
     }
+}
+
+/// Per variant of a kind, the hash of its payload's declaration (of the
+/// type itself for a kind that is the user's own type).
+fn kind_hashes(def: Option<&KindDef>) -> Vec<u64> {
+    match def.map(|k| &k.body) {
+        None => Vec::new(),
+        Some(KindBody::Enum(vs)) => vs
+            .iter()
+            .map(|v| {
+                crate::hash::Fnv::new()
+                    .tokens(&v.name)
+                    .tokens(&v.fields)
+                    .finish()
+            })
+            .collect(),
+        Some(KindBody::Alias(ty)) => vec![crate::hash::Fnv::new().tokens(ty).finish()],
+    }
+}
+
+/// The hash of the `config { .. }` section: its fields' names, types and defaults.
+fn config_hash(def: &SystemDef) -> u64 {
+    let mut f = crate::hash::Fnv::new();
+    for field in def.config.iter().flat_map(|s| &s.items) {
+        f.tokens(&field.name).tokens(&field.ty);
+        if let Some(init) = &field.init {
+            f.tokens(init);
+        }
+    }
+    f.finish()
 }
 
 struct RoleFns {

@@ -14,6 +14,7 @@ mod derive_relabel;
 mod expand;
 mod expand_symmetry;
 mod generics;
+mod hash;
 mod liveness;
 mod names;
 mod parse;
@@ -26,19 +27,20 @@ use proc_macro::TokenStream;
 /// footprints, and invariants. See the `verdict` crate and the book.
 #[proc_macro]
 pub fn system(input: TokenStream) -> TokenStream {
+    let source_hash = hash::text(&proc_macro2::TokenStream::from(input.clone()).to_string());
     let def = match syn::parse::<ast::SystemDef>(input) {
         Ok(def) => def,
         Err(e) => return e.to_compile_error().into(),
     };
     match valid::validate(&def) {
-        Ok(()) => expand::expand(&def, true).into(),
+        Ok(()) => expand::expand(&def, true, source_hash).into(),
         Err(errors) => {
             // Report every problem, and still declare the system's types
             // (with empty handler bodies) so the rest of the crate does not
             // drown the real errors in "cannot find type" noise.
             let mut out = errors.to_compile_error();
             if valid::expandable(&def) {
-                out.extend(expand::expand(&def, false));
+                out.extend(expand::expand(&def, false, source_hash));
             }
             out.into()
         }

@@ -182,6 +182,57 @@ pub struct SystemMeta {
     pub handlers: &'static [HandlerMeta],
     /// Every invariant: global, local and trace.
     pub invariants: &'static [InvariantMeta],
+    /// Hashes of the declarations the fields above do not spell out.
+    pub hashes: SystemHashes,
+}
+
+/// Stable hashes of a system's declarations (64-bit FNV-1a of their tokens'
+/// string form, see [`text_hash`]), which change when the text does and not
+/// when code is moved or reformatted: what `impact` and `check --cache`
+/// compare builds by.
+#[derive(Debug, Clone, Copy)]
+pub struct SystemHashes {
+    /// The whole `system!` invocation (for a wrapper: its base's, mixed
+    /// with the wrapper's name).
+    pub source: u64,
+    /// The `config { .. }` section.
+    pub config: u64,
+    /// Per input variant, its payload's declaration.
+    pub inputs: &'static [u64],
+    /// Per output variant, its payload's declaration.
+    pub outputs: &'static [u64],
+    /// Per message variant, its payload's declaration.
+    pub messages: &'static [u64],
+}
+
+impl SystemHashes {
+    /// No declarations hashed: for metadata written by hand.
+    pub const NONE: SystemHashes = SystemHashes {
+        source: 0,
+        config: 0,
+        inputs: &[],
+        outputs: &[],
+        messages: &[],
+    };
+}
+
+/// 64-bit FNV-1a of `text` followed by a 0xff separator: the hash the macro
+/// computes for declarations, for metadata that wrappers add.
+pub const fn text_hash(text: &str) -> u64 {
+    mix_hash(0xcbf2_9ce4_8422_2325, text)
+}
+
+/// Continues the FNV-1a hash `hash` with `text` and a 0xff separator.
+pub const fn mix_hash(mut hash: u64, text: &str) -> u64 {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i <= bytes.len() {
+        let b = if i < bytes.len() { bytes[i] } else { 0xff };
+        hash ^= b as u64;
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        i += 1;
+    }
+    hash
 }
 
 /// One node role, such as `Server` or `Client(u8)`.
@@ -249,6 +300,8 @@ pub struct HandlerMeta {
     /// Whether it may choose ([`crate::Ctx::choose`]): the checker then
     /// explores each of its steps once per answer.
     pub chooses: bool,
+    /// Hash of its trigger, footprint and body ([`SystemHashes`]).
+    pub hash: u64,
 }
 
 impl HandlerMeta {
@@ -285,6 +338,8 @@ pub struct InvariantMeta {
     /// Whether it reads the history: the trace up to the order of adjacent
     /// inputs and of adjacent outputs (what linearizability depends on).
     pub reads_history: bool,
+    /// Hash of its reads clause and body ([`SystemHashes`]).
+    pub hash: u64,
 }
 
 impl SystemMeta {
@@ -488,6 +543,7 @@ mod tests {
             timers: &[],
             handlers: &[],
             invariants: &[],
+            hashes: SystemHashes::NONE,
         }
     }
 
@@ -537,6 +593,18 @@ mod tests {
         );
         let meta: &'static SystemMeta = Box::leak(Box::new(meta_named("B")));
         assert_eq!(instance_meta::<(A, B)>(meta).name, "(A, B)");
+    }
+
+    #[test]
+    fn text_hashes_separate_their_pieces() {
+        // FNV-1a of "a", 0xff: the value the macro's hash gives too.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in [b'a', 0xff] {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        assert_eq!(text_hash("a"), h);
+        assert_ne!(mix_hash(text_hash("a"), "b"), text_hash("ab"));
+        assert_ne!(text_hash(""), text_hash("a"));
     }
 }
 

@@ -128,6 +128,17 @@ impl<S: System> Workload<S> {
         }
     }
 
+    /// Whether some input waits for an output (a [`Step::call`] or a
+    /// [`NodeWorkload::Chain`]), so what nodes emit decides when inputs
+    /// arrive.
+    pub fn waits_for_outputs(&self) -> bool {
+        self.per_node.iter().flatten().any(|w| match w {
+            NodeWorkload::Script(steps) => steps.iter().any(|s| s.awaits_output),
+            NodeWorkload::Chain(inputs) => inputs.len() > 1,
+            NodeWorkload::Any { .. } => false,
+        })
+    }
+
     /// The workload of the node with index `i`.
     pub fn of(&self, i: usize) -> Option<&NodeWorkload<S::Input>> {
         self.per_node.get(i).and_then(Option::as_ref)

@@ -26,7 +26,8 @@ const CORE: &[&str] = &[
     "violation",
 ];
 
-/// What runs a system: search, sampling, proof, drawing, transformation.
+/// What runs a system: search, sampling, proof, drawing, transformation,
+/// and the change analysis over its metadata.
 const ENGINES: &[&str] = &[
     "check",
     "simulate",
@@ -35,6 +36,7 @@ const ENGINES: &[&str] = &[
     "transform",
     "induct",
     "lin",
+    "change",
 ];
 
 /// Real processes on real sockets.

@@ -6,6 +6,7 @@ pub mod batcher;
 pub mod bgp;
 pub mod chang_roberts;
 pub mod counter;
+pub mod desk;
 pub mod keypad;
 pub mod kv;
 pub mod lockserv;

@@ -20,7 +20,7 @@
 //! `App` reads the flag, lists the choices in `--help`, rejects an unknown
 //! name, and passes the choice on to the processes `cluster` starts.
 //!
-//! Subcommands: `check`, `simulate`, `replay`, `induct`, `describe` always; `serve`, `client`,
+//! Subcommands: `check`, `simulate`, `replay`, `induct`, `describe`, `impact` always; `serve`, `client`,
 //! `cluster`, `certs` and `repair` with the `runtime` feature; `explore` (a
 //! local web page to walk the checked model) with the `explorer` feature. Three kinds of flags:
 //! - size flags (`--clients`) size a parameterised role for `check`,
@@ -356,10 +356,27 @@ impl<S: System> App<S> {
             ),
             true,
         );
-        let describe =
-            self.config_args(Command::new("describe").about(
-                "Print the system's roles, fields, handlers with footprints, and invariants",
-            ));
+        let describe = self.model_args(
+            Command::new("describe")
+                .about("Print the system's roles, fields, handlers with footprints, and invariants")
+                .arg(
+                    Arg::new("json")
+                        .long("json")
+                        .action(clap::ArgAction::SetTrue)
+                        .help(
+                            "Print the footprint graph with hashes as JSON, for `impact --against`",
+                        ),
+                ),
+            true,
+        );
+        let impact = self.model_args(
+            super::ImpactArgs::augment_args(Command::new("impact"))
+                .about("Say which invariants the changes since an earlier build (`describe --json`) can affect")
+                .after_help(
+                    "Exit codes: 0 no verdict can change, 1 some verdict may change (re-check), 2 bad usage or an unreadable description.",
+                ),
+            true,
+        );
         #[allow(unused_mut)]
         let mut cmd = Command::new(self.name)
             .about(self.about.clone())
@@ -370,7 +387,8 @@ impl<S: System> App<S> {
             .subcommand(simulate)
             .subcommand(replay)
             .subcommand(induct)
-            .subcommand(describe);
+            .subcommand(describe)
+            .subcommand(impact);
         #[cfg(feature = "explorer")]
         {
             cmd = cmd.subcommand(
@@ -527,6 +545,10 @@ impl<S: System> App<S> {
                     }
                 }
                 match self.model(m, args.faults) {
+                    Ok(model) if args.cache.is_some() => {
+                        let dir = args.cache.clone().unwrap_or_default();
+                        super::run_cached_check(model, &args, self.retransmitting, &dir)
+                    }
                     Ok(model) if self.retransmitting => run_check_retransmitting(model, &args),
                     Ok(model) => run_check(&model, &args),
                     Err(e) => usage(e),
@@ -595,6 +617,24 @@ impl<S: System> App<S> {
                 },
                 Err(e) => usage(e),
             },
+            "describe" if m.get_flag("json") => match self.model(m, crate::Faults::none()) {
+                Ok(model) => {
+                    super::print_description(&crate::change::Description::of(Some(&model)))
+                }
+                Err(e) => usage(e),
+            },
+            "impact" => {
+                let args = match super::ImpactArgs::from_arg_matches(m) {
+                    Ok(a) => a,
+                    Err(e) => return usage(e),
+                };
+                match self.model(m, crate::Faults::none()) {
+                    Ok(model) => {
+                        super::run_impact(&crate::change::Description::of(Some(&model)), &args)
+                    }
+                    Err(e) => usage(e),
+                }
+            }
             "describe" => {
                 print!("{}", S::meta());
                 for e in S::eventually() {

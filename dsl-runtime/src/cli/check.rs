@@ -117,6 +117,12 @@ pub struct CheckArgs {
     /// that fails, with the time spent per bound.
     #[arg(long, value_name = "NAME=A..B")]
     pub deepen: Option<super::Deepen>,
+    /// Keep verdicts in DIR, keyed by the system's hashes, these flags and
+    /// the tool version: an unchanged system answers from the cache, and
+    /// a changed one is re-checked with the invariants its edit can
+    /// affect listed first.
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
     /// The size, model and config flags of this run as a command line
     /// would give them, recorded in trace files so `replay` needs no flags.
     #[arg(skip)]
@@ -456,22 +462,40 @@ pub(crate) fn write_counterexample_files<S: System>(
 /// network, so the check takes the bounds, or the exact set-of-packets
 /// network, [`crate::transform::plan_retransmitting`] chooses, and prints
 /// the plan's notes first.
-pub fn run_check_retransmitting<S: System>(mut model: Model<S>, args: &CheckArgs) -> ExitCode {
+pub fn run_check_retransmitting<S: System>(model: Model<S>, args: &CheckArgs) -> ExitCode {
+    run_check_retransmitting_to(model, args, &mut std::io::stdout().lock())
+}
+
+/// [`run_check_retransmitting`], printing on `out`.
+pub(crate) fn run_check_retransmitting_to<S: System>(
+    mut model: Model<S>,
+    args: &CheckArgs,
+    out: &mut dyn Write,
+) -> ExitCode {
     let mut args = args.clone();
     let plan = crate::transform::plan_retransmitting(
         &mut model,
         args.depth.is_some() || args.max_states.is_some(),
     );
     for note in &plan.notes {
-        println!("{note}");
+        let _ = writeln!(out, "{note}");
     }
     args.depth = args.depth.or(plan.default_depth);
-    run_check(&model, &args)
+    run_check_to(&model, &args, out)
 }
 
 /// Runs `check`: prints the header, the report and writes the trace file
 /// if asked. Returns the exit code.
 pub fn run_check<S: System>(model: &Model<S>, args: &CheckArgs) -> ExitCode {
+    run_check_to(model, args, &mut std::io::stdout().lock())
+}
+
+/// [`run_check`], printing on `out`.
+pub(crate) fn run_check_to<S: System>(
+    model: &Model<S>,
+    args: &CheckArgs,
+    mut out: &mut dyn Write,
+) -> ExitCode {
     let audited;
     let model = if args.audit_ignore_rule || args.audit_footprints || args.allow_deadlock {
         if args.audit_ignore_rule && model.ignores.is_none() {
@@ -499,7 +523,6 @@ pub fn run_check<S: System>(model: &Model<S>, args: &CheckArgs) -> ExitCode {
         Ok(m) => m,
         Err(e) => return crate::cli::app::usage(e),
     };
-    let mut out = std::io::stdout().lock();
     print_header(model, &mut out);
     if !args.invariants.is_empty() {
         let _ = writeln!(out, "  checking only: {}", args.invariants.join(", "));
@@ -514,8 +537,7 @@ pub fn run_check<S: System>(model: &Model<S>, args: &CheckArgs) -> ExitCode {
     }
     if let Some(cx) = report.counterexample() {
         let files = (args.trace_json.as_deref(), args.trace_out.as_deref());
-        if let Err(code) = write_counterexample_files(model, cx, &args.model_flags, files, &mut out)
-        {
+        if let Err(code) = write_counterexample_files(model, cx, &args.model_flags, files, out) {
             return code;
         }
     }

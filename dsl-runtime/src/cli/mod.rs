@@ -7,9 +7,11 @@
 //! also exit 2), 3 when a check stopped at its memory budget with no
 //! violation found (the state space was not covered), 4 when `induct`
 //! found a counterexample to induction (the invariants hold in the states
-//! checked but are not inductive).
+//! checked but are not inductive). `impact` exits 0 when no verdict can
+//! change, 1 when one may (re-check), 2 on bad usage.
 
 mod app;
+mod change;
 mod check;
 mod deepen;
 #[cfg(feature = "runtime")]
@@ -21,6 +23,10 @@ mod induct;
 mod simulate;
 
 pub use app::App;
+pub use change::{
+    impact_code, print_description, run_cached_check, run_cached_check_to, run_impact, ImpactArgs,
+    IMPACT_NONE, IMPACT_RECHECK,
+};
 pub use check::{
     print_header, print_report, run_check, run_check_retransmitting, run_replay, select_invariants,
     trace_faults, trace_header, CheckArgs, ReplayArgs, TraceFile,

@@ -186,6 +186,7 @@ mod tests {
             emits: &[],
             sets: &[],
             chooses: false,
+            hash: 0,
         }
     }
 
@@ -199,6 +200,7 @@ mod tests {
             timers: &["T"],
             handlers: Box::leak(handlers.into_boxed_slice()),
             invariants: &[],
+            hashes: crate::meta::SystemHashes::NONE,
         }
     }
 
@@ -211,6 +213,7 @@ mod tests {
             reads_network: network,
             reads_trace: false,
             reads_history: false,
+            hash: 0,
         }
     }
 

@@ -127,6 +127,7 @@ fn build_meta<S: System, O: Observer<S>>() -> SystemMeta {
         reads_network: false,
         reads_trace: false,
         reads_history: false,
+        hash: crate::meta::mix_hash(b.source_hash, O::NAME),
     });
     b.build()
 }

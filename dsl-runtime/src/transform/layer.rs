@@ -45,6 +45,7 @@ pub fn copy_handler(h: &HandlerMeta) -> HandlerMeta {
         emits: h.emits,
         sets: h.sets,
         chooses: h.chooses,
+        hash: h.hash,
     }
 }
 
@@ -57,6 +58,7 @@ pub fn copy_invariant(i: &InvariantMeta) -> InvariantMeta {
         reads_network: i.reads_network,
         reads_trace: i.reads_trace,
         reads_history: i.reads_history,
+        hash: i.hash,
     }
 }
 
@@ -125,6 +127,13 @@ pub struct MetaBuilder {
     pub handlers: Vec<HandlerMeta>,
     /// Invariants; the base's come first, at their own ids.
     pub invariants: Vec<InvariantMeta>,
+    /// The base's source hash mixed with the wrapper's name.
+    pub source_hash: u64,
+    /// The base's config hash.
+    pub config_hash: u64,
+    /// Input, output and message hashes; [`MetaBuilder::build`] hashes
+    /// the messages added by the wrapper's name and theirs.
+    pub kind_hashes: (&'static [u64], &'static [u64], Vec<u64>),
 }
 
 impl MetaBuilder {
@@ -132,7 +141,6 @@ impl MetaBuilder {
     /// marked durable.
     pub fn from_base(name: String, base: &SystemMeta, durable: bool) -> Self {
         MetaBuilder {
-            name: leak_str(name),
             roles: base
                 .roles
                 .iter()
@@ -147,6 +155,14 @@ impl MetaBuilder {
             timers: base.timers.to_vec(),
             handlers: base.handlers.iter().map(copy_handler).collect(),
             invariants: base.invariants.iter().map(copy_invariant).collect(),
+            source_hash: crate::meta::mix_hash(base.hashes.source, &name),
+            config_hash: base.hashes.config,
+            kind_hashes: (
+                base.hashes.inputs,
+                base.hashes.outputs,
+                base.hashes.messages.to_vec(),
+            ),
+            name: leak_str(name),
         }
     }
 
@@ -184,6 +200,7 @@ impl MetaBuilder {
         sends: Vec<KindId>,
         sets: Vec<TimerId>,
     ) -> usize {
+        let hash = crate::meta::mix_hash(self.source_hash, &name);
         self.handlers.push(HandlerMeta {
             role,
             trigger,
@@ -192,6 +209,7 @@ impl MetaBuilder {
             writes,
             sends: leak_slice(sends),
             emits: &[],
+            hash,
             sets: leak_slice(sets),
             chooses: false,
         });
@@ -199,7 +217,12 @@ impl MetaBuilder {
     }
 
     /// The finished metadata.
-    pub fn build(self) -> SystemMeta {
+    pub fn build(mut self) -> SystemMeta {
+        // Message kinds the wrapper added are hashed by its name and theirs.
+        for added in &self.messages[self.kind_hashes.2.len()..] {
+            let hash = crate::meta::mix_hash(self.source_hash, added);
+            self.kind_hashes.2.push(hash);
+        }
         let roles = self
             .roles
             .into_iter()
@@ -219,6 +242,13 @@ impl MetaBuilder {
             timers: leak_slice(self.timers),
             handlers: leak_slice(self.handlers),
             invariants: leak_slice(self.invariants),
+            hashes: crate::meta::SystemHashes {
+                source: self.source_hash,
+                config: self.config_hash,
+                inputs: self.kind_hashes.0,
+                outputs: self.kind_hashes.1,
+                messages: leak_slice(self.kind_hashes.2),
+            },
         }
     }
 }
