@@ -166,7 +166,12 @@ fn a_fault_model_that_cannot_saturate_gets_a_depth_bound() {
     };
     let report = check(&model, &options);
     assert!(
-        matches!(report.outcome, Outcome::Bounded { bound: "depth" }),
+        matches!(
+            report.outcome,
+            Outcome::Bounded {
+                bound: verdict::check::Bound::Depth
+            }
+        ),
         "{:?}",
         report.outcome
     );

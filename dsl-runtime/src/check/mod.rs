@@ -30,6 +30,24 @@ pub use stats::{peak_rss_bytes, Stats};
 use crate::semantics::Model;
 use crate::system::System;
 
+/// A bound that cut a search short, leaving part of the space unexplored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// `--depth`: worlds at the depth limit were not expanded.
+    Depth,
+    /// `--max-states`: the search stopped at that many unique states.
+    States,
+}
+
+impl fmt::Display for Bound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Bound::Depth => "depth",
+            Bound::States => "states",
+        })
+    }
+}
+
 /// The order in which worlds are explored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Strategy {
@@ -83,8 +101,8 @@ pub enum Outcome<S: System> {
     Exhausted,
     /// No violation within the bounds, but a bound cut exploration short.
     Bounded {
-        /// Which bound: `depth` or `states`.
-        bound: &'static str,
+        /// Which bound.
+        bound: Bound,
     },
     /// No violation so far, but the search reached its memory budget and
     /// stopped: part of the state space is unexplored.

@@ -26,7 +26,7 @@
 
 use std::time::Instant;
 
-use crate::check::{thousands, CheckOptions, Outcome, Reductions, Report, Strategy};
+use crate::check::{thousands, Bound, CheckOptions, Outcome, Reductions, Report, Strategy};
 use crate::semantics::Model;
 use crate::system::System;
 
@@ -191,7 +191,12 @@ fn min_depth(a: Option<usize>, b: Option<usize>) -> Option<usize> {
 
 /// Whether `report` stopped only because it reached `sample` states.
 fn cut_by<S: System>(report: &Report<S>, sample: u64) -> bool {
-    matches!(report.outcome, Outcome::Bounded { bound: "states" }) && report.stats.unique >= sample
+    matches!(
+        report.outcome,
+        Outcome::Bounded {
+            bound: Bound::States
+        }
+    ) && report.stats.unique >= sample
 }
 
 /// What the reductions saved on a space that fit the sample: the states

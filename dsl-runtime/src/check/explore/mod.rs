@@ -17,7 +17,7 @@ use crate::check::reduction::por::Por;
 use crate::check::reduction::symmetry::Symmetry;
 use crate::check::stats::peak_rss_bytes;
 use crate::check::visited::{chain, Insert, Visited};
-use crate::check::{CheckOptions, Outcome, Report, Stats, Strategy};
+use crate::check::{Bound, CheckOptions, Outcome, Report, Stats, Strategy};
 use crate::ctx::Effects;
 use crate::semantics::{
     Action, Event, FaultsUsed, Model, NodeSlot, StepError, StepInfo, TraceEvent, World,
@@ -1265,10 +1265,12 @@ pub(crate) fn search<S: System>(model: &Model<S>, options: &CheckOptions) -> Rep
         None if eng.meter.reached().is_some() => Outcome::MemoryBound {
             reached: eng.meter.reached().unwrap_or(Reached::Held),
         },
-        None if eng.states_bound_hit.load(Ordering::Relaxed) => {
-            Outcome::Bounded { bound: "states" }
-        }
-        None if eng.depth_bound_hit.load(Ordering::Relaxed) => Outcome::Bounded { bound: "depth" },
+        None if eng.states_bound_hit.load(Ordering::Relaxed) => Outcome::Bounded {
+            bound: Bound::States,
+        },
+        None if eng.depth_bound_hit.load(Ordering::Relaxed) => Outcome::Bounded {
+            bound: Bound::Depth,
+        },
         None => Outcome::Exhausted,
     };
     finish(outcome, stats, &eng)
