@@ -110,6 +110,9 @@ mod raft_partial_partition {
             Event::Cut(a, b) if (*a, *b) == (s0, RaftNode::Server(2))
         )));
         assert!(world.network.is_empty());
+        // Only that link is cut, both ways.
+        assert!(world.across_partition(0, 2) && world.across_partition(2, 0));
+        assert!(!world.across_partition(0, 1) && !world.across_partition(1, 2));
         world
     }
 

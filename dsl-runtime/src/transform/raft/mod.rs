@@ -14,6 +14,15 @@
 //!   election timers in any order at any point; the runtime arms them with
 //!   a duration spread over 150-300 ms by the server and the term, so two
 //!   servers rarely time out together.
+//! - **Pre-vote and check-quorum** ([`Config::pre_vote`],
+//!   [`Config::check_quorum`], both off by default). With pre-vote a
+//!   server first asks whether it would win the next term, and a peer that
+//!   has heard from a leader since its election timer last fired says no:
+//!   a server cut off from the leader alone cannot depose it. With
+//!   check-quorum a leader that heard from no majority in an election
+//!   timeout steps down. Liveness under a partial partition is checked
+//!   with [`timely_elections`], the timing assumption that makes an untimed
+//!   election protocol live at all.
 //! - **Replication.** The leader appends a client's command to its log and
 //!   sends each follower the entries from that follower's next index, with
 //!   the index and term of the entry before them. A follower accepts only
