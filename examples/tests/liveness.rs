@@ -169,6 +169,42 @@ mod raft_partial_partition {
         assert!(report.states > 10);
     }
 
+    /// Check-quorum: a leader partitioned from both followers steps down
+    /// at the end of its first round without answers; one that still hears
+    /// a follower keeps leading.
+    #[test]
+    fn check_quorum_deposes_a_leader_cut_off_from_the_majority() {
+        let config = RaftConfig {
+            max_term: 2,
+            max_log: 1,
+            max_retries: Some(0),
+            check_quorum: true,
+            ..RaftConfig::default()
+        };
+        let m = kv::raft(3, 1, 1, Faults::none().partition(1), config).unwrap();
+        let mut world = m.init().unwrap();
+        let s0 = RaftNode::Server(0);
+        let s0_election = |e: &Event<Raft<Store>>| matches!(e, Event::Timeout { node, timer: Timer::Election } if *node == s0);
+        let leads = |w: &World<Raft<Store>>| {
+            matches!(&w.nodes[0].state, verdict::transform::raft::State::Server(s)
+                if s.standing == verdict::transform::Standing::Leader)
+        };
+        assert!(take(&m, &mut world, s0_election));
+        while take(&m, &mut world, |e| matches!(e, Event::Deliver(_))) {}
+        assert!(leads(&world));
+        // A round in which both followers answered: it keeps leading.
+        assert!(take(&m, &mut world, s0_election));
+        assert!(leads(&world));
+        // Cut it off from both; the next round heard nobody.
+        assert!(take(
+            &m,
+            &mut world,
+            |e| matches!(e, Event::Partition(side) if side == &vec![s0])
+        ));
+        assert!(take(&m, &mut world, s0_election));
+        assert!(!leads(&world), "{:?}", world.nodes[0].state);
+    }
+
     #[test]
     fn pre_vote_without_its_lease_check_livelocks_again() {
         let (m, report) = check(true, false, Some(RaftBug::PreVoteIgnoresLeader));
