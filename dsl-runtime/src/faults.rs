@@ -1,7 +1,7 @@
 //! Fault models: which fault events a run may take, and how many of each.
 //!
 //! A [`Faults`] value is built by composition, `Faults::none().drop().dup().crash(1)`,
-//! or parsed from a command line, `drop,dup=1,crash=1`. The same value drives
+//! or parsed from a command line, `drop,dup=1,crash=1,cut=1`. The same value drives
 //! the checker, the simulator and the runtime's fault injection.
 
 use std::fmt;
@@ -54,7 +54,14 @@ impl Budget {
 /// - `crash`: a node may crash, losing its volatile fields, timers and the
 ///   messages in flight to it, and later restart; `crash_stop` never restarts;
 /// - `partition`: the nodes may be split in two sides; messages across the
-///   cut are held (or lost) until the partition heals.
+///   cut are held (or lost) until the partition heals;
+/// - `cut`: the link between two nodes may stop carrying messages, both
+///   ways, while every other link works (a *partial* partition: A and B
+///   cannot talk, yet each talks to C). Messages on the cut link are held,
+///   and may be lost without spending the `drop` budget, until it heals.
+///
+/// The network has one such fault at a time: a partition or a cut link
+/// heals before the next one starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 pub struct Faults {
     /// Lost messages.
@@ -69,6 +76,8 @@ pub struct Faults {
     pub restart: bool,
     /// Network partitions.
     pub partition: Budget,
+    /// Cut links (one link between two nodes at a time).
+    pub cut: Budget,
 }
 
 impl Faults {
@@ -131,6 +140,12 @@ impl Faults {
         self
     }
 
+    /// At most `n` cut links, one at a time (each may later heal).
+    pub fn cut(mut self, n: u8) -> Self {
+        self.cut = Budget::Limited(n);
+        self
+    }
+
     /// Whether channels keep their order: with unlimited reorder the network
     /// is a plain multiset of messages.
     pub fn is_unordered(&self) -> bool {
@@ -144,6 +159,7 @@ impl Faults {
             && !self.reorder.is_on()
             && !self.crash.is_on()
             && !self.partition.is_on()
+            && !self.cut.is_on()
     }
 }
 
@@ -171,6 +187,7 @@ impl fmt::Display for Faults {
             self.crash,
         );
         push("partition", self.partition);
+        push("cut", self.cut);
         if parts.is_empty() {
             write!(f, "none")
         } else {
@@ -195,8 +212,9 @@ impl FromStr for Faults {
     type Err = FaultsParseError;
 
     /// Parses a comma-separated list such as `none`, `dup`, `drop=2,reorder`,
-    /// `crash=1`, `crash-stop=1`, `partition=1`. A name alone means
-    /// unlimited, except `crash`, `crash-stop` and `partition`, which mean 1.
+    /// `crash=1`, `crash-stop=1`, `partition=1`, `cut=1`. A name alone means
+    /// unlimited, except `crash`, `crash-stop`, `partition` and `cut`, which
+    /// mean 1.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let mut faults = Faults::none();
         let s = s.trim();
@@ -232,10 +250,11 @@ impl FromStr for Faults {
                 "crash" => faults = faults.crash(count.unwrap_or(1)),
                 "crash-stop" => faults = faults.crash_stop(count.unwrap_or(1)),
                 "partition" => faults = faults.partition(count.unwrap_or(1)),
+                "cut" => faults = faults.cut(count.unwrap_or(1)),
                 _ => {
                     return Err(FaultsParseError(format!(
                         "unknown fault `{name}`; use a comma-separated list of \
-                         drop, dup, reorder, crash, crash-stop, partition (each optionally `=N`), or none"
+                         drop, dup, reorder, crash, crash-stop, partition, cut (each optionally `=N`), or none"
                     )))
                 }
             }
@@ -256,11 +275,14 @@ mod tests {
             "drop=2,reorder",
             "crash=1",
             "crash-stop=2,partition=1",
+            "drop,cut=2",
         ] {
             let faults: Faults = text.parse().unwrap();
             assert_eq!(faults.to_string(), text);
         }
         assert_eq!("crash".parse::<Faults>().unwrap(), Faults::none().crash(1));
+        assert_eq!("cut".parse::<Faults>().unwrap(), Faults::none().cut(1));
+        assert!(!Faults::none().cut(1).is_none());
         assert_eq!(
             "drop,dup".parse::<Faults>().unwrap(),
             Faults::none().drop().dup()

@@ -316,6 +316,17 @@ fn draw<S: System>(model: &Model<S>, events: &[Event<S>], footer: Option<&Violat
                     ),
                 );
             }
+            Event::Cut(a, b) => {
+                canvas.mark(
+                    format!(
+                        "<rect x=\"{LEFT:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"10\" class=\"partition\"/>",
+                        y - 5.0,
+                        COL * n as f64
+                    ),
+                    Rect::around(0.0, 0.0, 0.0),
+                    label(format!("cut {a} | {b}"), "part-label", band_spots(y)),
+                );
+            }
             Event::Heal => {
                 canvas.mark(
                     format!(

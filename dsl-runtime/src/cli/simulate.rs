@@ -202,12 +202,13 @@ fn refusal(args: &SimulateArgs) -> Option<String> {
         let budgeted = (f.faults.drop.is_on() && f.rates.drop == 0.0)
             || (f.faults.duplicate.is_on() && f.rates.duplicate == 0.0)
             || f.faults.partition.is_on()
+            || f.faults.cut.is_on()
             || f.faults.reorder.is_on();
         if budgeted || f.rates.crash > 0.0 {
             return Some(format!(
                 "--faults {f} with --time: in simulated time drops and duplicates come at rates \
                  (drop=pX, dup=pX), crashes from a count (crash=N, at random times); \
-                 partitions and reordering are not simulated"
+                 partitions, cut links and reordering are not simulated"
             ));
         }
     }

@@ -28,7 +28,7 @@ pub enum StepKind {
     Crash(RoleId),
     /// A node of this role restarts (running its `on restart` handler, if any).
     Restart(RoleId),
-    /// The network splits or heals.
+    /// The network splits, cuts a link, or heals.
     Partition,
 }
 
@@ -117,7 +117,8 @@ pub fn step_kinds(meta: &SystemMeta, faults: &Faults) -> Vec<StepKind> {
         .filter(|(_, h)| !matches!(h.trigger, TriggerMeta::Start | TriggerMeta::Restart))
         .map(|(id, _)| StepKind::Handler(id))
         .collect();
-    if faults.drop.is_on() || faults.partition.is_on() || faults.crash.is_on() {
+    if faults.drop.is_on() || faults.partition.is_on() || faults.cut.is_on() || faults.crash.is_on()
+    {
         // Packets across a cut, or to a down node, may be lost too.
         kinds.push(StepKind::Drop);
     }
@@ -130,7 +131,7 @@ pub fn step_kinds(meta: &SystemMeta, faults: &Faults) -> Vec<StepKind> {
             kinds.extend((0..meta.roles.len()).map(StepKind::Restart));
         }
     }
-    if faults.partition.is_on() {
+    if faults.partition.is_on() || faults.cut.is_on() {
         kinds.push(StepKind::Partition);
     }
     kinds

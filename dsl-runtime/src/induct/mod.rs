@@ -209,7 +209,7 @@ pub(crate) fn kind_of<S: System>(
         Action::Duplicate(_) => StepKind::Duplicate,
         Action::Crash(i) => StepKind::Crash(role(i)),
         Action::Restart(i) => StepKind::Restart(role(i)),
-        Action::Partition(_) | Action::Heal => StepKind::Partition,
+        Action::Partition(_) | Action::Cut(_) | Action::Heal => StepKind::Partition,
     }
 }
 

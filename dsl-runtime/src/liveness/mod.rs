@@ -13,6 +13,14 @@
 //! "with at most one crash" is the fault model `crash=1`, and a model with
 //! unlimited `drop` lets the network lose every retry.
 //!
+//! A check may also take an *assumption*: a predicate on (world, step)
+//! that rules steps out, for a timing assumption the untimed semantics
+//! cannot express (Raft's "a follower connected to a live leader hears
+//! from it before its election timer fires" is one; see
+//! [`crate::transform::raft_timely_elections`]). Only the steps it allows
+//! are explored, and fairness asks only for those. Every verdict then
+//! holds under that assumption and no further.
+//!
 //! The check builds the whole reachable state graph (no reductions: keep
 //! configurations small), keeps the states where the goal does not hold,
 //! splits them into strongly connected components, and reports a component
@@ -104,7 +112,26 @@ struct Graph<S: System> {
     parent: Vec<(u32, Option<Action>)>,
 }
 
-fn explore<S: System>(model: &Model<S>, max_states: usize) -> Option<Graph<S>> {
+/// Which steps a liveness check may take: `true` for a step the
+/// assumption allows in that world.
+pub type Assumption<'a, S> = &'a dyn Fn(&World<S>, Action) -> bool;
+
+/// The steps `world` enables that `assume` allows.
+fn allowed<S: System>(
+    model: &Model<S>,
+    world: &World<S>,
+    assume: Assumption<'_, S>,
+) -> Vec<Action> {
+    let mut actions = model.enabled(world);
+    actions.retain(|&a| assume(world, a));
+    actions
+}
+
+fn explore<S: System>(
+    model: &Model<S>,
+    max_states: usize,
+    assume: Assumption<'_, S>,
+) -> Option<Graph<S>> {
     let init = model.init().ok()?;
     let mut index: HashMap<u64, u32> = HashMap::new();
     index.insert(init.fingerprint(), 0);
@@ -117,7 +144,7 @@ fn explore<S: System>(model: &Model<S>, max_states: usize) -> Option<Graph<S>> {
     let mut effects = Effects::default();
     while let Some(i) = queue.pop_front() {
         let world = g.worlds[i as usize].clone();
-        for a in model.enabled(&world) {
+        for a in allowed(model, &world, assume) {
             let mut next = world.clone();
             if model.apply(&mut next, a, &mut effects).is_err() {
                 continue;
@@ -207,7 +234,17 @@ fn components<S: System>(g: &Graph<S>, keep: &[bool]) -> Vec<Option<u32>> {
 /// Checks every `eventually` property of `S` on `model`, exploring at most
 /// `max_states` states.
 pub fn check_liveness<S: System>(model: &Model<S>, max_states: usize) -> LivenessReport<S> {
-    let Some(g) = explore(model, max_states) else {
+    check_liveness_assuming(model, max_states, &|_, _| true)
+}
+
+/// [`check_liveness`] over the runs whose every step `assume` allows (see
+/// the [module documentation](self)).
+pub fn check_liveness_assuming<S: System>(
+    model: &Model<S>,
+    max_states: usize,
+    assume: Assumption<'_, S>,
+) -> LivenessReport<S> {
+    let Some(g) = explore(model, max_states, assume) else {
         return LivenessReport {
             outcome: LivenessOutcome::TooLarge,
             states: max_states,
@@ -226,8 +263,7 @@ pub fn check_liveness<S: System>(model: &Model<S>, max_states: usize) -> Livenes
         .worlds
         .iter()
         .map(|w| {
-            let mut keys: Vec<u64> = model
-                .enabled(w)
+            let mut keys: Vec<u64> = allowed(model, w, assume)
                 .into_iter()
                 .filter_map(|a| fair_key(model, w, a))
                 .collect();

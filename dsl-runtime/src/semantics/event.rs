@@ -45,7 +45,10 @@ pub enum Action {
     Restart(usize),
     /// The network splits: the nodes whose bits are set on one side.
     Partition(u64),
-    /// The partition heals.
+    /// The link between the two nodes whose bits are set stops carrying
+    /// messages either way.
+    Cut(u64),
+    /// The partition, or the cut link, heals.
     Heal,
 }
 
@@ -112,7 +115,9 @@ pub enum Event<S: System> {
     Restart(S::Node),
     /// The network splits; these nodes are on one side.
     Partition(Vec<S::Node>),
-    /// The partition heals.
+    /// The link between these two nodes is cut.
+    Cut(S::Node, S::Node),
+    /// The partition, or the cut link, heals.
     Heal,
     /// `step`, whose handler chose: these are its answers to
     /// [`crate::Ctx::choose`], in order.
@@ -141,6 +146,7 @@ impl<S: System> Clone for Event<S> {
             Event::Crash(n) => Event::Crash(*n),
             Event::Restart(n) => Event::Restart(*n),
             Event::Partition(side) => Event::Partition(side.clone()),
+            Event::Cut(a, b) => Event::Cut(*a, *b),
             Event::Heal => Event::Heal,
             Event::Chose { choices, step } => Event::Chose {
                 choices: choices.clone(),
@@ -164,6 +170,7 @@ impl<S: System> PartialEq for Event<S> {
             }
             (Event::Crash(a), Event::Crash(b)) | (Event::Restart(a), Event::Restart(b)) => a == b,
             (Event::Partition(a), Event::Partition(b)) => a == b,
+            (Event::Cut(a, b), Event::Cut(c, d)) => a == c && b == d,
             (Event::Heal, Event::Heal) => true,
             (
                 Event::Chose {
@@ -210,6 +217,7 @@ impl<S: System> fmt::Display for Event<S> {
                     names.join(", ")
                 )
             }
+            Event::Cut(a, b) => write!(f, "network cuts the link between {a} and {b}"),
             Event::Heal => write!(f, "network heals"),
             Event::Chose { choices, step } => match choices.as_slice() {
                 [one] => write!(f, "{step}, choosing {one}"),
@@ -226,7 +234,11 @@ impl<S: System> Event<S> {
             Event::Input { node, .. } | Event::Timeout { node, .. } => Some(*node),
             Event::Deliver(p) => Some(p.dst),
             Event::Crash(n) | Event::Restart(n) => Some(*n),
-            Event::Drop(_) | Event::Duplicate(_) | Event::Partition(_) | Event::Heal => None,
+            Event::Drop(_)
+            | Event::Duplicate(_)
+            | Event::Partition(_)
+            | Event::Cut(..)
+            | Event::Heal => None,
             Event::Chose { step, .. } => step.node(),
         }
     }
@@ -248,6 +260,7 @@ impl<S: System> Event<S> {
                 | Event::Crash(_)
                 | Event::Restart(_)
                 | Event::Partition(_)
+                | Event::Cut(..)
                 | Event::Heal
         )
     }

@@ -506,6 +506,7 @@ impl<S: System> Model<S> {
             || taken(f.reorder, used.reorder)
             || taken(f.crash, used.crash)
             || taken(f.partition, used.partition)
+            || taken(f.cut, used.cut)
         {
             return None;
         }
@@ -660,14 +661,19 @@ impl<S: System> Model<S> {
                 }
             }
         }
+        let n = world.nodes.len();
         if world.partition != 0 {
             out.push(Action::Heal);
-        } else if faults.partition.allows(used.partition) {
-            let n = world.nodes.len();
-            if (2..=64).contains(&n) {
+        } else if (2..=64).contains(&n) {
+            if faults.partition.allows(used.partition) {
                 // Each split once: the side without the last node, non-empty.
                 let sides: u64 = 1u64 << (n - 1);
                 out.extend((1..sides).map(Action::Partition));
+            }
+            if faults.cut.allows(used.cut) {
+                for a in 0..n {
+                    out.extend((a + 1..n).map(|b| Action::Cut(1 << a | 1 << b)));
+                }
             }
         }
     }
@@ -835,8 +841,17 @@ impl<S: System> Model<S> {
                 }
                 Ok(StepInfo::default())
             }
+            Action::Cut(ends) => {
+                world.partition = ends;
+                world.used.link_cut = true;
+                if faults.cut.is_counted() {
+                    world.used.cut += 1;
+                }
+                Ok(StepInfo::default())
+            }
             Action::Heal => {
                 world.partition = 0;
+                world.used.link_cut = false;
                 Ok(StepInfo::default())
             }
         }
@@ -958,7 +973,11 @@ impl<S: System> Model<S> {
             | Action::Crash(node)
             | Action::Restart(node) => Some(node),
             Action::Deliver(j, _) => self.setup.index_of(world.network.packets()[j].dst),
-            Action::Drop(_) | Action::Duplicate(_) | Action::Partition(_) | Action::Heal => None,
+            Action::Drop(_)
+            | Action::Duplicate(_)
+            | Action::Partition(_)
+            | Action::Cut(_)
+            | Action::Heal => None,
         }
     }
 
@@ -996,6 +1015,7 @@ impl<S: System> Model<S> {
             | Action::Drop(_)
             | Action::Duplicate(_)
             | Action::Partition(_)
+            | Action::Cut(_)
             | Action::Heal => false,
         }
     }
@@ -1052,6 +1072,13 @@ impl<S: System> Model<S> {
                     .map(|i| nodes[i])
                     .collect(),
             ),
+            Action::Cut(ends) => {
+                let mut ends = (0..nodes.len()).filter(|i| ends >> i & 1 == 1);
+                match (ends.next(), ends.next()) {
+                    (Some(a), Some(b)) => Event::Cut(nodes[a], nodes[b]),
+                    _ => Event::Heal,
+                }
+            }
             Action::Heal => Event::Heal,
         }
     }

@@ -172,6 +172,12 @@ pub struct FaultsUsed {
     pub crash: u8,
     /// Partitions.
     pub partition: u8,
+    /// Links cut.
+    pub cut: u8,
+    /// Whether [`World::partition`] holds the two ends of a cut link
+    /// rather than one side of a partition. Kept here, with the counters,
+    /// so that every search saving and restoring those keeps it too.
+    pub link_cut: bool,
 }
 
 /// The global state of a run.
@@ -187,8 +193,10 @@ pub struct World<S: System> {
     pub trace: Vec<TraceEvent<S>>,
     /// Faults taken so far, for budgets.
     pub used: FaultsUsed,
-    /// The current partition: bit `i` set for the nodes on one side; 0 when
-    /// the network is whole.
+    /// The current network fault: bit `i` set for the nodes on one side of
+    /// a partition, or for the two ends of a cut link when
+    /// [`FaultsUsed::link_cut`]; 0 when the network is whole. (Renaming
+    /// nodes maps these bits like any node set, so symmetry keeps both.)
     pub partition: u64,
 }
 
@@ -270,8 +278,8 @@ impl<S: System> World<S> {
             u.reorder,
             u.crash,
             u.partition,
-            0,
-            0,
+            u.cut,
+            u.link_cut as u8,
             0,
         ]);
         crate::fingerprint::combine(
@@ -283,8 +291,14 @@ impl<S: System> World<S> {
         )
     }
 
-    /// Whether a message from node index `a` to `b` crosses the partition.
+    /// Whether a message from node index `a` to `b` crosses the partition,
+    /// or goes over the cut link.
     pub fn across_partition(&self, a: usize, b: usize) -> bool {
-        self.partition != 0 && ((self.partition >> a) & 1) != ((self.partition >> b) & 1)
+        let side = |i: usize| (self.partition >> i) & 1;
+        if self.used.link_cut {
+            a != b && side(a) == 1 && side(b) == 1
+        } else {
+            self.partition != 0 && side(a) != side(b)
+        }
     }
 }

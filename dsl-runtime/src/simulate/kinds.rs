@@ -8,10 +8,18 @@ use crate::system::System;
 use crate::workload::NodeWorkload;
 
 /// The fault kinds, after the inputs, messages and timers.
-const FAULTS: [&str; 6] = ["drop", "duplicate", "crash", "restart", "partition", "heal"];
+const FAULTS: [&str; 7] = [
+    "drop",
+    "duplicate",
+    "crash",
+    "restart",
+    "partition",
+    "heal",
+    "cut",
+];
 
 /// The event kinds of a system: inputs, then messages, then timers, then
-/// the six fault kinds.
+/// the seven fault kinds.
 #[derive(Debug, Clone, Copy)]
 pub struct EventKinds {
     inputs: usize,
@@ -99,7 +107,8 @@ impl EventKinds {
             f.crash.allows(0),
             f.restart,
             f.partition.allows(0),
-            f.partition.allows(0),
+            f.partition.allows(0) || f.cut.allows(0),
+            f.cut.allows(0),
         ];
         let base = self.faults();
         out.extend((0..FAULTS.len()).filter(|&k| faults[k]).map(|k| base + k));
@@ -140,6 +149,7 @@ impl EventKinds {
             Action::Restart(_) => base + 3,
             Action::Partition(_) => base + 4,
             Action::Heal => base + 5,
+            Action::Cut(_) => base + 6,
         }
     }
 }

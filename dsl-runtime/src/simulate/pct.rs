@@ -194,6 +194,7 @@ fn source_of<S: System>(model: &Model<S>, world: &World<S>, action: Action) -> u
         Action::Restart(node) => (7, node as u64),
         Action::Partition(side) => (8, side),
         Action::Heal => (9, 0),
+        Action::Cut(ends) => (10, ends),
     };
     (tag << 56) ^ key
 }

@@ -11,7 +11,9 @@
 //! kv check --transform raft --servers 3 --clients 1 --ops 1 --max-term 2 --max-log 2   # exits 0
 //! kv check --transform raft --broken vote-without-log-check --clients 1 --ops 1 --max-term 2 --max-log 2  # exits 1
 //! kv check --transform raft-redis --servers 3 --ops 1 --max-term 1 --max-log 3    # exits 0
-//! kv cluster --transform raft-redis --retransmit    # then: redis-cli -p PORT SET k v
+//! kv check --transform raft --servers 3 --clients 1 --ops 1 --max-term 1 --max-log 1 --max-retries 0 --pre-vote   # exits 0
+//! kv check --transform raft --servers 3 --clients 1 --ops 1 --max-term 1 --max-log 1 --max-retries 0 --faults cut=1   # exits 0
+//! kv cluster --transform raft-redis --retransmit --pre-vote --check-quorum    # then: redis-cli -p PORT SET k v
 //! kv cluster --clients 2 --transform primary-backup
 //! kv client --cluster FILE --node 'Client(0)' '{"Put": [0, 1]}'
 //! ```
@@ -58,6 +60,14 @@ const COMPACT_AFTER: Flag<usize> = Flag::usize(
     "Raft: snapshot the log once this many entries are applied since the last snapshot \
      (0: never; 1 or 2 makes a check cover snapshots)",
 );
+const PRE_VOTE: Flag<bool> = Flag::bool(
+    "pre-vote",
+    "Raft: ask for pre-votes before standing, so a server cut off from the leader cannot depose it",
+);
+const CHECK_QUORUM: Flag<bool> = Flag::bool(
+    "check-quorum",
+    "Raft: a leader that hears from no majority within an election timeout steps down",
+);
 const RAFT_BROKEN: Flag<Option<String>> = Flag::choice(
     "broken",
     &[
@@ -65,6 +75,7 @@ const RAFT_BROKEN: Flag<Option<String>> = Flag::choice(
         "voted-for-not-durable",
         "vote-without-log-check",
         "snapshot-over-matching-log",
+        "pre-vote-ignores-leader",
     ],
     "A deliberate Raft bug",
 );
@@ -117,6 +128,8 @@ fn raft_flags<S: System<Config = RaftConfig, Role = RaftRole>>(app: App<S>) -> A
         .config_flag(MAX_RETRIES)
         .config_flag(RETRANSMIT)
         .config_flag(COMPACT_AFTER)
+        .config_flag(PRE_VOTE)
+        .config_flag(CHECK_QUORUM)
         .config_flag(RAFT_BROKEN)
         .config(raft_config)
         .allowing_deadlock(RAFT_BOUNDED_STALLS)
@@ -129,6 +142,7 @@ fn raft_config(flags: &Flags) -> RaftConfig {
         Some("voted-for-not-durable") => Some(RaftBug::VotedForNotDurable),
         Some("vote-without-log-check") => Some(RaftBug::VoteWithoutLogCheck),
         Some("snapshot-over-matching-log") => Some(RaftBug::SnapshotOverMatchingLog),
+        Some("pre-vote-ignores-leader") => Some(RaftBug::PreVoteIgnoresLeader),
         _ => None,
     };
     let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
@@ -138,6 +152,8 @@ fn raft_config(flags: &Flags) -> RaftConfig {
         max_retries: flags.get(MAX_RETRIES).map(clamp),
         retransmit: flags.get(RETRANSMIT),
         compact_after: flags.get(COMPACT_AFTER) as u64,
+        pre_vote: flags.get(PRE_VOTE),
+        check_quorum: flags.get(CHECK_QUORUM),
         bug,
     }
 }

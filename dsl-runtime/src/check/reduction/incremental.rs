@@ -90,7 +90,11 @@ impl Affected {
             Action::Deliver(..) => handler | self.network,
             Action::Timeout { .. } => handler,
             Action::Drop(_) | Action::Duplicate(_) => self.network,
-            Action::Crash(_) | Action::Restart(_) | Action::Partition(_) | Action::Heal => ALL,
+            Action::Crash(_)
+            | Action::Restart(_)
+            | Action::Partition(_)
+            | Action::Cut(_)
+            | Action::Heal => ALL,
         }
     }
 

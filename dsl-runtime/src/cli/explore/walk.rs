@@ -249,6 +249,7 @@ fn kind(action: Action) -> &'static str {
         | Action::Crash(_)
         | Action::Restart(_)
         | Action::Partition(_)
+        | Action::Cut(_)
         | Action::Heal => "fault",
     }
 }
@@ -311,6 +312,7 @@ fn faults_used<S: System>(model: &Model<S>, world: &World<S>) -> Vec<String> {
         ("reorder", f.reorder, u.reorder),
         ("crash", f.crash, u.crash),
         ("partition", f.partition, u.partition),
+        ("cut", f.cut, u.cut),
     ]
     .into_iter()
     .filter_map(|(name, budget, used)| match budget {

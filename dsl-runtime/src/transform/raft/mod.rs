@@ -14,6 +14,15 @@
 //!   election timers in any order at any point; the runtime arms them with
 //!   a duration spread over 150-300 ms by the server and the term, so two
 //!   servers rarely time out together.
+//! - **Pre-vote and check-quorum** ([`Config::pre_vote`],
+//!   [`Config::check_quorum`], both off by default). With pre-vote a
+//!   server first asks whether it would win the next term, and a peer that
+//!   has heard from a leader since its election timer last fired says no:
+//!   a server cut off from the leader alone cannot depose it. With
+//!   check-quorum a leader that heard from no majority in an election
+//!   timeout steps down. Liveness under a partial partition is checked
+//!   with [`timely_elections`], the timing assumption that makes an untimed
+//!   election protocol live at all.
 //! - **Replication.** The leader appends a client's command to its log and
 //!   sends each follower the entries from that follower's next index, with
 //!   the index and term of the entry before them. A follower accepts only
@@ -117,6 +126,9 @@ pub enum Standing {
     /// Follows the leader of its term, if any.
     #[default]
     Follower,
+    /// Asks whether it would get votes in the next term, without moving
+    /// to it (pre-vote, [`Config::pre_vote`]).
+    PreCandidate,
     /// Asks for votes.
     Candidate,
     /// Leads its term.
@@ -135,6 +147,9 @@ pub struct Progress {
     pub in_flight: bool,
     /// Its commit index, as of its last answer.
     pub commit: u64,
+    /// It answered since the leader's last check-quorum round
+    /// ([`Config::check_quorum`]; always `false` without it).
+    pub active: bool,
 }
 crate::relabel_nothing!(Progress);
 
@@ -155,6 +170,11 @@ pub enum RaftBug {
     /// after the snapshot that match the leader's and that it has
     /// acknowledged: the leader counts it for entries it no longer holds.
     SnapshotOverMatchingLog,
+    /// A server grants a pre-vote even while it hears from a leader (the
+    /// lease check of pre-vote is missing): a server cut off from the
+    /// leader alone can win pre-votes, move the cluster to a new term and
+    /// depose a leader the others still hear from.
+    PreVoteIgnoresLeader,
 }
 
 crate::system! {
@@ -181,6 +201,19 @@ crate::system! {
         /// last snapshot (0: never). Bounded checks rarely get there; ask
         /// for 1 or 2 to check compaction and `InstallSnapshot`.
         compact_after: u64 = 1000,
+        /// Pre-vote (Ongaro's thesis, 9.6): a server whose election timer
+        /// fires first asks its peers whether they would vote for it in
+        /// the next term, without moving to it, and stands only with a
+        /// majority of yeses. A peer says yes only if the asker's log is
+        /// up to date and it has not heard from a leader since its own
+        /// election timer last fired. Keeps a server that cannot reach the
+        /// leader from deposing it.
+        pre_vote: bool = false,
+        /// Check-quorum: a leader that has not heard from a majority
+        /// within an election-timeout round steps down (its election
+        /// timer stays armed to end rounds), and it pings idle followers
+        /// on every heartbeat so they can answer.
+        check_quorum: bool = false,
         /// A deliberate bug, or `None` for the correct protocol.
         bug: Option<RaftBug> = None,
     }
@@ -206,6 +239,12 @@ crate::system! {
         Reply { id: u32, output: M::Output },
         /// A candidate asks for a vote, showing how up to date its log is.
         RequestVote { term: u32, last_index: u64, last_term: u32 },
+        /// A pre-candidate asks whether it would get a vote in `term` (its
+        /// current term plus one), without moving to that term.
+        PreVote { term: u32, last_index: u64, last_term: u32 },
+        /// The answer: on a yes `term` is the term asked about, on a no
+        /// the voter's current term.
+        PreVoteReply { term: u32, granted: bool },
         /// The answer, in the voter's current term.
         Vote { term: u32, granted: bool },
         /// The leader's entries after `prev_index` (whose term is
@@ -242,8 +281,19 @@ crate::system! {
             log: RaftLog<M> = Log::new((M::default(), Vec::new())),
             /// Follower, candidate or leader of `current_term`.
             standing: Standing = Standing::Follower,
-            /// Votes received, as a candidate.
+            /// Votes received as a candidate, or pre-votes as a
+            /// pre-candidate.
             votes: BTreeSet<Node> = BTreeSet::new(),
+            /// Heard from the leader of its term since its election timer
+            /// last fired: then it refuses pre-votes (the checker has no
+            /// clocks, so "heard from a leader within an election timeout"
+            /// is this flag). Kept only with [`Config::pre_vote`].
+            leader_seen: bool = false,
+            /// Peers asked for a pre-vote that have not answered: a
+            /// pre-candidate asks a peer again only once it answered
+            /// (unless [`Config::retransmit`]), so a peer it cannot reach
+            /// does not pile up its requests.
+            asked: BTreeSet<Node> = BTreeSet::new(),
             /// Per follower, as a leader.
             progress: BTreeMap<Node, Progress> = BTreeMap::new(),
             /// How many entries are known committed, and applied.
@@ -286,28 +336,89 @@ crate::system! {
             arm_election(ctx, self.current_term);
         }
 
+        // A follower or candidate stands for the next term, or with
+        // pre-vote first asks whether it would win; a leader with
+        // check-quorum ends a round, stepping down unless a majority
+        // answered in it.
         on timer Election
             reads(log, commit)
-            writes(current_term, voted_for, standing, votes, progress)
-            sends(RequestVote, AppendEntries)
+            writes(current_term, voted_for, standing, votes, progress, leader_seen, asked)
+            sends(RequestVote, PreVote, AppendEntries)
             sets(Election, Heartbeat)
         {
-            let max = ctx.config().max_term;
-            if *self.standing == Standing::Leader || (max != 0 && *self.current_term >= max) {
+            let config = ctx.config();
+            let (max, pre_vote, check_quorum) = (config.max_term, config.pre_vote, config.check_quorum);
+            if *self.standing == Standing::Leader {
+                if check_quorum {
+                    let term = *self.current_term;
+                    let heard = 1 + self.progress.values().filter(|p| p.active).count();
+                    if heard >= ctx.majority() {
+                        self.progress.values_mut().for_each(|p| p.active = false);
+                        arm_election(ctx, term);
+                    } else {
+                        step_down(ctx, term, self.current_term, self.voted_for, self.standing, self.votes, self.progress);
+                    }
+                }
+                return;
+            }
+            if max != 0 && *self.current_term >= max {
                 return;
             }
             let me = ctx.me();
-            *self.current_term += 1;
-            *self.voted_for = Some(me);
-            *self.standing = Standing::Candidate;
-            self.votes.clear();
-            self.votes.insert(me);
-            let term = *self.current_term;
             let (last_index, last_term) = (self.log.last_index(), self.log.last_term());
-            ctx.broadcast(ctx.peers(), msg::RequestVote { term, last_index, last_term });
-            arm_election(ctx, term);
+            if pre_vote {
+                *self.leader_seen = false;
+                *self.standing = Standing::PreCandidate;
+                self.votes.clear();
+                self.votes.insert(me);
+                let term = *self.current_term + 1;
+                let resend = config.retransmit;
+                let peers: Vec<Node> = ctx.peers().collect();
+                for peer in peers {
+                    if resend || self.asked.insert(peer) {
+                        ctx.send(peer, msg::PreVote { term, last_index, last_term });
+                    }
+                }
+                arm_election(ctx, *self.current_term);
+                if self.votes.len() < ctx.majority() {
+                    return;
+                }
+            }
+            stand_for_election(ctx, self.log, self.commit, self.current_term, self.voted_for, self.standing, self.votes, self.progress);
+        }
+
+        // A pre-vote changes nothing at the voter: a yes is no promise.
+        on message PreVote { term, last_index, last_term } from candidate
+            reads(current_term, standing, log, leader_seen)
+            sends(PreVoteReply)
+        {
+            let lease = self.leader_seen || *self.standing == Standing::Leader;
+            let heeds_lease = ctx.config().bug != Some(RaftBug::PreVoteIgnoresLeader);
+            let up_to_date = (last_term, last_index) >= (self.log.last_term(), self.log.last_index());
+            let granted = term > self.current_term && up_to_date && !(lease && heeds_lease);
+            let term = if granted { term } else { self.current_term };
+            ctx.send(candidate, msg::PreVoteReply { term, granted });
+        }
+
+        on message PreVoteReply { term, granted } from voter
+            reads(log, commit)
+            writes(current_term, voted_for, standing, votes, progress, asked)
+            sends(RequestVote, AppendEntries)
+            sets(Election, Heartbeat)
+        {
+            self.asked.remove(&voter);
+            if !granted {
+                if term > *self.current_term {
+                    step_down(ctx, term, self.current_term, self.voted_for, self.standing, self.votes, self.progress);
+                }
+                return;
+            }
+            if *self.standing != Standing::PreCandidate || term != *self.current_term + 1 {
+                return;
+            }
+            self.votes.insert(voter);
             if self.votes.len() >= ctx.majority() {
-                become_leader(ctx, term, self.log, self.commit, self.standing, self.progress);
+                stand_for_election(ctx, self.log, self.commit, self.current_term, self.voted_for, self.standing, self.votes, self.progress);
             }
         }
 
@@ -352,12 +463,12 @@ crate::system! {
         }
 
         on message AppendEntries { term, prev_index, prev_term, entries, commit: leader_commit } from from_leader
-            writes(current_term, voted_for, standing, votes, progress, log, commit, machine, sessions, awaiting, leader)
+            writes(current_term, voted_for, standing, votes, progress, log, commit, machine, sessions, awaiting, leader, leader_seen)
             sends(AppendReply, Reply)
             emits(Output)
             sets(Election, Heartbeat)
         {
-            if !heed_leader(ctx, term, from_leader, self.current_term, self.voted_for, self.standing, self.votes, self.progress, *self.commit, self.leader) {
+            if !heed_leader(ctx, term, from_leader, self.current_term, self.voted_for, self.standing, self.votes, self.progress, *self.commit, self.leader, self.leader_seen) {
                 return;
             }
             let index = prev_index + entries.len() as u64;
@@ -406,12 +517,12 @@ crate::system! {
         }
 
         on message InstallSnapshot { term, index, last_term, base } from from_leader
-            writes(current_term, voted_for, standing, votes, progress, log, commit, machine, sessions, awaiting, leader)
+            writes(current_term, voted_for, standing, votes, progress, log, commit, machine, sessions, awaiting, leader, leader_seen)
             sends(AppendReply)
             emits(Output)
             sets(Election, Heartbeat)
         {
-            if !heed_leader(ctx, term, from_leader, self.current_term, self.voted_for, self.standing, self.votes, self.progress, *self.commit, self.leader) {
+            if !heed_leader(ctx, term, from_leader, self.current_term, self.voted_for, self.standing, self.votes, self.progress, *self.commit, self.leader, self.leader_seen) {
                 return;
             }
             // A snapshot of entries this server has applied already tells
@@ -455,6 +566,7 @@ crate::system! {
             let Some(p) = self.progress.get_mut(&follower) else { return };
             p.in_flight = false;
             p.commit = follower_commit;
+            p.active = ctx.config().check_quorum;
             if success {
                 p.matched = p.matched.max(index);
                 p.next = p.matched + 1;
@@ -493,11 +605,14 @@ crate::system! {
             // Without retransmission a heartbeat only repeats what a
             // follower is known to miss: every answer already triggers the
             // next send, so a caught-up follower is left alone.
+            // With check-quorum an idle follower is pinged too, so that it
+            // can answer within the round.
             let resend = ctx.config().retransmit;
+            let ping = ctx.config().check_quorum;
             let peers: Vec<Node> = ctx.peers().collect();
             for peer in peers {
                 let Some(p) = self.progress.get(&peer) else { continue };
-                if resend || (!p.in_flight && behind(p, self.log, self.commit)) {
+                if resend || (!p.in_flight && (ping || behind(p, self.log, self.commit))) {
                     send_append(ctx, peer, self.current_term, self.log, self.commit, self.progress);
                 }
             }
@@ -753,6 +868,68 @@ crate::system! {
     invariant linearizable reads(history) {
         check_linearizable::<M, Raft<M>>(self.history)
     }
+
+    /// Liveness: no client waits forever for the answer to a request.
+    /// Checked under weak fairness, and under the timing assumption of
+    /// [`timely_elections`]; see the book's Raft chapter.
+    eventually every_request_answered reads(Client.pending) {
+        self.client.iter().all(|c| c.pending.is_none())
+    }
+}
+
+/// Raft's timing assumption, for
+/// [`check_liveness_assuming`](crate::liveness::check_liveness_assuming):
+/// election timeouts are much longer than message delays and the
+/// heartbeat interval, so a server hears from a live leader it is
+/// connected to before its election timer fires. In the untimed checker
+/// any timer may fire at any time, so without this a follower that hears
+/// every heartbeat could still time out, and no election protocol would
+/// be live. The step ruled out: the election timer of a server that is
+/// connected (both up, no cut between them) to an up leader of its term
+/// or a later one, and a leader's check-quorum round while it is
+/// connected to a majority. Every other step, faults included, is
+/// allowed.
+pub fn timely_elections<M>(
+    model: &crate::semantics::Model<Raft<M>>,
+    world: &crate::semantics::World<Raft<M>>,
+    action: crate::semantics::Action,
+) -> bool
+where
+    M: StateMachine + crate::Relabel<Node>,
+    M::Input: crate::Relabel<Node>,
+    M::Output: crate::Relabel<Node>,
+{
+    use crate::system::System;
+    let crate::semantics::Action::Timeout { node, timer, .. } = action else {
+        return true;
+    };
+    if <Raft<M> as System>::timer(timer) != Timer::Election {
+        return true;
+    }
+    let nodes = model.setup.nodes();
+    let is_server = |j: usize| matches!(nodes[j], Node::Server(_));
+    let up_server = |j: usize| match &world.nodes[j].state {
+        State::Server(s) if world.nodes[j].up => Some(s),
+        _ => None,
+    };
+    let Some(me) = up_server(node) else {
+        return true;
+    };
+    let connected = |j: usize| j == node || !world.across_partition(node, j);
+    let servers = (0..nodes.len()).filter(|&j| is_server(j)).count();
+    if me.standing == Standing::Leader {
+        let reached = (0..nodes.len())
+            .filter(|&j| connected(j) && up_server(j).is_some())
+            .count();
+        return reached < servers / 2 + 1;
+    }
+    !(0..nodes.len()).any(|j| {
+        j != node
+            && connected(j)
+            && up_server(j).is_some_and(|l| {
+                l.standing == Standing::Leader && l.current_term >= me.current_term
+            })
+    })
 }
 
 /// The settings of [`Raft`] (its `config`), named for use outside this module.
@@ -831,7 +1008,8 @@ fn step_down<M, H>(
     arm_election(ctx, term);
 }
 
-/// What a server does first with a message from the leader of `term`:
+/// What a server does first with a message from the leader of `term`
+/// (and, with pre-vote, notes that it heard from a leader):
 /// refuses one from an older term (answering with its own), and otherwise
 /// follows that leader, stepping down if it was not a follower of `term`
 /// and re-arming its election timer. Returns whether to go on.
@@ -847,6 +1025,7 @@ fn heed_leader<M, H>(
     progress: &mut BTreeMap<Node, Progress>,
     commit: u64,
     leader: &mut Option<Node>,
+    leader_seen: &mut bool,
 ) -> bool
 where
     M: StateMachine + crate::Relabel<Node>,
@@ -880,6 +1059,9 @@ where
     }
     arm_election(ctx, term);
     *leader = Some(from_leader);
+    if ctx.config().pre_vote {
+        *leader_seen = true;
+    }
     true
 }
 
@@ -910,14 +1092,64 @@ fn become_leader<M, H>(
                 matched: 0,
                 in_flight: false,
                 commit: 0,
+                active: false,
             },
         );
     }
     for peer in peers {
         send_entries(ctx, peer, term, log, commit, progress);
     }
-    ctx.cancel_timer(timer::Election);
+    // With check-quorum the election timer ends the leader's rounds.
+    if ctx.config().check_quorum {
+        arm_election(ctx, term);
+    } else {
+        ctx.cancel_timer(timer::Election);
+    }
     ctx.set_timer(timer::Heartbeat, HEARTBEAT);
+}
+
+/// Moves to the next term as a candidate, votes for itself and asks its
+/// peers; leads at once if its own vote is a majority.
+#[allow(clippy::too_many_arguments)]
+fn stand_for_election<M, H>(
+    ctx: RaftCtx<'_, '_, M, H>,
+    log: &RaftLog<M>,
+    commit: u64,
+    current_term: &mut u32,
+    voted_for: &mut Option<Node>,
+    standing: &mut Standing,
+    votes: &mut BTreeSet<Node>,
+    progress: &mut BTreeMap<Node, Progress>,
+) where
+    M: StateMachine + crate::Relabel<Node>,
+    M::Input: crate::Relabel<Node>,
+    M::Output: crate::Relabel<Node>,
+    H: MaySend<msg::RequestVote>
+        + MaySend<msg::AppendEntries<M>>
+        + MaySet<timer::Election>
+        + MaySet<timer::Heartbeat>,
+{
+    let me = ctx.me();
+    *current_term += 1;
+    *voted_for = Some(me);
+    *standing = Standing::Candidate;
+    votes.clear();
+    votes.insert(me);
+    let term = *current_term;
+    let (last_index, last_term) = (log.last_index(), log.last_term());
+    let peers: Vec<Node> = ctx.peers().collect();
+    ctx.broadcast(
+        peers,
+        msg::RequestVote {
+            term,
+            last_index,
+            last_term,
+        },
+    );
+    arm_election(ctx, term);
+    if votes.len() >= ctx.majority() {
+        become_leader(ctx, term, log, commit, standing, progress);
+    }
 }
 
 /// Whether a follower misses entries or the commit index, as far as the
