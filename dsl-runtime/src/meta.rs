@@ -526,26 +526,29 @@ pub fn short_type_name<T: ?Sized>() -> String {
     out
 }
 
+/// A system with nothing declared but its name, for unit tests of what
+/// reads metadata.
+#[cfg(test)]
+pub(crate) fn meta_named(name: &'static str) -> SystemMeta {
+    SystemMeta {
+        name,
+        roles: &[],
+        inputs: &[],
+        outputs: &[],
+        messages: &[],
+        timers: &[],
+        handlers: &[],
+        invariants: &[],
+        hashes: SystemHashes::NONE,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     struct A;
     struct B;
-
-    fn meta_named(name: &'static str) -> SystemMeta {
-        SystemMeta {
-            name,
-            roles: &[],
-            inputs: &[],
-            outputs: &[],
-            messages: &[],
-            timers: &[],
-            handlers: &[],
-            invariants: &[],
-            hashes: SystemHashes::NONE,
-        }
-    }
 
     #[test]
     fn each_type_builds_once_and_gets_its_own_meta() {

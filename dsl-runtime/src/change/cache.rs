@@ -198,21 +198,7 @@ mod tests {
 
     #[test]
     fn keys_differ_by_flags_and_description() {
-        let d = Description::of_meta(
-            &crate::SystemMeta {
-                name: "S",
-                roles: &[],
-                inputs: &[],
-                outputs: &[],
-                messages: &[],
-                timers: &[],
-                handlers: &[],
-                invariants: &[],
-                hashes: crate::meta::SystemHashes::NONE,
-            },
-            &[],
-            None,
-        );
+        let d = Description::of_meta(&crate::meta::meta_named("S"), &[], None);
         let mut e = d.clone();
         e.source_hash = hex(1);
         let flags = vec!["--depth".to_string(), "3".to_string()];

@@ -302,30 +302,11 @@ fn draw<S: System>(model: &Model<S>, events: &[Event<S>], footer: Option<&Violat
             }
             Event::Partition(side) => {
                 let names: Vec<String> = side.iter().map(|n| n.to_string()).collect();
-                canvas.mark(
-                    format!(
-                        "<rect x=\"{LEFT:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"10\" class=\"partition\"/>",
-                        y - 5.0,
-                        COL * n as f64
-                    ),
-                    Rect::around(0.0, 0.0, 0.0),
-                    label(
-                        format!("partition {{{}}} | rest", names.join(", ")),
-                        "part-label",
-                        band_spots(y),
-                    ),
-                );
+                let text = format!("partition {{{}}} | rest", names.join(", "));
+                network_band(&mut canvas, y, n, text);
             }
             Event::Cut(a, b) => {
-                canvas.mark(
-                    format!(
-                        "<rect x=\"{LEFT:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"10\" class=\"partition\"/>",
-                        y - 5.0,
-                        COL * n as f64
-                    ),
-                    Rect::around(0.0, 0.0, 0.0),
-                    label(format!("cut {a} | {b}"), "part-label", band_spots(y)),
-                );
+                network_band(&mut canvas, y, n, format!("cut {a} | {b}"));
             }
             Event::Heal => {
                 canvas.mark(
@@ -607,6 +588,20 @@ fn draw<S: System>(model: &Model<S>, events: &[Event<S>], footer: Option<&Violat
 }
 
 /// Spots for the label of a band across the chart at `y`.
+/// A band across every column at `y`, labelled `text`: a change to the
+/// network (a partition or a cut link) that every node lives under.
+fn network_band(canvas: &mut Canvas, y: f64, n: usize, text: String) {
+    canvas.mark(
+        format!(
+            "<rect x=\"{LEFT:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"10\" class=\"partition\"/>",
+            y - 5.0,
+            COL * n as f64
+        ),
+        Rect::around(0.0, 0.0, 0.0),
+        label(text, "part-label", band_spots(y)),
+    );
+}
+
 fn band_spots(y: f64) -> Vec<Spot> {
     [y - 8.0, y + 16.0, y - 20.0]
         .into_iter()
