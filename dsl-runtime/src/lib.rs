@@ -32,6 +32,7 @@ pub mod progress;
 pub mod rng;
 #[cfg(feature = "runtime")]
 pub mod runtime;
+pub mod search;
 pub mod semantics;
 pub mod setup;
 pub mod simulate;

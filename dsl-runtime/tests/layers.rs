@@ -29,6 +29,7 @@ const CORE: &[&str] = &[
 /// What runs a system: search, sampling, proof, drawing, transformation,
 /// and the change analysis over its metadata.
 const ENGINES: &[&str] = &[
+    "search",
     "check",
     "simulate",
     "liveness",

@@ -75,7 +75,9 @@ fn refinement_is_bounded_when_asked() {
     assert!(
         matches!(
             report.outcome,
-            RefinementOutcome::Bounded { bound: "depth" }
+            RefinementOutcome::Bounded {
+                bound: verdict::search::Bound::Depth
+            }
         ),
         "{:?}",
         report.outcome

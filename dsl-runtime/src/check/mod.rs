@@ -30,23 +30,7 @@ pub use stats::{peak_rss_bytes, Stats};
 use crate::semantics::Model;
 use crate::system::System;
 
-/// A bound that cut a search short, leaving part of the space unexplored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Bound {
-    /// `--depth`: worlds at the depth limit were not expanded.
-    Depth,
-    /// `--max-states`: the search stopped at that many unique states.
-    States,
-}
-
-impl fmt::Display for Bound {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Bound::Depth => "depth",
-            Bound::States => "states",
-        })
-    }
-}
+pub use crate::search::Bound;
 
 /// The order in which worlds are explored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -688,7 +688,7 @@ fn flags_hint(flags: &[String]) -> String {
 /// Checks the `eventually` properties and prints the verdict, with a lasso
 /// counterexample when one fails.
 fn run_liveness<S: System>(model: &Model<S>, args: &CheckArgs, out: &mut impl Write) -> ExitCode {
-    use crate::liveness::{check_liveness, LivenessOutcome};
+    use crate::liveness::{check_liveness_with, LivenessOptions, LivenessOutcome};
     let names: Vec<&str> = S::eventually().iter().map(|e| e.name).collect();
     if names.is_empty() {
         let _ = writeln!(
@@ -698,7 +698,11 @@ fn run_liveness<S: System>(model: &Model<S>, args: &CheckArgs, out: &mut impl Wr
         return ExitCode::from(EXIT_OK);
     }
     let bound = args.max_states.unwrap_or(5_000_000) as usize;
-    let report = check_liveness(model, bound);
+    let options = LivenessOptions {
+        max_states: bound,
+        threads: args.threads,
+    };
+    let report = check_liveness_with(model, &options, &|_, _| true);
     let code = match &report.outcome {
         LivenessOutcome::Holds => {
             let props: Vec<String> = names.iter().map(|n| format!("eventually `{n}`")).collect();

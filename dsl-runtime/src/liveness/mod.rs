@@ -21,19 +21,29 @@
 //! are explored, and fairness asks only for those. Every verdict then
 //! holds under that assumption and no further.
 //!
-//! The check builds the whole reachable state graph (no reductions: keep
-//! configurations small), keeps the states where the goal does not hold,
+//! The check builds the whole reachable state graph with the shared
+//! breadth-first search ([`crate::search`], every level expanded on all
+//! threads; no reductions, so keep configurations small: see below), keeps
+//! the states where the goal does not hold,
 //! splits them into strongly connected components, and reports a component
 //! that is *fair* (every step enabled in all its states is also taken
 //! inside it) or a state where the run ends. The counterexample is a lasso:
 //! a shortest prefix to that component, then a cycle through it that takes
 //! every step fairness demands.
+//!
+//! Why no reductions: partial-order reduction prunes interleavings that
+//! matter here (a cycle can be left out, and with it the lasso, unless the
+//! ample sets obey a cycle condition and respect fairness), and symmetry
+//! would need each edge relabelled back to real node names before a lasso
+//! could be read off the quotient graph. Neither is built, so liveness
+//! explores the plain graph.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 
 use crate::ctx::Effects;
 use crate::fingerprint::Fingerprinter;
+use crate::search::{self, Ended, Limits, Space};
 use crate::semantics::{Action, Event, Model, World};
 use crate::system::System;
 use crate::violation::{Counterexample, Violation};
@@ -106,15 +116,9 @@ fn fair_key<S: System>(model: &Model<S>, world: &World<S>, a: Action) -> Option<
     }
 }
 
-struct Graph<S: System> {
-    worlds: Vec<World<S>>,
-    edges: Vec<Vec<(u32, Action)>>,
-    parent: Vec<(u32, Option<Action>)>,
-}
-
 /// Which steps a liveness check may take: `true` for a step the
 /// assumption allows in that world.
-pub type Assumption<'a, S> = &'a dyn Fn(&World<S>, Action) -> bool;
+pub type Assumption<'a, S> = &'a (dyn Fn(&World<S>, Action) -> bool + Sync);
 
 /// The steps `world` enables that `assume` allows.
 fn allowed<S: System>(
@@ -127,54 +131,44 @@ fn allowed<S: System>(
     actions
 }
 
-fn explore<S: System>(
-    model: &Model<S>,
-    max_states: usize,
-    assume: Assumption<'_, S>,
-) -> Option<Graph<S>> {
-    let init = model.init().ok()?;
-    let mut index: HashMap<u64, u32> = HashMap::new();
-    index.insert(init.fingerprint(), 0);
-    let mut g = Graph {
-        worlds: vec![init],
-        edges: vec![Vec::new()],
-        parent: vec![(0, None)],
-    };
-    let mut queue = VecDeque::from([0u32]);
-    let mut effects = Effects::default();
-    while let Some(i) = queue.pop_front() {
-        let world = g.worlds[i as usize].clone();
-        for a in allowed(model, &world, assume) {
-            let mut next = world.clone();
-            if model.apply(&mut next, a, &mut effects).is_err() {
-                continue;
-            }
-            let fp = next.fingerprint();
-            let j = match index.get(&fp) {
-                Some(&j) => j,
-                None => {
-                    if g.worlds.len() >= max_states {
-                        return None;
-                    }
-                    let j = g.worlds.len() as u32;
-                    index.insert(fp, j);
-                    g.worlds.push(next);
-                    g.edges.push(Vec::new());
-                    g.parent.push((i, Some(a)));
-                    queue.push_back(j);
-                    j
-                }
-            };
-            g.edges[i as usize].push((j, a));
-        }
-    }
-    Some(g)
+/// The reachable worlds and the steps between them, as the shared search
+/// walks them: every allowed step that the model can take.
+struct Steps<'a, S: System> {
+    model: &'a Model<S>,
+    assume: Assumption<'a, S>,
 }
+
+impl<S: System> Space for Steps<'_, S> {
+    type State = World<S>;
+    type Step = Action;
+    type Found = std::convert::Infallible;
+
+    fn fingerprint(&self, world: &World<S>) -> u64 {
+        world.fingerprint()
+    }
+
+    fn expand(
+        &self,
+        world: &World<S>,
+        out: &mut Vec<(Action, World<S>)>,
+    ) -> Result<(), Self::Found> {
+        let mut effects = Effects::default();
+        for a in allowed(self.model, world, self.assume) {
+            let mut next = world.clone();
+            if self.model.apply(&mut next, a, &mut effects).is_ok() {
+                out.push((a, next));
+            }
+        }
+        Ok(())
+    }
+}
+
+type Graph<'a, S> = search::Graph<Steps<'a, S>>;
 
 /// Strongly connected components of the subgraph of states in `keep`
 /// (iterative Tarjan). Returns the component id of each kept state.
-fn components<S: System>(g: &Graph<S>, keep: &[bool]) -> Vec<Option<u32>> {
-    let n = g.worlds.len();
+fn components<S: System>(g: &Graph<'_, S>, keep: &[bool]) -> Vec<Option<u32>> {
+    let n = g.len();
     let mut index = vec![u32::MAX; n];
     let mut low = vec![0u32; n];
     let mut on_stack = vec![false; n];
@@ -194,7 +188,7 @@ fn components<S: System>(g: &Graph<S>, keep: &[bool]) -> Vec<Option<u32>> {
         on_stack[root] = true;
         while let Some(&mut (v, ref mut e)) = call.last_mut() {
             let vu = v as usize;
-            if let Some(&(w, _)) = g.edges[vu].get(*e) {
+            if let Some(&(w, _)) = g.edges(v).get(*e) {
                 *e += 1;
                 let wu = w as usize;
                 if !keep[wu] {
@@ -244,40 +238,84 @@ pub fn check_liveness_assuming<S: System>(
     max_states: usize,
     assume: Assumption<'_, S>,
 ) -> LivenessReport<S> {
-    let Some(g) = explore(model, max_states, assume) else {
+    let options = LivenessOptions {
+        max_states,
+        ..LivenessOptions::default()
+    };
+    check_liveness_with(model, &options, assume)
+}
+
+/// Bounds and threads of a liveness check.
+#[derive(Debug, Clone, Copy)]
+pub struct LivenessOptions {
+    /// The graph may hold this many states; a larger one is
+    /// [`LivenessOutcome::TooLarge`].
+    pub max_states: usize,
+    /// Threads that expand each level (0: one per core). The verdict and
+    /// the lasso are the same for every count.
+    pub threads: usize,
+}
+
+impl Default for LivenessOptions {
+    fn default() -> Self {
+        LivenessOptions {
+            max_states: 5_000_000,
+            threads: 0,
+        }
+    }
+}
+
+/// [`check_liveness_assuming`] with every option given.
+pub fn check_liveness_with<S: System>(
+    model: &Model<S>,
+    options: &LivenessOptions,
+    assume: Assumption<'_, S>,
+) -> LivenessReport<S> {
+    let max_states = options.max_states;
+    let Some(init) = model.init().ok() else {
+        return LivenessReport {
+            outcome: LivenessOutcome::TooLarge,
+            states: 0,
+            edges: 0,
+        };
+    };
+    let mut limits = Limits {
+        max_states: Some(max_states),
+        keep_graph: true,
+        ..Limits::default()
+    };
+    if options.threads > 0 {
+        limits.threads = options.threads;
+    }
+    let g = search::search(&Steps { model, assume }, init, &limits);
+    if !matches!(g.ended(), Ended::Complete) {
         return LivenessReport {
             outcome: LivenessOutcome::TooLarge,
             states: max_states,
             edges: 0,
         };
-    };
-    let states = g.worlds.len();
-    let edges = g.edges.iter().map(Vec::len).sum();
+    }
+    let states = g.len();
+    let edges = g.edge_count();
     let done = |outcome| LivenessReport {
         outcome,
         states,
         edges,
     };
     // Fair steps enabled in each state.
-    let enabled: Vec<Vec<u64>> = g
-        .worlds
-        .iter()
-        .map(|w| {
-            let mut keys: Vec<u64> = allowed(model, w, assume)
-                .into_iter()
-                .filter_map(|a| fair_key(model, w, a))
-                .collect();
-            keys.sort_unstable();
-            keys.dedup();
-            keys
-        })
-        .collect();
-    for (p, meta) in S::eventually().iter().enumerate() {
-        let keep: Vec<bool> = g
-            .worlds
-            .iter()
-            .map(|w| !S::check_eventually(p, &model.setup, w))
+    let enabled: Vec<Vec<u64>> = search::map_parallel(g.states(), limits.threads, |w| {
+        let mut keys: Vec<u64> = allowed(model, w, assume)
+            .into_iter()
+            .filter_map(|a| fair_key(model, w, a))
             .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    });
+    for (p, meta) in S::eventually().iter().enumerate() {
+        let keep: Vec<bool> = search::map_parallel(g.states(), limits.threads, |w| {
+            !S::check_eventually(p, &model.setup, w)
+        });
         let comp = components(&g, &keep);
         let count = comp.iter().flatten().max().map_or(0, |&c| c as usize + 1);
         let mut members: Vec<Vec<u32>> = vec![Vec::new(); count];
@@ -294,11 +332,11 @@ pub fn check_liveness_assuming<S: System>(
             let states_in = &members[c];
             let inside = |j: u32| comp[j as usize] == Some(c as u32);
             let first = states_in[0] as usize;
-            let stops = g.edges[first].is_empty();
+            let stops = g.edges(first as u32).is_empty();
             let internal: Vec<(u32, u32, Action)> = states_in
                 .iter()
                 .flat_map(|&i| {
-                    g.edges[i as usize]
+                    g.edges(i)
                         .iter()
                         .filter(|(j, _)| inside(*j))
                         .map(move |&(j, a)| (i, j, a))
@@ -314,7 +352,7 @@ pub fn check_liveness_assuming<S: System>(
             }
             let taken: Vec<u64> = internal
                 .iter()
-                .filter_map(|&(i, _, a)| fair_key(model, &g.worlds[i as usize], a))
+                .filter_map(|&(i, _, a)| fair_key(model, &g.states()[i as usize], a))
                 .collect();
             if always.iter().any(|k| !taken.contains(k)) {
                 continue; // unfair: some step is enabled forever but never taken
@@ -330,7 +368,7 @@ pub fn check_liveness_assuming<S: System>(
 /// state, then a cycle that takes each required fair step and returns.
 fn build_lasso<S: System>(
     model: &Model<S>,
-    g: &Graph<S>,
+    g: &Graph<'_, S>,
     states_in: &[u32],
     internal: &[(u32, u32, Action)],
     required: &[u64],
@@ -339,16 +377,10 @@ fn build_lasso<S: System>(
 ) -> Lasso<S> {
     let start = *states_in.iter().min().unwrap_or(&0);
     // Prefix from parents.
-    let mut path = Vec::new();
-    let mut v = start;
-    while let (p, Some(a)) = g.parent[v as usize] {
-        path.push((p, a));
-        v = p;
-    }
-    path.reverse();
-    let mut events: Vec<Event<S>> = path
+    let mut events: Vec<Event<S>> = g
+        .path(start)
         .iter()
-        .map(|&(p, a)| model.event(&g.worlds[p as usize], a))
+        .map(|&(p, a)| model.event(&g.states()[p as usize], a))
         .collect();
     let cycle_start = events.len();
     // Shortest path inside the component from `from` to a state satisfying `goal`.
@@ -357,7 +389,7 @@ fn build_lasso<S: System>(
         let mut queue = VecDeque::from([from]);
         let mut seen = std::collections::HashSet::from([from]);
         while let Some(v) = queue.pop_front() {
-            for &(w, a) in &g.edges[v as usize] {
+            for &(w, a) in g.edges(v) {
                 if !inside(w) {
                     continue;
                 }
@@ -386,10 +418,11 @@ fn build_lasso<S: System>(
         let mut steps: Vec<(u32, Action)> = Vec::new();
         for &k in required {
             let part = walk(at, &|v, a| {
-                a.is_some_and(|a| fair_key(model, &g.worlds[v as usize], a) == Some(k))
+                a.is_some_and(|a| fair_key(model, &g.states()[v as usize], a) == Some(k))
             });
             if let Some(&(v, a)) = part.last() {
-                at = g.edges[v as usize]
+                at = g
+                    .edges(v)
                     .iter()
                     .find(|(_, b)| *b == a)
                     .map_or(at, |&(w, _)| w);
@@ -398,17 +431,13 @@ fn build_lasso<S: System>(
         }
         // Back to the start (at least one step).
         let back = walk(at, &|v, a| {
-            a.is_some_and(|a| {
-                g.edges[v as usize]
-                    .iter()
-                    .any(|&(w, b)| b == a && w == start)
-            })
+            a.is_some_and(|a| g.edges(v).iter().any(|&(w, b)| b == a && w == start))
         });
         steps.extend(back);
         events.extend(
             steps
                 .iter()
-                .map(|&(v, a)| model.event(&g.worlds[v as usize], a)),
+                .map(|&(v, a)| model.event(&g.states()[v as usize], a)),
         );
     }
     let message = if cycle_start == events.len() {

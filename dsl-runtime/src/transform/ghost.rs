@@ -25,7 +25,6 @@
 //!   bounds). Base invariants are evaluated on the base worlds unchanged;
 //!   the observer's invariant is added after them.
 
-use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -36,11 +35,13 @@ use crate::ctx::Effects;
 use crate::meta::{
     FieldSet, HandlerId, InvariantId, InvariantMeta, InvariantScope, RoleId, SystemMeta,
 };
+use crate::search::{self, Ended, Limits, Space};
 use crate::semantics::{Event, Model, World};
 use crate::setup::{Cluster, Setup};
 use crate::system::{Data, System, Trigger};
 use crate::transform::layer::{all_fields, cached_meta, leak_slice, MetaBuilder};
 use crate::transform::projection::{project_world, same_network, Reads};
+use crate::transform::refinement::replay_indices;
 
 /// What an observer sees of one base step, all read-only.
 pub struct Observed<'a, S: System> {
@@ -327,6 +328,66 @@ fn full_base<S: System, O: Observer<S>>(world: &World<Ghost<S, O>>) -> World<S> 
     )
 }
 
+/// Where the ghost and the base first part ways at a world: at step number
+/// `step` there, or (`None`) in which steps they enable.
+struct Parting {
+    step: Option<usize>,
+    what: &'static str,
+}
+
+/// The ghost system stepped beside its base, as the shared search walks it.
+struct Beside<'m, S: System, O: Observer<S>> {
+    ghost: &'m Model<Ghost<S, O>>,
+    base: &'m Model<S>,
+}
+
+impl<S: System, O: Observer<S>> Space for Beside<'_, S, O> {
+    type State = World<Ghost<S, O>>;
+    type Step = usize;
+    type Found = Parting;
+
+    fn fingerprint(&self, world: &World<Ghost<S, O>>) -> u64 {
+        world.fingerprint()
+    }
+
+    fn expand(
+        &self,
+        world: &World<Ghost<S, O>>,
+        out: &mut Vec<(usize, World<Ghost<S, O>>)>,
+    ) -> Result<(), Parting> {
+        let projected = full_base::<S, O>(world);
+        let actions = self.ghost.enabled(world);
+        if actions != self.base.enabled(&projected) {
+            return Err(Parting {
+                step: None,
+                what: "the base enables different steps",
+            });
+        }
+        let (mut gfx, mut bfx) = (Effects::default(), Effects::default());
+        for (index, &action) in actions.iter().enumerate() {
+            let mut next = world.clone();
+            let mut next_base = projected.clone();
+            let a = self.ghost.apply(&mut next, action, &mut gfx);
+            let b = self.base.apply(&mut next_base, action, &mut bfx);
+            let same_effects =
+                gfx.sends == bfx.sends && gfx.outputs == bfx.outputs && gfx.timers == bfx.timers;
+            let same = a.is_ok() == b.is_ok()
+                && same_effects
+                && full_base::<S, O>(&next).fingerprint() == next_base.fingerprint();
+            if !same {
+                return Err(Parting {
+                    step: Some(index),
+                    what: "this step leads to a different base world or different effects",
+                });
+            }
+            if a.is_ok() {
+                out.push((index, next));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Explores `ghost` within `options` and checks, at every reachable world
 /// and for every enabled step, that `base` (the same model without the
 /// ghost) enables the same steps and that each leads to the same base world
@@ -359,83 +420,29 @@ pub fn check_transparent<S: System, O: Observer<S>>(
         });
         return report;
     }
-    // Fingerprint -> (parent fingerprint, index of the step among the
-    // parent's enabled steps), to rebuild the path to a difference.
-    let mut parents: HashMap<u64, Option<(u64, usize)>> = HashMap::new();
-    parents.insert(init.0.fingerprint(), None);
-    let mut queue: VecDeque<(World<Ghost<S, O>>, usize)> = VecDeque::new();
-    queue.push_back((init.0, 0));
-    let (mut gfx, mut bfx) = (Effects::default(), Effects::default());
-    while let Some((world, depth)) = queue.pop_front() {
-        report.worlds += 1;
-        if options.max_depth.is_some_and(|d| depth >= d)
-            || options.max_states.is_some_and(|m| report.worlds >= m)
-        {
-            report.bounded = true;
-            continue;
-        }
-        let here = world.fingerprint();
-        let projected = full_base::<S, O>(&world);
-        let actions = ghost.enabled(&world);
-        if actions != base.enabled(&projected) {
-            let path = path_to(ghost, &parents, here, None);
-            report.difference = Some(Difference {
-                events: path,
-                what: "the base enables different steps".into(),
+    let limits = Limits {
+        max_depth: options.max_depth,
+        max_states: options.max_states.map(|m| m as usize),
+        ..Limits::default()
+    };
+    let mut graph = search::search(&Beside { ghost, base }, init.0, &limits);
+    report.worlds = graph.len() as u64;
+    report.steps = graph.steps();
+    match graph.take_ended() {
+        Ended::Complete => {}
+        Ended::Bounded(_) => report.bounded = true,
+        Ended::Found { found, at } => {
+            let mut chain: Vec<usize> = graph.path(at).into_iter().map(|(_, i)| i).collect();
+            chain.extend(found.step);
+            let mut events = Vec::with_capacity(chain.len());
+            replay_indices(ghost, &chain, |world, action| {
+                events.push(ghost.event(world, action));
             });
-            return report;
-        }
-        for (index, &action) in actions.iter().enumerate() {
-            report.steps += 1;
-            let mut next = world.clone();
-            let mut next_base = projected.clone();
-            let a = ghost.apply(&mut next, action, &mut gfx);
-            let b = base.apply(&mut next_base, action, &mut bfx);
-            let same_effects =
-                gfx.sends == bfx.sends && gfx.outputs == bfx.outputs && gfx.timers == bfx.timers;
-            let same = a.is_ok() == b.is_ok()
-                && same_effects
-                && full_base::<S, O>(&next).fingerprint() == next_base.fingerprint();
-            if !same {
-                let path = path_to(ghost, &parents, here, Some(index));
-                report.difference = Some(Difference {
-                    events: path,
-                    what: "this step leads to a different base world or different effects".into(),
-                });
-                return report;
-            }
-            let fp = next.fingerprint();
-            if a.is_ok() && !parents.contains_key(&fp) {
-                parents.insert(fp, Some((here, index)));
-                queue.push_back((next, depth + 1));
-            }
+            report.difference = Some(Difference {
+                events,
+                what: found.what.into(),
+            });
         }
     }
     report
-}
-
-/// The events from the initial world to the world with fingerprint `at`,
-/// then step number `last` there if given.
-fn path_to<T: System>(
-    model: &Model<T>,
-    parents: &HashMap<u64, Option<(u64, usize)>>,
-    at: u64,
-    last: Option<usize>,
-) -> Vec<Event<T>> {
-    let chain = crate::transform::refinement::step_indices(parents, at, last);
-    let mut events = Vec::with_capacity(chain.len());
-    let mut effects = Effects::default();
-    let Ok(mut world) = model.init() else {
-        return events;
-    };
-    for i in chain {
-        let Some(&action) = model.enabled(&world).get(i) else {
-            break;
-        };
-        events.push(model.event(&world, action));
-        if model.apply(&mut world, action, &mut effects).is_err() {
-            break;
-        }
-    }
-    events
 }

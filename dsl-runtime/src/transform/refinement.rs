@@ -26,14 +26,16 @@
 //! specification without crashes cannot; give the specification a workload
 //! whose scripts do not wait for outputs in that case.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::fmt::{self, Write as _};
 use std::hash::{Hash, Hasher};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::check::{thousands, Counterexample, Violation};
 use crate::ctx::Effects;
 use crate::fingerprint::Fingerprinter;
+use crate::search::{self, Bound, Ended, Limits, Space};
 use crate::semantics::{Action, Event, Model, StepError, TraceEvent, World};
 use crate::system::System;
 
@@ -156,8 +158,8 @@ pub enum RefinementOutcome<T: System> {
     Holds,
     /// No counterexample within the bounds, which cut exploration short.
     Bounded {
-        /// Which bound: `depth` or `pairs`.
-        bound: &'static str,
+        /// Which bound: the depth, or the number of pairs (`States`).
+        bound: Bound,
     },
     /// The implementation has a trace the specification does not.
     Fails(Box<RefinementCounterexample<T>>),
@@ -342,9 +344,77 @@ impl<'m, S: System> SpecSide<'m, S> {
     }
 }
 
-/// Parent pointers of the product exploration: pair -> (parent pair, index
-/// of the action among the parent world's enabled actions).
-type Parents = HashMap<(u64, usize), Option<((u64, usize), usize)>>;
+/// Why the product search stopped at a pair: what implementation step
+/// number `index` there did.
+enum Mismatch<T: System> {
+    /// The step failed (a handler error).
+    StepFailed { index: usize, error: String },
+    /// The step produced these external events, the last of which the
+    /// specification cannot produce after the trace so far.
+    Unmatched {
+        index: usize,
+        produced: Vec<ExternalOf<T>>,
+    },
+}
+
+/// The product of the implementation and the specification sets, as the
+/// shared search walks it: a state is (implementation world, specification
+/// set), a step the index of an implementation action.
+struct Product<'m, T: System, S: System> {
+    imp: &'m Model<T>,
+    /// Shared by the search's threads: its sets and memo only grow.
+    spec: Mutex<SpecSide<'m, S>>,
+}
+
+impl<T, S> Space for Product<'_, T, S>
+where
+    T: System<Node = S::Node, Input = S::Input, Output = S::Output>,
+    S: System,
+{
+    type State = (World<T>, usize);
+    type Step = usize;
+    type Found = Mismatch<T>;
+
+    fn fingerprint(&self, (world, set): &(World<T>, usize)) -> u64 {
+        let mut h = Fingerprinter::default();
+        h.write_u64(world.fingerprint());
+        h.write_usize(*set);
+        h.finish()
+    }
+
+    fn expand(
+        &self,
+        (world, set): &(World<T>, usize),
+        out: &mut Vec<(usize, (World<T>, usize))>,
+    ) -> Result<(), Mismatch<T>> {
+        let mut effects = Effects::default();
+        for (index, action) in self.imp.enabled(world).into_iter().enumerate() {
+            let (next, events) =
+                take(self.imp, world, action, &mut effects).map_err(|e| Mismatch::StepFailed {
+                    index,
+                    error: e.to_string(),
+                })?;
+            let mut spec = self.spec.lock().unwrap_or_else(|e| e.into_inner());
+            let mut next_set = Some(*set);
+            let mut matched = 0;
+            for e in &events {
+                next_set = next_set.and_then(|s| spec.advance(s, e));
+                if next_set.is_none() {
+                    break;
+                }
+                matched += 1;
+            }
+            drop(spec);
+            let Some(next_set) = next_set else {
+                // The trace ends at the first event the specification cannot match.
+                let produced = events[..=matched].to_vec();
+                return Err(Mismatch::Unmatched { index, produced });
+            };
+            out.push((index, (next, next_set)));
+        }
+        Ok(())
+    }
+}
 
 /// Checks, within `options`, that every external trace of `implementation`
 /// is a trace of `specification`. Worlds are explored without their
@@ -411,114 +481,80 @@ where
         }));
         return finish(outcome, stats, &spec);
     };
-    let root = (init.fingerprint(), root_set);
-    let mut parents: Parents = HashMap::new();
-    parents.insert(root, None);
-    stats.pairs = 1;
-    let mut queue: VecDeque<(World<T>, usize, usize)> = VecDeque::new();
-    queue.push_back((init, root_set, 0));
-    let mut effects = Effects::default();
-    let mut bound = None;
-    while let Some((world, set, depth)) = queue.pop_front() {
-        if options.max_depth.is_some_and(|d| depth >= d) {
-            bound = Some("depth");
-            continue;
-        }
-        let here = (world.fingerprint(), set);
-        for (index, action) in imp.enabled(&world).into_iter().enumerate() {
-            stats.steps += 1;
-            let (next, events) = match take(&imp, &world, action, &mut effects) {
-                Ok(r) => r,
-                Err(e) => {
-                    let cx = counterexample(&imp, &parents, here, index, Vec::new());
-                    let reason = format!("the implementation's step failed: {e}");
-                    return finish(
-                        RefinementOutcome::Fails(Box::new(RefinementCounterexample {
-                            reason,
-                            ..cx
-                        })),
-                        stats,
-                        &spec,
-                    );
+    let product = Product {
+        imp: &imp,
+        spec: Mutex::new(spec),
+    };
+    let limits = Limits {
+        max_depth: options.max_depth,
+        max_states: options.max_pairs.map(|m| m as usize),
+        ..Limits::default()
+    };
+    let mut graph = search::search(&product, (init, root_set), &limits);
+    stats.pairs = graph.len() as u64;
+    stats.steps = graph.steps();
+    stats.max_depth = graph.depth();
+    let spec = product.spec.into_inner().unwrap_or_else(|e| e.into_inner());
+    let outcome = match graph.take_ended() {
+        Ended::Complete => RefinementOutcome::Holds,
+        Ended::Bounded(bound) => RefinementOutcome::Bounded { bound },
+        Ended::Found { found, at } => {
+            let mut chain: Vec<usize> = graph.path(at).into_iter().map(|(_, i)| i).collect();
+            let (index, produced, error) = match found {
+                Mismatch::StepFailed { index, error } => (index, Vec::new(), Some(error)),
+                Mismatch::Unmatched { index, produced } => (index, produced, None),
+            };
+            chain.push(index);
+            let mut cx = counterexample(&imp, &chain, produced);
+            cx.reason = match error {
+                Some(e) => format!("the implementation's step failed: {e}"),
+                None => {
+                    let last = cx
+                        .trace
+                        .last()
+                        .map(|e| format!("{e:?}"))
+                        .unwrap_or_default();
+                    format!(
+                        "the specification has no run with this external trace: it cannot do `{last}` here"
+                    )
                 }
             };
-            let mut next_set = Some(set);
-            let mut matched = 0;
-            for e in &events {
-                next_set = next_set.and_then(|s| spec.advance(s, e));
-                if next_set.is_none() {
-                    break;
-                }
-                matched += 1;
-            }
-            let Some(next_set) = next_set else {
-                // The trace ends at the first event the specification cannot match.
-                let produced = events[..=matched].to_vec();
-                let mut cx = counterexample(&imp, &parents, here, index, produced);
-                let last = cx
-                    .trace
-                    .last()
-                    .map(|e| format!("{e:?}"))
-                    .unwrap_or_default();
-                cx.reason = format!(
-                    "the specification has no run with this external trace: it cannot do `{last}` here"
-                );
-                return finish(RefinementOutcome::Fails(Box::new(cx)), stats, &spec);
-            };
-            let key = (next.fingerprint(), next_set);
-            if parents.contains_key(&key) {
-                continue;
-            }
-            parents.insert(key, Some((here, index)));
-            stats.pairs += 1;
-            stats.max_depth = stats.max_depth.max(depth + 1);
-            if options.max_pairs.is_some_and(|m| stats.pairs >= m) {
-                return finish(RefinementOutcome::Bounded { bound: "pairs" }, stats, &spec);
-            }
-            queue.push_back((next, next_set, depth + 1));
+            RefinementOutcome::Fails(Box::new(cx))
         }
-    }
-    let outcome = match bound {
-        Some(bound) => RefinementOutcome::Bounded { bound },
-        None => RefinementOutcome::Holds,
     };
     finish(outcome, stats, &spec)
 }
 
-/// Which action was taken at each step from the initial state to `at`,
-/// following the search's `parents` links (a state's parent and the index
-/// of the action that led from it), then `last` if given.
-pub(crate) fn step_indices<K: std::hash::Hash + Eq + Copy>(
-    parents: &HashMap<K, Option<(K, usize)>>,
-    at: K,
-    last: Option<usize>,
-) -> Vec<usize> {
-    let mut chain: Vec<usize> = last.into_iter().collect();
-    let mut key = at;
-    while let Some(Some((parent, i))) = parents.get(&key) {
-        chain.push(*i);
-        key = *parent;
+/// The events of taking, from `model`'s initial world, the action with
+/// each index in `chain` among the world's enabled actions.
+pub(crate) fn replay_indices<T: System>(
+    model: &Model<T>,
+    chain: &[usize],
+    mut on_step: impl FnMut(&World<T>, Action),
+) -> Option<World<T>> {
+    let mut effects = Effects::default();
+    let mut world = model.init().ok()?;
+    for &i in chain {
+        let &action = model.enabled(&world).get(i)?;
+        on_step(&world, action);
+        model.apply(&mut world, action, &mut effects).ok()?;
     }
-    chain.reverse();
-    chain
+    Some(world)
 }
 
-/// The implementation's steps to pair `at`, then action number `index`
-/// there; its external trace ends with `last_events`.
+/// The implementation's steps along `chain` (indices of enabled actions);
+/// its external trace ends with `last_events`.
 fn counterexample<T: System>(
     model: &Model<T>,
-    parents: &Parents,
-    at: (u64, usize),
-    index: usize,
+    chain: &[usize],
     last_events: Vec<ExternalOf<T>>,
 ) -> RefinementCounterexample<T> {
-    let chain = step_indices(parents, at, Some(index));
     let mut events = Vec::with_capacity(chain.len());
     let mut trace = Vec::new();
     let mut effects = Effects::default();
     if let Ok(mut world) = model.init() {
         trace.extend(world.trace.drain(..).map(external));
-        let last = chain.len() - 1;
+        let last = chain.len().saturating_sub(1);
         for (step, &i) in chain.iter().enumerate() {
             let Some(&action) = model.enabled(&world).get(i) else {
                 break;
