@@ -12,7 +12,7 @@
 //! runs of a level and their successors are merged in order, so state
 //! numbers, parents and the finding reported are those of a serial search.
 //!
-//! The invariant checker ([`crate::check`]) has its own explorer, tuned for
+//! The invariant checker ([`crate::check`](mod@crate::check)) has its own explorer, tuned for
 //! what only it does: reductions, depth-first and in-place search,
 //! incremental fingerprints and a memory budget. It shares this module's
 //! [`Bound`].
