@@ -993,7 +993,7 @@ fn handler(
 
         impl #view_impl_g #view #view_ty_g #view_where {
             #(#docs)*
-            #[allow(unused_variables, unused_mut, clippy::all)]
+            #[allow(unused_variables, unused_mut)]
             fn __run(self, #ctx: &mut #ctx_ty #params) { #bind #body }
         }
     };
@@ -1260,7 +1260,6 @@ fn invariant_set(
         inv.items.extend(quote! {
             impl #view_impl_g #view #view_ty_g #view_where {
                 #(#docs)*
-                #[allow(clippy::all)]
                 fn __run(self) -> impl ::verdict::InvariantResult #body
             }
         });
@@ -1337,7 +1336,6 @@ fn invariant_set(
             inv.items.extend(quote! {
                 impl #view_impl_g #view #view_ty_g #view_where {
                     #(#docs)*
-                    #[allow(clippy::all)]
                     fn __run(self) -> impl ::verdict::InvariantResult #body
                 }
             });

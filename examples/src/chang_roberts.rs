@@ -55,7 +55,7 @@ verdict::system! {
             if id == me {
                 *self.leader = true;
             } else if id > me || ctx.config().forward_smaller {
-                ctx.send(successor, msg::Elect { id: id });
+                ctx.send(successor, msg::Elect { id });
             } else if !*self.woken {
                 // A node that has not proposed yet joins with its own,
                 // larger id in place of the smaller one.

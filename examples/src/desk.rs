@@ -85,7 +85,7 @@ pub mod v0 {
 
             on timer Tick writes(ticks, rings) sets(Tick) {
                 *self.ticks += 1;
-                if *self.ticks % 2 == 0 {
+                if (*self.ticks).is_multiple_of(2) {
                     *self.rings += 1;
                 }
                 if *self.ticks < 3 {
@@ -239,7 +239,7 @@ pub mod v1 {
 
             on timer Tick writes(ticks, rings) sets(Tick) {
                 *self.ticks += 1;
-                if *self.ticks % 2 == 0 {
+                if (*self.ticks).is_multiple_of(2) {
                     *self.rings += 1;
                 }
                 if *self.ticks < 3 {
@@ -393,7 +393,7 @@ pub mod v2 {
 
             on timer Tick writes(ticks, rings) sets(Tick) {
                 *self.ticks += 1;
-                if *self.ticks % 2 == 0 {
+                if (*self.ticks).is_multiple_of(2) {
                     *self.rings += 1;
                 }
                 if *self.ticks < 3 {
@@ -547,7 +547,7 @@ pub mod v3 {
 
             on timer Tick writes(ticks) sends(Chime) sets(Tick) {
                 *self.ticks += 1;
-                if *self.ticks % 2 == 0 {
+                if (*self.ticks).is_multiple_of(2) {
                     ctx.send(Node::Clock, msg::Chime);
                 }
                 if *self.ticks < 3 {
@@ -705,7 +705,7 @@ pub mod v4 {
 
             on timer Tick writes(ticks) sends(Chime) sets(Tick) {
                 *self.ticks += 1;
-                if *self.ticks % 2 == 0 {
+                if (*self.ticks).is_multiple_of(2) {
                     ctx.send(Node::Clock, msg::Chime);
                 }
                 if *self.ticks < 3 {
@@ -867,7 +867,7 @@ pub mod v5 {
 
             on timer Tick writes(ticks) sends(Chime) sets(Tick) {
                 *self.ticks += 1;
-                if *self.ticks % 2 == 0 {
+                if (*self.ticks).is_multiple_of(2) {
                     ctx.send(Node::Clock, msg::Chime);
                 }
                 if *self.ticks < 4 {

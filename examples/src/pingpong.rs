@@ -87,7 +87,7 @@ verdict::system! {
 
         on message Pong(_k) from ponger writes(to_send, received) reads(report_every) sends(Ping) emits(Pong) {
             *self.received += 1;
-            if self.report_every != 0 && *self.received % self.report_every == 0 {
+            if self.report_every != 0 && (*self.received).is_multiple_of(self.report_every) {
                 ctx.output(output::Pong(*self.received));
             }
             if *self.to_send > 0 {
