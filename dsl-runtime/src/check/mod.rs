@@ -16,6 +16,9 @@ pub mod reduction;
 pub mod stats;
 pub mod visited;
 
+#[cfg(test)]
+mod tests;
+
 use std::fmt;
 
 pub use crate::numbers::thousands;
