@@ -2,6 +2,7 @@
 //! system whose messages carry them keeps symmetry reduction on, and finds
 //! the same verdict with fewer states.
 
+use verdict::check::{Status, Topic};
 use verdict::prelude::*;
 use verdict::Relabel;
 
@@ -111,7 +112,10 @@ fn symmetry_stays_on_for_a_system_using_derived_types() {
     let b = check(&model, &reduced);
     assert!(a.passed() && b.passed(), "{:?} {:?}", a.outcome, b.outcome);
     assert!(
-        b.stats.notes.iter().any(|n| n.starts_with("symmetry: on")),
+        b.stats
+            .notes
+            .iter()
+            .any(|n| n.is(Topic::Symmetry, Status::On)),
         "{:?}",
         b.stats.notes
     );

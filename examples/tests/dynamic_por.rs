@@ -4,6 +4,7 @@
 //! state graph, which it does not handle, falls back to the static
 //! reduction with a note.
 
+use verdict::check::{Status, Topic};
 use verdict::prelude::*;
 use verdict::{NodeWorkload, Outcome, Reductions, Strategy, System, Violation};
 use verdict_examples::paxos;
@@ -102,12 +103,15 @@ fn run<S: System>(model: &Model<S>, reductions: Reductions) -> verdict::Report<S
     )
 }
 
-/// One of the check's notes contains `part`.
-fn assert_note<S: System>(report: &verdict::Report<S>, part: &str) {
+/// The check's notes say the dynamic reduction was `status`, with a
+/// detail containing `detail`.
+fn assert_note<S: System>(report: &verdict::Report<S>, status: Status, detail: &str) {
     let notes = &report.stats.notes;
     assert!(
-        notes.iter().any(|n| n.contains(part)),
-        "no note with {part:?} in {notes:?}"
+        notes
+            .iter()
+            .any(|n| n.is(Topic::DynamicPartialOrder, status) && n.detail.contains(detail)),
+        "no note {status:?} with {detail:?} in {notes:?}"
     );
 }
 
@@ -134,7 +138,7 @@ fn a_race_through_a_relay_is_reversed() {
     let reduced = run(&model, dynamic());
     assert_eq!(violated(&plain).as_deref(), Some("direct_first"));
     assert_eq!(violated(&reduced).as_deref(), Some("direct_first"));
-    assert_note(&reduced, "dynamic partial-order reduction: on");
+    assert_note(&reduced, Status::On, "");
     let cx = reduced.counterexample().expect("a counterexample");
     assert!(cx.reproduce(&model).expect("replays").is_some());
 }
@@ -173,7 +177,7 @@ fn a_cyclic_state_graph_falls_back_to_the_static_reduction() {
     let reduced = run(&model, dynamic());
     assert!(plain.passed() && reduced.passed());
     assert_eq!(plain.stats.unique, reduced.stats.unique);
-    assert_note(&reduced, "given up (the state graph has a cycle)");
+    assert_note(&reduced, Status::GivenUp, "the state graph has a cycle");
 }
 
 /// Every run's end state is kept: the reduction cuts interleavings, not

@@ -1,6 +1,7 @@
 //! Generic systems behave like plain ones: the checker, symmetry reduction
 //! and the metadata work for every instance.
 
+use verdict::check::{Status, Topic};
 use verdict::prelude::*;
 use verdict::{Relabel, Violation};
 
@@ -117,7 +118,7 @@ fn symmetry_applies_to_a_generic_role_whose_parameter_can_be_relabelled() {
             .stats
             .notes
             .iter()
-            .any(|n| n.starts_with("symmetry: on")),
+            .any(|n| n.is(Topic::Symmetry, Status::On)),
         "{:?}",
         reduced.stats.notes
     );

@@ -5,6 +5,7 @@
 //! found without the rule replay with it; crashes turn it off; and an
 //! audit checks the rule's whole promise on every reachable step.
 
+use verdict::check::{Status, Topic};
 use verdict::prelude::*;
 use verdict::semantics::{Event, StepError, World};
 use verdict::{Outcome, Reductions, Report, Stats, Strategy, Violation};
@@ -69,11 +70,15 @@ fn rule_and_dpor() -> Reductions {
     }
 }
 
-/// The check's notes include one starting with `prefix`.
-fn assert_note(stats: &Stats, prefix: &str) {
+/// The check's notes say the ignore rule was `status`, with a detail
+/// containing `detail`.
+fn assert_note(stats: &Stats, status: Status, detail: &str) {
     assert!(
-        stats.notes.iter().any(|n| n.starts_with(prefix)),
-        "no note starting with {prefix:?} in {:?}",
+        stats
+            .notes
+            .iter()
+            .any(|n| n.is(Topic::IgnoreRule, status) && n.detail.contains(detail)),
+        "no ignore-rule note {status:?} with {detail:?} in {:?}",
         stats.notes
     );
 }
@@ -110,7 +115,7 @@ fn every_terminal_state_is_kept_with_far_fewer_states() {
             reduced.unique,
             plain.unique
         );
-        assert_note(reduced, "ignore rule: on");
+        assert_note(reduced, Status::On, "");
     }
 }
 
@@ -209,7 +214,7 @@ fn crashes_turn_the_rule_off() {
             ..CheckOptions::default()
         },
     );
-    assert_note(&report.stats, "ignore rule: off (a crash");
+    assert_note(&report.stats, Status::Off, "a crash");
 }
 
 /// Wrong "for good": a `Reset` lowers the level again.
@@ -260,7 +265,7 @@ fn the_paxos_rule_passes_its_audit() {
     let report = run(&model, Reductions::none(), Strategy::Bfs);
     let stats = exhausted(&report);
     assert!(stats.unique > 30_000, "{}", stats.unique);
-    assert_note(stats, "ignore rule: audited");
+    assert_note(stats, Status::Audited, "");
 }
 
 /// `check --audit-ignore-rule` audits the binary's rule, and a program

@@ -5,6 +5,7 @@
 use std::process::Command;
 
 use verdict::check::Reached;
+use verdict::check::{Status, Topic};
 use verdict::prelude::*;
 use verdict::{MemoryBudget, Reductions, Strategy};
 use verdict_examples::{lockserv, ricart_agrawala};
@@ -113,7 +114,7 @@ fn every_search_stops_at_a_small_budget() {
                     .stats
                     .notes
                     .iter()
-                    .any(|n| n.starts_with("dynamic partial-order reduction: on")),
+                    .any(|n| n.is(Topic::DynamicPartialOrder, Status::On)),
                 "{:?}",
                 report.stats.notes
             );

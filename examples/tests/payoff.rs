@@ -4,6 +4,7 @@
 //! reaches the same verdict. The sample here is small so the decision
 //! shows on small models; the rule counts states, so it is deterministic.
 
+use verdict::check::{Note, Status, Topic};
 use verdict::prelude::*;
 use verdict::{Outcome, Reductions, Report, System, Violation};
 use verdict_examples::{raft_election, ricart_agrawala, twophase};
@@ -27,8 +28,8 @@ fn plain() -> CheckOptions {
     }
 }
 
-fn note<'a, S: System>(report: &'a Report<S>, prefix: &str) -> Option<&'a String> {
-    report.stats.notes.iter().find(|n| n.starts_with(prefix))
+fn note<S: System>(report: &Report<S>, topic: Topic, status: Status) -> Option<&Note> {
+    report.stats.notes.iter().find(|n| n.is(topic, status))
 }
 
 #[test]
@@ -37,13 +38,11 @@ fn partial_order_reduction_that_prunes_little_is_switched_off_and_said_so() {
     // keeps most states, and its summaries and one thread cost more.
     let m = ricart_agrawala::model(3, 1, false).unwrap();
     let report = check(&m, &judged(500));
-    let off = note(
-        &report,
-        "dynamic partial-order reduction: off: it does not pay",
-    )
-    .unwrap_or_else(|| panic!("{:?}", report.stats.notes));
-    assert!(off.contains("to depth"), "{off}");
-    assert!(note(&report, "payoff: judged on samples of 500 states").is_some());
+    let off = note(&report, Topic::DynamicPartialOrder, Status::DoesNotPay)
+        .unwrap_or_else(|| panic!("{:?}", report.stats.notes));
+    assert!(off.detail.contains("to depth"), "{off}");
+    let judged = note(&report, Topic::Payoff, Status::Judged).expect("a payoff note");
+    assert!(judged.detail.starts_with("500 states"), "{judged}");
     assert!(!report.stats.reductions.dynamic_por && !report.stats.reductions.por);
     // Same verdict, and the final search is the plain one.
     let full = check(&m, &plain());
@@ -56,10 +55,10 @@ fn partial_order_reduction_that_prunes_little_is_switched_off_and_said_so() {
 fn symmetry_that_merges_is_kept_and_what_it_kept_is_reported() {
     let m = twophase::model(5, Faults::none(), false).unwrap();
     let report = check(&m, &judged(200));
-    let pays = note(&report, "symmetry: pays on a sample")
+    let pays = note(&report, Topic::Symmetry, Status::Pays)
         .unwrap_or_else(|| panic!("{:?}", report.stats.notes));
     assert!(
-        pays.contains("it kept") && pays.contains("states ("),
+        pays.detail.contains("it kept") && pays.detail.contains("states ("),
         "{pays}"
     );
     assert!(report.stats.reductions.symmetry);
@@ -73,14 +72,14 @@ fn a_space_that_fits_the_sample_reports_what_the_reductions_saved() {
     let m = raft_election::model(3, 1, false).unwrap();
     let report = check(&m, &judged(1_000_000));
     let full = check(&m, &plain());
-    let saved = note(&report, "payoff: the reductions kept")
+    let saved = note(&report, Topic::Payoff, Status::Saved)
         .unwrap_or_else(|| panic!("{:?}", report.stats.notes));
     let expect = format!(
         "kept {} of the {} states",
         verdict::check::thousands(report.stats.unique),
         verdict::check::thousands(full.stats.unique)
     );
-    assert!(saved.contains(&expect), "{saved} / {expect}");
+    assert!(saved.detail.contains(&expect), "{saved} / {expect}");
 }
 
 #[test]

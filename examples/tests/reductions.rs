@@ -2,6 +2,7 @@
 //! example, buggy variants included; failing checks still return a
 //! counterexample that replays to the same invariant.
 
+use verdict::check::{Status, Topic};
 use verdict::prelude::*;
 use verdict::{Outcome, Reductions, Strategy, System, Violation};
 use verdict_examples::{counter, lockserv, paxos, twophase};
@@ -126,7 +127,10 @@ fn reductions_shrink_the_search_where_they_apply() {
         reduced.unique
     );
     assert!(
-        reduced.notes.iter().any(|n| n.starts_with("symmetry: on")),
+        reduced
+            .notes
+            .iter()
+            .any(|n| n.is(Topic::Symmetry, Status::On)),
         "{:?}",
         reduced.notes
     );
@@ -155,7 +159,7 @@ fn symmetry_is_refused_for_roles_whose_nodes_behave_differently() {
             .stats
             .notes
             .iter()
-            .any(|n| n.contains("Server (renaming")),
+            .any(|n| n.topic == Topic::Symmetry && n.detail.contains("Server (renaming")),
         "{:?}",
         report.stats.notes
     );

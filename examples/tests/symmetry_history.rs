@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use verdict::check::{Status, Topic};
 use verdict::prelude::*;
 use verdict::{NodeWorkload, Outcome, Reductions, Strategy, TraceEvent};
 
@@ -117,14 +118,14 @@ fn run(model: &Model<GCounter>, symmetry: bool) -> verdict::Report<GCounter> {
     )
 }
 
-fn symmetry_note(report: &verdict::Report<GCounter>) -> String {
+fn symmetry_note(report: &verdict::Report<GCounter>) -> verdict::check::Note {
     report
         .stats
         .notes
         .iter()
-        .find(|n| n.starts_with("symmetry:"))
+        .find(|n| n.topic == Topic::Symmetry)
         .cloned()
-        .unwrap_or_default()
+        .unwrap_or_else(|| panic!("no symmetry note in {:?}", report.stats.notes))
 }
 
 #[test]
@@ -133,11 +134,10 @@ fn history_keeps_symmetry_on_with_fewer_states_and_the_same_verdict() {
     assert!(m.history_only, "the invariant reads history only");
     let plain = run(&m, false);
     let reduced = run(&m, true);
-    assert_eq!(
-        symmetry_note(&reduced),
-        "symmetry: on (Replica x3)",
-        "{:?}",
-        reduced.stats.notes
+    let note = symmetry_note(&reduced);
+    assert!(
+        note.is(Topic::Symmetry, Status::On) && note.detail == "Replica x3",
+        "{note:?}"
     );
     assert!(plain.exhausted() && reduced.exhausted());
     assert!(
@@ -154,7 +154,7 @@ fn history_with_symmetry_still_finds_a_planted_bug_and_replays_it() {
     let m = model(3, true, false);
     let plain = run(&m, false);
     let reduced = run(&m, true);
-    assert!(symmetry_note(&reduced).starts_with("symmetry: on"));
+    assert_eq!(symmetry_note(&reduced).status, Status::On);
     for report in [&plain, &reduced] {
         let Outcome::Violation(cx) = &report.outcome else {
             panic!("no violation: {:?}", report.stats.notes);
@@ -176,7 +176,7 @@ fn an_invariant_that_singles_out_a_node_through_history_turns_symmetry_off() {
     let reduced = run(&m, true);
     let note = symmetry_note(&reduced);
     assert!(
-        note.starts_with("symmetry: off") && note.contains("Replica (renaming"),
+        note.status == Status::Off && note.detail.contains("Replica (renaming"),
         "{:?}",
         reduced.stats.notes
     );

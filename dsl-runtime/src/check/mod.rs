@@ -10,6 +10,7 @@
 
 pub mod explore;
 pub mod memory;
+mod note;
 mod payoff;
 pub mod progress;
 pub mod reduction;
@@ -34,6 +35,7 @@ use crate::semantics::Model;
 use crate::system::System;
 
 pub use crate::search::Bound;
+pub use note::{Note, Status, Topic};
 
 /// The order in which worlds are explored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -26,6 +26,7 @@
 
 use std::time::Instant;
 
+use crate::check::note::{Note, Status, Topic};
 use crate::check::{thousands, Bound, CheckOptions, Outcome, Reductions, Report, Strategy};
 use crate::semantics::Model;
 use crate::system::System;
@@ -88,9 +89,10 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
         // A violation within the sample: the answer, with a shortest
         // counterexample.
         let mut report = plain;
-        report.stats.notes.push(format!(
-            "payoff: found by the sample search without symmetry and partial-order reduction ({} states)",
-            thousands(sample)
+        report.stats.notes.push(Note::new(
+            Topic::Payoff,
+            Status::FoundBySample,
+            format!("{} states", thousands(sample)),
         ));
         report.stats.elapsed = started.elapsed();
         return report;
@@ -107,10 +109,11 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
     }
     if depth < 2 || !cut_by(&plain, sample) {
         let mut report = super::explore::search(model, &asked);
-        report.stats.notes.push(
-            "payoff: not judged (the sample reached too few levels); every reduction asked for is on"
-                .to_string(),
-        );
+        report.stats.notes.push(Note::new(
+            Topic::Payoff,
+            Status::NotJudged,
+            "the sample reached too few levels",
+        ));
         report.stats.elapsed = started.elapsed();
         return report;
     }
@@ -120,20 +123,25 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
     // A role the self-check refused stays refused.
     chosen.symmetry &= used.symmetry;
     let mut notes = Vec::new();
-    let judge = |name: &str, alone: Reductions, notes: &mut Vec<String>| -> bool {
+    let judge = |topic: Topic, alone: Reductions, notes: &mut Vec<Note>| -> bool {
         let kept = super::explore::search(model, &quiet(base * 2, Some(depth), alone))
             .stats
             .unique;
         let share = kept as f64 / base as f64;
         let pays = share <= PAYS_IF_KEPT;
-        notes.push(format!(
-            "{name}: {} — to depth {depth} it kept {} of {} states ({:.1}%; a reduction pays when it keeps at most {:.0}%)",
-            if pays { "pays on a sample" } else { "off: it does not pay on a sample" },
+        let status = if pays {
+            Status::Pays
+        } else {
+            Status::DoesNotPay
+        };
+        let detail = format!(
+            "to depth {depth} it kept {} of {} states ({:.1}%; a reduction pays when it keeps at most {:.0}%)",
             thousands(kept),
             thousands(base),
             share * 100.0,
             PAYS_IF_KEPT * 100.0
-        ));
+        );
+        notes.push(Note::new(topic, status, detail));
         pays
     };
     if used.symmetry {
@@ -141,7 +149,7 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
             symmetry: true,
             ..costly_off
         };
-        chosen.symmetry = judge("symmetry", alone, &mut notes);
+        chosen.symmetry = judge(Topic::Symmetry, alone, &mut notes);
     }
     if used.por || used.dynamic_por || asked.reductions.dynamic_por {
         // The partial-order reduction the final search would use: the
@@ -153,12 +161,12 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
             ..costly_off
         };
         if alone.por || alone.dynamic_por {
-            let name = if dynamic {
-                "dynamic partial-order reduction"
+            let topic = if dynamic {
+                Topic::DynamicPartialOrder
             } else {
-                "partial-order reduction"
+                Topic::PartialOrder
             };
-            if !judge(name, alone, &mut notes) {
+            if !judge(topic, alone, &mut notes) {
                 chosen.por = false;
                 chosen.dynamic_por = false;
             }
@@ -169,10 +177,10 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
     let mut final_opts = asked.clone();
     final_opts.reductions = chosen;
     let mut report = super::explore::search(model, &final_opts);
-    notes.push(format!(
-        "payoff: judged on samples of {} states in {:.2?}",
-        thousands(sample),
-        spent
+    notes.push(Note::new(
+        Topic::Payoff,
+        Status::Judged,
+        format!("{} states in {spent:.2?}", thousands(sample)),
     ));
     notes.append(&mut report.stats.notes);
     report.stats.notes = notes;
@@ -201,29 +209,30 @@ fn cut_by<S: System>(report: &Report<S>, sample: u64) -> bool {
 
 /// What the reductions saved on a space that fit the sample: the states
 /// of a plain search of it against theirs.
-fn saved_note<S: System>(reduced: &Report<S>, plain: &Report<S>, sample: u64) -> String {
+fn saved_note<S: System>(reduced: &Report<S>, plain: &Report<S>, sample: u64) -> Note {
     let kept = reduced.stats.unique;
     let same_bounds = std::mem::discriminant(&plain.outcome)
         == std::mem::discriminant(&reduced.outcome)
         && !matches!(plain.outcome, Outcome::MemoryBound { .. });
-    if same_bounds && !cut_by(plain, sample) {
+    let detail = if same_bounds && !cut_by(plain, sample) {
         let all = plain.stats.unique.max(1);
         format!(
-            "payoff: the reductions kept {} of the {} states a search without symmetry and partial-order reduction explores ({:.1}%)",
+            "the reductions kept {} of the {} states a search without symmetry and partial-order reduction explores ({:.1}%)",
             thousands(kept),
             thousands(all),
             kept as f64 * 100.0 / all as f64
         )
     } else if cut_by(plain, sample) {
         format!(
-            "payoff: the reductions kept {} states; a search without symmetry and partial-order reduction explores more than {}",
+            "the reductions kept {} states; a search without symmetry and partial-order reduction explores more than {}",
             thousands(kept),
             thousands(sample)
         )
     } else {
         format!(
-            "payoff: the reductions kept {} states (a search without them ended before comparing)",
+            "the reductions kept {} states (a search without them ended before comparing)",
             thousands(kept)
         )
-    }
+    };
+    Note::new(Topic::Payoff, Status::Saved, detail)
 }

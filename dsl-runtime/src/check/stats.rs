@@ -45,7 +45,7 @@ pub struct Stats {
     /// with no partial-order reduction (which can lengthen paths).
     pub shortest: bool,
     /// What each reduction did (on, off and why, and what it saved).
-    pub notes: Vec<String>,
+    pub notes: Vec<crate::check::Note>,
     /// The reductions the search ran with, after each decided whether it
     /// applies (a role that is not symmetric, faults that rule out
     /// partial-order reduction, a sample that says one does not pay).

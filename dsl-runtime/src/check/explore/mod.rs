@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::check::memory::{resident_bytes, world_bytes, MemoryBudget, Meter, Reached};
+use crate::check::note::{Note, Status, Topic};
 use crate::check::reduction::incremental::{Affected, ALL};
 use crate::check::reduction::por::Por;
 use crate::check::reduction::symmetry::Symmetry;
@@ -984,23 +985,24 @@ struct Origin<S: System> {
 fn ignore_rule_off<S: System>(
     model: &Model<S>,
     red: crate::check::Reductions,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<Note>,
 ) -> Option<Model<S>> {
     model.ignores?;
-    let note = match model.ignore_rule_blocked() {
-        Some(why) => format!("off ({why})"),
-        None if model.audit_ignores => {
-            "audited (nothing dropped; every step checks its promise)".to_string()
-        }
+    let (status, detail) = match model.ignore_rule_blocked() {
+        Some(why) => (Status::Off, why.to_string()),
+        None if model.audit_ignores => (
+            Status::Audited,
+            "nothing dropped; every step checks its promise".to_string(),
+        ),
         None if !red.ignore_rule => {
             return Some(Model {
                 ignores: None,
                 ..model.clone()
             })
         }
-        None => "on (ignored messages are dropped)".to_string(),
+        None => (Status::On, "ignored messages are dropped".to_string()),
     };
-    notes.push(format!("ignore rule: {note}"));
+    notes.push(Note::new(Topic::IgnoreRule, status, detail));
     None
 }
 
@@ -1060,14 +1062,14 @@ pub(crate) fn search<S: System>(model: &Model<S>, options: &CheckOptions) -> Rep
     let sym = if red.symmetry {
         match Symmetry::new(model) {
             Ok(s) => {
-                notes.push(format!("symmetry: on ({})", s.describe(model)));
+                notes.push(Note::new(Topic::Symmetry, Status::On, s.describe(model)));
                 for why in s.skipped() {
-                    notes.push(format!("symmetry: not for {why}"));
+                    notes.push(Note::new(Topic::Symmetry, Status::NotFor, why.to_string()));
                 }
                 Some(s)
             }
             Err(why) => {
-                notes.push(format!("symmetry: off ({why})"));
+                notes.push(Note::new(Topic::Symmetry, Status::Off, why));
                 None
             }
         }
@@ -1080,12 +1082,12 @@ pub(crate) fn search<S: System>(model: &Model<S>, options: &CheckOptions) -> Rep
     let (por, dynamic) = match (red.por || red.dynamic_por).then(|| Por::new(model)) {
         None => (None, None),
         Some(Err(why)) => {
-            notes.push(format!("partial-order reduction: off ({why})"));
+            notes.push(Note::new(Topic::PartialOrder, Status::Off, why));
             (None, None)
         }
         Some(Ok(tables)) if red.dynamic_por && sym.is_none() => (None, Some(tables)),
         Some(Ok(tables)) if red.por => {
-            notes.push("partial-order reduction: on".to_string());
+            notes.push(Note::new(Topic::PartialOrder, Status::On, ""));
             (Some(tables), None)
         }
         Some(Ok(_)) => (None, None),
@@ -1096,17 +1098,22 @@ pub(crate) fn search<S: System>(model: &Model<S>, options: &CheckOptions) -> Rep
         None
     };
     if red.incremental {
-        notes.push(format!(
-            "incremental invariants: {}",
-            if affected.is_some() {
-                "on"
-            } else {
-                "off (more than 64 invariants)"
-            }
-        ));
+        notes.push(if affected.is_some() {
+            Note::new(Topic::IncrementalInvariants, Status::On, "")
+        } else {
+            Note::new(
+                Topic::IncrementalInvariants,
+                Status::Off,
+                "more than 64 invariants",
+            )
+        });
     }
     let strategy = if dynamic.is_some() {
-        notes.push("dynamic partial-order reduction: on (depth first, one thread)".to_string());
+        notes.push(Note::new(
+            Topic::DynamicPartialOrder,
+            Status::On,
+            "depth first, one thread",
+        ));
         Strategy::Dfs
     } else {
         options.strategy
@@ -1167,8 +1174,10 @@ pub(crate) fn search<S: System>(model: &Model<S>, options: &CheckOptions) -> Rep
         stats.held_bytes = eng.meter.peak();
         stats.levels = eng.levels.lock().unwrap_or_else(|e| e.into_inner()).clone();
         if let Some(what) = eng.sym.as_ref().and_then(|s| s.failure()) {
-            stats.notes.push(format!(
-                "symmetry: weakened ({what} could not be relabelled)"
+            stats.notes.push(Note::new(
+                Topic::Symmetry,
+                Status::Weakened,
+                format!("{what} could not be relabelled"),
             ));
         }
         Report { outcome, stats }
@@ -1253,7 +1262,7 @@ pub(crate) fn search<S: System>(model: &Model<S>, options: &CheckOptions) -> Rep
         let mut report = search(model, &again);
         report.stats.notes.insert(
             0,
-            format!("dynamic partial-order reduction: given up ({why}); searched again without it"),
+            Note::new(Topic::DynamicPartialOrder, Status::GivenUp, why),
         );
         report.stats.elapsed = started.elapsed();
         return report;
