@@ -14,6 +14,7 @@ extern crate self as verdict;
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
+pub mod budget;
 pub mod change;
 pub mod chart;
 pub mod check;

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 /// The semantics and the types every engine reports through.
 const CORE: &[&str] = &[
     "system",
+    "budget",
     "meta",
     "ctx",
     "setup",

@@ -176,4 +176,21 @@ fn every_property_is_listed_and_liveness_is_worded_as_such() {
         "{out}"
     );
     assert!(!out.contains("invariant `every_lock_granted`"), "{out}");
+    // A graph larger than --max-states gets no verdict, and says why.
+    let (code, out, _) = run(
+        LOCKSERV,
+        &[
+            "check",
+            "--clients",
+            "2",
+            "--liveness",
+            "--max-states",
+            "10",
+        ],
+    );
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains("Liveness: not checked: more than 10 states"),
+        "{out}"
+    );
 }

@@ -42,6 +42,59 @@ fn dropping_requests_forever_gives_a_lasso() {
     cx.replay(&m).expect("the lasso replays");
 }
 
+#[test]
+fn the_lasso_and_the_graph_are_the_same_on_one_thread_and_on_several() {
+    use verdict::liveness::{check_liveness_with, LivenessOptions};
+    let m = model(2, 1, Faults::none().drop()).unwrap();
+    let run = |threads| {
+        let options = LivenessOptions {
+            threads,
+            ..LivenessOptions::default()
+        };
+        check_liveness_with(&m, &options, &|_, _| true)
+    };
+    let (one, four) = (run(1), run(4));
+    assert_eq!((one.states, one.edges), (four.states, four.edges));
+    let (LivenessOutcome::Violation(a), LivenessOutcome::Violation(b)) =
+        (&one.outcome, &four.outcome)
+    else {
+        panic!("expected lassos: {:?} / {:?}", one.outcome, four.outcome);
+    };
+    assert_eq!(a.cycle_start, b.cycle_start);
+    assert_eq!(a.counterexample.render(&m), b.counterexample.render(&m));
+}
+
+#[test]
+fn a_graph_past_its_bounds_is_not_judged() {
+    use verdict::liveness::{check_liveness_with, LivenessOptions};
+    use verdict::search::Bound;
+    use verdict::MemoryBudget;
+    let m = model(2, 1, Faults::none()).unwrap();
+    let states = check_liveness(&m, 10);
+    assert!(
+        matches!(states.outcome, LivenessOutcome::Bounded(Bound::States)),
+        "{:?}",
+        states.outcome
+    );
+    // A budget of one byte over what the process holds: the first batch
+    // of states passes it (where the platform reports resident memory).
+    if verdict::check::memory::resident_bytes().is_some() {
+        let options = LivenessOptions {
+            memory: MemoryBudget::new(1, "test"),
+            ..LivenessOptions::default()
+        };
+        let report =
+            check_liveness_with(&model(3, 2, Faults::none()).unwrap(), &options, &|_, _| {
+                true
+            });
+        assert!(
+            matches!(report.outcome, LivenessOutcome::Bounded(Bound::Memory)),
+            "{:?}",
+            report.outcome
+        );
+    }
+}
+
 // Raft under a partial partition: the link between the leader and one
 // follower is cut, everything else works. Without pre-vote the cut-off
 // follower times out, moves the cluster to a new term and deposes a leader

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::check::memory::format_bytes;
 use crate::check::{
-    check, thousands, CheckOptions, Counterexample, MemoryBudget, Outcome, Reached, Reductions,
-    Report, Strategy,
+    check, thousands, Bound, CheckOptions, Counterexample, MemoryBudget, Outcome, Reached,
+    Reductions, Report, Strategy,
 };
 use crate::faults::Faults;
 use crate::meta::InvariantScope;
@@ -701,7 +701,12 @@ fn run_liveness<S: System>(model: &Model<S>, args: &CheckArgs, out: &mut impl Wr
     let options = LivenessOptions {
         max_states: bound,
         threads: args.threads,
+        memory: args
+            .memory
+            .clone()
+            .unwrap_or_else(MemoryBudget::default_share),
     };
+    let bound_states = bound;
     let report = check_liveness_with(model, &options, &|_, _| true);
     let code = match &report.outcome {
         LivenessOutcome::Holds => {
@@ -713,13 +718,23 @@ fn run_liveness<S: System>(model: &Model<S>, args: &CheckArgs, out: &mut impl Wr
             );
             EXIT_OK
         }
-        LivenessOutcome::TooLarge => {
-            let _ = writeln!(
-                out,
-                "Liveness: not checked: more than {} states (raise --max-states or shrink the configuration).",
-                thousands(bound as u64)
-            );
-            EXIT_USAGE
+        LivenessOutcome::Bounded(bound) => {
+            let (what, code) = match bound {
+                Bound::Memory => (format!(
+                    "the graph reached the memory budget, {} (raise --memory or shrink the configuration)",
+                    options.memory
+                ), EXIT_MEMORY),
+                _ => (format!(
+                    "more than {} states (raise --max-states or shrink the configuration)",
+                    thousands(bound_states as u64)
+                ), EXIT_USAGE),
+            };
+            let _ = writeln!(out, "Liveness: not checked: {what}.");
+            code
+        }
+        LivenessOutcome::CannotStart(why) => {
+            let _ = writeln!(out, "Liveness: not checked: the system cannot start: {why}");
+            EXIT_VIOLATION
         }
         LivenessOutcome::Violation(lasso) => {
             let cx = &lasso.counterexample;

@@ -41,9 +41,10 @@
 use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 
+use crate::budget::MemoryBudget;
 use crate::ctx::Effects;
 use crate::fingerprint::Fingerprinter;
-use crate::search::{self, Ended, Limits, Space};
+use crate::search::{self, Bound, Ended, Limits, Space};
 use crate::semantics::{Action, Event, Model, World};
 use crate::system::System;
 use crate::violation::{Counterexample, Violation};
@@ -70,8 +71,10 @@ pub enum LivenessOutcome<S: System> {
     Holds,
     /// A property fails: a fair lasso where its goal never holds.
     Violation(Box<Lasso<S>>),
-    /// The graph exceeded the state bound; nothing is claimed.
-    TooLarge,
+    /// The graph outgrew a bound (states or memory); nothing is claimed.
+    Bounded(Bound),
+    /// The initial world could not be built (a start handler failed).
+    CannotStart(String),
 }
 
 /// The result of a liveness check, with the size of the graph.
@@ -246,11 +249,14 @@ pub fn check_liveness_assuming<S: System>(
 }
 
 /// Bounds and threads of a liveness check.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct LivenessOptions {
     /// The graph may hold this many states; a larger one is
-    /// [`LivenessOutcome::TooLarge`].
+    /// [`LivenessOutcome::Bounded`].
     pub max_states: usize,
+    /// The memory the check may take beyond what the process holds when
+    /// it starts; reaching it is [`LivenessOutcome::Bounded`] too.
+    pub memory: MemoryBudget,
     /// Threads that expand each level (0: one per core). The verdict and
     /// the lasso are the same for every count.
     pub threads: usize,
@@ -261,6 +267,7 @@ impl Default for LivenessOptions {
         LivenessOptions {
             max_states: 5_000_000,
             threads: 0,
+            memory: MemoryBudget::default_share(),
         }
     }
 }
@@ -272,26 +279,30 @@ pub fn check_liveness_with<S: System>(
     assume: Assumption<'_, S>,
 ) -> LivenessReport<S> {
     let max_states = options.max_states;
-    let Some(init) = model.init().ok() else {
-        return LivenessReport {
-            outcome: LivenessOutcome::TooLarge,
-            states: 0,
-            edges: 0,
-        };
+    let init = match model.init() {
+        Ok(w) => w,
+        Err(e) => {
+            return LivenessReport {
+                outcome: LivenessOutcome::CannotStart(e.to_string()),
+                states: 0,
+                edges: 0,
+            }
+        }
     };
     let mut limits = Limits {
         max_states: Some(max_states),
         keep_graph: true,
         ..Limits::default()
-    };
+    }
+    .with_memory(&options.memory);
     if options.threads > 0 {
         limits.threads = options.threads;
     }
     let g = search::search(&Steps { model, assume }, init, &limits);
-    if !matches!(g.ended(), Ended::Complete) {
+    if let Ended::Bounded(bound) = g.ended() {
         return LivenessReport {
-            outcome: LivenessOutcome::TooLarge,
-            states: max_states,
+            outcome: LivenessOutcome::Bounded(*bound),
+            states: g.len(),
             edges: 0,
         };
     }

@@ -21,6 +21,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use crate::budget::{resident_bytes, MemoryBudget};
+
 /// A bound that cut a search short, leaving part of the space unexplored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bound {
@@ -28,6 +30,9 @@ pub enum Bound {
     Depth,
     /// `--max-states`: the search stopped at that many unique states.
     States,
+    /// `--memory`: the process's memory reached the search's budget. (The
+    /// invariant checker says more, in its own `Outcome::MemoryBound`.)
+    Memory,
 }
 
 impl fmt::Display for Bound {
@@ -35,6 +40,7 @@ impl fmt::Display for Bound {
         f.write_str(match self {
             Bound::Depth => "depth",
             Bound::States => "states",
+            Bound::Memory => "memory",
         })
     }
 }
@@ -73,6 +79,9 @@ pub struct Limits {
     /// Keep every state and every edge (liveness needs the graph); without
     /// it only the frontier's states are held.
     pub keep_graph: bool,
+    /// The search stops when the process's resident memory reaches this
+    /// many bytes (read after every batch, on platforms that report it).
+    pub max_resident: Option<u64>,
 }
 
 impl Default for Limits {
@@ -82,7 +91,22 @@ impl Default for Limits {
             max_states: None,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             keep_graph: false,
+            max_resident: None,
         }
+    }
+}
+
+impl Limits {
+    /// `budget` more than the process holds now, as a ceiling on its
+    /// resident memory (none when the budget is unlimited or the platform
+    /// reports no resident size).
+    pub fn with_memory(mut self, budget: &MemoryBudget) -> Self {
+        self.max_resident = if budget.is_unlimited() {
+            None
+        } else {
+            resident_bytes().map(|now| now.saturating_add(budget.bytes))
+        };
+        self
     }
 }
 
@@ -326,6 +350,13 @@ pub fn search<Sp: Space>(space: &Sp, root: Sp::State, limits: &Limits) -> Graph<
                     g.edges.push(out_edges);
                 }
             }
+            if limits
+                .max_resident
+                .is_some_and(|m| resident_bytes().is_some_and(|r| r >= m))
+            {
+                g.ended = Ended::Bounded(Bound::Memory);
+                return g;
+            }
         }
         frontier = next;
         depth += 1;
@@ -455,5 +486,22 @@ mod tests {
             },
         );
         assert!(matches!(fits.ended(), Ended::Complete));
+    }
+
+    #[test]
+    fn a_memory_ceiling_stops_the_search() {
+        if resident_bytes().is_none() {
+            return; // the platform reports no resident size
+        }
+        let g = search(
+            &Grid { n: 200, stop: None },
+            (0, 0),
+            &Limits {
+                max_resident: Some(1),
+                ..limits(1, true)
+            },
+        );
+        assert!(matches!(g.ended(), Ended::Bounded(Bound::Memory)));
+        assert!(g.len() < 40_000, "stopped after the first batch");
     }
 }
