@@ -17,7 +17,7 @@
 //! incremental fingerprints and a memory budget. It shares this module's
 //! [`Bound`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -242,23 +242,67 @@ type Index = HashMap<u64, StateId, BuildHasherDefault<Passthrough>>;
 
 /// States expanded per round of the threads; bounds the successors held
 /// before they are merged.
-const BATCH: usize = 4096;
+const BATCH: usize = 512;
 
 /// Below this many states a round runs on the calling thread.
 const SERIAL_BELOW: usize = 64;
 
+/// A successor as a worker hands it to the merge: its fingerprint, and the
+/// state itself only when the index did not know it when the batch began
+/// (most successors of a level are states seen before; dropping them in
+/// the worker keeps them out of memory and out of the serial merge).
+struct Successor<Sp: Space> {
+    step: Sp::Step,
+    fp: u64,
+    target: Target<Sp::State>,
+}
+
+/// Where a successor leads.
+enum Target<St> {
+    /// A state the index held when the batch began.
+    Known(StateId),
+    /// A state it did not hold (an earlier state of the same batch on
+    /// another thread may still have found it).
+    New(St),
+    /// The same state as a `New` one earlier in this thread's part of the
+    /// batch, which the merge meets first: already indexed when this is
+    /// merged.
+    Again,
+}
+
 /// What expanding one state produced.
-type Expanded<Sp> = Result<Vec<(<Sp as Space>::Step, <Sp as Space>::State)>, <Sp as Space>::Found>;
+type Expanded<Sp> = Result<Vec<Successor<Sp>>, <Sp as Space>::Found>;
 
 /// Expands `batch` on up to `threads` threads, results in batch order.
+/// `index` is only read: the merge that writes it runs after. Each thread
+/// drops a successor it already handed over earlier in its part, so
+/// states met twice within a level are not held twice until the merge.
 fn expand_batch<Sp: Space>(
     space: &Sp,
     batch: &[(StateId, Sp::State)],
     threads: usize,
+    index: &Index,
 ) -> Vec<Expanded<Sp>> {
-    map_parallel(batch, threads, |(_, s)| {
-        let mut out = Vec::new();
-        space.expand(s, &mut out).map(|()| out)
+    map_parts(batch, threads, |part| {
+        let mut handed: HashSet<u64, BuildHasherDefault<Passthrough>> = HashSet::default();
+        part.iter()
+            .map(|(_, s)| {
+                let mut out = Vec::new();
+                space.expand(s, &mut out)?;
+                Ok(out
+                    .into_iter()
+                    .map(|(step, state)| {
+                        let fp = space.fingerprint(&state);
+                        let target = match index.get(&fp) {
+                            Some(&j) => Target::Known(j),
+                            None if handed.insert(fp) => Target::New(state),
+                            None => Target::Again,
+                        };
+                        Successor { step, fp, target }
+                    })
+                    .collect())
+            })
+            .collect()
     })
 }
 
@@ -268,15 +312,25 @@ pub fn map_parallel<T: Sync, R: Send>(
     threads: usize,
     f: impl Fn(&T) -> R + Sync,
 ) -> Vec<R> {
-    let run = |part: &[T]| -> Vec<R> { part.iter().map(&f).collect() };
+    map_parts(items, threads, |part| part.iter().map(&f).collect())
+}
+
+/// `f` of contiguous parts of `items`, one part per thread (up to
+/// `threads`), the results joined in the items' order.
+fn map_parts<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&[T]) -> Vec<R> + Sync,
+) -> Vec<R> {
     if threads <= 1 || items.len() < SERIAL_BELOW {
-        return run(items);
+        return f(items);
     }
     let per = items.len().div_ceil(threads);
+    let f = &f;
     std::thread::scope(|scope| {
         let handles: Vec<_> = items
             .chunks(per)
-            .map(|part| scope.spawn(move || run(part)))
+            .map(|part| scope.spawn(move || f(part)))
             .collect();
         handles
             .into_iter()
@@ -312,7 +366,7 @@ pub fn search<Sp: Space>(space: &Sp, root: Sp::State, limits: &Limits) -> Graph<
         let mut level = frontier.into_iter().peekable();
         while level.peek().is_some() {
             let batch: Vec<(StateId, Sp::State)> = level.by_ref().take(BATCH).collect();
-            let results = expand_batch(space, &batch, threads);
+            let results = expand_batch(space, &batch, threads, &index);
             for ((id, state), result) in batch.into_iter().zip(results) {
                 let successors = match result {
                     Ok(s) => s,
@@ -322,12 +376,22 @@ pub fn search<Sp: Space>(space: &Sp, root: Sp::State, limits: &Limits) -> Graph<
                     }
                 };
                 let mut out_edges = Vec::new();
-                for (step, succ) in successors {
+                for succ in successors {
                     g.steps += 1;
-                    let fp = space.fingerprint(&succ);
-                    let j = match index.get(&fp) {
-                        Some(&j) => j,
-                        None => {
+                    let Successor { step, fp, target } = succ;
+                    let known = match target {
+                        Target::Known(j) => Ok(j),
+                        Target::New(state) => index.get(&fp).copied().ok_or(state),
+                        // Its first occurrence was merged above (a bound
+                        // or a finding would have returned before this).
+                        Target::Again => match index.get(&fp) {
+                            Some(&j) => Ok(j),
+                            None => continue,
+                        },
+                    };
+                    let j = match known {
+                        Ok(j) => j,
+                        Err(succ) => {
                             if limits.max_states.is_some_and(|m| g.parents.len() >= m) {
                                 g.ended = Ended::Bounded(Bound::States);
                                 return g;
