@@ -263,6 +263,42 @@ fn twophase_infer_finds_a_strengthening_that_holds_one_size_up() {
     assert!(!out.contains("NOT inductive"), "{out}");
 }
 
+const DISTRIBUTED_LOCK: &str = env!("CARGO_BIN_EXE_distributed_lock");
+
+#[test]
+fn distributed_lock_one_holder_has_a_cti_with_a_transfer_in_flight() {
+    let (code, out) = run(DISTRIBUTED_LOCK, &["induct", "--nodes", "3"]);
+    assert_eq!(code, Some(4), "{out}");
+    assert!(
+        out.contains("CTI 1: `Lock on message Transfer` breaks `one_holder`"),
+        "{out}"
+    );
+    // The minimal CTI: the first node still holds (its initial state, not
+    // shown) while a transfer is in flight to another node, which accepts.
+    let cti = out.split("CTI 1:").nth(1).unwrap();
+    let pre = cti.split("step:").next().unwrap();
+    assert!(pre.contains("in flight: Transfer { epoch: 2 }"), "{out}");
+    assert!(!pre.contains("Lock(0): held = false"), "{out}");
+    assert!(out.contains("discharged by footprint: 0 of 4"), "{out}");
+}
+
+#[test]
+fn distributed_lock_infer_finds_a_strengthening() {
+    let (code, out) = run(DISTRIBUTED_LOCK, &["induct", "--nodes", "3", "--infer"]);
+    assert_eq!(code, Some(0), "{out}");
+    let items = inferred_items(&out);
+    assert!(
+        items.contains(&"∀n ∈ Lock: Transfer in flight → ¬held(n)"),
+        "{out}"
+    );
+    assert!(items.contains(&"at most one Transfer in flight"), "{out}");
+    assert!(
+        out.contains("re-check one size larger: Lock(0..4)"),
+        "{out}"
+    );
+    assert!(!out.contains("NOT inductive"), "{out}");
+}
+
 #[test]
 fn inference_makes_the_weak_invariant_inductive() {
     let model = ring(3, false);
