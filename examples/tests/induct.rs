@@ -352,3 +352,65 @@ fn faults_are_steps_too() {
     assert_ne!(crash, PairVerdict::ByFootprint);
     assert!(report.footprint_errors.is_empty());
 }
+
+mod gauge {
+    use verdict::prelude::*;
+
+    verdict::system! {
+        /// A gauge that climbs to 2 on a timer and stops there; its level
+        /// may take 0..=4 in an induction pre-state.
+        pub system Gauge;
+
+        timers { Bump }
+
+        role Meter {
+            state {
+                /// How far it has climbed.
+                #[domain(0..=4)]
+                level: u8 = 0,
+            }
+
+            on start sets(Bump) {
+                ctx.set_timer(timer::Bump, Duration::from_secs(1));
+            }
+
+            on timer Bump writes(level) sets(Bump) {
+                if *self.level != 2 {
+                    *self.level += 1;
+                    ctx.set_timer(timer::Bump, Duration::from_secs(1));
+                }
+            }
+        }
+
+        /// True in every reachable state (the level stops at 2), but a
+        /// level of 3 steps to 4.
+        invariant at_most_three reads(Meter.level) {
+            self.meter.level <= 3
+        }
+    }
+}
+
+#[test]
+fn a_field_domain_gives_a_cti_from_a_value_no_run_reached() {
+    use gauge::{Gauge, State};
+    let setup = Setup::<Gauge>::new(&Sizes::new()).unwrap();
+    let workload = Workload::none(&setup);
+    let model = Model::new(setup, Faults::none(), workload);
+    let level = |w: &verdict::World<Gauge>| match &w.nodes[0].state {
+        State::Meter(m) => m.level,
+    };
+    let domain = verdict::induct::domain::build(&model, &InductOptions::default()).unwrap();
+    assert!(domain.worlds.iter().all(|w| level(w) <= 2));
+    // 3 and 4 are added to each reachable state (0, 1, 2), and so are the
+    // reachable levels where a state did not have them.
+    assert!(domain.varied > 0);
+    let report = induct(&model, &InductOptions::default()).unwrap();
+    let cti = report.ctis.first().expect("level 3 steps to 4");
+    assert_eq!(level(&cti.pre), 3);
+    assert_eq!(level(&cti.post), 4);
+    // Without the domain's values the search would find nothing: every
+    // reachable pre-state keeps the level at most 3.
+    let mut options = InductOptions::default();
+    options.max_slots = 0;
+    assert!(induct(&model, &options).unwrap().ctis.is_empty());
+}

@@ -35,6 +35,10 @@ pub struct InductArgs {
     /// Pre-states tried; beyond it they are sampled at random.
     #[arg(long, default_value_t = 200_000, value_name = "N")]
     pub max_prestates: u64,
+    /// States per node in the domain: the reachable ones, then those a
+    /// field domain adds (`#[domain(..)]`, booleans), up to this many.
+    #[arg(long, default_value_t = 256, value_name = "N")]
+    pub max_slots: usize,
     /// Seed of that sampling.
     #[arg(long, default_value_t = 0, value_name = "SEED")]
     pub seed: u64,
@@ -61,6 +65,7 @@ impl InductArgs {
             max_in_flight: self.max_in_flight,
             max_packets: self.max_packets,
             max_prestates: self.max_prestates,
+            max_slots: self.max_slots,
             seed: self.seed,
             progress: Some(Default::default()),
         }
