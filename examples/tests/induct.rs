@@ -414,3 +414,36 @@ fn a_field_domain_gives_a_cti_from_a_value_no_run_reached() {
     options.max_slots = 0;
     assert!(induct(&model, &options).unwrap().ctis.is_empty());
 }
+
+#[test]
+fn a_cti_is_drawn_as_a_chart() {
+    let dir = std::env::temp_dir().join(format!("verdict-induct-chart-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("cti.svg");
+    let path = file.to_str().unwrap();
+    let (code, out) = run(
+        DISTRIBUTED_LOCK,
+        &["induct", "--nodes", "3", "--chart", path],
+    );
+    assert_eq!(code, Some(4), "{out}");
+    assert!(
+        out.contains("chart of CTI 1 (invariant `one_holder` is violated)"),
+        "{out}"
+    );
+    let svg = std::fs::read_to_string(&file).unwrap();
+    assert!(svg.starts_with("<svg"), "{svg}");
+    assert!(svg.contains("counterexample to induction"), "{svg}");
+    assert!(svg.contains("invariant `one_holder` is violated"), "{svg}");
+    // The pre-state's packet in flight is an arrow, and the post-state,
+    // with two holders, is below the chart.
+    assert!(svg.contains("Transfer { epoch: 2 }"), "{svg}");
+    assert!(svg.contains("Lock(1): held=true, epoch=2"), "{svg}");
+    // A file that cannot be written is a usage error.
+    let bad = dir.join("missing").join("cti.svg");
+    let (code, _) = run(
+        DISTRIBUTED_LOCK,
+        &["induct", "--chart", bad.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
