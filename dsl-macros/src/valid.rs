@@ -319,7 +319,7 @@ fn check_field(f: &FieldDef, errors: &mut Errors, config: bool) {
     for attr in &f.bad_attrs {
         errors.push(Error::new_spanned(
             attr,
-            "only doc comments and `#[durable]` may go on a field; `#[durable]` keeps the field across a crash",
+            "only doc comments, `#[durable]` and one `#[domain(..)]` may go on a field; `#[durable]` keeps the field across a crash, `#[domain(0..=3)]` names the values `induct` may give it",
         ));
     }
     if let Some(domain) = &f.domain {
