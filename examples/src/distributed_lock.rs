@@ -41,7 +41,9 @@ verdict::system! {
         state {
             /// Whether this node holds the lock.
             held: bool = false,
-            /// The largest epoch this node has accepted.
+            /// The largest epoch this node has accepted. `induct` may give
+            /// it any epoch up to the default last one, reached or not.
+            #[domain(0..=3)]
             epoch: u8 = 0,
         }
 
