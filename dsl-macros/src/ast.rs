@@ -94,11 +94,33 @@ pub struct FieldDef {
     pub attrs: Vec<Attribute>,
     /// The `durable` attribute, if present.
     pub durable: Option<Span>,
-    /// Attributes other than docs and `durable` (rejected).
+    /// Attributes other than docs, `durable` and `domain` (rejected).
     pub bad_attrs: Vec<Attribute>,
+    /// The `#[domain(..)]` attribute, if present.
+    pub domain: Option<DomainAttr>,
     pub name: Ident,
     pub ty: Type,
     pub init: Option<Expr>,
+}
+
+/// `#[domain(0..=3)]` or `#[domain(a, b, c)]` on a state field: the values
+/// the induction search may give the field in a pre-state.
+pub struct DomainAttr {
+    /// Where the attribute starts (the span generated values carry).
+    pub span: Span,
+    /// The whole attribute, for errors that underline it.
+    pub tokens: proc_macro2::TokenStream,
+    pub values: DomainValues,
+}
+
+/// What a `#[domain(..)]` lists.
+pub enum DomainValues {
+    /// `lo..=hi` or `lo..hi`, integer literals.
+    Range { lo: i128, hi: i128, inclusive: bool },
+    /// The values themselves, any expressions of the field's type.
+    List(Vec<Expr>),
+    /// Something else: the tokens that cannot be read, and why.
+    Bad(proc_macro2::TokenStream, String),
 }
 
 /// `role Name { .. }` or `role Name(u8) { .. }`.

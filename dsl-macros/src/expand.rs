@@ -8,7 +8,7 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned, ToTokens};
-use syn::{Fields, Ident, Pat};
+use syn::{Fields, Ident, Pat, Type};
 
 use crate::ast::*;
 use crate::by_value;
@@ -255,6 +255,7 @@ pub fn expand(def: &SystemDef, bodies: bool, source_hash: u64) -> TokenStream {
     let init_arms = init_arms(def);
     let fields_arms = fields_arms(def);
     let observe_fn = observe_fn(def, &sys);
+    let vary_fn = vary_fn(def);
     let changed_arms = changed_arms(def);
     let input_kind = kind_index_fn(&inputs, quote!(input));
     let output_kind = kind_index_fn(&outputs, quote!(output));
@@ -372,6 +373,8 @@ pub fn expand(def: &SystemDef, bodies: bool, source_hash: u64) -> TokenStream {
             }
 
             #observe_fn
+
+            #vary_fn
 
             #[allow(unreachable_patterns, unused_mut)]
             fn changed_fields(
@@ -1615,6 +1618,77 @@ fn observe_fn(def: &SystemDef, sys: &Sys) -> TokenStream {
             #[allow(unused_imports)]
             use ::verdict::__private::{ByDebug as _, ByParts as _};
             match state { #(#arms)* _ => {} }
+        }
+    }
+}
+
+/// `vary`, for the induction search: per field with a bounded domain
+/// (`#[domain(..)]`, or both values of a `bool`), the state with that
+/// field set to each other value of it. Values are typed by the field, so
+/// a listed value of another type is a type error at that value.
+fn vary_fn(def: &SystemDef) -> TokenStream {
+    let arms = def.roles.iter().filter_map(|role| {
+        let n = &role.name;
+        let fields: Vec<TokenStream> = role_fields(role)
+            .into_iter()
+            .filter_map(|f| {
+                let (fname, ty) = (&f.name, &f.ty);
+                let values = domain_values(f)?;
+                let count = values.len();
+                Some(quote! {{
+                    let __values: [#ty; #count] = [#(#values),*];
+                    for __v in __values {
+                        if __v != __s.#fname {
+                            let mut __t = __s.clone();
+                            __t.#fname = __v;
+                            out.push(State::#n(__t));
+                        }
+                    }
+                }})
+            })
+            .collect();
+        (!fields.is_empty()).then(|| quote!(State::#n(__s) => { #(#fields)* }))
+    });
+    let arms: Vec<TokenStream> = arms.collect();
+    if arms.is_empty() {
+        return TokenStream::new();
+    }
+    quote! {
+        #[allow(unreachable_patterns)]
+        fn vary(state: &Self::State, out: &mut ::std::vec::Vec<Self::State>) {
+            match state { #(#arms)* _ => {} }
+        }
+    }
+}
+
+/// The values of a field's bounded domain as expressions, if it has one.
+fn domain_values(f: &FieldDef) -> Option<Vec<TokenStream>> {
+    match &f.domain {
+        Some(DomainAttr {
+            span,
+            values: DomainValues::Range { lo, hi, inclusive },
+            ..
+        }) => {
+            let end = if *inclusive { *hi } else { *hi - 1 };
+            Some(
+                (*lo..=end)
+                    .map(|v| {
+                        let mut lit = proc_macro2::Literal::i128_unsuffixed(v);
+                        lit.set_span(*span);
+                        quote!(#lit)
+                    })
+                    .collect(),
+            )
+        }
+        Some(DomainAttr {
+            values: DomainValues::List(values),
+            ..
+        }) => Some(values.iter().map(|v| quote!(#v)).collect()),
+        Some(_) => None,
+        None => {
+            let is_bool =
+                matches!(&f.ty, Type::Path(p) if p.qself.is_none() && p.path.is_ident("bool"));
+            is_bool.then(|| vec![quote!(false), quote!(true)])
         }
     }
 }

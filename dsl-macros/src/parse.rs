@@ -122,6 +122,73 @@ impl Parse for SystemDef {
     }
 }
 
+/// `#[domain(lo..=hi)]`, `#[domain(lo..hi)]` or `#[domain(a, b, ..)]`;
+/// what cannot be read is kept as [`DomainValues::Bad`] for validation to
+/// report with the rest.
+fn parse_domain(attr: &Attribute) -> DomainAttr {
+    use syn::spanned::Spanned;
+    let span = attr.span();
+    let tokens = quote::ToTokens::to_token_stream(attr);
+    let bad = |at: proc_macro2::TokenStream, why: &str| DomainAttr {
+        span,
+        tokens: tokens.clone(),
+        values: DomainValues::Bad(at, why.to_string()),
+    };
+    let syn::Meta::List(list) = &attr.meta else {
+        return bad(
+            tokens.clone(),
+            "a domain lists its values: write `#[domain(0..=3)]` (integers) or `#[domain(a, b, c)]`",
+        );
+    };
+    let parser = syn::punctuated::Punctuated::<Expr, Token![,]>::parse_terminated;
+    let exprs = match list.parse_args_with(parser) {
+        Ok(e) => e,
+        Err(_) => {
+            return bad(
+                list.tokens.clone(),
+                "cannot read this domain: write `#[domain(0..=3)]` (integers) or `#[domain(a, b, c)]` (values of the field's type)",
+            )
+        }
+    };
+    let exprs: Vec<Expr> = exprs.into_iter().collect();
+    if let [Expr::Range(r)] = exprs.as_slice() {
+        let bound = |e: &Option<Box<Expr>>| e.as_deref().and_then(int_literal);
+        let (Some(lo), Some(hi)) = (bound(&r.start), bound(&r.end)) else {
+            return bad(
+                quote::ToTokens::to_token_stream(r),
+                "a range domain needs integer literals at both ends, such as `0..=3`; list other values instead: `#[domain(a, b, c)]`",
+            );
+        };
+        let inclusive = matches!(r.limits, syn::RangeLimits::Closed(_));
+        return DomainAttr {
+            span,
+            tokens,
+            values: DomainValues::Range { lo, hi, inclusive },
+        };
+    }
+    DomainAttr {
+        span,
+        tokens,
+        values: DomainValues::List(exprs),
+    }
+}
+
+/// The value of an integer literal, possibly negated.
+fn int_literal(e: &Expr) -> Option<i128> {
+    match e {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(i),
+            ..
+        }) => i.base10_parse().ok(),
+        Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Neg(_),
+            expr,
+            ..
+        }) => int_literal(expr).map(|v: i128| -v),
+        _ => None,
+    }
+}
+
 /// `{ #[durable] name: Type = init, .. }`
 fn parse_fields(input: ParseStream) -> Result<Vec<FieldDef>> {
     let content;
@@ -132,9 +199,12 @@ fn parse_fields(input: ParseStream) -> Result<Vec<FieldDef>> {
         let mut attrs = Vec::new();
         let mut durable = None;
         let mut bad_attrs = Vec::new();
+        let mut domain = None;
         for attr in all {
             if attr.path().is_ident("doc") {
                 attrs.push(attr);
+            } else if attr.path().is_ident("domain") && domain.is_none() {
+                domain = Some(parse_domain(&attr));
             } else if attr.path().is_ident("durable") && matches!(attr.meta, syn::Meta::Path(_)) {
                 durable = Some(
                     attr.path()
@@ -163,6 +233,7 @@ fn parse_fields(input: ParseStream) -> Result<Vec<FieldDef>> {
             attrs,
             durable,
             bad_attrs,
+            domain,
             name,
             ty,
             init,

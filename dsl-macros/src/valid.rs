@@ -319,8 +319,11 @@ fn check_field(f: &FieldDef, errors: &mut Errors, config: bool) {
     for attr in &f.bad_attrs {
         errors.push(Error::new_spanned(
             attr,
-            "only doc comments and `#[durable]` may go on a field; `#[durable]` keeps the field across a crash",
+            "only doc comments, `#[durable]` and one `#[domain(..)]` may go on a field; `#[durable]` keeps the field across a crash, `#[domain(0..=3)]` names the values `induct` may give it",
         ));
+    }
+    if let Some(domain) = &f.domain {
+        check_domain(f, domain, errors, config);
     }
     if let (true, Some(span)) = (config, f.durable) {
         errors.at(
@@ -328,6 +331,62 @@ fn check_field(f: &FieldDef, errors: &mut Errors, config: bool) {
             "config never changes, so nothing in it needs to survive a crash: remove `#[durable]`",
         );
     }
+}
+
+/// A `#[domain(..)]` must be readable, non-empty, on a state field, and a
+/// range only on an integer field.
+fn check_domain(f: &FieldDef, domain: &DomainAttr, errors: &mut Errors, config: bool) {
+    let name = &f.name;
+    if config {
+        errors.push(Error::new_spanned(
+            &domain.tokens,
+            "config never changes, so the induction search never varies it: remove `#[domain(..)]` (it belongs on state fields)",
+        ));
+        return;
+    }
+    match &domain.values {
+        DomainValues::Bad(tokens, why) => errors.push(Error::new_spanned(tokens, why)),
+        DomainValues::List(values) if values.is_empty() => errors.push(Error::new_spanned(
+            &domain.tokens,
+            format!("the domain of `{name}` lists no values: give at least one, e.g. `#[domain(0..=3)]` or `#[domain(a, b)]`"),
+        )),
+        DomainValues::List(_) => {}
+        DomainValues::Range { lo, hi, inclusive } => {
+            let op = if *inclusive { "..=" } else { ".." };
+            if !is_int(&f.ty) {
+                let ty = &f.ty;
+                let ty = quote::quote!(#ty).to_string();
+                errors.push(Error::new_spanned(
+                    &domain.tokens,
+                    format!("a range domain fits only an integer field, and `{name}` is `{ty}`: list its values instead, e.g. `#[domain(a, b)]`"),
+                ));
+            } else if (*inclusive && lo > hi) || (!*inclusive && lo >= hi) {
+                errors.push(Error::new_spanned(
+                    &domain.tokens,
+                    format!(
+                        "the domain of `{name}` is an empty range: `{lo}{op}{hi}` holds no value; give a range whose start is not past its end, such as `{}..={}`",
+                        lo.min(hi),
+                        lo.max(hi),
+                    ),
+                ));
+            } else if hi - lo > 1024 {
+                errors.push(Error::new_spanned(
+                    &domain.tokens,
+                    format!("the domain of `{name}` has {} values; the induction search tries each, so keep it small (at most 1024)", hi - lo + 1),
+                ));
+            }
+        }
+    }
+}
+
+/// Whether `ty` is a primitive integer type, by name.
+fn is_int(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.qself.is_none()
+    && p.path.get_ident().is_some_and(|i| {
+        ["u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize"]
+            .iter()
+            .any(|t| i == t)
+    }))
 }
 
 fn is_unsigned_int(ty: &Type) -> bool {

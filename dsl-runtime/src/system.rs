@@ -185,6 +185,15 @@ pub trait System: Sized + Send + Sync + 'static {
         let _ = (state, out);
     }
 
+    /// The states that differ from `state` in one field, set to another
+    /// value of that field's bounded domain: `#[domain(..)]` on the field,
+    /// or every value of a `bool`. The induction search adds them to the
+    /// states reachable runs produced, so a pre-state may hold a value no
+    /// run reached. `system!` generates it; the default adds nothing.
+    fn vary(state: &Self::State, out: &mut Vec<Self::State>) {
+        let _ = (state, out);
+    }
+
     /// The fields of `role` (indices in its [`crate::meta::RoleMeta::fields`])
     /// whose values differ between two states of one node, for the
     /// footprint audit ([`crate::Model::auditing_footprints`]); `None` when

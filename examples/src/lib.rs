@@ -7,6 +7,7 @@ pub mod bgp;
 pub mod chang_roberts;
 pub mod counter;
 pub mod desk;
+pub mod distributed_lock;
 pub mod keypad;
 pub mod kv;
 pub mod lockserv;

@@ -263,6 +263,42 @@ fn twophase_infer_finds_a_strengthening_that_holds_one_size_up() {
     assert!(!out.contains("NOT inductive"), "{out}");
 }
 
+const DISTRIBUTED_LOCK: &str = env!("CARGO_BIN_EXE_distributed_lock");
+
+#[test]
+fn distributed_lock_one_holder_has_a_cti_with_a_transfer_in_flight() {
+    let (code, out) = run(DISTRIBUTED_LOCK, &["induct", "--nodes", "3"]);
+    assert_eq!(code, Some(4), "{out}");
+    assert!(
+        out.contains("CTI 1: `Lock on message Transfer` breaks `one_holder`"),
+        "{out}"
+    );
+    // The minimal CTI: the first node still holds (its initial state, not
+    // shown) while a transfer is in flight to another node, which accepts.
+    let cti = out.split("CTI 1:").nth(1).unwrap();
+    let pre = cti.split("step:").next().unwrap();
+    assert!(pre.contains("in flight: Transfer { epoch: 2 }"), "{out}");
+    assert!(!pre.contains("Lock(0): held = false"), "{out}");
+    assert!(out.contains("discharged by footprint: 0 of 4"), "{out}");
+}
+
+#[test]
+fn distributed_lock_infer_finds_a_strengthening() {
+    let (code, out) = run(DISTRIBUTED_LOCK, &["induct", "--nodes", "3", "--infer"]);
+    assert_eq!(code, Some(0), "{out}");
+    let items = inferred_items(&out);
+    assert!(
+        items.contains(&"∀n ∈ Lock: Transfer in flight → ¬held(n)"),
+        "{out}"
+    );
+    assert!(items.contains(&"at most one Transfer in flight"), "{out}");
+    assert!(
+        out.contains("re-check one size larger: Lock(0..4)"),
+        "{out}"
+    );
+    assert!(!out.contains("NOT inductive"), "{out}");
+}
+
 #[test]
 fn inference_makes_the_weak_invariant_inductive() {
     let model = ring(3, false);
@@ -315,4 +351,99 @@ fn faults_are_steps_too() {
     let crash = report.verdict(StepKind::Crash(rm), consistent).unwrap();
     assert_ne!(crash, PairVerdict::ByFootprint);
     assert!(report.footprint_errors.is_empty());
+}
+
+mod gauge {
+    use verdict::prelude::*;
+
+    verdict::system! {
+        /// A gauge that climbs to 2 on a timer and stops there; its level
+        /// may take 0..=4 in an induction pre-state.
+        pub system Gauge;
+
+        timers { Bump }
+
+        role Meter {
+            state {
+                /// How far it has climbed.
+                #[domain(0..=4)]
+                level: u8 = 0,
+            }
+
+            on start sets(Bump) {
+                ctx.set_timer(timer::Bump, Duration::from_secs(1));
+            }
+
+            on timer Bump writes(level) sets(Bump) {
+                if *self.level != 2 {
+                    *self.level += 1;
+                    ctx.set_timer(timer::Bump, Duration::from_secs(1));
+                }
+            }
+        }
+
+        /// True in every reachable state (the level stops at 2), but a
+        /// level of 3 steps to 4.
+        invariant at_most_three reads(Meter.level) {
+            self.meter.level <= 3
+        }
+    }
+}
+
+#[test]
+fn a_field_domain_gives_a_cti_from_a_value_no_run_reached() {
+    use gauge::{Gauge, State};
+    let setup = Setup::<Gauge>::new(&Sizes::new()).unwrap();
+    let workload = Workload::none(&setup);
+    let model = Model::new(setup, Faults::none(), workload);
+    let level = |w: &verdict::World<Gauge>| match &w.nodes[0].state {
+        State::Meter(m) => m.level,
+    };
+    let domain = verdict::induct::domain::build(&model, &InductOptions::default()).unwrap();
+    assert!(domain.worlds.iter().all(|w| level(w) <= 2));
+    // 3 and 4 are added to each reachable state (0, 1, 2), and so are the
+    // reachable levels where a state did not have them.
+    assert!(domain.varied > 0);
+    let report = induct(&model, &InductOptions::default()).unwrap();
+    let cti = report.ctis.first().expect("level 3 steps to 4");
+    assert_eq!(level(&cti.pre), 3);
+    assert_eq!(level(&cti.post), 4);
+    // Without the domain's values the search would find nothing: every
+    // reachable pre-state keeps the level at most 3.
+    let mut options = InductOptions::default();
+    options.max_slots = 0;
+    assert!(induct(&model, &options).unwrap().ctis.is_empty());
+}
+
+#[test]
+fn a_cti_is_drawn_as_a_chart() {
+    let dir = std::env::temp_dir().join(format!("verdict-induct-chart-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("cti.svg");
+    let path = file.to_str().unwrap();
+    let (code, out) = run(
+        DISTRIBUTED_LOCK,
+        &["induct", "--nodes", "3", "--chart", path],
+    );
+    assert_eq!(code, Some(4), "{out}");
+    assert!(
+        out.contains("chart of CTI 1 (invariant `one_holder` is violated)"),
+        "{out}"
+    );
+    let svg = std::fs::read_to_string(&file).unwrap();
+    assert!(svg.starts_with("<svg"), "{svg}");
+    assert!(svg.contains("counterexample to induction"), "{svg}");
+    assert!(svg.contains("invariant `one_holder` is violated"), "{svg}");
+    // The pre-state's packet in flight is an arrow, and the post-state,
+    // with two holders, is below the chart.
+    assert!(svg.contains("Transfer { epoch: 2 }"), "{svg}");
+    assert!(svg.contains("Lock(1): held=true, epoch=2"), "{svg}");
+    // A file that cannot be written is a usage error.
+    let bad = dir.join("missing").join("cti.svg");
+    let (code, _) = run(
+        DISTRIBUTED_LOCK,
+        &["induct", "--chart", bad.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -23,7 +23,7 @@ use labels::{along, around_mark, Anchor, Placer, Rect, Spot};
 
 use crate::semantics::{Event, Model, Packet, World};
 use crate::system::System;
-use crate::violation::{replay, Counterexample, ReplayStep, Violation};
+use crate::violation::{replay, replay_from, Counterexample, ReplayStep, Violation};
 
 const COL: f64 = 170.0;
 const ROW: f64 = 38.0;
@@ -51,13 +51,26 @@ fn short(s: &str, max: usize) -> String {
 /// The chart of `cx` under `model` as an SVG document, with the violation
 /// and the failing state below it.
 pub fn to_svg<S: System>(model: &Model<S>, cx: &Counterexample<S>) -> String {
-    draw(model, &cx.events, Some(&cx.violation))
+    draw(model, None, &cx.events, Some(&cx.violation))
+}
+
+/// The chart of `events` from `start`, a world that need not be reachable
+/// (the pre-state of a counterexample to induction: its packets in flight
+/// are the arrows coming from the top), with `violation` and the state it
+/// ends in below it.
+pub fn from_world_svg<S: System>(
+    model: &Model<S>,
+    start: &World<S>,
+    events: &[Event<S>],
+    violation: &Violation,
+) -> String {
+    draw(model, Some(start), events, Some(violation))
 }
 
 /// The chart of any path of `events` from `model`'s initial world, without
 /// a footer: what the explorer shows as the path grows.
 pub fn path_svg<S: System>(model: &Model<S>, events: &[Event<S>]) -> String {
-    draw(model, events, None)
+    draw(model, None, events, None)
 }
 
 /// Where an arrow starts.
@@ -118,8 +131,18 @@ fn label(text: String, class: &'static str, spots: Vec<Spot>) -> Option<Label> {
     Some(Label { text, class, spots })
 }
 
-fn draw<S: System>(model: &Model<S>, events: &[Event<S>], footer: Option<&Violation>) -> String {
-    let (init, steps) = match replay(model, events) {
+/// The chart of `events` from `start` (the initial world when `None`).
+fn draw<S: System>(
+    model: &Model<S>,
+    start: Option<&World<S>>,
+    events: &[Event<S>],
+    footer: Option<&Violation>,
+) -> String {
+    let replayed = match start {
+        Some(w) => replay_from(model, w.clone(), events),
+        None => replay(model, events),
+    };
+    let (init, steps) = match replayed {
         Ok(r) => r,
         Err(e) => {
             return format!(
@@ -524,10 +547,12 @@ fn draw<S: System>(model: &Model<S>, events: &[Event<S>], footer: Option<&Violat
     svg.push_str(STYLE);
     svg.push_str("<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"8\" markerHeight=\"8\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#1f4e79\"/></marker></defs>\n");
     let _ = writeln!(svg, "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>");
-    let what = if footer.is_some() {
-        "counterexample"
-    } else {
-        "path"
+    let what = match (start, footer) {
+        (Some(_), _) => {
+            "counterexample to induction (from a pre-state that satisfies every invariant)"
+        }
+        (None, Some(_)) => "counterexample",
+        (None, None) => "path",
     };
     let _ = writeln!(
         svg,

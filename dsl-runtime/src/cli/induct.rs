@@ -8,9 +8,10 @@ use std::time::Instant;
 use crate::check::{check, CheckOptions, Reductions, Strategy};
 use crate::faults::Faults;
 use crate::induct::report::render_cti;
-use crate::induct::{domain, induct_on, infer, render, InductOptions};
+use crate::induct::{domain, induct_on, infer, render, Cti, InductOptions};
 use crate::semantics::Model;
 use crate::system::System;
+use crate::violation::Violation;
 
 use super::{EXIT_NOT_INDUCTIVE, EXIT_OK, EXIT_VIOLATION};
 
@@ -35,6 +36,10 @@ pub struct InductArgs {
     /// Pre-states tried; beyond it they are sampled at random.
     #[arg(long, default_value_t = 200_000, value_name = "N")]
     pub max_prestates: u64,
+    /// States per node in the domain: the reachable ones, then those a
+    /// field domain adds (`#[domain(..)]`, booleans), up to this many.
+    #[arg(long, default_value_t = 256, value_name = "N")]
+    pub max_slots: usize,
     /// Seed of that sampling.
     #[arg(long, default_value_t = 0, value_name = "SEED")]
     pub seed: u64,
@@ -44,6 +49,12 @@ pub struct InductArgs {
     /// re-check it with every size flag one larger.
     #[arg(long)]
     pub infer: bool,
+    /// Also draw the first counterexample to induction (with `--infer`:
+    /// the one left, if any) as a message sequence chart: its pre-state's
+    /// packets in flight, the step, the broken invariant and the
+    /// post-state. SVG when FILE ends in `.svg`.
+    #[arg(long, value_name = "FILE")]
+    pub chart: Option<std::path::PathBuf>,
     /// Report progress on stderr from the start (the phase, how far along
     /// it is, states examined, candidates kept and dropped). A terminal
     /// gets a bar anyway; elsewhere, without this flag, plain lines every
@@ -61,9 +72,67 @@ impl InductArgs {
             max_in_flight: self.max_in_flight,
             max_packets: self.max_packets,
             max_prestates: self.max_prestates,
+            max_slots: self.max_slots,
             seed: self.seed,
             progress: Some(Default::default()),
         }
+    }
+}
+
+/// Writes the chart of `cti` to `path` (SVG for `.svg`, else an HTML page
+/// around it) and says so; with no CTI, says there is nothing to draw. A
+/// file that cannot be written is a usage error (exit 2).
+fn chart_first<S: System>(
+    model: &Model<S>,
+    path: &std::path::Path,
+    cti: Option<&Cti<S>>,
+    out: &mut impl Write,
+) -> Result<(), ExitCode> {
+    let Some(cti) = cti else {
+        let _ = writeln!(
+            out,
+            "chart: no counterexample to induction to draw; {} not written",
+            path.display()
+        );
+        return Ok(());
+    };
+    let violation = crate::violation::check_invariant(&model.setup, &cti.post, cti.invariant)
+        .err()
+        .unwrap_or_else(|| Violation::Invariant {
+            name: S::meta().invariants[cti.invariant].name,
+            node: None,
+            message: cti.message.clone(),
+        });
+    let svg = crate::chart::from_world_svg(
+        model,
+        &cti.pre,
+        std::slice::from_ref(&cti.event),
+        &violation,
+    );
+    let is_svg = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("svg"));
+    let doc = if is_svg {
+        svg
+    } else {
+        let title = format!(
+            "{}: counterexample to induction, {violation}",
+            S::meta().name
+        );
+        format!(
+            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{t}</title></head>\n<body>\n<h2>{t}</h2>\n{svg}\n</body></html>\n",
+            t = title.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+        )
+    };
+    match std::fs::write(path, doc) {
+        Ok(()) => {
+            let _ = writeln!(out, "chart of CTI 1 ({}): {}", violation, path.display());
+            Ok(())
+        }
+        Err(e) => Err(super::app::usage(format!(
+            "--chart {}: cannot write it: {e}",
+            path.display()
+        ))),
     }
 }
 
@@ -106,6 +175,11 @@ pub fn run_induct<S: System>(
     });
     let _ = write!(out, "{}", render(model, &report));
     let _ = writeln!(out, "(took {:.2?})", started.elapsed());
+    if let Some(path) = &args.chart {
+        if let Err(code) = chart_first(model, path, report.ctis.first(), &mut out) {
+            return code;
+        }
+    }
     let footprints_ok = report.footprint_errors.is_empty();
     if !args.infer {
         return if report.inductive() && footprints_ok {
@@ -153,6 +227,11 @@ pub fn run_induct<S: System>(
             infer::remaining_cti(model, &options, &domain, &found.universe, &found.kept)
         {
             let _ = write!(out, "\n{}", render_cti(model, &domain.initial, 1, &cti));
+            if let Some(path) = &args.chart {
+                if let Err(code) = chart_first(model, path, Some(&cti), &mut out) {
+                    return code;
+                }
+            }
         }
         return ExitCode::from(EXIT_NOT_INDUCTIVE);
     }

@@ -51,8 +51,13 @@ pub fn multiset_count(n: usize, k: usize) -> u128 {
 /// The recombination domain of one model.
 pub struct Domain<S: System> {
     /// Per node index, the distinct slots (state, up, timers, workload
-    /// position) it has in reachable worlds, its initial one first.
+    /// position) it has in reachable worlds, its initial one first, then
+    /// those slots with one field set to another value of its domain
+    /// ([`System::vary`]).
     pub slots: Vec<Vec<NodeSlot<S>>>,
+    /// How many of the slots come from field domains rather than
+    /// reachable worlds.
+    pub varied: usize,
     /// The networks tried: every multiset of at most `max_in_flight`
     /// packets from the packet universe, then the distinct whole networks
     /// of reachable worlds not among them.
@@ -245,6 +250,7 @@ fn recombine<S: System>(
             whole.push(w.network.clone());
         }
     }
+    let varied = add_domain_values(&mut slots, &mut slot_seen, options.max_slots);
     // Every multiset of at most `max_in_flight` packets, in send order of
     // the universe (a FIFO network keeps that order per channel).
     let unordered = model.faults.is_unordered();
@@ -272,6 +278,7 @@ fn recombine<S: System>(
     }
     Domain {
         slots,
+        varied,
         networks,
         packets: packets.len(),
         packets_capped,
@@ -280,6 +287,38 @@ fn recombine<S: System>(
         worlds,
         initial,
     }
+}
+
+/// Adds to each node's reachable slots those with one field set to
+/// another value of its domain, until the node has `max_slots` slots;
+/// returns how many it added. Variations of variations are not taken:
+/// one field off a reachable state at a time.
+fn add_domain_values<S: System>(
+    slots: &mut [Vec<NodeSlot<S>>],
+    seen: &mut [HashSet<u64>],
+    max_slots: usize,
+) -> usize {
+    let mut added = 0;
+    let mut states = Vec::new();
+    for (node, seen) in slots.iter_mut().zip(seen.iter_mut()) {
+        let reachable = node.len();
+        'slots: for k in 0..reachable {
+            states.clear();
+            S::vary(&node[k].state, &mut states);
+            for state in states.drain(..) {
+                if node.len() >= max_slots {
+                    break 'slots;
+                }
+                let mut slot = node[k].clone();
+                slot.state = state;
+                if seen.insert(slot_key(&slot)) {
+                    node.push(slot);
+                    added += 1;
+                }
+            }
+        }
+    }
+    added
 }
 
 /// Calls `each` with every non-decreasing sequence of at most `left` more

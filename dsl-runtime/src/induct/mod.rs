@@ -53,6 +53,9 @@ pub struct InductOptions {
     pub max_packets: usize,
     /// Pre-states tried; beyond it they are sampled at random.
     pub max_prestates: u64,
+    /// States per node the domain holds at most: the reachable ones, then
+    /// those a field domain adds (`#[domain(..)]`, booleans) up to this.
+    pub max_slots: usize,
     /// Seed of that sampling.
     pub seed: u64,
     /// Where the search counts what it does, for a progress display.
@@ -67,6 +70,7 @@ impl Default for InductOptions {
             max_in_flight: 2,
             max_packets: 64,
             max_prestates: 200_000,
+            max_slots: 256,
             seed: 0,
             progress: None,
         }
@@ -149,6 +153,8 @@ pub struct InductReport<S: System> {
     pub reachable: usize,
     /// Whether the bounded check covered every reachable world.
     pub reachable_exhausted: bool,
+    /// Node states the field domains added to the reachable ones.
+    pub varied: usize,
     /// Distinct packets in the universe, and whether it was capped.
     pub packets: (usize, bool),
     /// How many pre-states the recombination has in all.
@@ -335,6 +341,7 @@ pub fn induct_on<S: System>(
         stats,
         reachable: domain.reachable,
         reachable_exhausted: domain.reachable_exhausted,
+        varied: domain.varied,
         packets: (domain.packets, domain.packets_capped),
         domain_size: domain.size(),
         initial: domain.initial.clone(),

@@ -26,9 +26,14 @@ pub fn render<S: System>(model: &Model<S>, report: &InductReport<S>) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "domain: {} reachable worlds ({}), {} distinct packets{}, networks of at most the in-flight bound, {} pre-states in all",
+        "domain: {} reachable worlds ({}){}, {} distinct packets{}, networks of at most the in-flight bound, {} pre-states in all",
         thousands(report.reachable as u64),
         if report.reachable_exhausted { "all of them" } else { "a bounded part" },
+        if report.varied > 0 {
+            format!(", {} node states from field domains", thousands(report.varied as u64))
+        } else {
+            String::new()
+        },
         report.packets.0,
         if report.packets.1 { " (capped)" } else { "" },
         thousands(report.domain_size.min(u64::MAX as u128) as u64),

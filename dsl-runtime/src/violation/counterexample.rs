@@ -265,6 +265,16 @@ pub fn replay<S: System>(
     events: &[Event<S>],
 ) -> Result<(World<S>, Vec<ReplayStep<S>>), ReplayError> {
     let init = model.init().map_err(ReplayError::Init)?;
+    replay_from(model, init, events)
+}
+
+/// Replays `events` from `init`, any world of `model` (reachable or not,
+/// such as the pre-state of a counterexample to induction).
+pub fn replay_from<S: System>(
+    model: &Model<S>,
+    init: World<S>,
+    events: &[Event<S>],
+) -> Result<(World<S>, Vec<ReplayStep<S>>), ReplayError> {
     let mut world = init.clone();
     let mut steps = Vec::with_capacity(events.len());
     for (index, event) in events.iter().enumerate() {

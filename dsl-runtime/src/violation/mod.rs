@@ -7,5 +7,5 @@
 mod counterexample;
 mod invariants;
 
-pub use counterexample::{replay, Counterexample, ReplayError, ReplayStep, Violation};
+pub use counterexample::{replay, replay_from, Counterexample, ReplayError, ReplayStep, Violation};
 pub use invariants::{check_invariant, check_selected, check_world};

@@ -1,0 +1,5 @@
+verdict::system! {
+    system S;
+    role Client { state { #[domain(0..=3)] name: String = String::new() } }
+}
+fn main() {}
