@@ -10,6 +10,7 @@ pub mod desk;
 pub mod keypad;
 pub mod kv;
 pub mod lockserv;
+pub mod lockserv_upgrade;
 pub mod paxos;
 pub mod pingpong;
 pub mod raft_election;

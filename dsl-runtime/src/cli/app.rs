@@ -443,6 +443,13 @@ impl<S: System> App<S> {
         faults: crate::Faults,
         extra: usize,
     ) -> Result<Model<S>, SetupError> {
+        if faults.upgrade.is_on() && S::upgrade_timer().is_none() {
+            return Err(SetupError::Unsupported(format!(
+                "the fault model has `upgrade`, but {} is not a rolling upgrade: \
+                 choose an upgrade with --transform (see --help), or drop `upgrade`",
+                S::meta().name
+            )));
+        }
         let setup = self.setup_with(m, extra)?;
         let workload = (self.workload)(&setup, &Flags { matches: m.clone() });
         let mut model = Model::new(setup, faults, workload);
