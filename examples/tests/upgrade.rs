@@ -126,7 +126,9 @@ fn a_zero_budget_is_the_version_1_check() {
 fn the_broken_upgrade_fails_with_both_versions_running() {
     let upgraded = model::<BrokenToV2>(Faults::none().upgrades(None));
     let report = check(&upgraded, &plain());
-    let cex = report.counterexample().expect("the broken migration is caught");
+    let cex = report
+        .counterexample()
+        .expect("the broken migration is caught");
     assert!(
         cex.violation.to_string().contains("mutual_exclusion"),
         "{}",
@@ -166,11 +168,13 @@ fn the_binary_checks_both_plans() {
     let base = ["check", "--clients", "2", "--faults", "upgrade"];
     let (code, out, _) = lockserv_bin(&[&base[..], &["--transform", "upgrade-v2"]].concat());
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("Checking Upgrade<LockServ -> LockServV2>"), "{out}");
+    assert!(
+        out.contains("Checking Upgrade<LockServ -> LockServV2>"),
+        "{out}"
+    );
     assert!(out.contains("every reachable state was explored"), "{out}");
 
-    let (code, out, _) =
-        lockserv_bin(&[&base[..], &["--transform", "upgrade-v2-broken"]].concat());
+    let (code, out, _) = lockserv_bin(&[&base[..], &["--transform", "upgrade-v2-broken"]].concat());
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("invariant `mutual_exclusion` is violated"),
@@ -184,6 +188,16 @@ fn the_binary_checks_both_plans() {
         "{out}"
     );
     assert!(out.contains("version=old (LockServ)"), "{out}");
+
+    // The chart of the counterexample shows each node's version.
+    let chart = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("upgrade-broken.svg");
+    let path = chart.to_str().unwrap();
+    let args = ["--transform", "upgrade-v2-broken", "--trace-out", path];
+    let (code, out, _) = lockserv_bin(&[&base[..], &args].concat());
+    assert_eq!(code, 1, "{out}");
+    let svg = std::fs::read_to_string(&chart).unwrap();
+    assert!(svg.contains("version=new (LockServV2)"), "{svg}");
+    assert!(svg.contains("version=old (LockServ)"), "{svg}");
 }
 
 #[test]
@@ -198,7 +212,10 @@ fn bad_upgrade_flags_exit_2() {
             "must be a number",
         ),
         (&["--faults", "upgrade=1"], "is not a rolling upgrade"),
-        (&["--transform", "upgrade-v2", "--upgrades", "2"], "--upgrades"),
+        (
+            &["--transform", "upgrade-v2", "--upgrades", "2"],
+            "--upgrades",
+        ),
     ];
     for (args, says) in cases {
         let (code, out, err) = lockserv_bin(&[&["check", "--clients", "2"][..], args].concat());
