@@ -174,6 +174,19 @@ fn the_binary_checks_both_plans() {
     );
     assert!(out.contains("every reachable state was explored"), "{out}");
 
+    // `--upgrades N` is `upgrade=N` in the fault model: the same check.
+    let counts = |out: &str| {
+        let line = out.lines().find(|l| l.contains("unique:")).unwrap_or("");
+        line.split("time").next().unwrap_or("").to_string()
+    };
+    let flag = ["check", "--clients", "2", "--transform", "upgrade-v2"];
+    let (code, via_flag, _) = lockserv_bin(&[&flag[..], &["--upgrades", "1"]].concat());
+    assert_eq!(code, 0, "{via_flag}");
+    assert!(via_flag.contains("under faults: upgrade=1"), "{via_flag}");
+    let (_, via_faults, _) = lockserv_bin(&[&flag[..], &["--faults", "upgrade=1"]].concat());
+    assert_eq!(counts(&via_flag), counts(&via_faults));
+    assert!(counts(&via_flag).contains("unique: 266"), "{via_flag}");
+
     let (code, out, _) = lockserv_bin(&[&base[..], &["--transform", "upgrade-v2-broken"]].concat());
     assert_eq!(code, 1, "{out}");
     assert!(
@@ -202,7 +215,7 @@ fn the_binary_checks_both_plans() {
 
 #[test]
 fn bad_upgrade_flags_exit_2() {
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 7] = [
         (
             &["--transform", "upgrade-v2", "--faults", "upgrade=x"],
             "must be a number",
@@ -212,9 +225,25 @@ fn bad_upgrade_flags_exit_2() {
             "must be a number",
         ),
         (&["--faults", "upgrade=1"], "is not a rolling upgrade"),
+        (&["--upgrades", "2"], "is not a rolling upgrade"),
         (
-            &["--transform", "upgrade-v2", "--upgrades", "2"],
+            &["--transform", "upgrade-v2", "--upgrades", "x"],
             "--upgrades",
+        ),
+        (
+            &["--transform", "upgrade-v2", "--upgrades", "300"],
+            "--upgrades",
+        ),
+        (
+            &[
+                "--transform",
+                "upgrade-v2",
+                "--upgrades",
+                "1",
+                "--faults",
+                "upgrade",
+            ],
+            "give one",
         ),
     ];
     for (args, says) in cases {

@@ -537,6 +537,17 @@ impl<S: System> App<S> {
                     Err(e) => return usage(e),
                 };
                 args.model_flags = self.model_flags(&flags);
+                if let Some(n) = args.upgrades.take() {
+                    if args.faults.upgrade.is_on() {
+                        eprintln!(
+                            "error: --upgrades {n} and an `upgrade` in --faults {} both give \
+                             the upgrade budget: give one",
+                            args.faults
+                        );
+                        return ExitCode::from(2);
+                    }
+                    args.faults = args.faults.upgrades(Some(n));
+                }
                 if let Some(deepen) = &args.deepen {
                     let flags = self.model_flag_ids();
                     return super::run_deepening(deepen, flags, |argv| {
