@@ -6,11 +6,12 @@
 use std::collections::HashSet;
 use std::process::{Command, Output};
 
+use v2::LockServV2;
 use verdict::check::{check, CheckOptions, Reductions};
 use verdict::transform::upgrade::{upgrade_model, Upgrade, UpgradePlan, Versioned};
-use verdict::{Effects, Faults, Model, System, World};
+use verdict::{Effects, Event, Faults, Model, System, World};
 use verdict_examples::lockserv::{self, LockServ};
-use verdict_examples::lockserv_upgrade::{BrokenToV2, ToV2};
+use verdict_examples::lockserv_upgrade::{v2, BrokenToV2, ToV2};
 
 const CLIENTS: usize = 2;
 
@@ -251,4 +252,66 @@ fn bad_upgrade_flags_exit_2() {
         assert_eq!(code, 2, "{args:?}: {out}{err}");
         assert!(err.contains(says), "{args:?}: {err}");
     }
+}
+
+/// The correct plan, but an old server refuses version 2's `Release`.
+struct RefusesRelease;
+
+impl UpgradePlan for RefusesRelease {
+    type Old = LockServ;
+    type New = LockServV2;
+
+    fn migrate(node: lockserv::Node, old: &lockserv::State) -> v2::State {
+        ToV2::migrate(node, old)
+    }
+    fn up(msg: &lockserv::Msg) -> Option<v2::Msg> {
+        ToV2::up(msg)
+    }
+    fn down(msg: &v2::Msg) -> Option<lockserv::Msg> {
+        match msg {
+            v2::Msg::Release(_) => None,
+            other => ToV2::down(other),
+        }
+    }
+    fn input_up(input: &lockserv::Input) -> v2::Input {
+        ToV2::input_up(input)
+    }
+    fn output_up(output: &lockserv::Output) -> v2::Output {
+        ToV2::output_up(output)
+    }
+    fn output_down(output: &v2::Output) -> lockserv::Output {
+        ToV2::output_down(output)
+    }
+}
+
+#[test]
+fn a_refusing_adapter_is_caught_too() {
+    // An upgraded client's release never reaches the old server, so the
+    // other client waits for the lock forever: a deadlock, found only in
+    // a mixed world (the client on version 2, the server on version 1).
+    let upgraded = model::<RefusesRelease>(Faults::none().upgrades(None));
+    let report = check(&upgraded, &plain());
+    let cex = report
+        .counterexample()
+        .expect("the refused release is caught");
+    assert!(
+        cex.violation.to_string().contains("deadlock"),
+        "{}",
+        cex.violation
+    );
+    // On the way, a version 2 `Release` reached the server while it still
+    // ran version 1, and was refused.
+    let mut world = upgraded.init().unwrap();
+    let mut refused = false;
+    for event in &cex.events {
+        if let Event::Deliver(p) = event {
+            let release = matches!(p.msg, Versioned::New(v2::Msg::Release(_)));
+            refused |= release && matches!(world.nodes[0].state, Versioned::Old(_));
+        }
+        let action = upgraded.action_for(&world, event).unwrap();
+        upgraded
+            .apply(&mut world, action, &mut Effects::default())
+            .unwrap();
+    }
+    assert!(refused, "{cex:?}");
 }
