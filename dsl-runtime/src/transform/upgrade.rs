@@ -234,8 +234,11 @@ fn build_meta<P: UpgradePlan>() -> SystemMeta {
         .extend(new.timers.iter().map(|t| leak_str(format!("new {t}"))));
     b.timers.push("upgrade");
     let up = upgrade_timer_id::<P>();
-    // Old start and restart handlers also arm the upgrade timer.
+    // Old handlers say which version they are (every step of a
+    // counterexample then names the version that ran it); old start and
+    // restart handlers also arm the upgrade timer.
     for h in &mut b.handlers {
+        h.name = leak_str(format!("{} (old version)", h.name));
         if matches!(h.trigger, TriggerMeta::Start | TriggerMeta::Restart) {
             let mut sets = h.sets.to_vec();
             sets.push(up);
