@@ -53,8 +53,8 @@
 //! past the old ones, fields past each role's old fields), then a
 //! `version` field per role and the transformer's start, restart and
 //! upgrade handlers. An invariant of the new view reads every old field
-//! of every role (migration may read any of them) and the `version`
-//! fields. A handler's trigger is the one its version declares: a new
+//! of each role it covers (migration may read any of them), the `version`
+//! fields and the new fields it declares. A handler's trigger is the one its version declares: a new
 //! message delivered to an old node runs the old handler of the message
 //! [`UpgradePlan::down`] made of it. An `upgrade` budget is a fault, so
 //! partial-order reduction (which assumes no step of one node disables
@@ -302,11 +302,23 @@ fn build_meta<P: UpgradePlan>() -> SystemMeta {
         );
     }
     // Invariants: the new version's on the new view, then the old-only ones.
-    let every_old_field: Vec<(RoleId, FieldSet)> =
-        (0..old.roles.len()).map(|r| (r, all(r))).collect();
+    // A view reads, per role, every old field (migration may read any of
+    // them) and the version; of the new fields only those declared.
+    let old_and_version = |r: RoleId| {
+        let mut set = FieldSet::all(old_fields::<P>(r));
+        set.insert(version_field[r]);
+        set
+    };
+    let in_scope = |scope: InvariantScope, r: RoleId| match scope {
+        InvariantScope::Local(own) => own == r,
+        _ => true,
+    };
     let mut invariants: Vec<InvariantMeta> = Vec::new();
     for inv in new.invariants {
-        let mut reads = every_old_field.clone();
+        let mut reads: Vec<(RoleId, FieldSet)> = (0..old.roles.len())
+            .filter(|&r| in_scope(inv.scope, r))
+            .map(|r| (r, old_and_version(r)))
+            .collect();
         for (r, fields) in inv.reads_fields {
             if let Some((_, set)) = reads.iter_mut().find(|(role, _)| role == r) {
                 set.extend(&shift(fields, old_fields::<P>(*r)));
@@ -321,7 +333,13 @@ fn build_meta<P: UpgradePlan>() -> SystemMeta {
             continue;
         }
         let mut copy = copy_invariant(inv);
-        copy.reads_fields = leak_slice(every_old_field.clone());
+        // A global one is checked only while every node is old, so it
+        // reads every role's version.
+        let reads: Vec<(RoleId, FieldSet)> = (0..old.roles.len())
+            .filter(|&r| in_scope(inv.scope, r))
+            .map(|r| (r, old_and_version(r)))
+            .collect();
+        copy.reads_fields = leak_slice(reads);
         if !matches!(copy.scope, InvariantScope::Local(_)) {
             copy.scope = InvariantScope::Global;
         }
