@@ -58,7 +58,11 @@ impl Budget {
 /// - `cut`: the link between two nodes may stop carrying messages, both
 ///   ways, while every other link works (a *partial* partition: A and B
 ///   cannot talk, yet each talks to C). Messages on the cut link are held,
-///   and may be lost without spending the `drop` budget, until it heals.
+///   and may be lost without spending the `drop` budget, until it heals;
+/// - `upgrade`: a node of a rolling upgrade
+///   ([`crate::transform::Upgrade`]) may switch from the old version to the
+///   new one; each node does so at most once. Only an upgrade system has
+///   this step; for any other system the budget is refused.
 ///
 /// The network has one such fault at a time: a partition or a cut link
 /// heals before the next one starts.
@@ -78,6 +82,8 @@ pub struct Faults {
     pub partition: Budget,
     /// Cut links (one link between two nodes at a time).
     pub cut: Budget,
+    /// Nodes switching to the new version of a rolling upgrade.
+    pub upgrade: Budget,
 }
 
 impl Faults {
@@ -146,6 +152,13 @@ impl Faults {
         self
     }
 
+    /// At most `n` nodes switch to the new version of a rolling upgrade
+    /// (`None`: any number; each node switches at most once).
+    pub fn upgrades(mut self, n: Option<u8>) -> Self {
+        self.upgrade = budget(n);
+        self
+    }
+
     /// Whether channels keep their order: with unlimited reorder the network
     /// is a plain multiset of messages.
     pub fn is_unordered(&self) -> bool {
@@ -160,6 +173,7 @@ impl Faults {
             && !self.crash.is_on()
             && !self.partition.is_on()
             && !self.cut.is_on()
+            && !self.upgrade.is_on()
     }
 }
 
@@ -188,6 +202,7 @@ impl fmt::Display for Faults {
         );
         push("partition", self.partition);
         push("cut", self.cut);
+        push("upgrade", self.upgrade);
         if parts.is_empty() {
             write!(f, "none")
         } else {
@@ -212,8 +227,8 @@ impl FromStr for Faults {
     type Err = FaultsParseError;
 
     /// Parses a comma-separated list such as `none`, `dup`, `drop=2,reorder`,
-    /// `crash=1`, `crash-stop=1`, `partition=1`, `cut=1`. A name alone means
-    /// unlimited, except `crash`, `crash-stop`, `partition` and `cut`, which
+    /// `crash=1`, `crash-stop=1`, `partition=1`, `cut=1`, `upgrade=2`. A name
+    /// alone means unlimited, except `crash`, `crash-stop`, `partition` and `cut`, which
     /// mean 1.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let mut faults = Faults::none();
@@ -251,10 +266,11 @@ impl FromStr for Faults {
                 "crash-stop" => faults = faults.crash_stop(count.unwrap_or(1)),
                 "partition" => faults = faults.partition(count.unwrap_or(1)),
                 "cut" => faults = faults.cut(count.unwrap_or(1)),
+                "upgrade" => faults = faults.upgrades(count),
                 _ => {
                     return Err(FaultsParseError(format!(
                         "unknown fault `{name}`; use a comma-separated list of \
-                         drop, dup, reorder, crash, crash-stop, partition, cut (each optionally `=N`), or none"
+                         drop, dup, reorder, crash, crash-stop, partition, cut, upgrade (each optionally `=N`), or none"
                     )))
                 }
             }
@@ -276,6 +292,8 @@ mod tests {
             "crash=1",
             "crash-stop=2,partition=1",
             "drop,cut=2",
+            "upgrade=3",
+            "drop,upgrade",
         ] {
             let faults: Faults = text.parse().unwrap();
             assert_eq!(faults.to_string(), text);
@@ -283,6 +301,8 @@ mod tests {
         assert_eq!("crash".parse::<Faults>().unwrap(), Faults::none().crash(1));
         assert_eq!("cut".parse::<Faults>().unwrap(), Faults::none().cut(1));
         assert!(!Faults::none().cut(1).is_none());
+        assert!(!Faults::none().upgrades(Some(1)).is_none());
+        assert!(Faults::none().upgrades(Some(0)).is_none());
         assert_eq!(
             "drop,dup".parse::<Faults>().unwrap(),
             Faults::none().drop().dup()

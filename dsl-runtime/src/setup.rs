@@ -62,11 +62,15 @@ pub enum SetupError {
         /// The parameter type.
         param: &'static str,
     },
+    /// The fault model asks for a step this system does not have (an
+    /// `upgrade` budget for a system that is not a rolling upgrade).
+    Unsupported(String),
 }
 
 impl fmt::Display for SetupError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            SetupError::Unsupported(why) => f.write_str(why),
             SetupError::MissingSize { role } => {
                 write!(
                     f,

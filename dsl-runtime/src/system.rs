@@ -272,6 +272,14 @@ pub trait System: Sized + Send + Sync + 'static {
         true
     }
 
+    /// The timer whose firing switches a node to the new version of a
+    /// rolling upgrade ([`crate::transform::Upgrade`]): the model lets it
+    /// fire only while the fault model's `upgrade` budget allows, and
+    /// counts it. `None` (the default): the system has no such step.
+    fn upgrade_timer() -> Option<TimerId> {
+        None
+    }
+
     /// Whether a packet from `src` carrying `msg`, in flight to a node in
     /// state `dst_state` (in a run configured with `config`), is stale:
     /// delivering it now or later can only repeat what the sender can make

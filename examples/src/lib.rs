@@ -11,6 +11,7 @@ pub mod distributed_lock;
 pub mod keypad;
 pub mod kv;
 pub mod lockserv;
+pub mod lockserv_upgrade;
 pub mod paxos;
 pub mod pingpong;
 pub mod raft_election;

@@ -443,6 +443,13 @@ impl<S: System> App<S> {
         faults: crate::Faults,
         extra: usize,
     ) -> Result<Model<S>, SetupError> {
+        if faults.upgrade.is_on() && S::upgrade_timer().is_none() {
+            return Err(SetupError::Unsupported(format!(
+                "the fault model has `upgrade`, but {} is not a rolling upgrade: \
+                 choose an upgrade with --transform (see --help), or drop `upgrade`",
+                S::meta().name
+            )));
+        }
         let setup = self.setup_with(m, extra)?;
         let workload = (self.workload)(&setup, &Flags { matches: m.clone() });
         let mut model = Model::new(setup, faults, workload);
@@ -530,6 +537,17 @@ impl<S: System> App<S> {
                     Err(e) => return usage(e),
                 };
                 args.model_flags = self.model_flags(&flags);
+                if let Some(n) = args.upgrades.take() {
+                    if args.faults.upgrade.is_on() {
+                        eprintln!(
+                            "error: --upgrades {n} and an `upgrade` in --faults {} both give \
+                             the upgrade budget: give one",
+                            args.faults
+                        );
+                        return ExitCode::from(2);
+                    }
+                    args.faults = args.faults.upgrades(Some(n));
+                }
                 if let Some(deepen) = &args.deepen {
                     let flags = self.model_flag_ids();
                     return super::run_deepening(deepen, flags, |argv| {

@@ -22,9 +22,14 @@ use super::{EXIT_MEMORY, EXIT_OK, EXIT_USAGE, EXIT_VIOLATION};
 #[derive(clap::Args, Debug, Clone)]
 pub struct CheckArgs {
     /// Fault model: a comma-separated list of drop, dup, reorder, crash,
-    /// crash-stop, partition, each optionally `=N` (e.g. `dup`, `drop=1,crash=1`), or none.
+    /// crash-stop, partition, cut, upgrade, each optionally `=N` (e.g. `dup`,
+    /// `drop=1,crash=1`), or none.
     #[arg(long, default_value = "none", value_name = "LIST")]
     pub faults: Faults,
+    /// Let at most N nodes of a rolling upgrade switch to the new version:
+    /// the same as adding `upgrade=N` to --faults.
+    #[arg(long, value_name = "N")]
+    pub upgrades: Option<u8>,
     /// Explore at most this many steps from the initial state.
     #[arg(long, value_name = "N")]
     pub depth: Option<usize>,

@@ -611,6 +611,9 @@ impl<S: System> Model<S> {
             while timers != 0 {
                 let t = timers.trailing_zeros() as usize;
                 timers &= timers - 1;
+                if S::upgrade_timer() == Some(t) && !faults.upgrade.allows(used.upgrade) {
+                    continue;
+                }
                 self.push_step(
                     world,
                     out,
@@ -789,6 +792,9 @@ impl<S: System> Model<S> {
             }
             Action::Timeout { node: i, timer, .. } => {
                 world.nodes[i].timers &= !(1u64 << timer);
+                if S::upgrade_timer() == Some(timer) && faults.upgrade.is_counted() {
+                    world.used.upgrade += 1;
+                }
                 self.run_handler(world, i, Trigger::Timer(S::timer(timer)), effects)
             }
             Action::Drop(j) => {

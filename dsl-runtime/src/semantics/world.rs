@@ -174,6 +174,8 @@ pub struct FaultsUsed {
     pub partition: u8,
     /// Links cut.
     pub cut: u8,
+    /// Nodes upgraded to the new version (see [`crate::faults::Faults::upgrade`]).
+    pub upgrade: u8,
     /// Whether [`World::partition`] holds the two ends of a cut link
     /// rather than one side of a partition. Kept here, with the counters,
     /// so that every search saving and restoring those keeps it too.
@@ -280,7 +282,7 @@ impl<S: System> World<S> {
             u.partition,
             u.cut,
             u.link_cut as u8,
-            0,
+            u.upgrade,
         ]);
         crate::fingerprint::combine(
             node_sum,

@@ -14,6 +14,7 @@
 //! | [`PrimaryBackup`] | crash-restart of one replica, without disks | a [`StateMachine`] replicated on two nodes, snapshots, resends |
 //! | [`Raft`] | crash-restart of a minority of servers, any network | a [`StateMachine`] replicated by Raft: elections, log replication, durable term, vote and log |
 //! | [`Ghost`] | (nothing) | bookkeeping for proofs, checked to change nothing |
+//! | [`Upgrade`] | a rolling upgrade to a new version | nodes switch version one by one (`--faults upgrade=N`), adapters between versions' messages |
 //!
 //! What carries the base's guarantees over:
 //! - base invariants are evaluated on a *projection* of the wrapper's world
@@ -162,6 +163,7 @@ pub mod refinement;
 pub mod reliable;
 pub mod sessions;
 pub mod state_machine;
+pub mod upgrade;
 
 pub use crash_recovery::{recovering_model, CrashRecovery, RecoveringState};
 pub use ghost::{check_transparent, Difference, Ghost, GhostState, GhostView, Observed, Observer};
@@ -177,6 +179,7 @@ pub use reliable::{
     reliable_model, Reliable, ReliableConfig, ReliableMsg, ReliableState, ReliableTimer,
 };
 pub use state_machine::{check_linearizable, check_linearizable_with, StateMachine};
+pub use upgrade::{upgrade_model, Upgrade, UpgradePlan, Versioned, VersionedTimer};
 
 use crate::faults::Faults;
 use crate::semantics::Model;

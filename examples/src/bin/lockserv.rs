@@ -5,6 +5,8 @@
 //! lockserv check --clients 3                 # exits 0: mutual exclusion holds
 //! lockserv check --clients 3 --faults dup    # exits 1 with a counterexample
 //! lockserv check --clients 3 --faults drop,dup,reorder --transform reliable   # exits 0
+//! lockserv check --clients 2 --transform upgrade-v2 --faults upgrade          # exits 0
+//! lockserv check --clients 2 --transform upgrade-v2-broken --faults upgrade   # exits 1
 //! lockserv cluster --clients 2               # three processes on loopback
 //! lockserv cluster --clients 2 --transform reliable --faults drop,dup,reorder
 //! lockserv client --cluster FILE --node 'Client(0)' Lock
@@ -13,9 +15,10 @@
 use std::process::ExitCode;
 
 use verdict::cli::{App, Flag};
-use verdict::transform::{CrashRecovery, Reliable};
+use verdict::transform::{CrashRecovery, Reliable, Upgrade};
 use verdict::{Setup, System, Workload};
 use verdict_examples::lockserv::{self, Input, LockServ, Node, Role};
+use verdict_examples::lockserv_upgrade::{BrokenToV2, ToV2};
 
 const ROUNDS: Flag<usize> = Flag::usize("rounds", 1, "Lock/unlock rounds per client");
 
@@ -34,6 +37,16 @@ fn main() -> ExitCode {
         .transform("reliable-crash-recovery", "both of the above", || {
             app::<Reliable<CrashRecovery<LockServ>>>().retransmitting()
         })
+        .transform(
+            "upgrade-v2",
+            "a rolling upgrade to version 2 (nodes upgrade under --faults upgrade=N)",
+            app::<Upgrade<ToV2>>,
+        )
+        .transform(
+            "upgrade-v2-broken",
+            "the same upgrade with a server migration that forgets the holder",
+            app::<Upgrade<BrokenToV2>>,
+        )
         .run()
 }
 
