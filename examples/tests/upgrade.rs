@@ -215,6 +215,16 @@ fn the_binary_checks_both_plans() {
 }
 
 #[test]
+fn the_runtime_refuses_to_deploy_an_upgrade_model() {
+    // It would switch every live node at once, with no budget and no data
+    // migration: `cluster` says so before it starts any process.
+    let (code, _, err) = lockserv_bin(&["cluster", "--clients", "2", "--transform", "upgrade-v2"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("rolling-upgrade model"), "{err}");
+    assert!(err.contains("deploy the old or the new version"), "{err}");
+}
+
+#[test]
 fn bad_upgrade_flags_exit_2() {
     let cases: [(&[&str], &str); 7] = [
         (

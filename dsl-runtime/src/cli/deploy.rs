@@ -716,6 +716,9 @@ pub(crate) fn run_cluster<S: System>(
     if let Err(e) = args.node_args.validate() {
         return usage(e);
     }
+    if let Some(why) = runtime::refuses_to_serve::<S>() {
+        return usage(why);
+    }
     let dir = args.dir.clone().unwrap_or_else(|| {
         std::env::temp_dir().join(format!("verdict-{program}-{}", std::process::id()))
     });

@@ -104,6 +104,18 @@ pub fn serve<S: System>(deployment: Deployment<S>, opts: ServeOptions) -> Result
     serve_with(deployment, opts, None)
 }
 
+/// Why the runtime will not run `S`, if it will not: a rolling-upgrade
+/// model (the checker's `transform::Upgrade`) would switch each live node
+/// at its upgrade step's first chance, with no budget and no data
+/// migration, so it is refused rather than run in a way nobody asked for.
+pub fn refuses_to_serve<S: System>() -> Option<String> {
+    S::upgrade_timer().map(|_| {
+        "this system is a rolling-upgrade model: `check` explores its mixed-version worlds, \
+         but the runtime does not upgrade live nodes; deploy the old or the new version"
+            .to_string()
+    })
+}
+
 /// [`serve`], with a Redis-protocol front end on the node's `resp`
 /// address (from the cluster file) when `resp` is given and the node has
 /// one.
@@ -112,6 +124,9 @@ pub fn serve_with<S: System>(
     opts: ServeOptions,
     resp: Option<Arc<dyn RespService<S>>>,
 ) -> Result<(), ServeError> {
+    if let Some(why) = refuses_to_serve::<S>() {
+        return Err(ServeError::Failed(why));
+    }
     let me = deployment.index_named(&opts.node).map_err(|e| e.0)?;
     let node = deployment.setup.nodes()[me];
     let addr = deployment.addrs[me];
