@@ -193,4 +193,11 @@ fn every_property_is_listed_and_liveness_is_worded_as_such() {
         out.contains("Liveness: not checked: more than 10 states"),
         "{out}"
     );
+    // A depth bound would cut the graph: refused, not ignored.
+    let (code, _, err) = run(
+        LOCKSERV,
+        &["check", "--clients", "2", "--liveness", "--depth", "3"],
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("leave --depth out"), "{err}");
 }

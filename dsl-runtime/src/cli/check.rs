@@ -523,6 +523,12 @@ pub(crate) fn run_check_to<S: System>(
     } else {
         model
     };
+    if args.liveness && args.depth.is_some() {
+        return crate::cli::app::usage(
+            "--depth with --liveness: a liveness verdict needs the whole state graph, which a depth bound cuts; \
+             leave --depth out (--max-states and --memory bound the graph)",
+        );
+    }
     let mut options = args.options();
     options.only_invariants = match select_invariants::<S>(&args.invariants) {
         Ok(m) => m,
