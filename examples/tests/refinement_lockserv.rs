@@ -69,7 +69,7 @@ fn refinement_is_bounded_when_asked() {
     let implementation = reliable_model(&spec(), Faults::none().drop());
     let options = RefinementOptions {
         max_depth: Some(6),
-        max_pairs: None,
+        ..RefinementOptions::default()
     };
     let report = check_refinement(&implementation, &spec(), &options);
     assert!(
@@ -77,6 +77,31 @@ fn refinement_is_bounded_when_asked() {
             report.outcome,
             RefinementOutcome::Bounded {
                 bound: verdict::search::Bound::Depth
+            }
+        ),
+        "{:?}",
+        report.outcome
+    );
+}
+
+#[test]
+fn refinement_stops_at_its_memory_budget() {
+    // One byte over what the process holds: the first batches of pairs
+    // pass it (where the platform reports resident memory).
+    if verdict::check::memory::resident_bytes().is_none() {
+        return;
+    }
+    let implementation = reliable_model(&spec(), Faults::none().drop());
+    let options = RefinementOptions {
+        memory: Some(verdict::MemoryBudget::new(1, "test")),
+        ..RefinementOptions::default()
+    };
+    let report = check_refinement(&implementation, &spec(), &options);
+    assert!(
+        matches!(
+            report.outcome,
+            RefinementOutcome::Bounded {
+                bound: verdict::search::Bound::Memory
             }
         ),
         "{:?}",

@@ -237,6 +237,22 @@ fn the_ghost_changes_nothing_the_base_can_see() {
         assert!(!report.bounded);
         assert!(report.worlds > 50, "{report}");
     }
+    // A budget of one byte over what the process holds ends the check as
+    // bounded (where the platform reports resident memory).
+    if verdict::check::memory::resident_bytes().is_some() {
+        let faults = Faults::none().drop();
+        let large = lockserv::model(3, 2, faults).unwrap();
+        let report = check_transparent(
+            &wrap_model::<Ghost<LockServ, Holding>, _>(&large, (), faults),
+            &large,
+            &CheckOptions {
+                memory: Some(verdict::MemoryBudget::new(1, "test")),
+                ..CheckOptions::default()
+            },
+        );
+        assert!(report.difference.is_none(), "{report}");
+        assert!(report.bounded, "{report}");
+    }
 }
 
 #[test]

@@ -30,6 +30,7 @@ use std::marker::PhantomData;
 
 use serde::{Deserialize, Serialize};
 
+use crate::budget::MemoryBudget;
 use crate::check::{thousands, CheckOptions};
 use crate::ctx::Effects;
 use crate::meta::{
@@ -424,7 +425,13 @@ pub fn check_transparent<S: System, O: Observer<S>>(
         max_depth: options.max_depth,
         max_states: options.max_states.map(|m| m as usize),
         ..Limits::default()
-    };
+    }
+    .with_memory(
+        &options
+            .memory
+            .clone()
+            .unwrap_or_else(MemoryBudget::default_share),
+    );
     let mut graph = search::search(&Beside { ghost, base }, init.0, &limits);
     report.worlds = graph.len() as u64;
     report.steps = graph.steps();

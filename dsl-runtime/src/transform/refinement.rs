@@ -32,6 +32,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::budget::MemoryBudget;
 use crate::check::{thousands, Counterexample, Violation};
 use crate::ctx::Effects;
 use crate::fingerprint::Fingerprinter;
@@ -67,6 +68,10 @@ pub struct RefinementOptions {
     pub max_depth: Option<usize>,
     /// Stop after this many (implementation world, specification set) pairs.
     pub max_pairs: Option<u64>,
+    /// The memory the check may take beyond what the process holds when
+    /// it starts; `None`: the default share of what is available. Reaching
+    /// it ends the check as bounded ([`Bound::Memory`]).
+    pub memory: Option<MemoryBudget>,
 }
 
 /// Counters of a refinement check.
@@ -489,7 +494,13 @@ where
         max_depth: options.max_depth,
         max_states: options.max_pairs.map(|m| m as usize),
         ..Limits::default()
-    };
+    }
+    .with_memory(
+        &options
+            .memory
+            .clone()
+            .unwrap_or_else(MemoryBudget::default_share),
+    );
     let mut graph = search::search(&product, (init, root_set), &limits);
     stats.pairs = graph.len() as u64;
     stats.steps = graph.steps();
