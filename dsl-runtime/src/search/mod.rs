@@ -198,11 +198,6 @@ impl<Sp: Space> Graph<Sp> {
         path
     }
 
-    /// State `id`, if the graph was kept.
-    pub fn state(&self, id: StateId) -> Option<&Sp::State> {
-        self.states.get(id as usize)
-    }
-
     /// Every kept state, by number.
     pub fn states(&self) -> &[Sp::State] {
         &self.states
