@@ -8,7 +8,9 @@ use verdict::Violation;
 use verdict_examples::lockserv::model;
 
 /// Every property holds, on a graph of more than a handful of states.
-fn assert_holds<S: verdict::System + std::fmt::Debug>(report: &verdict::liveness::LivenessReport<S>) {
+fn assert_holds<S: verdict::System + std::fmt::Debug>(
+    report: &verdict::liveness::LivenessReport<S>,
+) {
     assert!(
         matches!(report.outcome, LivenessOutcome::Holds),
         "{:?}",
