@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use verdict::lin::formats::{self, ParsedHistory};
 use verdict::lin::specs::{KvMap, Register};
-use verdict::lin::{check_with, CheckOptions, Verdict};
+use verdict::lin::{check_history_with, HistoryOptions, Verdict};
 
 fn data_dir() -> Option<PathBuf> {
     let dir = match std::env::var_os("VERDICT_LIN_DATA") {
@@ -45,13 +45,13 @@ fn expected(dir: &Path) -> Vec<(String, bool)> {
 fn verdict_of(path: &Path, partition: bool) -> Verdict {
     let text = std::fs::read_to_string(path).expect("corpus file is readable");
     let parsed = formats::parse(&text, None).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let options = CheckOptions {
+    let options = HistoryOptions {
         partition,
-        ..CheckOptions::default()
+        ..HistoryOptions::default()
     };
     match parsed {
-        ParsedHistory::Register(h) => check_with(&Register, &h, &options),
-        ParsedHistory::Kv(h) => check_with(&KvMap, &h, &options),
+        ParsedHistory::Register(h) => check_history_with(&Register, &h, &options),
+        ParsedHistory::Kv(h) => check_history_with(&KvMap, &h, &options),
         ParsedHistory::KvStore(_) => panic!("{}: the corpus has no kvstore files", path.display()),
     }
 }
@@ -119,9 +119,9 @@ fn a_time_limit_stops_a_partitioned_check_with_unknown() {
     let Ok(ParsedHistory::Kv(h)) = formats::parse(&text, None) else {
         panic!("c50-ok is a kv log")
     };
-    let options = CheckOptions {
+    let options = HistoryOptions {
         timeout: Some(std::time::Duration::from_micros(1)),
-        ..CheckOptions::default()
+        ..HistoryOptions::default()
     };
-    assert_eq!(check_with(&KvMap, &h, &options), Verdict::Unknown);
+    assert_eq!(check_history_with(&KvMap, &h, &options), Verdict::Unknown);
 }

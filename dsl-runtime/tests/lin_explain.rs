@@ -2,7 +2,7 @@
 //! timeline drawn from them.
 
 use verdict::lin::specs::{KvStore, KvStoreOp, KvStoreRet, Register, RegisterOp, RegisterRet};
-use verdict::lin::{check, timeline, History, OpId, Reason, Verdict};
+use verdict::lin::{check_history, timeline, History, OpId, Reason, Verdict};
 
 use RegisterOp::{Read, Write};
 use RegisterRet::{Ok as Done, Value};
@@ -20,7 +20,7 @@ fn stale_read() -> (History<RegisterOp, RegisterRet>, OpId, OpId) {
 #[test]
 fn a_stale_read_is_named_as_the_operation_that_cannot_be_placed() {
     let (h, w, r) = stale_read();
-    let Verdict::NotLinearizable(e) = check(&Register, &h) else {
+    let Verdict::NotLinearizable(e) = check_history(&Register, &h) else {
         panic!("a stale read is not linearizable")
     };
     assert_eq!(e.longest_prefix, vec![w]);
@@ -49,7 +49,10 @@ fn an_unknown_write_cannot_take_effect_after_it_finished() {
     h.complete(w2, Done).unwrap();
     let r = h.invoke(2, Read);
     h.complete(r, Value(Some(1))).unwrap();
-    assert!(matches!(check(&Register, &h), Verdict::NotLinearizable(_)));
+    assert!(matches!(
+        check_history(&Register, &h),
+        Verdict::NotLinearizable(_)
+    ));
 }
 
 #[test]
@@ -59,14 +62,14 @@ fn an_unknown_write_may_take_effect_before_it_finished_or_never() {
     let r = h.invoke(2, Read);
     h.complete(r, Value(Some(1))).unwrap();
     h.complete_unknown(w1).unwrap();
-    assert_eq!(check(&Register, &h), Verdict::Linearizable);
+    assert_eq!(check_history(&Register, &h), Verdict::Linearizable);
 
     let mut h = History::new();
     let w1 = h.invoke(0, Write(1));
     h.complete_unknown(w1).unwrap();
     let r = h.invoke(2, Read);
     h.complete(r, Value(None)).unwrap();
-    assert_eq!(check(&Register, &h), Verdict::Linearizable);
+    assert_eq!(check_history(&Register, &h), Verdict::Linearizable);
 }
 
 #[test]
@@ -79,13 +82,16 @@ fn an_open_write_may_take_effect_at_any_later_point_or_never() {
     h.complete(r2, Value(Some(1))).unwrap();
     let r3 = h.invoke(1, Read);
     h.complete(r3, Value(Some(1))).unwrap();
-    assert_eq!(check(&Register, &h), Verdict::Linearizable);
+    assert_eq!(check_history(&Register, &h), Verdict::Linearizable);
     assert_eq!(h.get(w).unwrap().finished_at, None);
 
     // But once seen, its value cannot vanish again.
     let r4 = h.invoke(1, Read);
     h.complete(r4, Value(None)).unwrap();
-    assert!(matches!(check(&Register, &h), Verdict::NotLinearizable(_)));
+    assert!(matches!(
+        check_history(&Register, &h),
+        Verdict::NotLinearizable(_)
+    ));
 }
 
 #[test]
@@ -106,7 +112,7 @@ fn a_read_that_may_go_early_does_not_cut_off_an_unknown_write() {
     );
     h.complete(get, KvStoreRet::Value(None)).unwrap();
     h.complete(cad, KvStoreRet::Success(true)).unwrap();
-    assert_eq!(check(&KvStore::new(), &h), Verdict::Linearizable);
+    assert_eq!(check_history(&KvStore::new(), &h), Verdict::Linearizable);
 }
 
 #[test]
@@ -123,7 +129,7 @@ fn kv_store_violations_are_found_per_key() {
         },
     );
     h.complete(b, KvStoreRet::Success(true)).unwrap(); // b was never 1
-    let Verdict::NotLinearizable(e) = check(&KvStore::new(), &h) else {
+    let Verdict::NotLinearizable(e) = check_history(&KvStore::new(), &h) else {
         panic!("cas on an absent key cannot succeed")
     };
     assert_eq!(
@@ -173,7 +179,7 @@ fn assert_well_formed(text: &str) {
 #[test]
 fn the_timeline_has_a_lane_per_client_and_marks_the_culprit() {
     let (h, w, r) = stale_read();
-    let verdict = check(&Register, &h);
+    let verdict = check_history(&Register, &h);
     let svg = timeline::to_svg(&h, verdict.explanation());
     assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
     assert_well_formed(&svg);
@@ -225,11 +231,11 @@ fn long_history(stale_at_end: bool) -> History<RegisterOp, RegisterRet> {
 #[test]
 fn long_histories_are_checked_and_refuted() {
     assert_eq!(
-        check(&Register, &long_history(false)),
+        check_history(&Register, &long_history(false)),
         Verdict::Linearizable
     );
     let h = long_history(true);
-    let Verdict::NotLinearizable(e) = check(&Register, &h) else {
+    let Verdict::NotLinearizable(e) = check_history(&Register, &h) else {
         panic!("a read of 5 after 9999 was written is stale")
     };
     assert_eq!(e.longest_prefix.len(), 20_000);

@@ -7,7 +7,7 @@ use verdict::lin::formats::{self, native, Model, ParsedHistory};
 use verdict::lin::specs::{
     KvMap, KvMapOp, KvMapRet, KvStore, KvStoreOp, KvStoreRet, Register, RegisterOp, RegisterRet,
 };
-use verdict::lin::{CheckOptions, Checker, History, Outcome, Spec, Verdict};
+use verdict::lin::{Checker, History, HistoryOptions, OpOutcome, Spec, Verdict};
 
 /// Straight from the definition: some subset of the operations that keeps
 /// every operation that returned, in some order (all permutations are
@@ -16,7 +16,7 @@ fn oracle<S: Spec>(spec: &S, history: &History<S::Op, S::Ret>) -> bool {
     let ops = history.operations();
     let n = ops.len();
     let optional: Vec<usize> = (0..n)
-        .filter(|&i| !matches!(ops[i].outcome, Outcome::Returned(_)))
+        .filter(|&i| !matches!(ops[i].outcome, OpOutcome::Returned(_)))
         .collect();
     for mask in 0u32..(1 << optional.len()) {
         let chosen: Vec<usize> = (0..n)
@@ -200,9 +200,9 @@ fn agrees<S: Spec + Clone + 'static>(
     checkers.with(|cell| {
         let mut cell = cell.borrow_mut();
         let pair = cell.get_or_insert_with(|| {
-            let whole = CheckOptions {
+            let whole = HistoryOptions {
                 partition: false,
-                ..CheckOptions::default()
+                ..HistoryOptions::default()
             };
             [
                 Checker::new(spec.clone()),

@@ -425,7 +425,7 @@ fn a_short_fault_campaign_stays_linearizable() {
         .filter(|o| o.outcome.returned().is_none())
         .count();
     let t = std::time::Instant::now();
-    let verdict = lin::check(&Sequential::<RedisStore>::new(), &history);
+    let verdict = lin::check_history(&Sequential::<RedisStore>::new(), &history);
     let took = t.elapsed();
     println!(
         "campaign: {secs} s, faults [{}], {ops} operations, {unknown} unknown, checked in {took:?}",

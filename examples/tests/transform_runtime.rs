@@ -169,7 +169,7 @@ fn ops_of(client: usize) -> Vec<KvInput> {
 }
 
 fn assert_linearizable(history: &History<KvInput, KvOutput>) {
-    let verdict = lin::check(&Sequential::<Store>::new(), history);
+    let verdict = lin::check_history(&Sequential::<Store>::new(), history);
     assert!(
         verdict.is_linearizable(),
         "{}",

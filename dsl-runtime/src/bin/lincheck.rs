@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use verdict::check::thousands;
 use verdict::lin::formats::{self, Model, ParsedHistory};
 use verdict::lin::specs::{KvMap, KvStore, Register};
-use verdict::lin::{timeline, CheckOptions, CheckProgress, Checker, History, Spec, Verdict};
+use verdict::lin::{timeline, Checker, History, HistoryOptions, HistoryProgress, Spec, Verdict};
 use verdict::progress::{Sample, Shown};
 
 /// The specification to check against.
@@ -119,13 +119,13 @@ fn main() -> ExitCode {
     let jobs = args.jobs.unwrap_or(cores).clamp(1, files.len().max(1));
     let results: Vec<Mutex<Option<FileResult>>> = files.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
-    let options = CheckOptions {
+    let options = HistoryOptions {
         timeout: args.timeout.map(Duration::from_secs_f64),
         partition: !args.no_partition,
         // Several files in flight already use the cores.
         threads: if jobs > 1 { 1 } else { 0 },
     };
-    let progress = Arc::new(CheckProgress::default());
+    let progress = Arc::new(HistoryProgress::default());
     let checked = AtomicUsize::new(0);
     let worker = || loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
@@ -181,7 +181,7 @@ fn main() -> ExitCode {
 
 /// How far along the check of `total` files is: by files when there are
 /// several, else by the sub-histories of the one.
-fn progress_sample(progress: &CheckProgress, checked: usize, total: usize) -> Sample {
+fn progress_sample(progress: &HistoryProgress, checked: usize, total: usize) -> Sample {
     let configurations = progress.configurations();
     let parts = format!(
         "{} of {} sub-histories decided",
@@ -213,8 +213,8 @@ fn progress_sample(progress: &CheckProgress, checked: usize, total: usize) -> Sa
 fn check_file(
     path: &Path,
     args: &Args,
-    options: &CheckOptions,
-    progress: &Arc<CheckProgress>,
+    options: &HistoryOptions,
+    progress: &Arc<HistoryProgress>,
 ) -> FileResult {
     let started = Instant::now();
     let text = match std::fs::read(path) {
@@ -244,7 +244,12 @@ fn check_file(
 
 /// The file, the flags, the checker's options and where it counts its
 /// progress.
-type How<'a> = (&'a Path, &'a Args, &'a CheckOptions, &'a Arc<CheckProgress>);
+type How<'a> = (
+    &'a Path,
+    &'a Args,
+    &'a HistoryOptions,
+    &'a Arc<HistoryProgress>,
+);
 
 fn run<S: Spec>(
     spec: S,

@@ -19,7 +19,7 @@ const FIRST_SLICE: u64 = 1024;
 
 /// How to check.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CheckOptions {
+pub struct HistoryOptions {
     /// Give up with [`Verdict::Unknown`] after this long. `None`: no limit.
     pub timeout: Option<Duration>,
     /// Check each independent part on its own when the specification says
@@ -30,9 +30,9 @@ pub struct CheckOptions {
     pub threads: usize,
 }
 
-impl Default for CheckOptions {
+impl Default for HistoryOptions {
     fn default() -> Self {
-        CheckOptions {
+        HistoryOptions {
             timeout: None,
             partition: true,
             threads: 0,
@@ -69,7 +69,7 @@ impl Verdict {
 
 /// Counters from the last check, for tuning and benchmarks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CheckStats {
+pub struct HistoryStats {
     /// Sub-histories the history was split into.
     pub partitions: usize,
     /// Sub-histories whose search ran (a violation stops the others).
@@ -84,13 +84,13 @@ pub struct CheckStats {
 /// [`Checker::report_progress`] (one value may serve several checkers) and
 /// read from another thread while they run.
 #[derive(Debug, Default)]
-pub struct CheckProgress {
+pub struct HistoryProgress {
     partitions: AtomicU64,
     decided: AtomicU64,
     configurations: AtomicU64,
 }
 
-impl CheckProgress {
+impl HistoryProgress {
     /// Sub-histories of the histories begun so far.
     pub fn partitions(&self) -> u64 {
         self.partitions.load(Ordering::Relaxed)
@@ -124,35 +124,35 @@ impl CheckProgress {
 /// ```
 pub struct Checker<S: Spec> {
     spec: S,
-    options: CheckOptions,
+    options: HistoryOptions,
     search: Search<S>,
     partitions: Partitions,
-    stats: CheckStats,
+    stats: HistoryStats,
     cores: Option<usize>,
-    progress: Option<Arc<CheckProgress>>,
+    progress: Option<Arc<HistoryProgress>>,
 }
 
 impl<S: Spec> Checker<S> {
     /// A checker with the default options.
     pub fn new(spec: S) -> Self {
-        Self::with_options(spec, CheckOptions::default())
+        Self::with_options(spec, HistoryOptions::default())
     }
 
     /// A checker with the given options.
-    pub fn with_options(spec: S, options: CheckOptions) -> Self {
+    pub fn with_options(spec: S, options: HistoryOptions) -> Self {
         Checker {
             spec,
             options,
             search: Search::new(),
             partitions: Partitions::default(),
-            stats: CheckStats::default(),
+            stats: HistoryStats::default(),
             cores: None,
             progress: None,
         }
     }
 
     /// Counts what later checks do into `progress` as they run.
-    pub fn report_progress(&mut self, progress: Arc<CheckProgress>) {
+    pub fn report_progress(&mut self, progress: Arc<HistoryProgress>) {
         self.progress = Some(progress);
     }
 
@@ -162,12 +162,12 @@ impl<S: Spec> Checker<S> {
     }
 
     /// The options, to change between checks.
-    pub fn options_mut(&mut self) -> &mut CheckOptions {
+    pub fn options_mut(&mut self) -> &mut HistoryOptions {
         &mut self.options
     }
 
     /// Counters from the last check.
-    pub fn stats(&self) -> CheckStats {
+    pub fn stats(&self) -> HistoryStats {
         self.stats
     }
 
@@ -177,9 +177,9 @@ impl<S: Spec> Checker<S> {
         self.partitions
             .split(&self.spec, history, self.options.partition);
         let groups = self.partitions.groups.len();
-        self.stats = CheckStats {
+        self.stats = HistoryStats {
             partitions: groups,
-            ..CheckStats::default()
+            ..HistoryStats::default()
         };
         let progress = self.progress.clone();
         let progress = progress.as_deref();
@@ -241,7 +241,7 @@ impl<S: Spec> Checker<S> {
         history: &History<S::Op, S::Ret>,
         threads: usize,
         deadline: Option<Instant>,
-        progress: Option<&CheckProgress>,
+        progress: Option<&HistoryProgress>,
     ) -> Verdict {
         struct Slot<S: Spec> {
             group: usize,
@@ -372,15 +372,15 @@ impl<S: Spec> Checker<S> {
 }
 
 /// Checks `history` against `spec` with the default options.
-pub fn check<S: Spec>(spec: &S, history: &History<S::Op, S::Ret>) -> Verdict {
+pub fn check_history<S: Spec>(spec: &S, history: &History<S::Op, S::Ret>) -> Verdict {
     Checker::new(spec).check(history)
 }
 
 /// Checks `history` against `spec` with the given options.
-pub fn check_with<S: Spec>(
+pub fn check_history_with<S: Spec>(
     spec: &S,
     history: &History<S::Op, S::Ret>,
-    options: &CheckOptions,
+    options: &HistoryOptions,
 ) -> Verdict {
     Checker::with_options(spec, options.clone()).check(history)
 }

@@ -7,7 +7,7 @@
 //! the state reached, or allowed but followed by no complete order. The
 //! explanation lists exactly that.
 
-use super::history::{History, OpId, Operation, Outcome};
+use super::history::{History, OpId, OpOutcome, Operation};
 use serde::{Deserialize, Serialize};
 use std::fmt::{Debug, Write};
 
@@ -57,9 +57,9 @@ pub struct Explanation {
 /// A one-line description of an operation: `client 3: Write(4) -> Ok`.
 pub fn describe<Op: Debug, Ret: Debug>(op: &Operation<Op, Ret>) -> String {
     let result = match &op.outcome {
-        Outcome::Returned(ret) => format!("{ret:?}"),
-        Outcome::Unknown => "unknown".to_string(),
-        Outcome::Open => "never returned".to_string(),
+        OpOutcome::Returned(ret) => format!("{ret:?}"),
+        OpOutcome::Unknown => "unknown".to_string(),
+        OpOutcome::Open => "never returned".to_string(),
     };
     format!("client {}: {:?} -> {}", op.client, op.op, result)
 }

@@ -34,7 +34,7 @@ pub type ClientId = u64;
 
 /// How an operation ended, which decides what the checker may assume of it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Outcome<Ret> {
+pub enum OpOutcome<Ret> {
     /// It returned this result: it took effect exactly once, somewhere between
     /// its invocation and its completion.
     Returned(Ret),
@@ -46,12 +46,12 @@ pub enum Outcome<Ret> {
     Open,
 }
 
-impl<Ret> Outcome<Ret> {
+impl<Ret> OpOutcome<Ret> {
     /// The returned result, if one is known.
     pub fn returned(&self) -> Option<&Ret> {
         match self {
-            Outcome::Returned(ret) => Some(ret),
-            Outcome::Unknown | Outcome::Open => None,
+            OpOutcome::Returned(ret) => Some(ret),
+            OpOutcome::Unknown | OpOutcome::Open => None,
         }
     }
 }
@@ -64,7 +64,7 @@ pub struct Operation<Op, Ret> {
     /// What was invoked.
     pub op: Op,
     /// How it ended.
-    pub outcome: Outcome<Ret>,
+    pub outcome: OpOutcome<Ret>,
     /// Position of the invocation among all events of the history.
     pub invoked_at: u64,
     /// Position of the completion among all events; `None` while open.
@@ -165,7 +165,7 @@ impl<Op, Ret> History<Op, Ret> {
         self.ops.push(Operation {
             client,
             op,
-            outcome: Outcome::Open,
+            outcome: OpOutcome::Open,
             invoked_at: at,
             finished_at: None,
         });
@@ -174,16 +174,16 @@ impl<Op, Ret> History<Op, Ret> {
 
     /// Records that operation `id` returned `ret` now.
     pub fn complete(&mut self, id: OpId, ret: Ret) -> Result<(), HistoryError> {
-        self.finish(id, Outcome::Returned(ret))
+        self.finish(id, OpOutcome::Returned(ret))
     }
 
     /// Records that operation `id` finished now without a known result (a
     /// timeout): it may or may not have taken effect.
     pub fn complete_unknown(&mut self, id: OpId) -> Result<(), HistoryError> {
-        self.finish(id, Outcome::Unknown)
+        self.finish(id, OpOutcome::Unknown)
     }
 
-    fn finish(&mut self, id: OpId, outcome: Outcome<Ret>) -> Result<(), HistoryError> {
+    fn finish(&mut self, id: OpId, outcome: OpOutcome<Ret>) -> Result<(), HistoryError> {
         let at = self.next_event;
         let op = self
             .ops
@@ -244,8 +244,8 @@ mod tests {
         let ops = h.operations();
         assert_eq!((ops[0].invoked_at, ops[0].finished_at), (0, Some(3)));
         assert_eq!((ops[1].invoked_at, ops[1].finished_at), (1, Some(2)));
-        assert_eq!(ops[0].outcome, Outcome::Unknown);
-        assert_eq!(ops[1].outcome, Outcome::Returned(1));
+        assert_eq!(ops[0].outcome, OpOutcome::Unknown);
+        assert_eq!(ops[1].outcome, OpOutcome::Returned(1));
     }
 
     #[test]
@@ -258,6 +258,6 @@ mod tests {
             h.complete(OpId(9), 2),
             Err(HistoryError::UnknownOp(OpId(9)))
         );
-        assert_eq!(h.operations()[0].outcome, Outcome::Returned(1));
+        assert_eq!(h.operations()[0].outcome, OpOutcome::Returned(1));
     }
 }

@@ -4,7 +4,7 @@
 //! # The model
 //!
 //! A [`History`] records, per operation, who invoked it, what was invoked,
-//! and how it ended ([`Outcome`]): with a result, with an unknown result (a
+//! and how it ended ([`OpOutcome`]): with a result, with an unknown result (a
 //! timeout), or never (the client crashed or gave up). Events are numbered
 //! in the order they are recorded; "A finished before B started" is read
 //! from those numbers and is the only real-time fact used.
@@ -61,7 +61,7 @@
 //!   parts of real histories take minutes to refute; a violation in an easy
 //!   part is still found at once, and resumed searches lose no work.
 //!
-//! The search stops with [`Verdict::Unknown`] when [`CheckOptions::timeout`]
+//! The search stops with [`Verdict::Unknown`] when [`HistoryOptions::timeout`]
 //! passes. Otherwise verdicts and explanations are deterministic: the
 //! search order is fixed, and in a round the violation reported is the one
 //! of the first violating part, whatever the threads' timing.
@@ -77,7 +77,7 @@
 //! # Example
 //!
 //! ```
-//! use verdict::lin::{check, History, Verdict};
+//! use verdict::lin::{check_history, History, Verdict};
 //! use verdict::lin::specs::{Register, RegisterOp, RegisterRet};
 //!
 //! let mut h = History::new();
@@ -85,7 +85,7 @@
 //! let r = h.invoke(1, RegisterOp::Read); // concurrent with the write
 //! h.complete(r, RegisterRet::Value(Some(1))).unwrap();
 //! h.complete(w, RegisterRet::Ok).unwrap();
-//! assert_eq!(check(&Register, &h), Verdict::Linearizable);
+//! assert_eq!(check_history(&Register, &h), Verdict::Linearizable);
 //! ```
 //!
 //! Histories can also be read from text ([`formats`]); the `lincheck`
@@ -106,8 +106,9 @@ mod transitions;
 mod visited;
 
 pub use check::{
-    check, check_with, CheckOptions, CheckProgress, CheckStats, Checker, Verdict, PARALLEL_MIN_OPS,
+    check_history, check_history_with, Checker, HistoryOptions, HistoryProgress, HistoryStats,
+    Verdict, PARALLEL_MIN_OPS,
 };
 pub use explain::{describe, Explanation, Reason, Unplaceable};
-pub use history::{ClientId, History, HistoryError, OpId, Operation, Outcome};
+pub use history::{ClientId, History, HistoryError, OpId, OpOutcome, Operation};
 pub use spec::Spec;

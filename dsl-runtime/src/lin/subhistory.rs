@@ -3,7 +3,7 @@
 //! search's reductions need, all computed once before the search starts.
 
 use super::hash::FastMap;
-use super::history::{History, OpId, Outcome};
+use super::history::{History, OpId, OpOutcome};
 use super::spec::Spec;
 
 /// Marks "no operation" in `u32` links.
@@ -84,7 +84,7 @@ impl SubHistory {
                 continue;
             };
             let ret = op.outcome.returned();
-            let skippable = matches!(op.outcome, Outcome::Unknown) && op.finished_at.is_some();
+            let skippable = matches!(op.outcome, OpOutcome::Unknown) && op.finished_at.is_some();
             let next_class = classes.len() as u32;
             let class = *classes
                 .entry((&op.op, ret, skippable))
@@ -97,11 +97,11 @@ impl SubHistory {
             let read_only = read_only_of_class[class as usize];
             let mut flags = if read_only { READ_ONLY } else { 0 };
             let ret_at = match (&op.outcome, op.finished_at) {
-                (Outcome::Returned(_), Some(at)) => {
+                (OpOutcome::Returned(_), Some(at)) => {
                     flags |= REQUIRED;
                     at
                 }
-                (Outcome::Unknown, Some(at)) => {
+                (OpOutcome::Unknown, Some(at)) => {
                     flags |= REQUIRED;
                     at
                 }

@@ -222,7 +222,7 @@ fn linearizable<P: Spec, S: System>(
     ret: &dyn Fn(&S::Output) -> P::Ret,
 ) -> Result<(), String> {
     let history = history_with(trace, op, ret)?;
-    match lin::check(spec, &history) {
+    match lin::check_history(spec, &history) {
         Verdict::Linearizable => Ok(()),
         Verdict::NotLinearizable(explanation) => {
             let mut names: Vec<(ClientId, String)> = Vec::new();

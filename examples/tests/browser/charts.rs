@@ -4,7 +4,7 @@
 use std::process::Command;
 
 use verdict::lin::specs::{Register, RegisterOp, RegisterRet};
-use verdict::lin::{check, timeline, History};
+use verdict::lin::{check_history, timeline, History};
 
 use crate::cdp::{artifacts, boxes, overlapping, Box2, Browser};
 
@@ -172,7 +172,7 @@ fn linearizability_timelines_render_with_labels_inside_their_bars() {
     h.complete(stale, RegisterRet::Value(Some(1))).unwrap();
     let open = h.invoke(2, RegisterOp::Write(3));
     let _ = open;
-    let verdict = check(&Register, &h);
+    let verdict = check_history(&Register, &h);
     assert!(verdict.explanation().is_some(), "not linearizable");
     let path = dir.join("stale-read.html");
     std::fs::write(

@@ -234,7 +234,7 @@ fn read_value(text: &str) -> Result<(Value<'_>, &str), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lin::history::Outcome;
+    use crate::lin::history::OpOutcome;
 
     #[test]
     fn reads_invocations_and_results() {
@@ -256,9 +256,9 @@ mod tests {
         );
         assert_eq!(
             ops[1].outcome,
-            Outcome::Returned(KvMapRet::Value("x \"0\" 0 y".into()))
+            OpOutcome::Returned(KvMapRet::Value("x \"0\" 0 y".into()))
         );
-        assert_eq!(ops[2].outcome, Outcome::Open);
+        assert_eq!(ops[2].outcome, OpOutcome::Open);
         assert_eq!(ops[2].op.key(), "7");
     }
 

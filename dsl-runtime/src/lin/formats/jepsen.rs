@@ -179,7 +179,7 @@ fn pair(line: usize, text: &str) -> Result<(i64, i64), ParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lin::history::Outcome;
+    use crate::lin::history::OpOutcome;
 
     #[test]
     fn reads_every_kind_of_event() {
@@ -199,11 +199,11 @@ mod tests {
         assert_eq!(
             outcomes,
             vec![
-                Outcome::Returned(RegisterRet::Ok),
-                Outcome::Returned(RegisterRet::Fail),
-                Outcome::Unknown,
-                Outcome::Open,
-                Outcome::Returned(RegisterRet::Value(Some(4))),
+                OpOutcome::Returned(RegisterRet::Ok),
+                OpOutcome::Returned(RegisterRet::Fail),
+                OpOutcome::Unknown,
+                OpOutcome::Open,
+                OpOutcome::Returned(RegisterRet::Value(Some(4))),
             ]
         );
         assert_eq!(h.operations()[1].op, RegisterOp::Cas { from: 4, to: 5 });

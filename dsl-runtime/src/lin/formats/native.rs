@@ -41,7 +41,7 @@
 
 use super::events::{Completion, Recorder};
 use super::{Model, ParseError, ParsedHistory};
-use crate::lin::history::{ClientId, History, Outcome};
+use crate::lin::history::{ClientId, History, OpOutcome};
 use crate::lin::specs::{KvMapOp, KvMapRet, KvStoreOp, KvStoreRet, RegisterOp, RegisterRet};
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -482,7 +482,7 @@ fn render_with<Op, Ret>(
             format!("{} invoke {}", op.client, invoke.join(" ")),
         ));
         match (&op.outcome, op.finished_at) {
-            (Outcome::Returned(_), Some(at)) => {
+            (OpOutcome::Returned(_), Some(at)) => {
                 let Some((ok, result)) = ending else {
                     return Err(format!(
                         "operation #{index}: its result does not fit the operation"
@@ -496,7 +496,7 @@ fn render_with<Op, Ret>(
                 lines.push((at, line));
                 pending_until.insert(op.client, at);
             }
-            (Outcome::Unknown, Some(at)) => {
+            (OpOutcome::Unknown, Some(at)) => {
                 lines.push((at, format!("{} unknown", op.client)));
                 pending_until.insert(op.client, at);
             }
@@ -599,7 +599,7 @@ fn kvstore_words(op: &KvStoreOp, ret: Option<&KvStoreRet>) -> Words {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lin::history::Outcome;
+    use crate::lin::history::OpOutcome;
 
     #[test]
     fn the_documented_example_reads() {
@@ -627,16 +627,16 @@ model kvstore
         assert_eq!(ops[0].op, KvStoreOp::Put("x".into(), "hello world".into()));
         assert_eq!(
             ops[1].outcome,
-            Outcome::Returned(KvStoreRet::Value(Some("hello world".into())))
+            OpOutcome::Returned(KvStoreRet::Value(Some("hello world".into())))
         );
         assert_eq!(
             ops[2].outcome,
-            Outcome::Returned(KvStoreRet::Success(false))
+            OpOutcome::Returned(KvStoreRet::Success(false))
         );
-        assert_eq!(ops[3].outcome, Outcome::Unknown);
-        assert_eq!(ops[4].outcome, Outcome::Open);
+        assert_eq!(ops[3].outcome, OpOutcome::Unknown);
+        assert_eq!(ops[4].outcome, OpOutcome::Open);
         assert_eq!(ops[5].op, KvStoreOp::Get("nil".into()));
-        assert_eq!(ops[5].outcome, Outcome::Returned(KvStoreRet::Value(None)));
+        assert_eq!(ops[5].outcome, OpOutcome::Returned(KvStoreRet::Value(None)));
     }
 
     #[test]
