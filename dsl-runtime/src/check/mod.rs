@@ -8,14 +8,14 @@
 //! the fingerprint path. Reductions ([`Reductions`]) shrink the search
 //! without changing any verdict.
 
-pub mod explore;
+pub(crate) mod explore;
 pub mod memory;
 mod note;
 mod payoff;
 pub mod progress;
-pub mod reduction;
-pub mod stats;
-pub mod visited;
+pub(crate) mod reduction;
+pub(crate) mod stats;
+pub(crate) mod visited;
 
 #[cfg(test)]
 mod tests;

@@ -332,6 +332,7 @@ impl Visited {
     }
 
     /// Whether `fp` is recorded.
+    #[cfg(test)]
     pub fn contains(&self, fp: u64) -> bool {
         let key = Self::key(fp);
         self.shard(key).find(key).1
@@ -355,11 +356,6 @@ impl Visited {
             .iter()
             .map(|c| c.0.load(Ordering::Relaxed))
             .sum()
-    }
-
-    /// Whether nothing is recorded.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Bytes held by the tables.

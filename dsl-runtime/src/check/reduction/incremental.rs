@@ -9,7 +9,6 @@
 //! touch several things at once (crash, restart, partition) re-evaluate
 //! everything.
 
-use crate::meta::InvariantScope;
 use crate::semantics::{Action, StepInfo};
 use crate::system::System;
 
@@ -20,8 +19,6 @@ pub struct Affected {
     per_handler: Vec<u64>,
     network: u64,
     trace: u64,
-    /// Local invariants: re-evaluated only on the node that stepped.
-    local: u64,
 }
 
 /// A mask selecting every invariant.
@@ -36,16 +33,12 @@ impl Affected {
         }
         let mut network = 0;
         let mut trace = 0;
-        let mut local = 0;
         for (i, inv) in meta.invariants.iter().enumerate() {
             if inv.reads_network {
                 network |= 1 << i;
             }
             if inv.reads_trace || inv.reads_history {
                 trace |= 1 << i;
-            }
-            if matches!(inv.scope, InvariantScope::Local(_)) {
-                local |= 1 << i;
             }
         }
         let per_handler = meta
@@ -75,7 +68,6 @@ impl Affected {
             per_handler,
             network,
             trace,
-            local,
         })
     }
 
@@ -96,10 +88,5 @@ impl Affected {
             | Action::Cut(_)
             | Action::Heal => ALL,
         }
-    }
-
-    /// The local invariants among all.
-    pub fn local(&self) -> u64 {
-        self.local
     }
 }
