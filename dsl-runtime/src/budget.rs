@@ -161,12 +161,42 @@ pub fn resident_bytes() -> Option<u64> {
     status_kib("VmRSS:").map(|k| k * 1024)
 }
 
+/// Why a memory size (`--memory`) could not be read. The message names the
+/// text given and says what to write instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SizeError {
+    /// A share whose number does not parse (`abc%`).
+    #[error("`{0}`: a share is a number followed by %, like 50%")]
+    BadShare(String),
+    /// A share of 0% or less, or over 100%.
+    #[error("`{0}`: a share lies between 0% and 100%")]
+    ShareOutOfRange(String),
+    /// A share asked for on a platform that does not report its memory.
+    #[error("`{0}`: this platform does not report its memory; give a size like 2GiB")]
+    NoMemoryInfo(String),
+    /// No number where the size should start.
+    #[error("`{0}`: a memory size is a number with an optional unit, like 2GiB, 512M or 75%")]
+    BadNumber(String),
+    /// A unit other than K, M, G or T.
+    #[error("`{text}`: unknown unit `{unit}`; use K, M, G or T (powers of 1024), a share like 75%, or unlimited")]
+    UnknownUnit {
+        /// The whole text given.
+        text: String,
+        /// The unit that was not understood.
+        unit: String,
+    },
+    /// Less than one byte, or more than a `u64` holds.
+    #[error("`{0}`: give a size of at least one byte")]
+    OutOfRange(String),
+}
+
 /// Parses a memory size: a number of bytes with an optional unit `K`,
 /// `M`, `G` or `T` (powers of 1024, with or without `iB` or `B`, any
 /// case: `512MiB`, `2G`, `1.5GiB`), a share of the available memory
 /// (`50%`), or `unlimited`.
-pub fn parse_size(text: &str) -> Result<MemoryBudget, String> {
+pub fn parse_size(text: &str) -> Result<MemoryBudget, SizeError> {
     let t = text.trim();
+    let given = || text.to_string();
     if t.eq_ignore_ascii_case("unlimited") || t.eq_ignore_ascii_case("none") {
         return Ok(MemoryBudget::unlimited());
     }
@@ -174,13 +204,11 @@ pub fn parse_size(text: &str) -> Result<MemoryBudget, String> {
         let p: f64 = pct
             .trim()
             .parse()
-            .map_err(|_| format!("`{text}`: a share is a number followed by %, like 50%"))?;
+            .map_err(|_| SizeError::BadShare(given()))?;
         if p.is_nan() || p <= 0.0 || p > 100.0 {
-            return Err(format!("`{text}`: a share lies between 0% and 100%"));
+            return Err(SizeError::ShareOutOfRange(given()));
         }
-        let (avail, from) = available_memory().ok_or_else(|| {
-            format!("`{text}`: this platform does not report its memory; give a size like 2GiB")
-        })?;
+        let (avail, from) = available_memory().ok_or_else(|| SizeError::NoMemoryInfo(given()))?;
         let bytes = (avail as f64 * p / 100.0) as u64;
         return Ok(MemoryBudget::new(
             bytes,
@@ -191,9 +219,7 @@ pub fn parse_size(text: &str) -> Result<MemoryBudget, String> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let n: f64 = num.parse().map_err(|_| {
-        format!("`{text}`: a memory size is a number with an optional unit, like 2GiB, 512M or 75%")
-    })?;
+    let n: f64 = num.parse().map_err(|_| SizeError::BadNumber(given()))?;
     let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kb" | "kib" => 1 << 10,
@@ -201,14 +227,15 @@ pub fn parse_size(text: &str) -> Result<MemoryBudget, String> {
         "g" | "gb" | "gib" => 1 << 30,
         "t" | "tb" | "tib" => 1 << 40,
         other => {
-            return Err(format!(
-                "`{text}`: unknown unit `{other}`; use K, M, G or T (powers of 1024), a share like 75%, or unlimited"
-            ))
+            return Err(SizeError::UnknownUnit {
+                text: given(),
+                unit: other.to_string(),
+            })
         }
     };
     let bytes = n * scale as f64;
     if bytes.is_nan() || bytes < 1.0 || bytes >= u64::MAX as f64 {
-        return Err(format!("`{text}`: give a size of at least one byte"));
+        return Err(SizeError::OutOfRange(given()));
     }
     Ok(MemoryBudget::new(bytes as u64, "--memory"))
 }

@@ -22,12 +22,12 @@ pub mod choice;
 pub mod cli;
 pub mod ctx;
 pub mod faults;
-pub mod fingerprint;
+pub(crate) mod fingerprint;
 pub mod induct;
 pub mod lin;
 pub mod liveness;
 pub mod meta;
-pub mod numbers;
+pub(crate) mod numbers;
 pub mod observe;
 pub mod progress;
 pub mod rng;
@@ -40,7 +40,7 @@ pub mod simulate;
 pub mod system;
 pub mod transform;
 pub mod view;
-pub mod violation;
+pub(crate) mod violation;
 pub mod workload;
 
 pub use check::{

@@ -231,7 +231,8 @@ fn an_unchanged_build_has_no_impact_and_the_description_round_trips() {
     // A file of another format is refused with a reason.
     let future = a.to_json().replacen("\"format\": 1", "\"format\": 99", 1);
     let err = Description::from_json(&future).unwrap_err();
-    assert!(err.contains("format 99"), "{err}");
+    assert_eq!(err, verdict::change::DescriptionError::Format(99));
+    assert!(err.to_string().contains("format 99"), "{err}");
 }
 
 fn check_args(dir: &Path) -> CheckArgs {

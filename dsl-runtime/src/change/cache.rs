@@ -74,6 +74,25 @@ pub fn flags_key(system: &str, flags: &[String]) -> u64 {
     h
 }
 
+/// Why the cache cannot be used or an entry read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CacheError {
+    /// The directory cannot be created.
+    #[error("--cache {}: cannot create it: {message}", dir.display())]
+    Create {
+        /// The directory given.
+        dir: PathBuf,
+        /// What the file system said.
+        message: String,
+    },
+    /// A file exists but cannot be read.
+    #[error("cannot read it: {0}")]
+    Read(String),
+    /// The last description recorded is damaged or of another format.
+    #[error("{0}")]
+    Description(#[from] crate::change::DescriptionError),
+}
+
 /// A cache directory.
 #[derive(Debug, Clone)]
 pub struct CheckCache {
@@ -82,9 +101,11 @@ pub struct CheckCache {
 
 impl CheckCache {
     /// The cache in `dir`, created if missing.
-    pub fn open(dir: &Path) -> Result<Self, String> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("--cache {}: cannot create it: {e}", dir.display()))?;
+    pub fn open(dir: &Path) -> Result<Self, CacheError> {
+        std::fs::create_dir_all(dir).map_err(|e| CacheError::Create {
+            dir: dir.to_path_buf(),
+            message: e.to_string(),
+        })?;
         Ok(CheckCache {
             dir: dir.to_path_buf(),
         })
@@ -127,13 +148,13 @@ impl CheckCache {
 
     /// The description last checked with this flag set: `None` when there
     /// is none, `Err` when the file is damaged.
-    pub fn last(&self, flags_key: u64) -> Option<Result<Description, String>> {
+    pub fn last(&self, flags_key: u64) -> Option<Result<Description, CacheError>> {
         let text = match std::fs::read_to_string(self.last_path(flags_key)) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-            Err(e) => return Some(Err(format!("cannot read it: {e}"))),
+            Err(e) => return Some(Err(CacheError::Read(e.to_string()))),
         };
-        Some(Description::from_json(&text))
+        Some(Description::from_json(&text).map_err(CacheError::Description))
     }
 
     /// Records `description` as the last checked with this flag set.

@@ -292,24 +292,18 @@ impl Description {
 
     /// Reads a description written by [`Description::to_json`]; `Err`
     /// says why it cannot be one (not JSON, another format).
-    pub fn from_json(text: &str) -> Result<Self, String> {
+    pub fn from_json(text: &str) -> Result<Self, DescriptionError> {
         #[derive(Deserialize)]
         struct Format {
             format: Option<u32>,
         }
-        let format: Format = serde_json::from_str(text)
-            .map_err(|e| format!("not a system description (line {}): {e}", e.line()))?;
+        let format: Format = serde_json::from_str(text).map_err(DescriptionError::json)?;
         match format.format {
             Some(FORMAT) => {}
-            Some(other) => {
-                return Err(format!(
-                    "a description in format {other}; this build reads format {FORMAT}: describe the old build with a matching version"
-                ))
-            }
-            None => return Err("not a system description: it has no `format`".to_string()),
+            Some(other) => return Err(DescriptionError::Format(other)),
+            None => return Err(DescriptionError::NoFormat),
         }
-        serde_json::from_str(text)
-            .map_err(|e| format!("not a system description (line {}): {e}", e.line()))
+        serde_json::from_str(text).map_err(DescriptionError::json)
     }
 
     /// One hash of all of it: what the check cache keys verdicts by.
@@ -326,5 +320,33 @@ impl Description {
     /// The role with this name.
     pub fn role(&self, name: &str) -> Option<&RoleDesc> {
         self.roles.iter().find(|r| r.name == name)
+    }
+}
+
+/// Why a file is not a description this build can read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DescriptionError {
+    /// Not JSON of the description's shape.
+    #[error("not a system description (line {line}): {message}")]
+    Json {
+        /// The line the JSON reader stopped at.
+        line: usize,
+        /// What it found there.
+        message: String,
+    },
+    /// A description written by a build with another format.
+    #[error("a description in format {0}; this build reads format {FORMAT}: describe the old build with a matching version")]
+    Format(u32),
+    /// JSON without a `format` field.
+    #[error("not a system description: it has no `format`")]
+    NoFormat,
+}
+
+impl DescriptionError {
+    fn json(e: serde_json::Error) -> Self {
+        DescriptionError::Json {
+            line: e.line(),
+            message: e.to_string(),
+        }
     }
 }

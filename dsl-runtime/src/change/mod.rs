@@ -14,5 +14,6 @@ pub mod cache;
 pub mod describe;
 pub mod impact;
 
-pub use describe::Description;
+pub use cache::CacheError;
+pub use describe::{Description, DescriptionError};
 pub use impact::{compare, Impact};

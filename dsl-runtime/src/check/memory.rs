@@ -25,7 +25,8 @@ use crate::semantics::World;
 use crate::system::System;
 
 pub use crate::budget::{
-    available_memory, format_bytes, parse_size, resident_bytes, MemoryBudget, DEFAULT_SHARE,
+    available_memory, format_bytes, parse_size, resident_bytes, MemoryBudget, SizeError,
+    DEFAULT_SHARE,
 };
 
 /// What stopped a search at its memory budget.
@@ -274,10 +275,20 @@ mod tests {
         assert_eq!(parse_size("1.5g").map(|b| b.bytes), Ok(3 << 29));
         assert_eq!(parse_size("4096").map(|b| b.bytes), Ok(4096));
         assert!(parse_size("unlimited").is_ok_and(|b| b.is_unlimited()));
-        assert!(parse_size("2 parsecs").is_err());
-        assert!(parse_size("0").is_err());
-        assert!(parse_size("150%").is_err());
-        assert!(parse_size("-1G").is_err());
+        assert!(
+            matches!(parse_size("2 parsecs"), Err(SizeError::UnknownUnit { unit, .. }) if unit == "parsecs")
+        );
+        assert_eq!(parse_size("0"), Err(SizeError::OutOfRange("0".into())));
+        assert_eq!(
+            parse_size("150%"),
+            Err(SizeError::ShareOutOfRange("150%".into()))
+        );
+        assert_eq!(parse_size("x%"), Err(SizeError::BadShare("x%".into())));
+        assert_eq!(parse_size("-1G"), Err(SizeError::BadNumber("-1G".into())));
+        assert_eq!(
+            parse_size("2 parsecs").unwrap_err().to_string(),
+            "`2 parsecs`: unknown unit `parsecs`; use K, M, G or T (powers of 1024), a share like 75%, or unlimited"
+        );
     }
 
     #[test]

@@ -876,7 +876,7 @@ pub fn remaining_cti<S: System>(
                         event: model.event(&pre, action),
                         pre,
                         post,
-                        message,
+                        message: message.to_string(),
                     });
                 }
             }

@@ -195,9 +195,13 @@ pub fn is_state_invariant<S: System>(id: InvariantId) -> bool {
     inv.scope != InvariantScope::Trace && !inv.reads_trace && !inv.reads_history
 }
 
-/// Evaluates invariant `id` on `world`: `Err` says why it fails.
-pub fn holds<S: System>(model: &Model<S>, world: &World<S>, id: InvariantId) -> Result<(), String> {
-    crate::violation::check_invariant(&model.setup, world, id).map_err(|v| v.to_string())
+/// Evaluates invariant `id` on `world`: `Err` says how it fails.
+pub fn holds<S: System>(
+    model: &Model<S>,
+    world: &World<S>,
+    id: InvariantId,
+) -> Result<(), crate::violation::Violation> {
+    crate::violation::check_invariant(&model.setup, world, id)
 }
 
 /// The kind of step `action` was, given the handler that ran.
@@ -324,7 +328,7 @@ pub fn induct_on<S: System>(
                         pre: pre.clone(),
                         event,
                         post: post.clone(),
-                        message,
+                        message: message.to_string(),
                     },
                 );
                 table[row][id] = PairVerdict::Cti(ctis.len());
@@ -384,7 +388,9 @@ fn still_breaks<S: System>(
     model
         .apply(&mut post, action, &mut Effects::default())
         .ok()?;
-    holds(model, &post, invariant).err().map(|m| (post, m))
+    holds(model, &post, invariant)
+        .err()
+        .map(|m| (post, m.to_string()))
 }
 
 /// Shrinks a CTI's pre-state while it stays one: drops each packet the

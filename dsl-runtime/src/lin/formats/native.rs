@@ -434,6 +434,27 @@ fn kvstore_ret(op: &KvStoreOp, ok: bool, args: &[Word]) -> Ending<KvStoreRet> {
     }
 }
 
+/// Why a history cannot be written in the native format.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    /// A client invoked an operation while an earlier one was pending.
+    #[error(
+        "client {client} has two operations pending at once (#{operation} and an earlier one)"
+    )]
+    Overlapping {
+        /// The client.
+        client: ClientId,
+        /// The later operation's index in the history.
+        operation: usize,
+    },
+    /// A result that does not fit its operation (a read that returned `ok`).
+    #[error("operation #{operation}: its result does not fit the operation")]
+    UnfitResult {
+        /// The operation's index in the history.
+        operation: usize,
+    },
+}
+
 /// Writes `history` in the native format, with a `model` line, so that
 /// `parse` reads back the same history (a runtime test can save what it
 /// recorded and check it later with `lincheck`).
@@ -441,7 +462,7 @@ fn kvstore_ret(op: &KvStoreOp, ok: bool, args: &[Word]) -> Ending<KvStoreRet> {
 /// Fails, saying why, when the history cannot be written: a client with two
 /// operations pending at once, or a result that does not fit its operation
 /// (a read that returned `Ok`).
-pub fn render(history: &ParsedHistory) -> Result<String, String> {
+pub fn render(history: &ParsedHistory) -> Result<String, RenderError> {
     match history {
         ParsedHistory::Register(h) => render_with(h, Model::Register, register_words),
         ParsedHistory::Kv(h) => render_with(h, Model::Kv, kv_words),
@@ -457,7 +478,7 @@ fn render_with<Op, Ret>(
     history: &History<Op, Ret>,
     model: Model,
     words_of: fn(&Op, Option<&Ret>) -> Words,
-) -> Result<String, String> {
+) -> Result<String, RenderError> {
     // Lines keyed by event position; an operation left open gets an
     // `info` just before its client's next invocation.
     let mut lines: Vec<(u64, String)> = Vec::new();
@@ -467,10 +488,10 @@ fn render_with<Op, Ret>(
         let (invoke, ending) = words_of(&op.op, op.outcome.returned());
         if let Some(&until) = pending_until.get(&op.client) {
             if until > op.invoked_at {
-                return Err(format!(
-                    "client {} has two operations pending at once (#{index} and an earlier one)",
-                    op.client
-                ));
+                return Err(RenderError::Overlapping {
+                    client: op.client,
+                    operation: index,
+                });
             }
         }
         if let Some(previous) = open_of.remove(&op.client) {
@@ -484,9 +505,7 @@ fn render_with<Op, Ret>(
         match (&op.outcome, op.finished_at) {
             (OpOutcome::Returned(_), Some(at)) => {
                 let Some((ok, result)) = ending else {
-                    return Err(format!(
-                        "operation #{index}: its result does not fit the operation"
-                    ));
+                    return Err(RenderError::UnfitResult { operation: index });
                 };
                 let mut line = format!("{} {}", op.client, if ok { "ok" } else { "fail" });
                 for word in result {
@@ -664,7 +683,10 @@ model kvstore
         let mut h = History::new();
         let a = h.invoke(1, RegisterOp::Read);
         h.complete(a, RegisterRet::Ok).unwrap();
-        assert!(render(&ParsedHistory::Register(h)).is_err());
+        assert_eq!(
+            render(&ParsedHistory::Register(h)),
+            Err(RenderError::UnfitResult { operation: 0 })
+        );
         let mut h = History::new();
         h.invoke(1, RegisterOp::Read);
         let b = h.invoke(1, RegisterOp::Read);
