@@ -1051,85 +1051,22 @@ pub(crate) fn run<S: System>(model: &Model<S>, options: &CheckOptions) -> Report
 /// Runs one search with the reductions `options` ask for.
 pub(crate) fn search<S: System>(model: &Model<S>, options: &CheckOptions) -> Report<S> {
     let started = Instant::now();
-    let threads = match options.threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    };
     let mut notes = Vec::new();
     let red = options.reductions;
     let without_rule = ignore_rule_off(model, red, &mut notes);
     let model = without_rule.as_ref().unwrap_or(model);
-    let sym = if red.symmetry {
-        match Symmetry::new(model) {
-            Ok(s) => {
-                notes.push(Note::new(Topic::Symmetry, Status::On, s.describe(model)));
-                for why in s.skipped() {
-                    notes.push(Note::new(Topic::Symmetry, Status::NotFor, why.to_string()));
-                }
-                Some(s)
-            }
-            Err(why) => {
-                notes.push(Note::new(Topic::Symmetry, Status::Off, why));
-                None
-            }
-        }
-    } else {
-        None
-    };
-    // The footprint tables serve both partial-order reductions; the dynamic
-    // one replaces the static one where it applies: no symmetry (it renames
-    // the nodes its clocks are about).
-    let (por, dynamic) = match (red.por || red.dynamic_por).then(|| Por::new(model)) {
-        None => (None, None),
-        Some(Err(why)) => {
-            notes.push(Note::new(Topic::PartialOrder, Status::Off, why));
-            (None, None)
-        }
-        Some(Ok(tables)) if red.dynamic_por && sym.is_none() => (None, Some(tables)),
-        Some(Ok(tables)) if red.por => {
-            notes.push(Note::new(Topic::PartialOrder, Status::On, ""));
-            (Some(tables), None)
-        }
-        Some(Ok(_)) => (None, None),
-    };
-    let affected = if red.incremental {
-        Affected::new::<S>()
-    } else {
-        None
-    };
-    if red.incremental {
-        notes.push(if affected.is_some() {
-            Note::new(Topic::IncrementalInvariants, Status::On, "")
-        } else {
-            Note::new(
-                Topic::IncrementalInvariants,
-                Status::Off,
-                "more than 64 invariants",
-            )
-        });
-    }
-    let strategy = if dynamic.is_some() {
-        notes.push(Note::new(
-            Topic::DynamicPartialOrder,
-            Status::On,
-            "depth first, one thread",
-        ));
-        Strategy::Dfs
-    } else {
-        options.strategy
-    };
-    let threads = if dynamic.is_some() { 1 } else { threads };
-    // The static reduction's cycle proviso needs each state's discovery depth.
-    let depths = red.por && dynamic.is_none();
+    let plan = Plan::choose(model, options, &mut notes);
     let budget = memory_budget(model, options);
-    let meter = Arc::new(Meter::new(budget.bytes, threads));
+    let meter = Arc::new(Meter::new(budget.bytes, plan.threads));
+    let dynamic = plan.dynamic;
+    let (strategy, threads) = (plan.strategy, plan.threads);
     let eng = Engine {
         model,
         options,
-        sym,
-        por,
-        affected,
-        visited: Visited::metered(strategy == Strategy::Bfs, depths, meter.clone()),
+        sym: plan.sym,
+        por: plan.por,
+        affected: plan.affected,
+        visited: Visited::metered(strategy == Strategy::Bfs, plan.depths, meter.clone()),
         stop: AtomicBool::new(false),
         found: Mutex::new(None),
         generated: AtomicU64::new(1),
@@ -1139,7 +1076,7 @@ pub(crate) fn search<S: System>(model: &Model<S>, options: &CheckOptions) -> Rep
         states_bound_hit: AtomicBool::new(false),
         evals: Mutex::new(vec![0; S::meta().invariants.len()]),
         keep_trails: strategy == Strategy::Dfs,
-        recent_seen: strategy == Strategy::Dfs && !depths,
+        recent_seen: strategy == Strategy::Dfs && !plan.depths,
         network_trials: !model.reads_network_mid_step(),
         selected: options.only_invariants.unwrap_or(ALL),
         meter,
@@ -1162,67 +1099,9 @@ pub(crate) fn search<S: System>(model: &Model<S>, options: &CheckOptions) -> Rep
         memory_source: budget.source.clone(),
         ..Stats::default()
     };
-    let finish = |outcome: Outcome<S>, mut stats: Stats, eng: &Engine<'_, S>| {
-        stats.elapsed = started.elapsed();
-        stats.states = eng.generated.load(Ordering::Relaxed);
-        stats.unique = eng.visited.len().max(1);
-        stats.terminal = eng.terminal.load(Ordering::Relaxed);
-        stats.max_depth = eng.max_depth.load(Ordering::Relaxed);
-        stats.invariant_evals = eng.evals.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        stats.visited_bytes = eng.visited.bytes() as u64;
-        stats.peak_rss_bytes = peak_rss_bytes();
-        stats.held_bytes = eng.meter.peak();
-        stats.levels = eng.levels.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        if let Some(what) = eng.sym.as_ref().and_then(|s| s.failure()) {
-            stats.notes.push(Note::new(
-                Topic::Symmetry,
-                Status::Weakened,
-                format!("{what} could not be relabelled"),
-            ));
-        }
-        Report { outcome, stats }
-    };
-
-    let mut init = match model.init() {
-        Ok(w) => w,
-        Err(e) => {
-            let cx = Counterexample::new(Violation::Step(e), Vec::new());
-            return finish(Outcome::Violation(Box::new(cx)), stats, &eng);
-        }
-    };
-    if let Some(sym) = &eng.sym {
-        let mut scratch = init.clone();
-        sym.canonicalize(model, &mut init, &mut scratch);
-    }
-    {
-        let mut evals = eng.evals.lock().unwrap_or_else(|e| e.into_inner());
-        if let Err(v) = check_selected(&model.setup, &init, eng.selected, None, &mut evals) {
-            drop(evals);
-            let cx = Counterexample::new(v, Vec::new());
-            return finish(Outcome::Violation(Box::new(cx)), stats, &eng);
-        }
-    }
-    let fp = init.fingerprint();
-    eng.visited.insert(fp, fp, 0);
-    eng.meter.set_world_bytes(world_bytes(&init));
-    eng.meter.worlds_changed(1);
-    let node_fps = if eng.sym.is_some() {
-        Vec::new()
-    } else {
-        (0..init.nodes.len())
-            .map(|i| init.node_fingerprint(i))
-            .collect()
-    };
-    let trace_fp = init.trace_fingerprint();
-    let node_sum = node_fps.iter().fold(0u64, |a, &b| a.wrapping_add(b));
-    let item = Item {
-        world: init,
-        fp,
-        node_fps,
-        node_sum,
-        trace_fp,
-        depth: 0,
-        trail: eng.keep_trails.then(|| Arc::new(Trail { fp, prev: None })),
+    let item = match first_item(&eng) {
+        Ok(item) => item,
+        Err(cx) => return finish(&eng, Outcome::Violation(Box::new(cx)), stats, started),
     };
 
     let done = AtomicBool::new(false);
@@ -1230,18 +1109,9 @@ pub(crate) fn search<S: System>(model: &Model<S>, options: &CheckOptions) -> Rep
     std::thread::scope(|scope| {
         if options.progress != crate::progress::Shown::Off {
             let (eng, done) = (&eng, &done);
-            let sample = move || {
-                super::progress::CheckSample {
-                    unique: eng.visited.len(),
-                    bound: options.max_states,
-                    depth: eng.max_depth.load(Ordering::Relaxed),
-                    held: eng.meter.held(),
-                    budget: eng.meter.budget(),
-                    levels: eng.levels.lock().unwrap_or_else(|e| e.into_inner()).clone(),
-                }
-                .sample()
-            };
-            scope.spawn(move || crate::progress::show(sample, done, started, options.progress));
+            scope.spawn(move || {
+                crate::progress::show(|| progress_sample(eng), done, started, options.progress)
+            });
         }
         let watcher = (!budget.is_unlimited()).then(|| scope.spawn(|| watch_resident(&eng, &done)));
         match (&dynamic, strategy) {
@@ -1267,10 +1137,161 @@ pub(crate) fn search<S: System>(model: &Model<S>, options: &CheckOptions) -> Rep
         report.stats.elapsed = started.elapsed();
         return report;
     }
+    let outcome = outcome(&eng);
+    finish(&eng, outcome, stats, started)
+}
 
+/// The reductions, order and thread count one search uses, chosen from
+/// what the options ask for and what the model allows; each choice leaves
+/// a note saying what it is and why.
+struct Plan<S: System> {
+    sym: Option<Symmetry<S>>,
+    por: Option<Por>,
+    /// The footprint tables, when the dynamic reduction runs instead of
+    /// the static one.
+    dynamic: Option<Por>,
+    affected: Option<Affected>,
+    strategy: Strategy,
+    threads: usize,
+    /// Whether the visited set records each state's discovery depth (the
+    /// static reduction's cycle proviso needs it).
+    depths: bool,
+}
+
+impl<S: System> Plan<S> {
+    fn choose(model: &Model<S>, options: &CheckOptions, notes: &mut Vec<Note>) -> Self {
+        let red = options.reductions;
+        let sym = if red.symmetry {
+            match Symmetry::new(model) {
+                Ok(s) => {
+                    notes.push(Note::new(Topic::Symmetry, Status::On, s.describe(model)));
+                    for why in s.skipped() {
+                        notes.push(Note::new(Topic::Symmetry, Status::NotFor, why.to_string()));
+                    }
+                    Some(s)
+                }
+                Err(why) => {
+                    notes.push(Note::new(Topic::Symmetry, Status::Off, why));
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        // The footprint tables serve both partial-order reductions; the
+        // dynamic one replaces the static one where it applies: no symmetry
+        // (it renames the nodes its clocks are about).
+        let (por, dynamic) = match (red.por || red.dynamic_por).then(|| Por::new(model)) {
+            None => (None, None),
+            Some(Err(why)) => {
+                notes.push(Note::new(Topic::PartialOrder, Status::Off, why));
+                (None, None)
+            }
+            Some(Ok(tables)) if red.dynamic_por && sym.is_none() => (None, Some(tables)),
+            Some(Ok(tables)) if red.por => {
+                notes.push(Note::new(Topic::PartialOrder, Status::On, ""));
+                (Some(tables), None)
+            }
+            Some(Ok(_)) => (None, None),
+        };
+        let affected = red.incremental.then(Affected::new::<S>).flatten();
+        if red.incremental {
+            notes.push(if affected.is_some() {
+                Note::new(Topic::IncrementalInvariants, Status::On, "")
+            } else {
+                Note::new(
+                    Topic::IncrementalInvariants,
+                    Status::Off,
+                    "more than 64 invariants",
+                )
+            });
+        }
+        let (strategy, threads) = if dynamic.is_some() {
+            notes.push(Note::new(
+                Topic::DynamicPartialOrder,
+                Status::On,
+                "depth first, one thread",
+            ));
+            (Strategy::Dfs, 1)
+        } else {
+            let threads = match options.threads {
+                0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+                n => n,
+            };
+            (options.strategy, threads)
+        };
+        Plan {
+            depths: red.por && dynamic.is_none(),
+            sym,
+            por,
+            dynamic,
+            affected,
+            strategy,
+            threads,
+        }
+    }
+}
+
+/// The initial world as the search's first item, canonical under
+/// symmetry and recorded as visited; `Err` when it cannot be built or
+/// already breaks an invariant.
+fn first_item<S: System>(eng: &Engine<'_, S>) -> Result<Item<S>, Counterexample<S>> {
+    let model = eng.model;
+    let mut init = model
+        .init()
+        .map_err(|e| Counterexample::new(Violation::Step(e), Vec::new()))?;
+    if let Some(sym) = &eng.sym {
+        let mut scratch = init.clone();
+        sym.canonicalize(model, &mut init, &mut scratch);
+    }
+    {
+        let mut evals = eng.evals.lock().unwrap_or_else(|e| e.into_inner());
+        check_selected(&model.setup, &init, eng.selected, None, &mut evals)
+            .map_err(|v| Counterexample::new(v, Vec::new()))?;
+    }
+    let fp = init.fingerprint();
+    eng.visited.insert(fp, fp, 0);
+    eng.meter.set_world_bytes(world_bytes(&init));
+    eng.meter.worlds_changed(1);
+    let node_fps = if eng.sym.is_some() {
+        Vec::new()
+    } else {
+        (0..init.nodes.len())
+            .map(|i| init.node_fingerprint(i))
+            .collect()
+    };
+    let trace_fp = init.trace_fingerprint();
+    let node_sum = node_fps.iter().fold(0u64, |a, &b| a.wrapping_add(b));
+    Ok(Item {
+        world: init,
+        fp,
+        node_fps,
+        node_sum,
+        trace_fp,
+        depth: 0,
+        trail: eng.keep_trails.then(|| Arc::new(Trail { fp, prev: None })),
+    })
+}
+
+/// What the progress display shows of a running search.
+fn progress_sample<S: System>(eng: &Engine<'_, S>) -> crate::progress::Sample {
+    super::progress::CheckSample {
+        unique: eng.visited.len(),
+        bound: eng.options.max_states,
+        depth: eng.max_depth.load(Ordering::Relaxed),
+        held: eng.meter.held(),
+        budget: eng.meter.budget(),
+        levels: eng.levels.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+    }
+    .sample()
+}
+
+/// How a finished search ended: the violation it found, else the bound
+/// it stopped at, else exhausted.
+fn outcome<S: System>(eng: &Engine<'_, S>) -> Outcome<S> {
     let found = eng.found.lock().unwrap_or_else(|e| e.into_inner()).take();
-    let outcome = match found {
-        Some(found) => Outcome::Violation(Box::new(resolve(&eng, found))),
+    match found {
+        Some(found) => Outcome::Violation(Box::new(resolve(eng, found))),
         None if eng.meter.reached().is_some() => Outcome::MemoryBound {
             reached: eng.meter.reached().unwrap_or(Reached::Held),
         },
@@ -1281,8 +1302,34 @@ pub(crate) fn search<S: System>(model: &Model<S>, options: &CheckOptions) -> Rep
             bound: Bound::Depth,
         },
         None => Outcome::Exhausted,
-    };
-    finish(outcome, stats, &eng)
+    }
+}
+
+/// The report: `outcome` with the search's counts filled into `stats`.
+fn finish<S: System>(
+    eng: &Engine<'_, S>,
+    outcome: Outcome<S>,
+    mut stats: Stats,
+    started: Instant,
+) -> Report<S> {
+    stats.elapsed = started.elapsed();
+    stats.states = eng.generated.load(Ordering::Relaxed);
+    stats.unique = eng.visited.len().max(1);
+    stats.terminal = eng.terminal.load(Ordering::Relaxed);
+    stats.max_depth = eng.max_depth.load(Ordering::Relaxed);
+    stats.invariant_evals = eng.evals.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    stats.visited_bytes = eng.visited.bytes() as u64;
+    stats.peak_rss_bytes = peak_rss_bytes();
+    stats.held_bytes = eng.meter.peak();
+    stats.levels = eng.levels.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if let Some(what) = eng.sym.as_ref().and_then(|s| s.failure()) {
+        stats.notes.push(Note::new(
+            Topic::Symmetry,
+            Status::Weakened,
+            format!("{what} could not be relabelled"),
+        ));
+    }
+    Report { outcome, stats }
 }
 
 /// The budget of this check: the options', else the model's, else the
