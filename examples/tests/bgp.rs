@@ -2,7 +2,7 @@
 //! settle in every fair run, which oscillate, and that what they settle on
 //! is loop-free and permitted.
 
-mod command;
+use crate::command;
 
 use verdict::liveness::{check_liveness, LivenessOutcome};
 use verdict::prelude::*;

@@ -2,7 +2,7 @@
 //! search say so, deadlocks are reported, traces replay from their file
 //! alone, and `replay` exits 1 on a violation.
 
-mod command;
+use crate::command;
 
 use command::run;
 

@@ -6,7 +6,7 @@
 //! interval, and the intervals must be narrow enough to exclude a value a
 //! quarter off (so the test cannot pass with a vacuous `[0, 1]`).
 
-mod command;
+use crate::command;
 
 use command::run;
 

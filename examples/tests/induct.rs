@@ -2,7 +2,7 @@
 //! induction (CTI) is found for an invariant true in every reachable state
 //! but not inductive, and a false invariant is reported at a reachable state.
 
-mod command;
+use crate::command;
 
 use verdict::induct::{induct, InductOptions, PairVerdict, StepKind};
 use verdict::prelude::*;

@@ -3,8 +3,6 @@
 
 #![cfg(feature = "runtime")]
 
-mod support;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 

@@ -4,7 +4,7 @@
 
 #![cfg(feature = "runtime")]
 
-mod support;
+use crate::support;
 
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};

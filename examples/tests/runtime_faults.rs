@@ -3,7 +3,7 @@
 
 #![cfg(feature = "runtime")]
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -10,7 +10,7 @@
 
 #![cfg(feature = "runtime")]
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -4,7 +4,7 @@
 
 #![cfg(feature = "runtime")]
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

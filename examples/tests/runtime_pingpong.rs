@@ -2,7 +2,7 @@
 
 #![cfg(feature = "runtime")]
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

@@ -8,7 +8,7 @@
 
 #![cfg(feature = "runtime")]
 
-mod support;
+use crate::support;
 
 use support::{wal, Deployment, PATIENCE};
 use verdict_examples::counter::{input, output, Counter, Output};
