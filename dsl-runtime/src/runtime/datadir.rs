@@ -41,6 +41,13 @@ pub struct Identity {
     pub node: String,
     /// The incarnation, as 16 hex digits.
     pub incarnation: String,
+    /// The system version whose formats the snapshot and log hold, when it
+    /// is not the system's first: written by a live upgrade
+    /// ([`crate::runtime::live_upgrade`]). Absent for a first version, so
+    /// such a directory reads the same as before the field existed; a
+    /// build older than the field refuses a directory that has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
 }
 
 impl Identity {
@@ -51,6 +58,37 @@ impl Identity {
             cluster_id: cluster_id.to_string(),
             node: node.to_string(),
             incarnation: format!("{:016x}", random_u64()),
+            version: None,
+        }
+    }
+
+    /// This identity, recording that the directory holds `version`'s formats.
+    pub fn with_version(mut self, version: Option<&str>) -> Self {
+        self.version = version.map(str::to_string);
+        self
+    }
+
+    /// Checks that the directory holds the formats of `version` (`None`:
+    /// the system's first version), the one this program reads. A
+    /// directory an upgraded program wrote is refused by the old one: the
+    /// old program cannot read it, and a downgrade is not supported.
+    pub fn check_version(&self, dir: &Path, version: Option<&str>) -> Result<(), String> {
+        match (self.version.as_deref(), version) {
+            (found, expected) if found == expected => Ok(()),
+            (None, None) => Ok(()),
+            (Some(found), None) => Err(format!(
+                "data directory {} was upgraded to version {found} of the system (by a live \
+                 upgrade), and this program runs the version before it: downgrading a data \
+                 directory is not supported. Run the upgraded program on it, or restore the \
+                 directory from a backup taken before the upgrade",
+                dir.display()
+            )),
+            (found, Some(expected)) => Err(format!(
+                "data directory {} holds version {} of the system, and this program runs \
+                 version {expected} (or upgrades to it from the first version only)",
+                dir.display(),
+                found.unwrap_or("1 (the first)")
+            )),
         }
     }
 

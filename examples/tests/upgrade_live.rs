@@ -1,0 +1,290 @@
+//! Upgrading a live lock server deployment one process at a time: version
+//! 1 processes (`lockserv serve`) replaced by version 2 ones (`lockserv
+//! serve --transform upgrade-v2`) on the same data directories, under a
+//! client workload that keeps speaking version 1; the migration of a data
+//! directory crashed at every disk operation; version 1 refusing a
+//! directory version 2 wrote.
+
+#![cfg(feature = "runtime")]
+
+mod support;
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use support::{eventually, lock_round, Deployment, PATIENCE};
+use verdict::runtime::disk::{CrashMode, Disk, OsDisk, SimDisk};
+use verdict::runtime::live_upgrade::{LivePlan, LiveUpgrade, MIGRATED_SNAPSHOT};
+use verdict::runtime::recovery::{self, Owner};
+use verdict::runtime::wal::{Record, SyncMode, Wal};
+use verdict::runtime::{datadir, snapshot};
+use verdict::transform::upgrade::{Upgrade, Versioned};
+use verdict::{Setup, System};
+use verdict_examples::lockserv::{self, input, msg, LockServ, Msg, Node};
+use verdict_examples::lockserv_upgrade::{v2, ToV2};
+
+const EXE: &str = env!("CARGO_BIN_EXE_lockserv");
+const CLIENTS: [&str; 2] = ["Client(0)", "Client(1)"];
+const V2: [&str; 2] = ["--transform", "upgrade-v2"];
+
+/// `rounds` lock/unlock rounds by every client at once; `lock_round`
+/// fails the test if a client is told `Locked` while another holds the
+/// lock. Returns once every client has finished its rounds and the
+/// server holds no lock and no waiter.
+fn workload(d: &Deployment, rounds: usize) {
+    let holder = Mutex::new(None);
+    std::thread::scope(|scope| {
+        for name in CLIENTS {
+            let (d, holder) = (&d, &holder);
+            scope.spawn(move || {
+                for _ in 0..rounds {
+                    lock_round::<LockServ>(d, name, holder, Duration::from_millis(2));
+                }
+            });
+        }
+    });
+    eventually("the server to be idle", || server_idle(d).then_some(()));
+}
+
+/// Whether the server (of either version) holds no lock and no waiter.
+fn server_idle(d: &Deployment) -> bool {
+    let state = d.client::<LockServ>("Server").state().unwrap();
+    state.iter().all(|(k, v)| match k.as_str() {
+        "queue" | "new.waiting" => v == "[]" || v == "-",
+        "new.holder" => v == "None" || v == "-",
+        _ => true,
+    })
+}
+
+fn field(d: &Deployment, node: &str, name: &str) -> String {
+    let state = d.client::<LockServ>(node).state().unwrap();
+    state
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .unwrap_or_else(|| panic!("{node} has no field {name}"))
+        .1
+}
+
+/// Client `name` takes the lock and reports its state field `held_field`
+/// while it holds it, then unlocks.
+fn held_while_locked(d: &Deployment, name: &str, held_field: &str) -> String {
+    let mut c = d.client::<LockServ>(name);
+    c.submit(lockserv::Input::Lock(input::Lock)).unwrap();
+    let out = c.next_output(PATIENCE).unwrap().expect("Locked");
+    assert!(matches!(out.output, lockserv::Output::Locked(_)));
+    let held = field(d, name, held_field);
+    c.submit(lockserv::Input::Unlock(input::Unlock)).unwrap();
+    eventually("the server to be idle", || server_idle(d).then_some(()));
+    held
+}
+
+/// Stops `name` (SIGKILL, or SIGTERM and a wait) and starts it again as
+/// version 2 on the same data directory; checks the migration kept every
+/// record the old process logged.
+fn upgrade(d: &mut Deployment, name: &str, kill: bool) {
+    let logged = d.stat::<LockServ>(name, "log_next_seq");
+    if kill {
+        d.kill9(name);
+    } else {
+        d.signal(name, "TERM");
+        eventually("the node to stop", || d.exit_status(name));
+    }
+    d.set_extra(&V2);
+    d.start(name);
+    let log = d.log(name);
+    let said = format!(
+        "{name} migrated its data directory to version LockServV2 at log position {logged} "
+    );
+    assert!(log.contains(&said), "expected `{said}` in:\n{log}");
+    let dir = d.data_dir(name);
+    let identity = std::fs::read_to_string(dir.join(datadir::IDENTITY_FILE)).unwrap();
+    assert!(identity.contains("version = \"LockServV2\""), "{identity}");
+    assert!(!dir.join(MIGRATED_SNAPSHOT).exists());
+    // Every record of the old log is in the migrated snapshot, in the new
+    // format; the upgraded process logged its restart after it.
+    let snap = snapshot::read::<Upgrade<ToV2>>(&OsDisk, &dir)
+        .unwrap()
+        .expect("a migrated snapshot");
+    assert_eq!(snap.next_seq, logged);
+    assert!(matches!(snap.state, Versioned::New(_)));
+    assert!(d.stat::<LockServ>(name, "log_next_seq") > logged);
+}
+
+#[test]
+fn three_processes_upgrade_one_at_a_time_under_a_workload() {
+    let names = ["Server", CLIENTS[0], CLIENTS[1]];
+    let mut d = Deployment::new(EXE, &names, &[]);
+    d.start_all();
+    workload(&d, 3);
+    assert_eq!(field(&d, CLIENTS[0], "held"), "false");
+
+    // A client first (killed): version 2 among version 1 peers. Its
+    // grants come from the old server, through the `up` adapter: token 0.
+    upgrade(&mut d, CLIENTS[0], true);
+    workload(&d, 3);
+    assert_eq!(held_while_locked(&d, CLIENTS[0], "new.held"), "Some(0)");
+    assert_eq!(held_while_locked(&d, CLIENTS[1], "held"), "true");
+
+    // The server (killed): version 2 talks down to the old client and in
+    // its own encoding to the new one, whose grants now carry real tokens.
+    upgrade(&mut d, "Server", true);
+    workload(&d, 3);
+    let token = held_while_locked(&d, CLIENTS[0], "new.held");
+    assert!(
+        token.starts_with("Some(") && token != "Some(0)",
+        "a grant from the upgraded server to the upgraded client should carry a token: {token}"
+    );
+    assert_eq!(held_while_locked(&d, CLIENTS[1], "held"), "true");
+    assert!(d
+        .log(CLIENTS[0])
+        .contains("peer reads the upgraded version's messages"));
+
+    // The last client (stopped with SIGTERM): every node runs version 2.
+    upgrade(&mut d, CLIENTS[1], false);
+    workload(&d, 3);
+    let token = held_while_locked(&d, CLIENTS[1], "new.held");
+    assert!(token.starts_with("Some(") && token != "Some(0)", "{token}");
+
+    // An upgraded node restarts as version 2 with nothing left to migrate.
+    d.kill9("Server");
+    d.start("Server");
+    assert!(!d
+        .log("Server")
+        .contains("migrated its data directory to version LockServV2 at log position 0"));
+    workload(&d, 2);
+
+    // Version 1 refuses a directory version 2 wrote, and says why.
+    d.kill9(CLIENTS[0]);
+    d.set_extra(&[]);
+    let (code, out) = d.start_refused(CLIENTS[0]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains("downgrading a data directory is not supported"),
+        "{out}"
+    );
+    d.set_extra(&V2);
+    d.start(CLIENTS[0]);
+    workload(&d, 2);
+    for name in names {
+        assert!(!d.log(name).contains("panicked"), "{}", d.log(name));
+    }
+}
+
+const OWNER: Owner<'static> = Owner {
+    cluster_id: "test",
+    node: "Server",
+};
+
+fn lock_from(client: u8) -> Record<LockServ> {
+    Record::Message {
+        from: Node::Client(client),
+        msg: Msg::Lock(msg::Lock),
+    }
+}
+
+/// A version 1 server directory: a snapshot after two records (Client(0)
+/// holds the lock), and a log of three (Client(1) waits).
+fn v1_server(disk: &dyn Disk, dir: &Path, setup: &Setup<LockServ>) {
+    let r = recovery::recover::<LockServ>(disk, dir, OWNER, Node::Server, setup).unwrap();
+    let inc = r.identity.incarnation();
+    let mut wal = Wal::open(disk, dir, inc, 0, SyncMode::Group).unwrap();
+    wal.append(&Record::<LockServ>::Start);
+    wal.append(&lock_from(0));
+    wal.append(&lock_from(1));
+    wal.commit().unwrap();
+    let mut queue = std::collections::VecDeque::new();
+    queue.push_back(Node::Client(0));
+    let state = lockserv::State::Server(lockserv::ServerState { queue });
+    snapshot::write::<LockServ>(disk, dir, inc, 2, &state).unwrap();
+}
+
+fn old_queue(disk: &dyn Disk, dir: &Path, setup: &Setup<LockServ>) -> Result<String, String> {
+    recovery::recover::<LockServ>(disk, dir, OWNER, Node::Server, setup)
+        .map(|r| format!("{:?}", r.state))
+        .map_err(|r| r.to_string())
+}
+
+#[test]
+fn a_migration_crashed_at_any_disk_operation_leaves_the_old_or_the_new_directory() {
+    let setup = lockserv::setup(2).unwrap();
+    let up_setup = setup.with_system::<Upgrade<ToV2>>(());
+    let dir = Path::new("/data/server");
+    let plan = LivePlan::<ToV2>::new();
+    let migrated =
+        Versioned::<lockserv::State, v2::State>::New(v2::State::Server(v2::ServerState {
+            holder: Some(v2::Node::Client(0)),
+            waiting: [v2::Node::Client(1)].into_iter().collect(),
+            tokens: 0,
+        }));
+    let v1_state = {
+        let disk = SimDisk::new();
+        v1_server(&disk, dir, &setup);
+        old_queue(&disk, dir, &setup).unwrap()
+    };
+    assert!(v1_state.contains("Client(0), Client(1)"), "{v1_state}");
+    let (mut old, mut new) = (0, 0);
+    for mode in [
+        CrashMode::LoseUnsynced,
+        CrashMode::TearLastWrite,
+        CrashMode::KeepAll,
+    ] {
+        for k in 0.. {
+            let disk = SimDisk::new();
+            v1_server(&disk, dir, &setup);
+            disk.crash_at(disk.ops() + k);
+            let done = plan
+                .open(&disk, dir, OWNER, Node::Server, &up_setup)
+                .is_ok();
+            disk.reboot(mode);
+            let id = datadir::load_identity(&disk, dir)
+                .unwrap()
+                .expect("identity");
+            match id.version.as_deref() {
+                None => {
+                    assert!(!done, "a finished migration left an old identity");
+                    // The old program still reads the old state, intact.
+                    assert_eq!(old_queue(&disk, dir, &setup).unwrap(), v1_state);
+                    old += 1;
+                }
+                Some(v) => {
+                    assert_eq!(v, "LockServV2");
+                    let refusal = old_queue(&disk, dir, &setup).unwrap_err();
+                    assert!(refusal.contains("downgrading"), "{refusal}");
+                    new += 1;
+                }
+            }
+            // Either way the upgraded program (again) ends with the
+            // migrated state at the old log's end.
+            let opened = plan
+                .open(&disk, dir, OWNER, Node::Server, &up_setup)
+                .unwrap_or_else(|r| panic!("crash at op {k} ({mode:?}): {r}"));
+            assert_eq!(opened.recovered.state, migrated, "crash at op {k}");
+            assert_eq!(opened.recovered.next_seq, 3);
+            assert!(!disk.exists(&dir.join(MIGRATED_SNAPSHOT)));
+            if done {
+                assert!(opened.migrated.is_none());
+                break;
+            }
+        }
+    }
+    assert!(old > 0 && new > 0, "old {old}, new {new}");
+}
+
+#[test]
+fn a_first_start_of_version_2_records_its_version() {
+    let setup = lockserv::setup(2).unwrap().with_system::<Upgrade<ToV2>>(());
+    let disk = SimDisk::new();
+    let dir = Path::new("/data/fresh");
+    let opened = LivePlan::<ToV2>::new()
+        .open(&disk, dir, OWNER, Node::Server, &setup)
+        .unwrap();
+    assert!(opened.recovered.fresh && opened.migrated.is_none());
+    assert!(matches!(opened.recovered.state, Versioned::New(_)));
+    let id = datadir::load_identity(&disk, dir).unwrap().unwrap();
+    assert_eq!(id.version.as_deref(), Some(v2::LockServV2::meta().name));
+    let v1 = lockserv::setup(2).unwrap();
+    assert!(old_queue(&disk, dir, &v1)
+        .unwrap_err()
+        .contains("downgrading"));
+}
