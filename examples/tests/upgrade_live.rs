@@ -168,6 +168,8 @@ fn three_processes_upgrade_one_at_a_time_under_a_workload() {
     workload(&d, 2);
     for name in names {
         assert!(!d.log(name).contains("panicked"), "{}", d.log(name));
+        // The correct plan's adapters refuse nothing.
+        assert_eq!(d.stat::<LockServ>(name, "upgrade_adapter_refused"), 0);
     }
 }
 

@@ -350,7 +350,20 @@ impl<S: System> NodeLoop<S> {
                     return Ok(false);
                 }
                 let from = self.setup.nodes()[from];
-                self.handle(Trigger::Message { from, msg }, None)?;
+                let kind = S::meta().messages.get(S::message_kind(&msg)).copied();
+                let ran = self.handle(Trigger::Message { from, msg }, None)?;
+                if !ran && self.live.is_some() {
+                    // The usual reason: the upgrade's `up` or `down` adapter
+                    // refused the message, which is then lost.
+                    Metrics::bump(&self.metrics.adapter_refused);
+                    warn_limited!(
+                        self.peer_overflow,
+                        node = %self.node,
+                        %from,
+                        kind = kind.unwrap_or("?"),
+                        "a message no handler took was dropped (the upgrade's adapter refuses it)"
+                    );
+                }
             }
             LoopEvent::ClientConnected { id, tx, recent } => {
                 let welcome = Reply::<S>::Welcome {

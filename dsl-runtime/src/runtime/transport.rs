@@ -684,7 +684,7 @@ fn add_frame<S: System>(
     match o.for_peer(speaks) {
         Some(frame) => buf.extend_from_slice(frame),
         None => {
-            Metrics::bump(&t.metrics.peer_lost);
+            Metrics::bump(&t.metrics.adapter_refused);
             warn_limited!(
                 t.failed,
                 %peer,
