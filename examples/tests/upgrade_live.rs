@@ -10,6 +10,7 @@
 mod support;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -18,7 +19,7 @@ use verdict::runtime::disk::{CrashMode, Disk, OsDisk, SimDisk};
 use verdict::runtime::live_upgrade::{LivePlan, LiveUpgrade, MIGRATED_SNAPSHOT};
 use verdict::runtime::recovery::{self, Owner};
 use verdict::runtime::wal::{Record, SyncMode, Wal};
-use verdict::runtime::{datadir, snapshot};
+use verdict::runtime::{datadir, snapshot, Client};
 use verdict::transform::upgrade::{Upgrade, Versioned};
 use verdict::{Setup, System};
 use verdict_examples::lockserv::{self, input, msg, LockServ, Msg, Node};
@@ -45,6 +46,39 @@ fn workload(d: &Deployment, rounds: usize) {
         }
     });
     eventually("the server to be idle", || server_idle(d).then_some(()));
+}
+
+/// Runs `during` while client `busy` keeps doing lock/unlock rounds, each
+/// of which must complete; returns how many it did (the last one begun
+/// after `during` returned). Which rounds overlap the restart is up to
+/// the scheduler: the test asserts completion, not timing.
+fn with_traffic(d: &mut Deployment, busy: &str, during: impl FnOnce(&mut Deployment)) -> usize {
+    let (addr, access) = (d.addrs[busy], d.access.clone());
+    let stop = AtomicBool::new(false);
+    let rounds = std::thread::scope(|scope| {
+        let stop = &stop;
+        let traffic = scope.spawn(move || {
+            let mut rounds = 0;
+            loop {
+                let last = stop.load(Ordering::Acquire);
+                let mut c = Client::<LockServ>::connect_with(addr, busy, &access, false, PATIENCE)
+                    .expect("connect");
+                c.submit(lockserv::Input::Lock(input::Lock)).unwrap();
+                let out = c.next_output(PATIENCE).unwrap().expect("Locked");
+                assert!(matches!(out.output, lockserv::Output::Locked(_)));
+                c.submit(lockserv::Input::Unlock(input::Unlock)).unwrap();
+                rounds += 1;
+                if last {
+                    return rounds;
+                }
+            }
+        });
+        during(d);
+        stop.store(true, Ordering::Release);
+        traffic.join().expect("the traffic thread")
+    });
+    eventually("the server to be idle", || server_idle(d).then_some(()));
+    rounds
 }
 
 /// Whether the server (of either version) holds no lock and no waiter.
@@ -119,9 +153,11 @@ fn three_processes_upgrade_one_at_a_time_under_a_workload() {
     workload(&d, 3);
     assert_eq!(field(&d, CLIENTS[0], "held"), "false");
 
-    // A client first (killed): version 2 among version 1 peers. Its
-    // grants come from the old server, through the `up` adapter: token 0.
-    upgrade(&mut d, CLIENTS[0], true);
+    // A client first (killed, while the other client keeps locking and
+    // unlocking): version 2 among version 1 peers. Its grants come from
+    // the old server, through the `up` adapter: token 0.
+    let rounds = with_traffic(&mut d, CLIENTS[1], |d| upgrade(d, CLIENTS[0], true));
+    assert!(rounds >= 1);
     workload(&d, 3);
     assert_eq!(held_while_locked(&d, CLIENTS[0], "new.held"), "Some(0)");
     assert_eq!(held_while_locked(&d, CLIENTS[1], "held"), "true");
@@ -140,8 +176,10 @@ fn three_processes_upgrade_one_at_a_time_under_a_workload() {
         .log(CLIENTS[0])
         .contains("peer reads the upgraded version's messages"));
 
-    // The last client (stopped with SIGTERM): every node runs version 2.
-    upgrade(&mut d, CLIENTS[1], false);
+    // The last client (stopped with SIGTERM, under the other's traffic):
+    // every node runs version 2.
+    let rounds = with_traffic(&mut d, CLIENTS[0], |d| upgrade(d, CLIENTS[1], false));
+    assert!(rounds >= 1);
     workload(&d, 3);
     let token = held_while_locked(&d, CLIENTS[1], "new.held");
     assert!(token.starts_with("Some(") && token != "Some(0)", "{token}");
