@@ -383,4 +383,20 @@ mod tests {
         assert!(matches!(err(&old, id, 1024), FrameError::BadVersion(9)));
         assert!(from_payload::<u64>(&[1, 2]).is_err());
     }
+
+    #[test]
+    fn the_version_mark_is_byte_6_and_plain_frames_leave_it_zero() {
+        let id = cluster_id("test");
+        let plain = encode(FrameKind::Message, id, 1, b"x");
+        let marked = encode_marked(FrameKind::Message, id, 1, UPGRADED, b"x");
+        assert_eq!((plain[6], marked[6]), (0, UPGRADED));
+        // Nothing else differs, so a reader that ignores byte 6 (every
+        // build before the mark) reads both alike.
+        let rest = |f: &[u8]| [&f[..6], &f[7..]].concat();
+        assert_eq!(rest(&plain), rest(&marked));
+        let (h, _) = read_frame(&mut &marked[..], id, 64).unwrap();
+        assert_eq!(h.mark, UPGRADED);
+        let (h, _) = read_frame(&mut &plain[..], id, 64).unwrap();
+        assert_eq!(h.mark, 0);
+    }
 }

@@ -259,3 +259,36 @@ pub fn random_u64() -> u64 {
         .map_or(0, |d| d.as_nanos() as u64);
     (t ^ (u64::from(std::process::id()) << 32)).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_is_recorded_only_when_there_is_one_and_checked_both_ways() {
+        let first = Identity::new("c", "Server");
+        let text = toml::to_string(&first).unwrap();
+        assert!(!text.contains("version"), "{text}");
+        let read: Identity = toml::from_str(&text).unwrap();
+        assert_eq!(read.version, None);
+
+        let upgraded = first.clone().with_version(Some("V2"));
+        let text = toml::to_string(&upgraded).unwrap();
+        assert!(text.contains("version = \"V2\""), "{text}");
+        let read: Identity = toml::from_str(&text).unwrap();
+        assert_eq!(read, upgraded);
+
+        let dir = Path::new("/d");
+        assert!(first.check_version(dir, None).is_ok());
+        assert!(upgraded.check_version(dir, Some("V2")).is_ok());
+        let down = upgraded.check_version(dir, None).unwrap_err();
+        assert!(
+            down.contains("downgrading a data directory is not supported"),
+            "{down}"
+        );
+        let other = upgraded.check_version(dir, Some("V3")).unwrap_err();
+        assert!(other.contains("holds version V2"), "{other}");
+        let old = first.check_version(dir, Some("V2")).unwrap_err();
+        assert!(old.contains("holds version 1 (the first)"), "{old}");
+    }
+}
