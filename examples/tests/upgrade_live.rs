@@ -15,6 +15,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use support::{eventually, lock_round, Deployment, PATIENCE};
+use verdict::runtime::codec::{self, FrameKind, Hello};
 use verdict::runtime::disk::{CrashMode, Disk, OsDisk, SimDisk};
 use verdict::runtime::live_upgrade::{LivePlan, LiveUpgrade, MIGRATED_SNAPSHOT};
 use verdict::runtime::recovery::{self, Owner};
@@ -327,4 +328,73 @@ fn a_first_start_of_version_2_records_its_version() {
     assert!(old_queue(&disk, dir, &v1)
         .unwrap_err()
         .contains("downgrading"));
+}
+
+/// A raw peer connection to `node` claiming to be `Client(0)`, its hello
+/// marked as the upgraded version's or not.
+fn raw_peer(d: &Deployment, node: &str, marked: bool) -> std::net::TcpStream {
+    use std::io::Write;
+    let id = codec::cluster_id(&d.cluster_id);
+    let hello = Hello::Peer {
+        name: CLIENTS[0].into(),
+        config: codec::config_hash(&()),
+    };
+    let mark = if marked { codec::UPGRADED } else { 0 };
+    let frame = codec::encode_marked(FrameKind::Hello, id, 1, mark, &codec::to_payload(&hello));
+    let mut tcp = std::net::TcpStream::connect(d.addrs[node]).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+    tcp.write_all(&frame).unwrap();
+    tcp
+}
+
+/// Whether nothing arrives on `tcp` within its read timeout.
+fn silent(tcp: &mut std::net::TcpStream) -> bool {
+    use std::io::Read;
+    let mut buf = [0u8; 64];
+    matches!(tcp.read(&mut buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+}
+
+#[test]
+fn only_an_upgraded_node_answers_a_marked_hello_and_version_1_refuses_new_messages() {
+    use std::io::{Read, Write};
+    let names = ["Server", CLIENTS[0], CLIENTS[1]];
+    let mut d = Deployment::new_insecure(EXE, &names, &[]);
+    d.start("Server");
+    let id = codec::cluster_id(&d.cluster_id);
+
+    // Version 1 never writes on a peer's connection, marked hello or not.
+    let mut tcp = raw_peer(&d, "Server", true);
+    assert!(silent(&mut tcp));
+    // A message in version 2's encoding closes the connection, said so.
+    let acquire = v2::Msg::Acquire(v2::msg::Acquire);
+    let frame = codec::encode_marked(
+        FrameKind::Message,
+        id,
+        1,
+        codec::UPGRADED,
+        &codec::to_payload(&acquire),
+    );
+    tcp.write_all(&frame).unwrap();
+    let mut buf = [0u8; 64];
+    assert!(matches!(tcp.read(&mut buf), Ok(0) | Err(_)));
+    eventually("the refusal in the log", || {
+        d.log("Server")
+            .contains("which this node (the version before it) cannot read")
+            .then_some(())
+    });
+
+    // Version 2 answers a marked hello with its own, and only that one.
+    d.kill9("Server");
+    d.set_extra(&V2);
+    d.start("Server");
+    let mut tcp = raw_peer(&d, "Server", true);
+    let (header, payload) = codec::read_frame(&mut tcp, id, 1 << 10).unwrap();
+    assert_eq!(
+        (header.kind, header.mark),
+        (FrameKind::Hello, codec::UPGRADED)
+    );
+    let answer: Hello = codec::from_payload(&payload).unwrap();
+    assert!(matches!(answer, Hello::Peer { name, .. } if name == "Server"));
+    let mut plain = raw_peer(&d, "Server", false);
+    assert!(silent(&mut plain));
 }
