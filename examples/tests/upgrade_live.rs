@@ -354,9 +354,20 @@ fn silent(tcp: &mut std::net::TcpStream) -> bool {
     matches!(tcp.read(&mut buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
 }
 
+/// Whether the node closed `tcp` (rather than letting the read time out).
+fn closed(tcp: &mut std::net::TcpStream) -> bool {
+    use std::io::Read;
+    let mut buf = [0u8; 64];
+    match tcp.read(&mut buf) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => e.kind() != std::io::ErrorKind::WouldBlock,
+    }
+}
+
 #[test]
 fn only_an_upgraded_node_answers_a_marked_hello_and_version_1_refuses_new_messages() {
-    use std::io::{Read, Write};
+    use std::io::Write;
     let names = ["Server", CLIENTS[0], CLIENTS[1]];
     let mut d = Deployment::new_insecure(EXE, &names, &[]);
     d.start("Server");
@@ -375,8 +386,7 @@ fn only_an_upgraded_node_answers_a_marked_hello_and_version_1_refuses_new_messag
         &codec::to_payload(&acquire),
     );
     tcp.write_all(&frame).unwrap();
-    let mut buf = [0u8; 64];
-    assert!(matches!(tcp.read(&mut buf), Ok(0) | Err(_)));
+    assert!(closed(&mut tcp));
     eventually("the refusal in the log", || {
         d.log("Server")
             .contains("which this node (the version before it) cannot read")
@@ -397,4 +407,14 @@ fn only_an_upgraded_node_answers_a_marked_hello_and_version_1_refuses_new_messag
     assert!(matches!(answer, Hello::Peer { name, .. } if name == "Server"));
     let mut plain = raw_peer(&d, "Server", false);
     assert!(silent(&mut plain));
+    // A mark no version uses closes the connection instead of being read
+    // as one it knows.
+    let frame = codec::encode_marked(FrameKind::Message, id, 1, 7, &codec::to_payload(&acquire));
+    plain.write_all(&frame).unwrap();
+    assert!(closed(&mut plain));
+    eventually("the refusal in the log", || {
+        d.log("Server")
+            .contains("version mark 7, which this build does not know")
+            .then_some(())
+    });
 }

@@ -387,6 +387,13 @@ async fn read_peer<S: System>(
                 t.names[from], header.kind, header.sender
             )));
         }
+        if header.mark > UPGRADED {
+            return Err(ConnError::Protocol(format!(
+                "{} sent a message with version mark {}, which this build does not know (a \
+                 later version of the system?)",
+                t.names[from], header.mark
+            )));
+        }
         let msg: S::Msg = match &t.live {
             Some(live) => live.decode(header.mark == UPGRADED, &payload)?,
             None if header.mark == UPGRADED => {
