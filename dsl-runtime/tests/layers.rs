@@ -45,10 +45,17 @@ const ENGINES: &[&str] = &[
 const RUNTIME: &str = "runtime";
 
 /// Uses the runtime may make of an engine, each with its reason.
-const RUNTIME_MAY_USE: &[(&str, &str)] = &[(
-    "transform::Origin",
-    "the RESP gateway tags each command with the origin the tagging transformer carries",
-)];
+const RUNTIME_MAY_USE: &[(&str, &str)] = &[
+    (
+        "transform::Origin",
+        "the RESP gateway tags each command with the origin the tagging transformer carries",
+    ),
+    (
+        "transform::upgrade::",
+        "the live upgrade serves the checked Upgrade<P>: its versioned state and messages, \
+         and its plan's migration and adapters",
+    ),
+];
 
 /// Every `crate::module::rest` reference in the files of `module`, as
 /// (file, line, referenced module, rest of the path).

@@ -215,13 +215,19 @@ fn the_binary_checks_both_plans() {
 }
 
 #[test]
-fn the_runtime_refuses_to_deploy_an_upgrade_model() {
-    // It would switch every live node at once, with no budget and no data
-    // migration: `cluster` says so before it starts any process.
-    let (code, _, err) = lockserv_bin(&["cluster", "--clients", "2", "--transform", "upgrade-v2"]);
-    assert_eq!(code, 2, "{err}");
-    assert!(err.contains("rolling-upgrade model"), "{err}");
-    assert!(err.contains("deploy the old or the new version"), "{err}");
+#[cfg(feature = "runtime")]
+fn the_runtime_refuses_an_upgrade_model_without_its_live_upgrade() {
+    // Served as a plain system it would misread the old version's data
+    // directory and peers; the lockserv binary serves it through its live
+    // upgrade (examples/tests/upgrade_live.rs), a library user who does not
+    // is refused.
+    let why = verdict::runtime::refuses_to_serve::<Upgrade<ToV2>>().expect("refused");
+    assert!(
+        why.contains("rolling-upgrade model without a live upgrade"),
+        "{why}"
+    );
+    assert!(why.contains("deploy the old or the new version"), "{why}");
+    assert_eq!(verdict::runtime::refuses_to_serve::<LockServ>(), None);
 }
 
 #[test]

@@ -133,6 +133,8 @@ pub struct App<S: System> {
     retransmitting: bool,
     #[cfg(feature = "runtime")]
     resp: Option<RespFront<S>>,
+    #[cfg(feature = "runtime")]
+    live: Option<std::sync::Arc<dyn crate::runtime::LiveUpgrade<S>>>,
     transforms: Vec<Transform>,
     transform: Option<TransformArg>,
 }
@@ -156,6 +158,8 @@ impl<S: System> App<S> {
             retransmitting: false,
             #[cfg(feature = "runtime")]
             resp: None,
+            #[cfg(feature = "runtime")]
+            live: None,
             transforms: Vec::new(),
             transform: None,
         }
@@ -693,6 +697,7 @@ impl<S: System> App<S> {
                 m,
                 (self.config)(&flags),
                 self.resp.as_ref().map(|r| r.service.clone()),
+                self.live.clone(),
             ),
             #[cfg(feature = "runtime")]
             "client" => super::deploy::run_client::<S>(m),
@@ -715,10 +720,23 @@ impl<S: System> App<S> {
                     config_args.extend(["--transform".to_string(), t.chosen.to_string()]);
                 }
                 let resp_role = self.resp.as_ref().map(|r| r.role);
-                super::deploy::run_cluster::<S>(self.name, m, &setup, &config_args, resp_role)
+                let live = self.live.is_some();
+                super::deploy::run_cluster::<S>(self.name, m, &setup, &config_args, resp_role, live)
             }
             other => usage(format!("unknown subcommand `{other}`")),
         }
+    }
+}
+
+#[cfg(feature = "runtime")]
+impl<P: crate::transform::UpgradePlan> App<crate::transform::Upgrade<P>> {
+    /// Lets `serve` run this upgrade live: on a data directory of the old
+    /// version it migrates the node's state, and it talks to old peers
+    /// through the plan's adapters ([`crate::runtime::live_upgrade`]).
+    /// Without it, `serve` and `cluster` refuse an upgrade model.
+    pub fn live_upgrade(mut self) -> Self {
+        self.live = Some(std::sync::Arc::new(crate::runtime::LivePlan::<P>::new()));
+        self
     }
 }
 

@@ -422,6 +422,7 @@ pub(crate) fn run_serve<S: System>(
     m: &ArgMatches,
     config: S::Config,
     resp: Option<std::sync::Arc<dyn runtime::RespService<S>>>,
+    live: Option<std::sync::Arc<dyn runtime::LiveUpgrade<S>>>,
 ) -> ExitCode {
     let args = match ServeArgs::from_arg_matches(m) {
         Ok(a) => a,
@@ -439,7 +440,8 @@ pub(crate) fn run_serve<S: System>(
         Ok(i) => i,
         Err(e) => return usage(e),
     };
-    match runtime::serve_with(deployment, args.node_args.options(&args.node, index), resp) {
+    let opts = args.node_args.options(&args.node, index);
+    match runtime::serve_live(deployment, opts, resp, live) {
         Ok(()) => ExitCode::from(EXIT_OK),
         Err(e) => {
             tracing::error!("{e}");
@@ -457,6 +459,12 @@ pub(crate) fn run_repair<S: System>(m: &ArgMatches, config: S::Config) -> ExitCo
         Ok(a) => a,
         Err(e) => return usage(e),
     };
+    if S::upgrade_timer().is_some() {
+        return usage(
+            "repair does not handle the data directory of a rolling upgrade: repair an old \
+             version's directory with the old program before upgrading the node",
+        );
+    }
     let deployment = match load::<S>(&args.cluster, config) {
         Ok(d) => d,
         Err(e) => return usage(e),
@@ -708,6 +716,7 @@ pub(crate) fn run_cluster<S: System>(
     setup: &Setup<S>,
     config_args: &[String],
     resp_role: Option<usize>,
+    live: bool,
 ) -> ExitCode {
     let args = match ClusterArgs::from_arg_matches(m) {
         Ok(a) => a,
@@ -716,7 +725,7 @@ pub(crate) fn run_cluster<S: System>(
     if let Err(e) = args.node_args.validate() {
         return usage(e);
     }
-    if let Some(why) = runtime::refuses_to_serve::<S>() {
+    if let Some(why) = runtime::refuses_to_serve::<S>().filter(|_| !live) {
         return usage(why);
     }
     let dir = args.dir.clone().unwrap_or_else(|| {

@@ -13,13 +13,22 @@
 //!      0     4  magic "VRDT"
 //!      4     1  version (1)
 //!      5     1  frame kind (see FrameKind)
-//!      6     2  reserved, zero
+//!      6     1  version mark: 0, or UPGRADED (see below)
+//!      7     1  reserved, zero
 //!      8     8  cluster id (little endian)
 //!     16     4  sender: node index, or CLIENT_SENDER for clients
 //!     20     4  payload length in bytes
 //!     24     4  CRC-32 of the payload
 //!     28     -  payload (bincode)
 //! ```
+//!
+//! Byte 6 was reserved (zero, and not read) before live upgrades existed,
+//! so nodes of a system's first version send zero there and ignore it. A
+//! node of a live upgrade ([`crate::runtime::live_upgrade`]) sets it to
+//! [`UPGRADED`] on its hello (it can speak the new version), on its reply
+//! to such a hello, and on a message encoded as the new version's; it
+//! sends a message in the new encoding only on a connection whose peer
+//! answered its hello so, and the first version's encoding otherwise.
 
 use std::fmt;
 use std::io::{Read, Write};
@@ -41,6 +50,9 @@ pub const DEFAULT_MAX_PAYLOAD: u32 = 16 << 20;
 pub const READ_CHUNK: usize = 64 << 10;
 /// The sender index clients use: not a node of the cluster.
 pub const CLIENT_SENDER: u32 = u32::MAX;
+/// The version mark (header byte 6) of a frame from, or in the encoding
+/// of, the upgraded version of a live upgrade.
+pub const UPGRADED: u8 = 1;
 
 /// What a frame's payload is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +93,8 @@ pub struct Header {
     pub len: u32,
     /// CRC-32 of the payload.
     pub crc: u32,
+    /// The version mark: 0, or [`UPGRADED`].
+    pub mark: u8,
 }
 
 /// Why a frame was refused. Each closes the connection it arrived on, and
@@ -179,11 +193,22 @@ pub fn from_payload<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, FrameError> 
 
 /// One whole frame, header and payload, ready to write.
 pub fn encode(kind: FrameKind, cluster: u64, sender: u32, payload: &[u8]) -> Vec<u8> {
+    encode_marked(kind, cluster, sender, 0, payload)
+}
+
+/// [`encode`] with version mark `mark` (0 or [`UPGRADED`]).
+pub fn encode_marked(
+    kind: FrameKind,
+    cluster: u64,
+    sender: u32,
+    mark: u8,
+    payload: &[u8],
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
     out.extend_from_slice(&MAGIC);
     out.push(VERSION);
     out.push(kind as u8);
-    out.extend_from_slice(&[0, 0]);
+    out.extend_from_slice(&[mark, 0]);
     out.extend_from_slice(&cluster.to_le_bytes());
     out.extend_from_slice(&sender.to_le_bytes());
     out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
@@ -241,6 +266,7 @@ pub fn decode_header(
         sender: word(16),
         len,
         crc: word(24),
+        mark: bytes[6],
     })
 }
 
@@ -356,5 +382,21 @@ mod tests {
         old[4] = 9;
         assert!(matches!(err(&old, id, 1024), FrameError::BadVersion(9)));
         assert!(from_payload::<u64>(&[1, 2]).is_err());
+    }
+
+    #[test]
+    fn the_version_mark_is_byte_6_and_plain_frames_leave_it_zero() {
+        let id = cluster_id("test");
+        let plain = encode(FrameKind::Message, id, 1, b"x");
+        let marked = encode_marked(FrameKind::Message, id, 1, UPGRADED, b"x");
+        assert_eq!((plain[6], marked[6]), (0, UPGRADED));
+        // Nothing else differs, so a reader that ignores byte 6 (every
+        // build before the mark) reads both alike.
+        let rest = |f: &[u8]| [&f[..6], &f[7..]].concat();
+        assert_eq!(rest(&plain), rest(&marked));
+        let (h, _) = read_frame(&mut &marked[..], id, 64).unwrap();
+        assert_eq!(h.mark, UPGRADED);
+        let (h, _) = read_frame(&mut &plain[..], id, 64).unwrap();
+        assert_eq!(h.mark, 0);
     }
 }

@@ -41,6 +41,13 @@ pub struct Identity {
     pub node: String,
     /// The incarnation, as 16 hex digits.
     pub incarnation: String,
+    /// The system version whose formats the snapshot and log hold, when it
+    /// is not the system's first: written by a live upgrade
+    /// ([`crate::runtime::live_upgrade`]). Absent for a first version, so
+    /// such a directory reads the same as before the field existed; a
+    /// build older than the field refuses a directory that has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
 }
 
 impl Identity {
@@ -51,6 +58,37 @@ impl Identity {
             cluster_id: cluster_id.to_string(),
             node: node.to_string(),
             incarnation: format!("{:016x}", random_u64()),
+            version: None,
+        }
+    }
+
+    /// This identity, recording that the directory holds `version`'s formats.
+    pub fn with_version(mut self, version: Option<&str>) -> Self {
+        self.version = version.map(str::to_string);
+        self
+    }
+
+    /// Checks that the directory holds the formats of `version` (`None`:
+    /// the system's first version), the one this program reads. A
+    /// directory an upgraded program wrote is refused by the old one: the
+    /// old program cannot read it, and a downgrade is not supported.
+    pub fn check_version(&self, dir: &Path, version: Option<&str>) -> Result<(), String> {
+        match (self.version.as_deref(), version) {
+            (found, expected) if found == expected => Ok(()),
+            (None, None) => Ok(()),
+            (Some(found), None) => Err(format!(
+                "data directory {} was upgraded to version {found} of the system (by a live \
+                 upgrade), and this program runs the version before it: downgrading a data \
+                 directory is not supported. Run the upgraded program on it, or restore the \
+                 directory from a backup taken before the upgrade",
+                dir.display()
+            )),
+            (found, Some(expected)) => Err(format!(
+                "data directory {} holds version {} of the system, and this program runs \
+                 version {expected} (or upgrades to it from the first version only)",
+                dir.display(),
+                found.unwrap_or("1 (the first)")
+            )),
         }
     }
 
@@ -220,4 +258,37 @@ pub fn random_u64() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
     (t ^ (u64::from(std::process::id()) << 32)).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_is_recorded_only_when_there_is_one_and_checked_both_ways() {
+        let first = Identity::new("c", "Server");
+        let text = toml::to_string(&first).unwrap();
+        assert!(!text.contains("version"), "{text}");
+        let read: Identity = toml::from_str(&text).unwrap();
+        assert_eq!(read.version, None);
+
+        let upgraded = first.clone().with_version(Some("V2"));
+        let text = toml::to_string(&upgraded).unwrap();
+        assert!(text.contains("version = \"V2\""), "{text}");
+        let read: Identity = toml::from_str(&text).unwrap();
+        assert_eq!(read, upgraded);
+
+        let dir = Path::new("/d");
+        assert!(first.check_version(dir, None).is_ok());
+        assert!(upgraded.check_version(dir, Some("V2")).is_ok());
+        let down = upgraded.check_version(dir, None).unwrap_err();
+        assert!(
+            down.contains("downgrading a data directory is not supported"),
+            "{down}"
+        );
+        let other = upgraded.check_version(dir, Some("V3")).unwrap_err();
+        assert!(other.contains("holds version V2"), "{other}");
+        let old = first.check_version(dir, Some("V2")).unwrap_err();
+        assert!(old.contains("holds version 1 (the first)"), "{old}");
+    }
 }

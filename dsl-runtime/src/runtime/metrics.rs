@@ -51,6 +51,10 @@ pub struct Metrics {
     /// Messages to peers lost to a reset or to a full queue while the peer
     /// was unreachable.
     pub peer_lost: AtomicU64,
+    /// In a live upgrade, messages lost because an adapter of the plan
+    /// refused them (`down` for an old peer, or an old or new message no
+    /// handler of this node's version took).
+    pub adapter_refused: AtomicU64,
     /// Messages dropped by fault injection.
     pub injected_drops: AtomicU64,
     /// Messages duplicated by fault injection.
@@ -97,7 +101,7 @@ impl Metrics {
         let g = |c: &AtomicU64| c.load(Relaxed);
         let mut s = String::new();
         let commits = g(&self.commits);
-        let rows: [(&str, u64); 26] = [
+        let rows: [(&str, u64); 27] = [
             ("events_handled", g(&self.events)),
             ("inputs", g(&self.inputs)),
             ("outputs", g(&self.outputs)),
@@ -118,6 +122,7 @@ impl Metrics {
             ("inbound_backpressure_waits", g(&self.inbound_waits)),
             ("peer_connections_reset", g(&self.peer_resets)),
             ("peer_messages_lost", g(&self.peer_lost)),
+            ("upgrade_adapter_refused", g(&self.adapter_refused)),
             ("injected_drops", g(&self.injected_drops)),
             ("injected_dups", g(&self.injected_dups)),
             ("injected_delays", g(&self.injected_delays)),

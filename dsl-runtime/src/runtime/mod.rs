@@ -8,6 +8,8 @@
 //! - [`protocol`] — what clients and nodes say inside frames;
 //! - [`wal`], [`snapshot`], [`recovery`] — durability, on a [`disk`] a
 //!   test can crash; [`datadir`] — the data directory's lock and identity;
+//! - [`live_upgrade`] — an upgraded program on an old version's data
+//!   directory and among its peers;
 //! - [`timers`] — the handlers' named timers as deadlines;
 //! - [`faults`] — fault injection driven by [`crate::Faults`];
 //! - [`bounded`] — queues bounded in bytes, rate-limited warnings;
@@ -29,6 +31,7 @@ pub mod datadir;
 pub mod disk;
 pub mod faults;
 pub mod input_syntax;
+pub mod live_upgrade;
 pub mod metrics;
 pub mod monitor;
 pub mod node;
@@ -48,6 +51,7 @@ pub use client::{Access, Client, ClientError};
 pub use cluster_file::{parse_node, ClusterFile, ConfigError, Deployment, NodeEntry, TlsFiles};
 pub use faults::{Injector, InjectorSettings};
 pub use input_syntax::{input_names, parse_input};
+pub use live_upgrade::{LivePlan, LiveUpgrade};
 pub use metrics::Metrics;
 pub use monitor::MonitorMode;
 pub use node::LoopSettings;
@@ -104,14 +108,16 @@ pub fn serve<S: System>(deployment: Deployment<S>, opts: ServeOptions) -> Result
     serve_with(deployment, opts, None)
 }
 
-/// Why the runtime will not run `S`, if it will not: a rolling-upgrade
-/// model (the checker's `transform::Upgrade`) would switch each live node
-/// at its upgrade step's first chance, with no budget and no data
-/// migration, so it is refused rather than run in a way nobody asked for.
+/// Why the runtime will not run `S` without a [`LiveUpgrade`], if it will
+/// not: a rolling-upgrade model (the checker's `transform::Upgrade`)
+/// served as a plain system would read the old version's data directory
+/// and peers in the wrong formats, so it is served only through its live
+/// upgrade ([`serve_live`]), and refused otherwise.
 pub fn refuses_to_serve<S: System>() -> Option<String> {
     S::upgrade_timer().map(|_| {
-        "this system is a rolling-upgrade model: `check` explores its mixed-version worlds, \
-         but the runtime does not upgrade live nodes; deploy the old or the new version"
+        "this system is a rolling-upgrade model without a live upgrade: `check` explores its \
+         mixed-version worlds, but this program cannot migrate a node's data or speak to old \
+         peers; deploy the old or the new version"
             .to_string()
     })
 }
@@ -124,8 +130,23 @@ pub fn serve_with<S: System>(
     opts: ServeOptions,
     resp: Option<Arc<dyn RespService<S>>>,
 ) -> Result<(), ServeError> {
-    if let Some(why) = refuses_to_serve::<S>() {
-        return Err(ServeError::Failed(why));
+    serve_live(deployment, opts, resp, None)
+}
+
+/// [`serve_with`], as the upgraded side of a live upgrade when `live` is
+/// given: an old version's data directory is migrated before the node
+/// starts, and old peers are spoken to in their encoding (see
+/// [`live_upgrade`]).
+pub fn serve_live<S: System>(
+    deployment: Deployment<S>,
+    opts: ServeOptions,
+    resp: Option<Arc<dyn RespService<S>>>,
+    live: Option<Arc<dyn LiveUpgrade<S>>>,
+) -> Result<(), ServeError> {
+    if live.is_none() {
+        if let Some(why) = refuses_to_serve::<S>() {
+            return Err(ServeError::Failed(why));
+        }
     }
     let me = deployment.index_named(&opts.node).map_err(|e| e.0)?;
     let node = deployment.setup.nodes()[me];
@@ -161,7 +182,26 @@ pub fn serve_with<S: System>(
         .set_nonblocking(true)
         .map_err(|e| format!("cannot configure the listener: {e}"))?;
     let disk: Arc<dyn disk::Disk> = Arc::new(disk::OsDisk);
-    let recovered = recovery::recover::<S>(&*disk, &dir, owner, node, &deployment.setup)
+    let recovered =
+        match &live {
+            None => recovery::recover::<S>(&*disk, &dir, owner, node, &deployment.setup),
+            Some(live) => {
+                live.open(&*disk, &dir, owner, node, &deployment.setup)
+                    .map(|opened| {
+                        if let Some(m) = &opened.migrated {
+                            println!(
+                        "{node} migrated its data directory to version {} at log position {} \
+                         ({} old records replayed{})",
+                        live.version(),
+                        m.next_seq,
+                        m.replayed,
+                        if m.from_snapshot { " after the old snapshot" } else { "" }
+                    );
+                        }
+                        opened.recovered
+                    })
+            }
+        }
         .map_err(|r| format!("{node}: {r}"))?;
     if let Some((bytes, why)) = &recovered.cut {
         tracing::warn!(%node, bytes, "log tail cut off during recovery: {why}");
@@ -212,6 +252,7 @@ pub fn serve_with<S: System>(
         codec::config_hash(deployment.setup.config()),
         tls,
         opts.limits.clone(),
+        live.clone(),
     );
 
     let result = rt.block_on(async {
@@ -236,7 +277,8 @@ pub fn serve_with<S: System>(
             events: events_rx,
             to_self: events_tx.clone(),
             peers,
-        })?;
+        })?
+        .with_live(live.clone());
         let looper = std::thread::Builder::new()
             .name(format!("verdict-node-{me}"))
             .spawn(move || node_loop.run(fresh))

@@ -27,6 +27,7 @@ use crate::rng::SplitMix64;
 use crate::runtime::codec::{self, FrameKind};
 use crate::runtime::disk::Disk;
 use crate::runtime::faults::{Injector, InjectorSettings, Route};
+use crate::runtime::live_upgrade::LiveUpgrade;
 use crate::runtime::metrics::Metrics;
 use crate::runtime::monitor::{Monitor, MonitorMode};
 use crate::runtime::protocol::{Reply, Request};
@@ -70,15 +71,32 @@ impl Default for LoopSettings {
 /// A frame for a peer, possibly held back (fault-injected delay).
 #[derive(Debug)]
 pub struct Outgoing {
-    /// The whole frame.
-    pub frame: Arc<Vec<u8>>,
+    /// The whole frame; in a live upgrade, the frame for a peer of the old
+    /// version, `None` when the plan's `down` adapter refused the message.
+    pub frame: Option<Arc<Vec<u8>>>,
+    /// In a live upgrade, the frame for an upgraded peer, when it differs
+    /// from `frame` (a message of the new version, in its encoding).
+    pub upgraded: Option<Arc<Vec<u8>>>,
     /// Wait this long before sending.
     pub delay: Option<Duration>,
 }
 
+impl Outgoing {
+    /// The frame to write to a peer that reads the upgraded version's
+    /// encoding (`upgraded`) or not; `None`: nothing for that peer.
+    pub fn for_peer(&self, upgraded: bool) -> Option<&[u8]> {
+        let own = if upgraded {
+            self.upgraded.as_ref()
+        } else {
+            None
+        };
+        own.or(self.frame.as_ref()).map(|f| f.as_slice())
+    }
+}
+
 impl crate::runtime::bounded::HasBytes for Outgoing {
     fn bytes(&self) -> usize {
-        self.frame.len()
+        self.frame.as_ref().map_or(0, |f| f.len()) + self.upgraded.as_ref().map_or(0, |f| f.len())
     }
 }
 
@@ -178,6 +196,8 @@ pub struct NodeLoop<S: System> {
     /// The random source that answers handlers' choices; each answer is
     /// logged with its event, so recovery does not need the seed.
     random: SplitMix64,
+    /// Encodes messages for old and upgraded peers in a live upgrade.
+    live: Option<Arc<dyn LiveUpgrade<S>>>,
 }
 
 /// Everything a [`NodeLoop`] is built from.
@@ -256,7 +276,15 @@ impl<S: System> NodeLoop<S> {
             pending: Vec::new(),
             effects: Effects::default(),
             since_snapshot: 0,
+            live: None,
         })
+    }
+
+    /// The loop of the upgraded side of a live upgrade: messages leave in
+    /// the encoding each peer reads ([`crate::runtime::live_upgrade`]).
+    pub fn with_live(mut self, live: Option<Arc<dyn LiveUpgrade<S>>>) -> Self {
+        self.live = live;
+        self
     }
 
     /// Runs until shutdown or a fatal error. `fresh` says whether the node
@@ -322,7 +350,20 @@ impl<S: System> NodeLoop<S> {
                     return Ok(false);
                 }
                 let from = self.setup.nodes()[from];
-                self.handle(Trigger::Message { from, msg }, None)?;
+                let kind = S::meta().messages.get(S::message_kind(&msg)).copied();
+                let ran = self.handle(Trigger::Message { from, msg }, None)?;
+                if !ran && self.live.is_some() {
+                    // The usual reason: the upgrade's `up` or `down` adapter
+                    // refused the message, which is then lost.
+                    Metrics::bump(&self.metrics.adapter_refused);
+                    warn_limited!(
+                        self.peer_overflow,
+                        node = %self.node,
+                        %from,
+                        kind = kind.unwrap_or("?"),
+                        "a message no handler took was dropped (the upgrade's adapter refuses it)"
+                    );
+                }
             }
             LoopEvent::ClientConnected { id, tx, recent } => {
                 let welcome = Reply::<S>::Welcome {
@@ -569,17 +610,32 @@ impl<S: System> NodeLoop<S> {
                     }
                     return;
                 }
-                let frame = Arc::new(codec::encode_value(
-                    FrameKind::Message,
-                    self.cluster,
-                    self.me as u32,
-                    &msg,
-                ));
+                let (cluster, me) = (self.cluster, self.me as u32);
+                let frame = |mark: u8, payload: &[u8]| {
+                    Arc::new(codec::encode_marked(
+                        FrameKind::Message,
+                        cluster,
+                        me,
+                        mark,
+                        payload,
+                    ))
+                };
+                let (old, upgraded) = match &self.live {
+                    None => (Some(frame(0, &codec::to_payload(&msg))), None),
+                    Some(live) => {
+                        let enc = live.encode(&msg);
+                        (
+                            enc.old.map(|p| frame(0, &p)),
+                            enc.new.map(|p| frame(codec::UPGRADED, &p)),
+                        )
+                    }
+                };
                 if let Some(Some(link)) = self.peers.get(dst) {
                     for _ in 0..copies {
                         Metrics::bump(&self.metrics.messages_out);
                         let queued = link.send(Outgoing {
-                            frame: frame.clone(),
+                            frame: old.clone(),
+                            upgraded: upgraded.clone(),
                             delay,
                         });
                         if queued == Queued::LostUnreachable {

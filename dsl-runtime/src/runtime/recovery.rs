@@ -100,6 +100,24 @@ pub fn recover<S: System>(
     node: S::Node,
     setup: &Setup<S>,
 ) -> Result<Recovered<S>, Refusal> {
+    let initial = S::initial_state(node, setup.config());
+    recover_version(disk, dir, owner, node, setup, initial, None)
+}
+
+/// [`recover`] for a directory holding the formats of system version
+/// `version` (`None`: the first), where a node's history starts from
+/// `initial`. A directory of another version is refused, and a first use
+/// records `version` in the identity. A live upgrade
+/// ([`crate::runtime::live_upgrade`]) recovers its directories so.
+pub fn recover_version<S: System>(
+    disk: &dyn Disk,
+    dir: &Path,
+    owner: Owner<'_>,
+    node: S::Node,
+    setup: &Setup<S>,
+    initial: S::State,
+    version: Option<&str>,
+) -> Result<Recovered<S>, Refusal> {
     let io = |what: &str, e: std::io::Error| Refusal {
         problem: format!("cannot {what} in {}: {e}", dir.display()),
         repairable: false,
@@ -122,7 +140,7 @@ pub fn recover<S: System>(
         // logged): the empty log first, then the identity, each durable.
         // The identity is the commit point: a directory with one always has
         // a log, so a missing log is a deletion, never a crash.
-        let identity = Identity::new(owner.cluster_id, owner.node);
+        let identity = Identity::new(owner.cluster_id, owner.node).with_version(version);
         let header = WalHeader {
             start_seq: 0,
             incarnation: identity.incarnation(),
@@ -131,7 +149,7 @@ pub fn recover<S: System>(
         datadir::store_identity(disk, dir, &identity)
             .map_err(|e| io("write the identity file", e))?;
         return Ok(Recovered {
-            state: S::initial_state(node, setup.config()),
+            state: initial,
             next_seq: 0,
             replayed: 0,
             from_snapshot: false,
@@ -142,12 +160,13 @@ pub fn recover<S: System>(
     };
     identity
         .check(dir, owner.cluster_id, owner.node)
+        .and_then(|()| identity.check_version(dir, version))
         .map_err(|problem| Refusal {
             problem,
             repairable: false,
         })?;
     let incarnation = identity.incarnation();
-    let plan = plan::<S>(disk, dir, incarnation, node, setup, Strict::Yes)?;
+    let plan = plan::<S>(disk, dir, incarnation, initial, node, setup, Strict::Yes)?;
     if let Some(cut) = &plan.cut_at {
         disk.truncate(&dir.join(WAL_FILE), cut.offset)
             .map_err(|e| io("cut the log's torn tail", e))?;
@@ -205,6 +224,7 @@ fn plan<S: System>(
     disk: &dyn Disk,
     dir: &Path,
     incarnation: u64,
+    initial: S::State,
     node: S::Node,
     setup: &Setup<S>,
     strict: Strict,
@@ -240,7 +260,7 @@ fn plan<S: System>(
     let from_snapshot = snap.is_some();
     let (mut state, base) = match snap {
         Some(s) => (s.state, s.next_seq),
-        None => (S::initial_state(node, setup.config()), 0),
+        None => (initial, 0),
     };
     let log_path = dir.join(WAL_FILE);
     let log = match wal::read_log::<S>(disk, dir) {
@@ -428,6 +448,7 @@ pub fn repair<S: System>(
     let identity = match datadir::load_identity(disk, dir) {
         Ok(Some(id)) => {
             id.check(dir, owner.cluster_id, owner.node)?;
+            id.check_version(dir, None)?;
             Some(id)
         }
         Ok(None) => None,
@@ -445,7 +466,8 @@ pub fn repair<S: System>(
         }
     };
     let incarnation = identity.as_ref().map_or(0, Identity::incarnation);
-    let strict = plan::<S>(disk, dir, incarnation, node, setup, Strict::Yes);
+    let initial = || S::initial_state(node, setup.config());
+    let strict = plan::<S>(disk, dir, incarnation, initial(), node, setup, Strict::Yes);
     let mut problems = match (&strict, &identity) {
         (Ok(_), Some(_)) => Vec::new(),
         (Err(r), _) => vec![r.problem.clone()],
@@ -463,7 +485,7 @@ pub fn repair<S: System>(
             new_incarnation: None,
         });
     }
-    let lenient = plan::<S>(disk, dir, incarnation, node, setup, Strict::No)
+    let lenient = plan::<S>(disk, dir, incarnation, initial(), node, setup, Strict::No)
         .map_err(|r| r.problem.clone())?;
     for p in lenient.lost {
         if !problems.contains(&p) {

@@ -31,7 +31,8 @@ use tokio::net::{TcpListener, TcpStream};
 use crate::runtime::bounded::{
     warn_limited, Budget, ByteQueue, ByteReceiver, Credit, RateLimited, SendError,
 };
-use crate::runtime::codec::{self, FrameError, FrameKind, Hello, CLIENT_SENDER};
+use crate::runtime::codec::{self, FrameError, FrameKind, Hello, CLIENT_SENDER, UPGRADED};
+use crate::runtime::live_upgrade::LiveUpgrade;
 use crate::runtime::metrics::Metrics;
 use crate::runtime::node::{LoopEvent, Outgoing};
 use crate::runtime::protocol::Request;
@@ -106,6 +107,9 @@ pub struct Transport<S: System> {
     pub tls: Option<Arc<NodeTls>>,
     /// The bounds.
     pub limits: Limits,
+    /// Set on the upgraded side of a live upgrade: how messages are
+    /// encoded for, and decoded from, each version's peers.
+    pub live: Option<Arc<dyn LiveUpgrade<S>>>,
     inbound: Budget,
     connections: Arc<tokio::sync::Semaphore>,
     over_cap: RateLimited,
@@ -126,8 +130,10 @@ impl<S: System> Transport<S> {
         config: u64,
         tls: Option<Arc<NodeTls>>,
         limits: Limits,
+        live: Option<Arc<dyn LiveUpgrade<S>>>,
     ) -> Arc<Self> {
         Arc::new(Transport {
+            live,
             cluster,
             me,
             names,
@@ -333,6 +339,25 @@ async fn serve_connection<S: System>(
                 )));
             }
             tracing::debug!(peer = %name, "peer connected");
+            if header.mark == UPGRADED && t.live.is_some() {
+                // It can speak the upgraded version, and so can this node:
+                // say so (an old node never writes here).
+                let answer = codec::encode_marked(
+                    FrameKind::Hello,
+                    t.cluster,
+                    t.me as u32,
+                    UPGRADED,
+                    &codec::to_payload(&Hello::Peer {
+                        name: t.names[t.me].clone(),
+                        config: t.config,
+                    }),
+                );
+                stream
+                    .write_all(&answer)
+                    .await
+                    .and(stream.flush().await)
+                    .map_err(FrameError::Io)?;
+            }
             read_peer(stream, from, t).await
         }
         Hello::Client { recent } => {
@@ -362,7 +387,24 @@ async fn read_peer<S: System>(
                 t.names[from], header.kind, header.sender
             )));
         }
-        let msg: S::Msg = codec::from_payload(&payload)?;
+        if header.mark > UPGRADED {
+            return Err(ConnError::Protocol(format!(
+                "{} sent a message with version mark {}, which this build does not know (a \
+                 later version of the system?)",
+                t.names[from], header.mark
+            )));
+        }
+        let msg: S::Msg = match &t.live {
+            Some(live) => live.decode(header.mark == UPGRADED, &payload)?,
+            None if header.mark == UPGRADED => {
+                return Err(ConnError::Protocol(format!(
+                    "{} sent a message of an upgraded version of the system, which this \
+                     node (the version before it) cannot read",
+                    t.names[from]
+                )))
+            }
+            None => codec::from_payload(&payload)?,
+        };
         Metrics::bump(&t.metrics.messages_in);
         let credit = t.credit(codec::HEADER_LEN + payload.len()).await;
         if t.events
@@ -518,14 +560,15 @@ async fn peer_writer<S: System>(
     t: Arc<Transport<S>>,
 ) {
     let name = &t.names[idx];
-    let hello = codec::encode_value(
+    let hello = codec::encode_marked(
         FrameKind::Hello,
         t.cluster,
         t.me as u32,
-        &Hello::Peer {
+        if t.live.is_some() { UPGRADED } else { 0 },
+        &codec::to_payload(&Hello::Peer {
             name: t.names[t.me].clone(),
             config: t.config,
-        },
+        }),
     );
     let mut backoff = BACKOFF_MIN;
     let mut was_connected = false;
@@ -561,32 +604,38 @@ async fn peer_writer<S: System>(
         backoff = BACKOFF_MIN;
         connected.store(true, Ordering::Release);
         let (mut rd, mut wr) = tokio::io::split(stream);
-        let mut probe = [0u8; 64];
+        // Whether the peer answered that it reads the upgraded encoding.
+        let upgraded = AtomicBool::new(false);
+        let watch = watch_peer(&mut rd, idx, &t, &upgraded);
+        tokio::pin!(watch);
         let mut buf = Vec::new();
         let why = 'connected: loop {
             buf.clear();
             let first = tokio::select! {
                 o = rx.recv() => o,
-                // Peers never write on this connection: readable means closed.
-                _ = rd.read(&mut probe) => break 'connected "closed by the peer",
+                _ = &mut watch => break 'connected "closed by the peer",
                 _ = reset.notified() => break 'connected "reset",
                 _ = tokio::time::sleep(PEER_IDLE) => break 'connected "idle",
             };
             let Some(o) = first else { return };
+            let speaks = upgraded.load(Ordering::Acquire);
             match o.delay {
                 Some(d) => {
                     delay(o, d, &requeue);
                     continue;
                 }
-                None => buf.extend_from_slice(&o.frame),
+                None => add_frame(&mut buf, &o, speaks, name, &t),
             }
             // Coalesce what is waiting.
             while buf.len() < 1 << 20 {
                 let Some(o) = rx.try_recv() else { break };
                 match o.delay {
                     Some(d) => delay(o, d, &requeue),
-                    None => buf.extend_from_slice(&o.frame),
+                    None => add_frame(&mut buf, &o, speaks, name, &t),
                 }
+            }
+            if buf.is_empty() {
+                continue;
             }
             let written = async {
                 wr.write_all(&buf).await?;
@@ -626,11 +675,63 @@ fn delay(o: Outgoing, d: Duration, requeue: &ByteQueue<Outgoing>) {
     let requeue = requeue.clone();
     tokio::spawn(async move {
         tokio::time::sleep(d).await;
-        let _ = requeue.force(Outgoing {
-            frame: o.frame,
-            delay: None,
-        });
+        let _ = requeue.force(Outgoing { delay: None, ..o });
     });
+}
+
+/// Appends the frame of `o` this peer reads (`speaks`: the upgraded
+/// encoding); a message the old version cannot read is lost, and said so.
+fn add_frame<S: System>(
+    buf: &mut Vec<u8>,
+    o: &Outgoing,
+    speaks: bool,
+    peer: &str,
+    t: &Transport<S>,
+) {
+    match o.for_peer(speaks) {
+        Some(frame) => buf.extend_from_slice(frame),
+        None => {
+            Metrics::bump(&t.metrics.adapter_refused);
+            warn_limited!(
+                t.failed,
+                %peer,
+                "a message of the upgraded version was dropped: the upgrade's down adapter \
+                 refuses it, and the peer runs the old version"
+            );
+        }
+    }
+}
+
+/// Resolves when the peer closes the connection. In a live upgrade it
+/// first reads the peer's answer to the marked hello, if one comes: an
+/// upgraded peer's hello back sets `upgraded`. Peers write nothing else
+/// on this connection, so anything else, or readable bytes later, means
+/// closed.
+async fn watch_peer<R: AsyncRead + Unpin, S: System>(
+    rd: &mut R,
+    idx: usize,
+    t: &Transport<S>,
+    upgraded: &AtomicBool,
+) {
+    if t.live.is_some() {
+        let answer = match t.read(rd).await {
+            Ok(Some((header, payload))) => (header.kind == FrameKind::Hello
+                && header.mark == UPGRADED
+                && header.sender as usize == idx)
+                .then(|| codec::from_payload::<Hello>(&payload).ok())
+                .flatten(),
+            _ => None,
+        };
+        match answer {
+            Some(Hello::Peer { name, .. }) if name == t.names[idx] => {
+                upgraded.store(true, Ordering::Release);
+                tracing::info!(peer = %name, "peer reads the upgraded version's messages");
+            }
+            _ => return,
+        }
+    }
+    let mut probe = [0u8; 64];
+    let _ = rd.read(&mut probe).await;
 }
 
 /// Wraps a new connection to peer `idx` in TLS, checking that the peer's

@@ -61,6 +61,14 @@
 //! another node's) is off whenever nodes may upgrade. Symmetry reduction
 //! applies when both versions relabel (the budget counts upgrades, not
 //! which node made them). `eventually` properties are not carried over.
+//!
+//! # Live
+//!
+//! With the `runtime` feature, `runtime::live_upgrade` serves an
+//! `Upgrade<P>` as the upgraded program of a deployment: started on an
+//! old node's data directory it migrates it, and it talks to old peers
+//! through the plan's adapters. There every node is new from its start;
+//! the upgrade timer never fires.
 
 use std::marker::PhantomData;
 use std::time::Duration;

@@ -10,6 +10,7 @@
 //! lockserv cluster --clients 2               # three processes on loopback
 //! lockserv cluster --clients 2 --transform reliable --faults drop,dup,reorder
 //! lockserv client --cluster FILE --node 'Client(0)' Lock
+//! lockserv serve --cluster FILE --node Server --transform upgrade-v2   # upgrade one node live
 //! ```
 
 use std::process::ExitCode;
@@ -39,13 +40,14 @@ fn main() -> ExitCode {
         })
         .transform(
             "upgrade-v2",
-            "a rolling upgrade to version 2 (nodes upgrade under --faults upgrade=N)",
-            app::<Upgrade<ToV2>>,
+            "a rolling upgrade to version 2 (check: nodes upgrade under --faults upgrade=N; \
+             serve: this node runs version 2, migrating a version 1 data directory)",
+            || app::<Upgrade<ToV2>>().live_upgrade(),
         )
         .transform(
             "upgrade-v2-broken",
             "the same upgrade with a server migration that forgets the holder",
-            app::<Upgrade<BrokenToV2>>,
+            || app::<Upgrade<BrokenToV2>>().live_upgrade(),
         )
         .run()
 }
