@@ -33,3 +33,5 @@ mod runtime_storage;
 mod runtime_units;
 #[path = "transform_runtime.rs"]
 mod transform_runtime;
+#[path = "upgrade_live.rs"]
+mod upgrade_live;
