@@ -207,10 +207,16 @@ pub fn expand(def: &SystemDef, bodies: bool, source_hash: u64) -> TokenStream {
     // Without bodies (validation failed) handlers and invariants are left
     // out entirely: they may name things that do not exist.
     let roles_with_handlers = if bodies { &def.roles[..] } else { &[] };
+    let kinds = Kinds {
+        inputs: &inputs,
+        outputs: &outputs,
+        messages: &messages,
+        timers: &timers,
+    };
     for (r, role) in roles_with_handlers.iter().enumerate() {
         for h in &role.handlers {
             let id = handler_metas.len();
-            let g = handler(&sys, r, role, h, id, &inputs, &outputs, &messages, &timers);
+            let g = handler(&sys, r, role, h, id, &kinds);
             views.extend(g.view);
             impls.extend(g.items);
             dispatch_arms.push(g.arm);
@@ -233,16 +239,7 @@ pub fn expand(def: &SystemDef, bodies: bool, source_hash: u64) -> TokenStream {
     impls.extend(eventually.items);
     let eventually_fns = crate::liveness::system_fns(def, &sys.ty, &eventually.global_arms);
 
-    let meta = meta(
-        def,
-        source_hash,
-        &inputs,
-        &outputs,
-        &messages,
-        &timers,
-        &handler_metas,
-        &invs.metas,
-    );
+    let meta = meta(def, source_hash, &kinds, &handler_metas, &invs.metas);
     let meta_fn = if sys.params.is_empty() {
         quote!(&META)
     } else {
@@ -795,18 +792,29 @@ struct HandlerGen {
     meta: TokenStream,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The system's inputs, outputs, messages and timers, as each handler and
+/// the metadata name them.
+struct Kinds<'a> {
+    inputs: &'a KindGen,
+    outputs: &'a KindGen,
+    messages: &'a KindGen,
+    timers: &'a [&'a Named],
+}
+
 fn handler(
     sys: &Sys,
     r: usize,
     role: &RoleDef,
     h: &HandlerDef,
     id: usize,
-    inputs: &KindGen,
-    outputs: &KindGen,
-    messages: &KindGen,
-    timers: &[&Named],
+    kinds: &Kinds<'_>,
 ) -> HandlerGen {
+    let Kinds {
+        inputs,
+        outputs,
+        messages,
+        timers,
+    } = *kinds;
     let role_name = &role.name;
     let label = handler_name(&h.trigger).replace(' ', "_");
     // The marker's span is the handler's event, so "not implemented for
@@ -1398,17 +1406,19 @@ fn text(t: &impl ToTokens) -> String {
     out
 }
 
-#[allow(clippy::too_many_arguments)]
 fn meta(
     def: &SystemDef,
     source_hash: u64,
-    inputs: &KindGen,
-    outputs: &KindGen,
-    messages: &KindGen,
-    timers: &[&Named],
+    kinds: &Kinds<'_>,
     handlers: &[TokenStream],
     invariants: &[TokenStream],
 ) -> TokenStream {
+    let Kinds {
+        inputs,
+        outputs,
+        messages,
+        timers,
+    } = *kinds;
     let name = def.name.as_ref().map(|n| n.to_string()).unwrap_or_default();
     let roles = def.roles.iter().map(|r| {
         let rn = r.name.to_string();
