@@ -13,6 +13,7 @@
 //! kv check --transform raft-redis --servers 3 --ops 1 --max-term 1 --max-log 3    # exits 0
 //! kv check --transform raft --servers 3 --clients 1 --ops 1 --max-term 1 --max-log 1 --max-retries 0 --pre-vote   # exits 0
 //! kv check --transform raft --servers 3 --clients 1 --ops 1 --max-term 1 --max-log 1 --max-retries 0 --faults cut=1   # exits 0
+//! kv check --transform raft --servers 3 --voters 2 --clients 0 --max-term 2 --max-log 2 --max-changes 1 --max-retries 0   # exits 0
 //! kv cluster --transform raft-redis --retransmit --pre-vote --check-quorum    # then: redis-cli -p PORT SET k v
 //! kv cluster --clients 2 --transform primary-backup
 //! kv client --cluster FILE --node 'Client(0)' '{"Put": [0, 1]}'

@@ -66,6 +66,15 @@
 //!   snapshot's last entry (it may have acknowledged them), and dropped
 //!   otherwise. A restarted server starts from its snapshot.
 //!
+//! - **Membership change**, one server at a time ([`Config::voters`],
+//!   [`Config::max_changes`], off by default; see [`Membership`]). A
+//!   configuration is a log entry that a server uses from the moment it
+//!   appends it; only its voters are counted. A leader changes it only
+//!   once an entry of its own term is committed and no change is
+//!   pending, and steps down once its own removal commits. Changes are
+//!   picked by the leader's `Reconfigure` timer (every choice, in the
+//!   checker), not submitted from outside.
+//!
 //! Reads go through the log like writes: simple, and linearizable without
 //! leases or clocks, at the cost of a log entry per read.
 //!
@@ -248,7 +257,7 @@ crate::system! {
         /// A client has waited too long for an answer.
         Retry,
         /// A leader may change the configuration (with
-        /// [`Config::max_changes`]).
+        /// `max_changes` above 0).
         Reconfigure,
     }
 
