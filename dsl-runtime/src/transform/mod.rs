@@ -171,8 +171,8 @@ pub use origin::{Answered, Asked, Origin, Tagged};
 pub use plan::{plan_retransmitting, Plan, DEFAULT_DEPTH};
 pub use primary_backup::{PbBug, PbConfig, PbNode, PbRole, PrimaryBackup};
 pub use raft::{
-    timely_elections as raft_timely_elections, LogEntry, Progress, Raft, RaftBug, RaftConfig,
-    RaftNode, RaftRole, Standing, BOUNDED_STALLS as RAFT_BOUNDED_STALLS,
+    timely_elections as raft_timely_elections, LogEntry, Membership, Payload, Progress, Raft,
+    RaftBug, RaftConfig, RaftNode, RaftRole, Standing, BOUNDED_STALLS as RAFT_BOUNDED_STALLS,
 };
 pub use refinement::{check_refinement, RefinementOptions, RefinementOutcome, RefinementReport};
 pub use reliable::{

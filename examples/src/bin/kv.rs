@@ -13,6 +13,7 @@
 //! kv check --transform raft-redis --servers 3 --ops 1 --max-term 1 --max-log 3    # exits 0
 //! kv check --transform raft --servers 3 --clients 1 --ops 1 --max-term 1 --max-log 1 --max-retries 0 --pre-vote   # exits 0
 //! kv check --transform raft --servers 3 --clients 1 --ops 1 --max-term 1 --max-log 1 --max-retries 0 --faults cut=1   # exits 0
+//! kv check --transform raft --servers 3 --voters 2 --clients 0 --max-term 2 --max-log 2 --max-changes 1 --max-retries 0   # exits 0
 //! kv cluster --transform raft-redis --retransmit --pre-vote --check-quorum    # then: redis-cli -p PORT SET k v
 //! kv cluster --clients 2 --transform primary-backup
 //! kv client --cluster FILE --node 'Client(0)' '{"Put": [0, 1]}'
@@ -68,6 +69,17 @@ const CHECK_QUORUM: Flag<bool> = Flag::bool(
     "check-quorum",
     "Raft: a leader that hears from no majority within an election timeout steps down",
 );
+const VOTERS: Flag<usize> = Flag::usize(
+    "voters",
+    0,
+    "Raft: servers in the initial configuration, the first this many (0: all); the others \
+     are learners until a membership change adds them",
+);
+const MAX_CHANGES: Flag<usize> = Flag::usize(
+    "max-changes",
+    0,
+    "Raft: membership changes leaders may make, one server at a time (0: none; bounds a check)",
+);
 const RAFT_BROKEN: Flag<Option<String>> = Flag::choice(
     "broken",
     &[
@@ -76,6 +88,7 @@ const RAFT_BROKEN: Flag<Option<String>> = Flag::choice(
         "vote-without-log-check",
         "snapshot-over-matching-log",
         "pre-vote-ignores-leader",
+        "membership-without-own-term-commit",
     ],
     "A deliberate Raft bug",
 );
@@ -130,6 +143,8 @@ fn raft_flags<S: System<Config = RaftConfig, Role = RaftRole>>(app: App<S>) -> A
         .config_flag(COMPACT_AFTER)
         .config_flag(PRE_VOTE)
         .config_flag(CHECK_QUORUM)
+        .config_flag(VOTERS)
+        .config_flag(MAX_CHANGES)
         .config_flag(RAFT_BROKEN)
         .config(raft_config)
         .allowing_deadlock(RAFT_BOUNDED_STALLS)
@@ -143,6 +158,7 @@ fn raft_config(flags: &Flags) -> RaftConfig {
         Some("vote-without-log-check") => Some(RaftBug::VoteWithoutLogCheck),
         Some("snapshot-over-matching-log") => Some(RaftBug::SnapshotOverMatchingLog),
         Some("pre-vote-ignores-leader") => Some(RaftBug::PreVoteIgnoresLeader),
+        Some("membership-without-own-term-commit") => Some(RaftBug::MembershipWithoutOwnTermCommit),
         _ => None,
     };
     let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
@@ -154,6 +170,8 @@ fn raft_config(flags: &Flags) -> RaftConfig {
         compact_after: flags.get(COMPACT_AFTER) as u64,
         pre_vote: flags.get(PRE_VOTE),
         check_quorum: flags.get(CHECK_QUORUM),
+        voters: u8::try_from(flags.get(VOTERS)).unwrap_or(u8::MAX),
+        max_changes: clamp(flags.get(MAX_CHANGES)),
         bug,
     }
 }

@@ -64,6 +64,12 @@ impl<E: Termed, B> Log<E, B> {
         &self.base
     }
 
+    /// The state after the compacted entries, to change (a server's
+    /// initial state, before any entry).
+    pub fn base_mut(&mut self) -> &mut B {
+        &mut self.base
+    }
+
     /// The index of the last entry, compacted or not (0: empty).
     pub fn last_index(&self) -> u64 {
         self.base_index + self.entries.len() as u64

@@ -66,6 +66,15 @@
 //!   snapshot's last entry (it may have acknowledged them), and dropped
 //!   otherwise. A restarted server starts from its snapshot.
 //!
+//! - **Membership change**, one server at a time ([`Config::voters`],
+//!   [`Config::max_changes`], off by default; see [`Membership`]). A
+//!   configuration is a log entry that a server uses from the moment it
+//!   appends it; only its voters are counted. A leader changes it only
+//!   once an entry of its own term is committed and no change is
+//!   pending, and steps down once its own removal commits. Changes are
+//!   picked by the leader's `Reconfigure` timer (every choice, in the
+//!   checker), not submitted from outside.
+//!
 //! Reads go through the log like writes: simple, and linearizable without
 //! leases or clocks, at the cost of a log entry per read.
 //!
@@ -93,8 +102,10 @@
 //! [`RaftBug`] selects a deliberately broken variant.
 
 mod log;
+mod membership;
 
 pub use log::{Log, Termed};
+pub use membership::{Membership, Payload};
 
 use crate::transform::sessions::{self, record, session};
 use std::collections::{BTreeMap, BTreeSet};
@@ -104,17 +115,18 @@ use serde::{Deserialize, Serialize};
 use crate::ctx::{Ctx, MaySend, MaySet};
 use crate::transform::state_machine::{check_linearizable, StateMachine};
 
-/// A log entry: the term it was created in, and the command — who asked,
-/// their request number, what.
-pub type LogEntry<I> = (u32, Node, u32, I);
+/// A log entry: the term it was created in, who asked, their request
+/// number, and what: a command, or (asked by the leader, numbered 0) a
+/// no-op or a configuration.
+pub type LogEntry<I> = (u32, Node, u32, Payload<I, Node>);
 
 /// Per client, its last applied request and that request's output (see
 /// [`crate::transform::sessions`]).
 pub type Sessions<O> = sessions::Sessions<Node, O>;
 
-/// What a snapshot holds: the machine and the session table after the
-/// entries it replaces.
-pub type Snapshot<M> = (M, Sessions<<M as StateMachine>::Output>);
+/// What a snapshot holds: the machine, the session table and the
+/// configuration after the entries it replaces.
+pub type Snapshot<M> = (M, Sessions<<M as StateMachine>::Output>, Membership<Node>);
 
 /// A server's log of `M`'s commands, its applied prefix compacted into a
 /// [`Snapshot`].
@@ -175,6 +187,11 @@ pub enum RaftBug {
     /// leader alone can win pre-votes, move the cluster to a new term and
     /// depose a leader the others still hear from.
     PreVoteIgnoresLeader,
+    /// A leader changes the configuration before an entry of its own term
+    /// is committed (single-server change without the 2015 correction):
+    /// two leaders of successive terms can each change the same old
+    /// configuration, and the two new ones need not share a majority.
+    MembershipWithoutOwnTermCommit,
 }
 
 crate::system! {
@@ -214,6 +231,15 @@ crate::system! {
         /// timer stays armed to end rounds), and it pings idle followers
         /// on every heartbeat so they can answer.
         check_quorum: bool = false,
+        /// How many servers vote in the initial configuration: the first
+        /// this many slots (0, or the number of servers: all of them).
+        /// The others are learners until a change adds them.
+        voters: u8 = 0,
+        /// Membership changes leaders may make in a run (0: the
+        /// configuration never changes). With changes on, a leader's
+        /// `Reconfigure` timer commits a no-op of its term and then adds
+        /// or removes one server, whichever the checker picks.
+        max_changes: u32 = 0,
         /// A deliberate bug, or `None` for the correct protocol.
         bug: Option<RaftBug> = None,
     }
@@ -230,6 +256,9 @@ crate::system! {
         Heartbeat,
         /// A client has waited too long for an answer.
         Retry,
+        /// A leader may change the configuration (with
+        /// `max_changes` above 0).
+        Reconfigure,
     }
 
     message enum Msg {
@@ -278,7 +307,7 @@ crate::system! {
             /// The log, its applied prefix possibly compacted into a
             /// snapshot.
             #[durable]
-            log: RaftLog<M> = Log::new((M::default(), Vec::new())),
+            log: RaftLog<M> = Log::new((M::default(), Vec::new(), Membership::default())),
             /// Follower, candidate or leader of `current_term`.
             standing: Standing = Standing::Follower,
             /// Votes received as a candidate, or pre-votes as a
@@ -317,23 +346,32 @@ crate::system! {
             leader: Option<Node> = None,
         }
 
-        on start reads(current_term) sets(Election) {
+        // The initial configuration is written into the log's base, so
+        // that a renaming of servers (symmetry reduction) renames it too.
+        on start reads(current_term) writes(log) sets(Election, Reconfigure) {
+            let voters = ctx.config().voters as usize;
+            let servers: Vec<Node> = ctx.nodes_of(Role::Server).collect();
+            if voters != 0 && voters < servers.len() {
+                self.log.base_mut().2.voters = Some(servers[..voters].iter().copied().collect());
+            }
             arm_election(ctx, self.current_term);
+            arm_reconfigure(ctx);
         }
 
         // A restarted server starts from its snapshot: the entries in it
         // are applied already.
         on restart
-            reads(current_term, log) writes(voted_for, machine, sessions, commit) sets(Election)
+            reads(current_term, log) writes(voted_for, machine, sessions, commit) sets(Election, Reconfigure)
         {
             if ctx.config().bug == Some(RaftBug::VotedForNotDurable) {
                 *self.voted_for = None;
             }
-            let (machine, sessions) = self.log.base();
+            let (machine, sessions, _) = self.log.base();
             machine.clone_into(self.machine);
             sessions.clone_into(self.sessions);
             *self.commit = self.log.base_index();
             arm_election(ctx, self.current_term);
+            arm_reconfigure(ctx);
         }
 
         // A follower or candidate stands for the next term, or with
@@ -351,8 +389,9 @@ crate::system! {
             if *self.standing == Standing::Leader {
                 if check_quorum {
                     let term = *self.current_term;
-                    let heard = 1 + self.progress.values().filter(|p| p.active).count();
-                    if heard >= ctx.majority() {
+                    let me = ctx.me();
+                    let heard = self.progress.iter().filter(|(_, p)| p.active).map(|(&n, _)| n);
+                    if quorum(ctx, self.log, std::iter::once(me).chain(heard)) {
                         self.progress.values_mut().for_each(|p| p.active = false);
                         arm_election(ctx, term);
                     } else {
@@ -365,6 +404,10 @@ crate::system! {
                 return;
             }
             let me = ctx.me();
+            // A server outside its configuration does not stand.
+            if !membership(self.log).votes(me) {
+                return;
+            }
             let (last_index, last_term) = (self.log.last_index(), self.log.last_term());
             if pre_vote {
                 *self.leader_seen = false;
@@ -380,7 +423,7 @@ crate::system! {
                     }
                 }
                 arm_election(ctx, *self.current_term);
-                if self.votes.len() < ctx.majority() {
+                if !quorum(ctx, self.log, self.votes.iter().copied()) {
                     return;
                 }
             }
@@ -417,7 +460,7 @@ crate::system! {
                 return;
             }
             self.votes.insert(voter);
-            if self.votes.len() >= ctx.majority() {
+            if quorum(ctx, self.log, self.votes.iter().copied()) {
                 stand_for_election(ctx, self.log, self.commit, self.current_term, self.voted_for, self.standing, self.votes, self.progress);
             }
         }
@@ -457,7 +500,7 @@ crate::system! {
                 return;
             }
             self.votes.insert(voter);
-            if self.votes.len() >= ctx.majority() {
+            if quorum(ctx, self.log, self.votes.iter().copied()) {
                 become_leader(ctx, term, self.log, self.commit, self.standing, self.progress);
             }
         }
@@ -529,7 +572,7 @@ crate::system! {
             // it nothing new.
             if index > *self.commit {
                 let keep = ctx.config().bug != Some(RaftBug::SnapshotOverMatchingLog);
-                let (machine, sessions) = base.clone();
+                let (machine, sessions, _) = base.clone();
                 self.log.install(index, last_term, base, keep);
                 *self.machine = machine;
                 *self.sessions = sessions;
@@ -583,6 +626,11 @@ crate::system! {
                 }
                 compact_if_due(ctx, self.log, *self.commit, self.machine, self.sessions);
             }
+            // A leader whose removal is committed steps down (in its term).
+            if !membership(self.log).votes(ctx.me()) && !config_pending(self.log, *self.commit) {
+                step_down(ctx, term, self.current_term, self.voted_for, self.standing, self.votes, self.progress);
+                return;
+            }
             let commit = *self.commit;
             let peers: Vec<Node> = ctx.peers().collect();
             for peer in peers {
@@ -619,6 +667,56 @@ crate::system! {
             ctx.set_timer(timer::Heartbeat, HEARTBEAT);
         }
 
+        // Membership change, one server at a time (see [`Membership`]).
+        // A leader first appends a no-op if its log has no entry of its
+        // term; once an entry of its term is committed and no change is
+        // uncommitted, it adds a learner or removes a voter (one of them,
+        // each explored by the checker). The timer keeps firing until
+        // [`Config::max_changes`] changes are in the log.
+        on timer Reconfigure
+            reads(current_term, standing, commit)
+            writes(log, progress)
+            sends(AppendEntries)
+            sets(Reconfigure)
+            chooses
+        {
+            let config = ctx.config();
+            let current = membership(self.log).clone();
+            if current.changes >= config.max_changes {
+                return;
+            }
+            ctx.set_timer(timer::Reconfigure, RECONFIGURE);
+            let full = config.max_log != 0 && self.log.last_index() >= config.max_log;
+            if *self.standing != Standing::Leader || full {
+                return;
+            }
+            let term = self.current_term;
+            let entry = if self.log.last_term() != term {
+                Payload::Noop
+            } else {
+                let guarded = config.bug != Some(RaftBug::MembershipWithoutOwnTermCommit);
+                let own_term_committed = self.log.term_at(self.commit) == Some(term);
+                if config_pending(self.log, self.commit) || (guarded && !own_term_committed) {
+                    return;
+                }
+                let servers: Vec<Node> = ctx.nodes_of(Role::Server).collect();
+                // The last voter stays.
+                let last = current.size(servers.len()) <= 1;
+                let options: Vec<Node> = servers.iter().copied()
+                    .filter(|&n| !(last && current.votes(n)))
+                    .collect();
+                let Some(&node) = ctx.choose_from(&options) else { return };
+                Payload::Config(current.toggled(node, &servers))
+            };
+            self.log.push((term, ctx.me(), 0, entry));
+            let peers: Vec<Node> = ctx.peers().collect();
+            for peer in peers {
+                if self.progress.get(&peer).is_some_and(|p| !p.in_flight) {
+                    send_entries(ctx, peer, term, self.log, self.commit, self.progress);
+                }
+            }
+        }
+
         on message Request { id, input } from client
             reads(current_term, standing, commit, sessions)
             writes(log, progress)
@@ -643,11 +741,11 @@ crate::system! {
             // this client is in the session table, handled above.
             let queued = self.log.after(self.commit)
                 .iter()
-                .any(|e| e.0 == term && e.1 == client && e.2 == id);
+                .any(|e| e.0 == term && e.1 == client && e.2 == id && matches!(e.3, Payload::Command(_)));
             if queued || (max != 0 && self.log.last_index() >= max) {
                 return;
             }
-            self.log.push((term, client, id, input));
+            self.log.push((term, client, id, Payload::Command(input)));
             let peers: Vec<Node> = ctx.peers().collect();
             for peer in peers {
                 if self.progress.get(&peer).is_some_and(|p| !p.in_flight) {
@@ -678,7 +776,7 @@ crate::system! {
                 }
                 self.awaiting.insert(id);
                 let term = self.current_term;
-                self.log.push((term, me, id, command));
+                self.log.push((term, me, id, Payload::Command(command)));
                 let peers: Vec<Node> = ctx.peers().collect();
                 for peer in peers {
                     if self.progress.get(&peer).is_some_and(|p| !p.in_flight) {
@@ -955,6 +1053,8 @@ appends and resends, so a bounded run can end with a client waiting";
 const HEARTBEAT: std::time::Duration = std::time::Duration::from_millis(50);
 /// How long a client waits before resending in the runtime.
 const RETRY: std::time::Duration = std::time::Duration::from_millis(500);
+/// How often a leader tries a membership change in the runtime.
+const RECONFIGURE: std::time::Duration = std::time::Duration::from_millis(1000);
 
 /// A handler's context in [`Raft<M>`], with permissions `H`.
 type RaftCtx<'a, 'b, M, H> = &'a mut Ctx<'b, Raft<M>, H>;
@@ -977,6 +1077,61 @@ where
         .wrapping_add((term as u64 + 1).wrapping_mul(0xbf58_476d_1ce4_e5b9));
     let ms = 150 + (mix >> 33) % 150;
     ctx.set_timer(timer::Election, std::time::Duration::from_millis(ms));
+}
+
+/// Arms the timer for membership changes, when a run may make any.
+fn arm_reconfigure<M, H>(ctx: RaftCtx<'_, '_, M, H>)
+where
+    M: StateMachine + crate::Relabel<Node>,
+    M::Input: crate::Relabel<Node>,
+    M::Output: crate::Relabel<Node>,
+    H: MaySet<timer::Reconfigure>,
+{
+    if ctx.config().max_changes > 0 {
+        ctx.set_timer(timer::Reconfigure, RECONFIGURE);
+    }
+}
+
+/// The configuration a server uses: the latest in its log, committed or
+/// not.
+fn membership<M: StateMachine>(log: &RaftLog<M>) -> &Membership<Node> {
+    membership_at(log, log.last_index())
+}
+
+/// The configuration after entry `index`: the latest configuration entry
+/// up to it, else the snapshot's.
+fn membership_at<M: StateMachine>(log: &RaftLog<M>, index: u64) -> &Membership<Node> {
+    log.held()
+        .take_while(|(i, _)| *i <= index)
+        .filter_map(|(_, e)| match &e.3 {
+            Payload::Config(m) => Some(m),
+            _ => None,
+        })
+        .last()
+        .unwrap_or(&log.base().2)
+}
+
+/// Whether a configuration entry after `commit` is still uncommitted.
+fn config_pending<M: StateMachine>(log: &RaftLog<M>, commit: u64) -> bool {
+    log.after(commit)
+        .iter()
+        .any(|e| matches!(e.3, Payload::Config(_)))
+}
+
+/// Whether `nodes` hold a majority of the voters of the configuration in
+/// `log`; nodes outside it are not counted.
+fn quorum<M, H>(
+    ctx: RaftCtx<'_, '_, M, H>,
+    log: &RaftLog<M>,
+    nodes: impl IntoIterator<Item = Node>,
+) -> bool
+where
+    M: StateMachine + crate::Relabel<Node>,
+    M::Input: crate::Relabel<Node>,
+    M::Output: crate::Relabel<Node>,
+{
+    let servers = ctx.nodes_of(Role::Server).count();
+    membership(log).is_quorum(nodes, servers)
 }
 
 /// Moves to `term` as a follower: no vote yet, no known leader.
@@ -1147,7 +1302,7 @@ fn stand_for_election<M, H>(
         },
     );
     arm_election(ctx, term);
-    if votes.len() >= ctx.majority() {
+    if quorum(ctx, log, votes.iter().copied()) {
         become_leader(ctx, term, log, commit, standing, progress);
     }
 }
@@ -1247,12 +1402,13 @@ fn compact_if_due<M, H>(
 {
     let every = ctx.config().compact_after;
     if every != 0 && commit >= log.base_index() + every {
-        log.compact(commit, (machine.clone(), sessions.clone()));
+        let members = membership_at(log, commit).clone();
+        log.compact(commit, (machine.clone(), sessions.clone(), members));
     }
 }
 
-/// The highest index the leader may now commit: held by a majority (the
-/// leader included) and — unless the Figure 8 bug is on — of the leader's
+/// The highest index the leader may now commit: held by a majority of its
+/// configuration's voters (the leader included, if it is one) and — unless the Figure 8 bug is on — of the leader's
 /// own term. At least `commit`.
 fn committable<M, H>(
     ctx: RaftCtx<'_, '_, M, H>,
@@ -1267,11 +1423,15 @@ where
     M::Output: crate::Relabel<Node>,
 {
     let any_term = ctx.config().bug == Some(RaftBug::CommitByCountingOldTerms);
-    let majority = ctx.majority();
+    let me = ctx.me();
     let mut best = commit;
     for n in (commit + 1)..=log.last_index() {
-        let holders = 1 + progress.values().filter(|p| p.matched >= n).count();
-        if holders >= majority && (any_term || log.term_at(n) == Some(term)) {
+        let holders = progress
+            .iter()
+            .filter(|(_, p)| p.matched >= n)
+            .map(|(&peer, _)| peer);
+        let held = quorum(ctx, log, std::iter::once(me).chain(holders));
+        if held && (any_term || log.term_at(n) == Some(term)) {
             best = n;
         }
     }
@@ -1302,10 +1462,14 @@ where
     let mut mine = Vec::new();
     let upto = upto.min(log.last_index());
     while *commit < upto {
-        let Some((_, client, id, input)) = log.get(*commit + 1) else {
+        let Some((_, client, id, payload)) = log.get(*commit + 1) else {
             break; // compacted: applied already
         };
         *commit += 1;
+        // No-ops and configurations do nothing to the machine.
+        let Payload::Command(input) = payload else {
+            continue;
+        };
         let output = match session(sessions, *client) {
             Some((last, output)) if last == *id => output.clone(),
             Some((last, _)) if last > *id => continue,
