@@ -4,6 +4,7 @@
 //! so `cargo test -p verdict-examples --test checking liveness::` runs one.
 
 mod command;
+mod steps;
 
 #[path = "bgp.rs"]
 mod bgp;

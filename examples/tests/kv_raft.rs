@@ -183,20 +183,7 @@ mod membership {
         }
     }
 
-    /// Takes the first step `model` enables in `world` whose event `pick`
-    /// accepts; `false` when there is none.
-    fn take(model: &Model<Kv>, world: &mut World<Kv>, pick: impl Fn(&Event<Kv>) -> bool) -> bool {
-        let Some(a) = model
-            .enabled(world)
-            .into_iter()
-            .find(|&a| pick(&model.event(world, a)))
-        else {
-            return false;
-        };
-        let mut fx = verdict::Effects::default();
-        model.apply(world, a, &mut fx).unwrap();
-        true
-    }
+    use crate::steps::take;
 
     fn server(world: &World<Kv>, i: usize) -> &verdict::transform::raft::ServerState<Store> {
         match &world.nodes[i].state {

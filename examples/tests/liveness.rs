@@ -134,24 +134,7 @@ mod raft_partial_partition {
         kv::raft(3, 1, 1, Faults::none().cut(1), config).unwrap()
     }
 
-    /// Takes the first step `model` enables in `world` whose event `pick`
-    /// accepts; `false` when there is none.
-    fn take(
-        model: &Model<Raft<Store>>,
-        world: &mut World<Raft<Store>>,
-        pick: impl Fn(&Event<Raft<Store>>) -> bool,
-    ) -> bool {
-        let Some(a) = model
-            .enabled(world)
-            .into_iter()
-            .find(|&a| pick(&model.event(world, a)))
-        else {
-            return false;
-        };
-        let mut fx = verdict::Effects::default();
-        model.apply(world, a, &mut fx).unwrap();
-        true
-    }
+    use crate::steps::take;
 
     /// Server(0) leads term 1, both followers have heard from it, nothing
     /// is in flight, the client has not asked yet, and the link between
