@@ -65,12 +65,16 @@ pub enum SetupError {
     /// The fault model asks for a step this system does not have (an
     /// `upgrade` budget for a system that is not a rolling upgrade).
     Unsupported(String),
+    /// The program refuses this configuration (see
+    /// [`crate::cli::App::refusing`]); the text says why and what to give
+    /// instead.
+    Refused(String),
 }
 
 impl fmt::Display for SetupError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SetupError::Unsupported(why) => f.write_str(why),
+            SetupError::Unsupported(why) | SetupError::Refused(why) => f.write_str(why),
             SetupError::MissingSize { role } => {
                 write!(
                     f,

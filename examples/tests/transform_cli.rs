@@ -124,3 +124,75 @@ fn a_transformed_counterexample_replays() {
     assert!(out.contains("not linearizable"), "{out}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Exit code and standard error of `kv` with `args`, killed (and failed)
+/// if it is still running after 30 s: a refused command must not start.
+fn kv_refused(args: &[&str]) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kv"))
+        .args(args)
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().ok();
+            panic!(
+                "`kv {}` was not refused: it is still running",
+                args.join(" ")
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn raft_membership_flags_the_setup_cannot_honour_are_refused() {
+    let (code, err) = kv_refused(&[
+        "check",
+        "--transform",
+        "raft",
+        "--servers",
+        "3",
+        "--voters",
+        "4",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--voters 4 is more than the 3 servers: give at most --voters 3"),
+        "{err}"
+    );
+    // A checked bound, never a deployed behaviour.
+    let (code, err) = kv_refused(&["cluster", "--transform", "raft", "--max-changes", "1"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("deploy with --max-changes 0"), "{err}");
+    // Within the servers, and checked, both are accepted.
+    let (code, out) = kv(&[
+        "check",
+        "--transform",
+        "raft",
+        "--servers",
+        "3",
+        "--voters",
+        "2",
+        "--clients",
+        "0",
+        "--max-term",
+        "1",
+        "--max-log",
+        "1",
+        "--max-changes",
+        "1",
+        "--max-retries",
+        "0",
+    ]);
+    assert_eq!(code, 0, "{out}");
+}

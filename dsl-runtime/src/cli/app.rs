@@ -137,7 +137,21 @@ pub struct App<S: System> {
     live: Option<std::sync::Arc<dyn crate::runtime::LiveUpgrade<S>>>,
     transforms: Vec<Transform>,
     transform: Option<TransformArg>,
+    refusals: Vec<RefusalFn<S>>,
 }
+
+/// Where a configuration is about to be used, for [`App::refusing`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Use {
+    /// Explored: `check`, `simulate`, `induct`, `explore`, `describe`.
+    Check,
+    /// Run on real processes: `serve` and `cluster`.
+    Deploy,
+}
+
+/// A check of the setup the flags describe: `Err` says why the program
+/// refuses it and what to give instead.
+type RefusalFn<S> = Box<dyn Fn(&Setup<S>, Use) -> Result<(), String>>;
 
 impl<S: System> App<S> {
     /// A program named `name` with no flags, the default configuration and
@@ -162,6 +176,7 @@ impl<S: System> App<S> {
             live: None,
             transforms: Vec::new(),
             transform: None,
+            refusals: Vec::new(),
         }
     }
 
@@ -260,6 +275,26 @@ impl<S: System> App<S> {
     pub fn config(mut self, make: impl Fn(&Flags) -> S::Config + 'static) -> Self {
         self.config = Box::new(make);
         self
+    }
+
+    /// Refuses a setup the flags describe but the system cannot use as
+    /// meant: every subcommand that builds one from the flags (and `serve`,
+    /// on the cluster file's) exits 2 with `check`'s sentence instead of
+    /// running something other than what was asked.
+    pub fn refusing(
+        mut self,
+        check: impl Fn(&Setup<S>, Use) -> Result<(), String> + 'static,
+    ) -> Self {
+        self.refusals.push(Box::new(check));
+        self
+    }
+
+    /// The first refusal of `setup` for `use_`, if any.
+    fn refused(&self, setup: &Setup<S>, use_: Use) -> Result<(), SetupError> {
+        self.refusals
+            .iter()
+            .try_for_each(|check| check(setup, use_))
+            .map_err(SetupError::Refused)
     }
 
     /// Builds the checked workload from the setup and the flags.
@@ -418,10 +453,10 @@ impl<S: System> App<S> {
     /// The setup the size and config flags describe (`cluster` builds one).
     #[cfg(feature = "runtime")]
     fn setup(&self, m: &ArgMatches) -> Result<Setup<S>, SetupError> {
-        self.setup_with(m, 0)
+        self.setup_with(m, 0, Use::Deploy)
     }
 
-    fn setup_with(&self, m: &ArgMatches, extra: usize) -> Result<Setup<S>, SetupError> {
+    fn setup_with(&self, m: &ArgMatches, extra: usize, use_: Use) -> Result<Setup<S>, SetupError> {
         let flags = Flags { matches: m.clone() };
         let mut sizes = Sizes::new();
         for s in &self.sizes {
@@ -432,7 +467,9 @@ impl<S: System> App<S> {
             };
             sizes = sizes.with_name(s.role, count);
         }
-        Setup::with_config(&sizes, (self.config)(&flags))
+        let setup = Setup::with_config(&sizes, (self.config)(&flags))?;
+        self.refused(&setup, use_)?;
+        Ok(setup)
     }
 
     fn model(&self, m: &ArgMatches, faults: crate::Faults) -> Result<Model<S>, SetupError> {
@@ -454,7 +491,7 @@ impl<S: System> App<S> {
                 S::meta().name
             )));
         }
-        let setup = self.setup_with(m, extra)?;
+        let setup = self.setup_with(m, extra, Use::Check)?;
         let workload = (self.workload)(&setup, &Flags { matches: m.clone() });
         let mut model = Model::new(setup, faults, workload);
         model.ignores = self.ignores;
@@ -696,6 +733,7 @@ impl<S: System> App<S> {
             "serve" => super::deploy::run_serve::<S>(
                 m,
                 (self.config)(&flags),
+                &|setup| self.refused(setup, Use::Deploy),
                 self.resp.as_ref().map(|r| r.service.clone()),
                 self.live.clone(),
             ),

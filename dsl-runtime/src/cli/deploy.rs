@@ -421,6 +421,7 @@ fn load<S: System>(path: &Path, config: S::Config) -> Result<Deployment<S>, Stri
 pub(crate) fn run_serve<S: System>(
     m: &ArgMatches,
     config: S::Config,
+    refused: &dyn Fn(&crate::Setup<S>) -> Result<(), crate::SetupError>,
     resp: Option<std::sync::Arc<dyn runtime::RespService<S>>>,
     live: Option<std::sync::Arc<dyn runtime::LiveUpgrade<S>>>,
 ) -> ExitCode {
@@ -436,6 +437,9 @@ pub(crate) fn run_serve<S: System>(
         Ok(d) => d,
         Err(e) => return usage(e),
     };
+    if let Err(e) = refused(&deployment.setup) {
+        return usage(e);
+    }
     let index = match deployment.index_named(&args.node) {
         Ok(i) => i,
         Err(e) => return usage(e),

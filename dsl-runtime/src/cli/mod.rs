@@ -22,7 +22,7 @@ mod flags;
 mod induct;
 mod simulate;
 
-pub use app::App;
+pub use app::{App, Use};
 pub use change::{
     impact_code, print_description, run_cached_check, run_cached_check_to, run_impact, ImpactArgs,
     IMPACT_NONE, IMPACT_RECHECK,

@@ -21,7 +21,8 @@
 
 use std::process::ExitCode;
 
-use verdict::cli::{App, Flag, Flags};
+use verdict::cli::{App, Flag, Flags, Use};
+use verdict::meta::RoleEnum;
 use verdict::transform::{
     PbBug, PbConfig, PbRole, PrimaryBackup, Raft, RaftBug, RaftConfig, RaftRole, Reliable,
     ReliableConfig, RAFT_BOUNDED_STALLS,
@@ -147,10 +148,37 @@ fn raft_flags<S: System<Config = RaftConfig, Role = RaftRole>>(app: App<S>) -> A
         .config_flag(MAX_CHANGES)
         .config_flag(RAFT_BROKEN)
         .config(raft_config)
+        .refusing(raft_refusals)
         .allowing_deadlock(RAFT_BOUNDED_STALLS)
 }
 
 /// The Raft settings the flags ask for.
+/// Membership flags the Raft setup cannot honour as given.
+fn raft_refusals<S: System<Config = RaftConfig, Role = RaftRole>>(
+    setup: &verdict::Setup<S>,
+    use_: Use,
+) -> Result<(), String> {
+    let config = setup.config();
+    let servers = setup
+        .nodes()
+        .iter()
+        .filter(|&&n| S::role_of(n) == RaftRole::Server.id())
+        .count();
+    if usize::from(config.voters) > servers {
+        return Err(format!(
+            "--voters {} is more than the {servers} servers: give at most --voters {servers}, or 0 for all",
+            config.voters
+        ));
+    }
+    if config.max_changes > 0 && use_ == Use::Deploy {
+        return Err(
+            "--max-changes is a bound for checks: deployed, a leader would pick membership changes at random; deploy with --max-changes 0"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
 fn raft_config(flags: &Flags) -> RaftConfig {
     let bug = match flags.get(RAFT_BROKEN).as_deref() {
         Some("commit-old-term") => Some(RaftBug::CommitByCountingOldTerms),
