@@ -63,6 +63,8 @@ pub struct Metrics {
     pub injected_delays: AtomicU64,
     /// Messages held by a partition.
     pub held: AtomicU64,
+    /// Messages a partition dropped because it already held its bound.
+    pub held_lost: AtomicU64,
     /// Clients disconnected because their output buffer was full.
     pub slow_clients: AtomicU64,
     /// Local invariant violations seen by the monitor.
@@ -101,7 +103,7 @@ impl Metrics {
         let g = |c: &AtomicU64| c.load(Relaxed);
         let mut s = String::new();
         let commits = g(&self.commits);
-        let rows: [(&str, u64); 27] = [
+        let rows: [(&str, u64); 28] = [
             ("events_handled", g(&self.events)),
             ("inputs", g(&self.inputs)),
             ("outputs", g(&self.outputs)),
@@ -127,6 +129,7 @@ impl Metrics {
             ("injected_dups", g(&self.injected_dups)),
             ("injected_delays", g(&self.injected_delays)),
             ("held_by_partition", g(&self.held)),
+            ("lost_past_partition_bound", g(&self.held_lost)),
             ("clients_disconnected_slow", g(&self.slow_clients)),
             ("monitor_violations", g(&self.violations)),
         ];

@@ -40,6 +40,11 @@ use crate::system::{System, Trigger};
 
 /// How many recent outputs a node keeps for clients that connect later.
 const RECENT_OUTPUTS: usize = 64;
+/// Messages a partition holds back per direction before it drops the
+/// rest: past this a partition is a lossy one (counted as
+/// `lost_past_partition_bound`), so a long partition cannot grow memory
+/// without end. Protocols that retransmit do not notice the difference.
+const HELD_LIMIT: usize = 16_384;
 
 /// Settings of one node's event loop.
 #[derive(Debug, Clone)]
@@ -66,6 +71,12 @@ impl Default for LoopSettings {
             injector: InjectorSettings::default(),
         }
     }
+}
+
+/// Which way a message a partition holds was going.
+enum Held {
+    In,
+    Out,
 }
 
 /// A frame for a peer, possibly held back (fault-injected delay).
@@ -345,8 +356,7 @@ impl<S: System> NodeLoop<S> {
         match ev {
             LoopEvent::Message { from, msg, .. } => {
                 if self.injector.is_cut(from, self.me) {
-                    Metrics::bump(&self.metrics.held);
-                    self.held_in.push((from, msg));
+                    self.hold(Held::In, from, msg);
                     return Ok(false);
                 }
                 let from = self.setup.nodes()[from];
@@ -583,12 +593,24 @@ impl<S: System> NodeLoop<S> {
         Ok(())
     }
 
+    /// Keeps a message a partition cut until it heals, within
+    /// `HELD_LIMIT` per direction.
+    fn hold(&mut self, side: Held, peer: usize, msg: S::Msg) {
+        let queue = match side {
+            Held::In => &mut self.held_in,
+            Held::Out => &mut self.held_out,
+        };
+        if queue.len() >= HELD_LIMIT {
+            Metrics::bump(&self.metrics.held_lost);
+            return;
+        }
+        Metrics::bump(&self.metrics.held);
+        queue.push((peer, msg));
+    }
+
     fn send(&mut self, dst: usize, msg: S::Msg) {
         match self.injector.route(self.me, dst) {
-            Route::Hold => {
-                Metrics::bump(&self.metrics.held);
-                self.held_out.push((dst, msg));
-            }
+            Route::Hold => self.hold(Held::Out, dst, msg),
             Route::Drop => {
                 Metrics::bump(&self.metrics.injected_drops);
                 tracing::debug!(to = dst, "fault injection: message dropped");

@@ -14,6 +14,8 @@ use verdict::runtime::{Access, Client, ClusterFile, NodeEntry};
 use verdict::System;
 use verdict_examples::lockserv;
 
+pub mod campaign;
+
 /// Generous: CI boxes are small and busy.
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
