@@ -166,9 +166,72 @@ impl Injector {
     }
 }
 
+/// Messages a partition holds back until it heals, at most `limit` per
+/// direction: past that a partition is a lossy one, so a long partition
+/// cannot grow memory without end. Protocols that retransmit do not
+/// notice the difference; the node counts and warns of each loss.
+#[derive(Debug)]
+pub struct HeldBack<M> {
+    limit: usize,
+    /// Messages this node would have sent, by destination index.
+    pub outgoing: Vec<(usize, M)>,
+    /// Messages that reached this node, by source index.
+    pub incoming: Vec<(usize, M)>,
+}
+
+impl<M> HeldBack<M> {
+    /// Messages held per direction on a node's event loop.
+    pub const NODE_LIMIT: usize = 16_384;
+
+    /// Nothing held yet; at most `limit` messages per direction.
+    pub fn new(limit: usize) -> Self {
+        HeldBack {
+            limit,
+            outgoing: Vec::new(),
+            incoming: Vec::new(),
+        }
+    }
+
+    /// Holds a message; `false` if that direction is full and it was lost.
+    pub fn hold(&mut self, incoming: bool, peer: usize, msg: M) -> bool {
+        let queue = if incoming {
+            &mut self.incoming
+        } else {
+            &mut self.outgoing
+        };
+        if queue.len() >= self.limit {
+            return false;
+        }
+        queue.push((peer, msg));
+        true
+    }
+
+    /// Everything held, for release when the partition heals; this one
+    /// is left empty, with the same limit.
+    pub fn take(&mut self) -> HeldBack<M> {
+        std::mem::replace(self, HeldBack::new(self.limit))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_partition_holds_at_most_its_limit_per_direction() {
+        let mut held = HeldBack::new(2);
+        assert!(held.hold(false, 1, "a"));
+        assert!(held.hold(false, 2, "b"));
+        assert!(!held.hold(false, 1, "c"), "the outgoing side is full");
+        assert!(
+            held.hold(true, 1, "d"),
+            "the incoming side has its own limit"
+        );
+        let released = held.take();
+        assert_eq!(released.outgoing, [(1, "a"), (2, "b")]);
+        assert_eq!(released.incoming, [(1, "d")]);
+        assert!(held.hold(false, 1, "e"), "released messages free the space");
+    }
 
     #[test]
     fn no_faults_means_every_message_goes_once() {

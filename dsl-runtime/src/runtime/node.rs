@@ -26,7 +26,7 @@ use crate::ctx::{Effects, TimerOp};
 use crate::rng::SplitMix64;
 use crate::runtime::codec::{self, FrameKind};
 use crate::runtime::disk::Disk;
-use crate::runtime::faults::{Injector, InjectorSettings, Route};
+use crate::runtime::faults::{HeldBack, Injector, InjectorSettings, Route};
 use crate::runtime::live_upgrade::LiveUpgrade;
 use crate::runtime::metrics::Metrics;
 use crate::runtime::monitor::{Monitor, MonitorMode};
@@ -40,11 +40,6 @@ use crate::system::{System, Trigger};
 
 /// How many recent outputs a node keeps for clients that connect later.
 const RECENT_OUTPUTS: usize = 64;
-/// Messages a partition holds back per direction before it drops the
-/// rest: past this a partition is a lossy one (counted as
-/// `lost_past_partition_bound`), so a long partition cannot grow memory
-/// without end. Protocols that retransmit do not notice the difference.
-const HELD_LIMIT: usize = 16_384;
 
 /// Settings of one node's event loop.
 #[derive(Debug, Clone)]
@@ -71,12 +66,6 @@ impl Default for LoopSettings {
             injector: InjectorSettings::default(),
         }
     }
-}
-
-/// Which way a message a partition holds was going.
-enum Held {
-    In,
-    Out,
 }
 
 /// A frame for a peer, possibly held back (fault-injected delay).
@@ -189,8 +178,8 @@ pub struct NodeLoop<S: System> {
     cluster: u64,
     timers: TimerTable<S::Timer>,
     injector: Injector,
-    held_out: Vec<(usize, S::Msg)>,
-    held_in: Vec<(usize, S::Msg)>,
+    held: HeldBack<S::Msg>,
+    held_overflow: RateLimited,
     monitor: Monitor<S>,
     metrics: Arc<Metrics>,
     events: Receiver<LoopEvent<S>>,
@@ -271,8 +260,8 @@ impl<S: System> NodeLoop<S> {
             cluster: parts.cluster,
             timers: TimerTable::default(),
             injector: Injector::new(parts.settings.injector),
-            held_out: Vec::new(),
-            held_in: Vec::new(),
+            held: HeldBack::new(HeldBack::<S::Msg>::NODE_LIMIT),
+            held_overflow: RateLimited::default(),
             monitor: Monitor::new(parts.settings.monitor, node),
             settings: parts.settings,
             metrics: parts.metrics,
@@ -356,7 +345,7 @@ impl<S: System> NodeLoop<S> {
         match ev {
             LoopEvent::Message { from, msg, .. } => {
                 if self.injector.is_cut(from, self.me) {
-                    self.hold(Held::In, from, msg);
+                    self.hold(true, from, msg);
                     return Ok(false);
                 }
                 let from = self.setup.nodes()[from];
@@ -445,8 +434,8 @@ impl<S: System> NodeLoop<S> {
             },
             Request::Heal => {
                 let had = self.injector.heal();
-                let held_out = std::mem::take(&mut self.held_out);
-                let held_in = std::mem::take(&mut self.held_in);
+                let released = self.held.take();
+                let (held_out, held_in) = (released.outgoing, released.incoming);
                 let n = held_out.len() + held_in.len();
                 for (dst, msg) in held_out {
                     self.pending.push(Release::Send(dst, msg));
@@ -593,24 +582,27 @@ impl<S: System> NodeLoop<S> {
         Ok(())
     }
 
-    /// Keeps a message a partition cut until it heals, within
-    /// `HELD_LIMIT` per direction.
-    fn hold(&mut self, side: Held, peer: usize, msg: S::Msg) {
-        let queue = match side {
-            Held::In => &mut self.held_in,
-            Held::Out => &mut self.held_out,
-        };
-        if queue.len() >= HELD_LIMIT {
-            Metrics::bump(&self.metrics.held_lost);
+    /// Keeps a message a partition cut until it heals; past the bound it
+    /// is lost, counted and warned of.
+    fn hold(&mut self, incoming: bool, peer: usize, msg: S::Msg) {
+        if self.held.hold(incoming, peer, msg) {
+            Metrics::bump(&self.metrics.held);
             return;
         }
-        Metrics::bump(&self.metrics.held);
-        queue.push((peer, msg));
+        Metrics::bump(&self.metrics.held_lost);
+        if let Some(suppressed) = self.held_overflow.admit() {
+            tracing::warn!(
+                node = %self.node,
+                peer,
+                suppressed,
+                "a partition holds its limit of messages; this one is lost"
+            );
+        }
     }
 
     fn send(&mut self, dst: usize, msg: S::Msg) {
         match self.injector.route(self.me, dst) {
-            Route::Hold => self.hold(Held::Out, dst, msg),
+            Route::Hold => self.hold(false, dst, msg),
             Route::Drop => {
                 Metrics::bump(&self.metrics.injected_drops);
                 tracing::debug!(to = dst, "fault injection: message dropped");
